@@ -1,0 +1,32 @@
+#pragma once
+/// \file pixlime/pixlime.hpp
+/// pixlime: LIME explanations for image classifiers, header-only. Include this one header for
+/// everything, or the component headers one by one:
+///
+/// | header          | what                                                               |
+/// |-----------------|--------------------------------------------------------------------|
+/// | version.hpp     | PIXLIME_VERSION, pixlime::version                                  |
+/// | error.hpp       | pixlime::error and its subclasses                                  |
+/// | image.hpp       | image<T>, image_view<T>, batch_view<T>                             |
+/// | io.hpp          | load_image, save_png (stb)                                         |
+/// | segmentation.hpp| segmentation (labels 0..K-1), from_labels                          |
+/// | slic.hpp        | slic, slic_options                                                 |
+/// | segmenter.hpp   | segmenter: any segmentation algorithm as one type                  |
+/// | sampler.hpp     | sampling, sample_masks, mask_matrix                                |
+/// | perturb.hpp     | hide_mode, perturber                                               |
+/// | surrogate.hpp   | kernel, weighted_ridge, linear_fit                                 |
+/// | explain.hpp     | explain, explain_options, explanation                              |
+/// | render.hpp      | render_positive, render_negative, render_overlay, render_heatmap   |
+
+#include <pixlime/version.hpp>
+#include <pixlime/error.hpp>
+#include <pixlime/image.hpp>
+#include <pixlime/io.hpp>
+#include <pixlime/segmentation.hpp>
+#include <pixlime/slic.hpp>
+#include <pixlime/segmenter.hpp>
+#include <pixlime/sampler.hpp>
+#include <pixlime/perturb.hpp>
+#include <pixlime/surrogate.hpp>
+#include <pixlime/explain.hpp>
+#include <pixlime/render.hpp>

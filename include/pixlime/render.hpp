@@ -1,0 +1,253 @@
+#pragma once
+/// \file pixlime/render.hpp
+/// Pictures of an explanation, as 8-bit RGB images:
+/// - render_positive: the positive pane, the segments that pushed the label's output up;
+/// - render_negative: the negative pane, the segments that pushed it down;
+/// - render_overlay: both signs at once, lime's look (green channel raised on positive segments,
+///   red on negative ones);
+/// - render_heatmap: every segment's signed weight as a diverging colour (green up, magenta
+///   down) blended over a gray copy of the image, on a symmetric scale (|largest weight| = full
+///   colour).
+/// The segments shown follow lime_image's ImageExplanation.get_image_and_mask.
+///
+/// Input images of any channel count are shown as RGB: gray (1, 2 channels) is repeated,
+/// RGB(A) keeps its first three channels, other counts show channel 0 as gray. Float images are
+/// taken to hold [0, 1].
+
+#include <pixlime/error.hpp>
+#include <pixlime/explain.hpp>
+#include <pixlime/image.hpp>
+#include <pixlime/segmentation.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+namespace pixlime {
+
+/// An 8-bit RGB colour.
+using rgb = std::array<std::uint8_t, 3>;
+
+/// Options of the render functions. Defaults follow lime_image's get_image_and_mask unless
+/// marked "pixlime".
+struct render_options {
+    /// Segments shown at most, in ranked order (lime: num_features=5). >= 0.
+    int num_features = 5;
+    /// Only segments with |weight| above this are shown (lime: min_weight=0). >= 0.
+    double min_weight = 0.0;
+    /// Paint everything but the shown segments with rest_color (lime: hide_rest=False).
+    bool hide_rest = false;
+    /// When not hiding the rest, blend it this far toward rest_color, so the shown segments
+    /// stand out (pixlime: 0.6; 0 gives lime's look). In [0, 1].
+    double dim_rest = 0.6;
+    rgb rest_color{0, 0, 0};
+    /// Outline the shown segments (pixlime: on; lime's examples call mark_boundaries).
+    bool boundaries = true;
+    /// Colour of outlines (scikit-image mark_boundaries' default yellow).
+    rgb boundary_color{255, 255, 0};
+    /// Overlay colours for positive and negative segments (lime: green, red).
+    rgb positive_color{0, 255, 0};
+    rgb negative_color{255, 0, 0};
+    /// Heatmap: opacity of the colour at the largest |weight| (pixlime: 0.7). In [0, 1].
+    double heatmap_opacity = 0.7;
+};
+
+namespace detail {
+
+inline void check_render_options(const render_options& ro) {
+    if (ro.num_features < 0) throw invalid_argument::make("render_options.num_features", ro.num_features, "at least 0");
+    if (!(ro.min_weight >= 0)) throw invalid_argument::make("render_options.min_weight", ro.min_weight, "a value >= 0");
+    if (!(ro.dim_rest >= 0 && ro.dim_rest <= 1)) throw invalid_argument::make("render_options.dim_rest", ro.dim_rest, "a value in [0, 1]");
+    if (!(ro.heatmap_opacity >= 0 && ro.heatmap_opacity <= 1))
+        throw invalid_argument::make("render_options.heatmap_opacity", ro.heatmap_opacity, "a value in [0, 1]");
+}
+
+template <class T>
+std::uint8_t to_u8(T v) {
+    if constexpr (std::is_same_v<T, std::uint8_t>) {
+        return v;
+    } else {
+        const float f = std::isfinite(v) ? v : 0.0f;
+        return static_cast<std::uint8_t>(std::lround(std::clamp(f, 0.0f, 1.0f) * 255.0f));
+    }
+}
+
+}  // namespace detail
+
+/// The image as 8-bit RGB (see the file comment for how channels map).
+template <class T>
+image<std::uint8_t> to_rgb8(image_view<const T> img) {
+    if (img.empty()) throw invalid_argument::make("image", "empty", "a non-empty image");
+    image<std::uint8_t> out(img.width(), img.height(), 3);
+    const bool colour = img.channels() == 3 || img.channels() == 4;
+    for (int y = 0; y < img.height(); ++y)
+        for (int x = 0; x < img.width(); ++x)
+            for (int c = 0; c < 3; ++c) out.at(x, y, c) = detail::to_u8(img.at(x, y, colour ? c : 0));
+    return out;
+}
+template <class T>
+image<std::uint8_t> to_rgb8(const image<T>& img) {
+    return to_rgb8(img.view());
+}
+
+/// Paints `color` on every pixel of a segment in `shown` (#segments flags) that has a 4-neighbour
+/// in another segment: the inner outline of each shown segment. `img`: RGB, the segmentation's size.
+inline void draw_boundaries(image<std::uint8_t>& img, const segmentation& seg, const std::vector<char>& shown, rgb color) {
+    const int w = seg.width(), h = seg.height();
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const std::int32_t l = seg.label(x, y);
+            if (!shown[std::size_t(l)]) continue;
+            const bool edge = (x > 0 && seg.label(x - 1, y) != l) || (x + 1 < w && seg.label(x + 1, y) != l) ||
+                              (y > 0 && seg.label(x, y - 1) != l) || (y + 1 < h && seg.label(x, y + 1) != l);
+            if (edge)
+                for (int c = 0; c < 3; ++c) img.at(x, y, c) = color[std::size_t(c)];
+        }
+}
+
+/// The segments a pane shows for `label`: sign +1 = lime's positive_only list, -1 = negative_only,
+/// 0 = the top num_features by |weight| with |weight| >= min_weight (lime's both-signs mask).
+/// Returns #segments flags.
+inline std::vector<char> shown_segments(const explanation& ex, int label, int sign, const render_options& ro) {
+    detail::check_render_options(ro);
+    std::vector<char> shown(std::size_t(ex.num_segments()), 0);
+    int taken = 0;
+    const auto ranked = ex.ranked(label);
+    for (std::size_t i = 0; i < ranked.size() && taken < ro.num_features; ++i) {
+        const double w = ranked[i].second;
+        const bool pick = sign > 0 ? (w > 0 && w > ro.min_weight)
+                        : sign < 0 ? (w < 0 && std::abs(w) > ro.min_weight)
+                                   : !(std::abs(w) < ro.min_weight);
+        if (sign == 0) ++taken;  // lime walks exp[:num_features], skipping small ones
+        if (!pick) continue;
+        if (sign != 0) ++taken;
+        shown[std::size_t(ranked[i].first)] = 1;
+    }
+    return shown;
+}
+
+namespace detail {
+
+template <class T>
+image<std::uint8_t> render_pane(image_view<const T> img, const explanation& ex, int label, int sign, const render_options& ro) {
+    const segmentation& seg = ex.segments();
+    if (img.width() != seg.width() || img.height() != seg.height())
+        throw invalid_argument::make("image size", std::to_string(img.width()) + "x" + std::to_string(img.height()),
+                                     "the explanation's " + std::to_string(seg.width()) + "x" + std::to_string(seg.height()));
+    const std::vector<char> shown = shown_segments(ex, label, sign, ro);
+    image<std::uint8_t> out = to_rgb8(img);
+    const Eigen::VectorXd& w = ex.weights(label);
+    const double keep = ro.hide_rest ? 0.0 : 1.0 - ro.dim_rest;
+    for (int y = 0; y < seg.height(); ++y)
+        for (int x = 0; x < seg.width(); ++x) {
+            const std::int32_t l = seg.label(x, y);
+            if (!shown[std::size_t(l)]) {
+                for (int c = 0; c < 3; ++c) {
+                    const double v = keep * out.at(x, y, c) + (1.0 - keep) * ro.rest_color[std::size_t(c)];
+                    out.at(x, y, c) = static_cast<std::uint8_t>(std::lround(v));
+                }
+            } else if (sign == 0) {  // lime: temp[segments == f, c] = np.max(image)
+                const bool positive = w[l] >= 0;
+                const rgb& col = positive ? ro.positive_color : ro.negative_color;
+                for (int c = 0; c < 3; ++c)
+                    if (col[std::size_t(c)] != 0) out.at(x, y, c) = col[std::size_t(c)];
+            }
+        }
+    if (ro.boundaries) draw_boundaries(out, seg, shown, ro.boundary_color);
+    return out;
+}
+
+/// Diverging colour for t in [-1, 1]: magenta-pink (-1), near white (0), green (+1)
+/// (the end points and middle of ColorBrewer's PiYG).
+inline rgb diverging(double t) {
+    const rgb neg{197, 27, 125}, mid{247, 247, 247}, pos{77, 146, 33};
+    const rgb& end = t < 0 ? neg : pos;
+    const double a = std::min(1.0, std::abs(t));
+    rgb c;
+    for (int i = 0; i < 3; ++i) c[std::size_t(i)] = static_cast<std::uint8_t>(std::lround((1 - a) * mid[std::size_t(i)] + a * end[std::size_t(i)]));
+    return c;
+}
+
+}  // namespace detail
+
+/// The positive pane of `label`: the image with its top positive segments (weight > 0 and >
+/// min_weight, at most num_features) as they are, the rest dimmed or hidden, shown segments outlined.
+/// `img`: the explained image. Returns an RGB image of the image's size.
+template <class T>
+image<std::uint8_t> render_positive(image_view<const T> img, const explanation& ex, int label, const render_options& ro = {}) {
+    return detail::render_pane(img, ex, label, +1, ro);
+}
+template <class T>
+image<std::uint8_t> render_positive(const image<T>& img, const explanation& ex, int label, const render_options& ro = {}) {
+    return render_positive(img.view(), ex, label, ro);
+}
+
+/// The negative pane of `label`: as render_positive, for the segments whose weight is < 0 and
+/// |weight| > min_weight.
+template <class T>
+image<std::uint8_t> render_negative(image_view<const T> img, const explanation& ex, int label, const render_options& ro = {}) {
+    return detail::render_pane(img, ex, label, -1, ro);
+}
+template <class T>
+image<std::uint8_t> render_negative(const image<T>& img, const explanation& ex, int label, const render_options& ro = {}) {
+    return render_negative(img.view(), ex, label, ro);
+}
+
+/// Both signs in one picture, as lime's get_image_and_mask(positive_only=False): among the top
+/// num_features segments by |weight|, positive ones get positive_color's channels raised to 255,
+/// negative ones negative_color's; the rest dimmed or hidden.
+template <class T>
+image<std::uint8_t> render_overlay(image_view<const T> img, const explanation& ex, int label, const render_options& ro = {}) {
+    return detail::render_pane(img, ex, label, 0, ro);
+}
+template <class T>
+image<std::uint8_t> render_overlay(const image<T>& img, const explanation& ex, int label, const render_options& ro = {}) {
+    return render_overlay(img.view(), ex, label, ro);
+}
+
+/// Signed heatmap of every segment's weight over a gray copy of the image: a diverging colour
+/// (green for positive, magenta for negative) whose opacity grows with |weight|, on a symmetric
+/// scale where the largest |weight| of the label gets full colour at heatmap_opacity.
+/// Outlines every segment when boundaries is set.
+template <class T>
+image<std::uint8_t> render_heatmap(image_view<const T> img, const explanation& ex, int label, const render_options& ro = {}) {
+    detail::check_render_options(ro);
+    const segmentation& seg = ex.segments();
+    if (img.width() != seg.width() || img.height() != seg.height())
+        throw invalid_argument::make("image size", std::to_string(img.width()) + "x" + std::to_string(img.height()),
+                                     "the explanation's " + std::to_string(seg.width()) + "x" + std::to_string(seg.height()));
+    const Eigen::VectorXd& w = ex.weights(label);
+    const double scale = w.cwiseAbs().maxCoeff();
+    image<std::uint8_t> out = to_rgb8(img);
+    for (int y = 0; y < seg.height(); ++y)
+        for (int x = 0; x < seg.width(); ++x) {
+            const double t = scale > 0 ? w[seg.label(x, y)] / scale : 0.0;
+            const rgb col = detail::diverging(t);
+            const double a = ro.heatmap_opacity * std::min(1.0, std::abs(t));
+            const double gray = 0.299 * out.at(x, y, 0) + 0.587 * out.at(x, y, 1) + 0.114 * out.at(x, y, 2);
+            for (int c = 0; c < 3; ++c)
+                out.at(x, y, c) = static_cast<std::uint8_t>(std::lround((1 - a) * gray + a * col[std::size_t(c)]));
+        }
+    if (ro.boundaries) draw_boundaries(out, seg, std::vector<char>(std::size_t(seg.count()), 1), rgb{128, 128, 128});
+    return out;
+}
+template <class T>
+image<std::uint8_t> render_heatmap(const image<T>& img, const explanation& ex, int label, const render_options& ro = {}) {
+    return render_heatmap(img.view(), ex, label, ro);
+}
+
+/// Nearest-neighbour enlargement by an integer factor (for looking at small images).
+inline image<std::uint8_t> upscale_nearest(image_view<const std::uint8_t> img, int factor) {
+    if (factor < 1) throw invalid_argument::make("upscale_nearest factor", factor, "at least 1");
+    if (img.empty()) throw invalid_argument::make("image", "empty", "a non-empty image");
+    detail::check_dimensions("upscale_nearest result", std::int64_t(img.width()) * factor, std::int64_t(img.height()) * factor, img.channels());
+    image<std::uint8_t> out(img.width() * factor, img.height() * factor, img.channels());
+    for (int y = 0; y < out.height(); ++y)
+        for (int x = 0; x < out.width(); ++x)
+            for (int c = 0; c < img.channels(); ++c) out.at(x, y, c) = img.at(x / factor, y / factor, c);
+    return out;
+}
+
+}  // namespace pixlime

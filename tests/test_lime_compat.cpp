@@ -1,0 +1,104 @@
+// lime-compatible mode against lime_image's own numbers (tests/data/lime_image/, made with
+// marcotcr/lime v0.2.0.1; see the README there). Same image, segments, classifier, seed and
+// options must give the same explanation to 1e-9.
+#include <doctest/doctest.h>
+#include <pixlime/pixlime.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const std::string data_dir = PIXLIME_TEST_DATA;
+
+nlohmann::json read_json(const std::string& path) {
+    std::ifstream f(path);
+    REQUIRE_MESSAGE(f.good(), "cannot open " << path);
+    return nlohmann::json::parse(f);
+}
+
+// The fixture's 8x8 grid of 28x28 cells: label(x, y) = (y / 28) * 8 + x / 28.
+pixlime::segmentation grid8() {
+    std::vector<int> labels(224 * 224);
+    for (int y = 0; y < 224; ++y)
+        for (int x = 0; x < 224; ++x) labels[std::size_t(y * 224 + x)] = (y / 28) * 8 + x / 28;
+    return pixlime::segmentation(224, 224, std::vector<std::int32_t>(labels.begin(), labels.end()));
+}
+
+// The fixture's "planted" classifier: reacts only to the red channel of rows/cols 56..111.
+Eigen::MatrixXd planted(pixlime::batch_view<const std::uint8_t> batch) {
+    Eigen::MatrixXd p(batch.size(), 2);
+    for (int i = 0; i < batch.size(); ++i) {
+        const auto img = batch[i];
+        double sum = 0;
+        for (int y = 56; y <= 111; ++y)
+            for (int x = 56; x <= 111; ++x) sum += img.at(x, y, 0);
+        const double m = sum / (3136.0 * 255.0);
+        const double p1 = 1.0 / (1.0 + std::exp(-10.0 * (m - 0.3)));
+        p(i, 0) = 1.0 - p1;
+        p(i, 1) = p1;
+    }
+    return p;
+}
+
+void check_against(const std::string& fixture, pixlime::hide_mode hide) {
+    const nlohmann::json ref = read_json(data_dir + "/lime_image/" + fixture);
+    const auto img = pixlime::load_image(data_dir + "/images/chelsea_224.png");
+    REQUIRE(img.channels() == 3);
+
+    pixlime::explain_options opt;
+    opt.num_samples = ref["num_samples"];
+    opt.seed = ref["seed"];
+    opt.batch_size = ref["batch_size"];
+    opt.top_labels = ref["top_labels"];
+    opt.kernel_width = ref["kernel_width"];
+    opt.ridge_alpha = ref["ridge_alpha"];
+    opt.sampling = pixlime::sampling::lime_compatible;
+    opt.hide = hide;
+    opt.hide_color = {0.0};
+    const pixlime::explanation ex = pixlime::explain(img, grid8(), planted, opt);
+
+    const std::vector<int> top = ref["top_labels_result"];
+    CHECK(ex.labels() == top);
+    CHECK(ex.top_labels() == top);
+    for (int label : top) {
+        const auto& r = ref["labels"][std::to_string(label)];
+        INFO("label " << label);
+        CHECK(std::abs(ex.intercept(label) - double(r["intercept"])) < 1e-9);
+        CHECK(std::abs(ex.score(label) - double(r["score_r2"])) < 1e-9);
+        CHECK(std::abs(ex.local_prediction(label) - double(r["local_pred"])) < 1e-9);
+        CHECK(std::abs(ex.model_prediction(label) - double(r["model_pred"])) < 1e-12);
+        const std::vector<double> w = r["weights"];
+        REQUIRE(w.size() == std::size_t(ex.num_segments()));
+        double worst = 0;
+        for (std::size_t k = 0; k < w.size(); ++k) worst = std::max(worst, std::abs(ex.weights(label)[Eigen::Index(k)] - w[k]));
+        CHECK(worst < 1e-9);
+        // lime's ranking (local_exp) is the same order.
+        const auto ranked = ex.ranked(label);
+        for (std::size_t i = 1; i < ranked.size(); ++i) CHECK(std::abs(ranked[i - 1].second) >= std::abs(ranked[i].second));
+    }
+}
+
+}  // namespace
+
+TEST_CASE("lime-compatible sampling reproduces lime_image with hide_color=0") {
+    check_against("planted_grid8_hide_black.json", pixlime::hide_mode::constant);
+}
+
+TEST_CASE("lime-compatible sampling reproduces lime_image with hide_color=None (segment means)") {
+    check_against("planted_grid8_hide_mean.json", pixlime::hide_mode::segment_mean);
+}
+
+TEST_CASE("lime-compatible masks are the low bits of std::mt19937, row 0 all ones") {
+    const auto m = pixlime::sample_masks(pixlime::sampling::lime_compatible, 50, 64, 3);
+    std::mt19937 gen(3);
+    for (int i = 0; i < 50; ++i)
+        for (int k = 0; k < 64; ++k) {
+            const auto bit = std::uint8_t(gen() & 1u);
+            CHECK(m(i, k) == (i == 0 ? 1 : bit));
+        }
+}
