@@ -1,0 +1,151 @@
+// Panes checked pixel by pixel against their definition.
+#include "support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <set>
+
+using pixlime::batch_view;
+
+namespace {
+
+// 6x6 grid over 60x60 noise; class 0 goes up with segments 7 and 20 (weights 0.4, 0.2) and
+// down with segment 30 (-0.3); nothing else matters.
+struct fixture {
+    pixlime::image<std::uint8_t> img = test::noise(60, 60, 3, 13);
+    pixlime::segmentation seg = test::grid(60, 60, 6, 6);
+    pixlime::explanation ex = make();
+
+    pixlime::explanation make() const {
+        auto classify = [this](batch_view<const std::uint8_t> batch) {
+            Eigen::MatrixXd p(batch.size(), 2);
+            for (int i = 0; i < batch.size(); ++i) {
+                const auto kept = test::kept_segments(batch[i], seg);
+                p(i, 0) = 0.3 + 0.4 * kept[7] + 0.2 * kept[20] - 0.3 * kept[30];
+                p(i, 1) = 0.1;
+            }
+            return p;
+        };
+        pixlime::explain_options opt;
+        opt.hide = pixlime::hide_mode::constant;
+        opt.num_samples = 300;
+        opt.ridge_alpha = 0;
+        return pixlime::explain(img, seg, classify, opt);
+    }
+};
+
+std::set<int> segments_where(const fixture& f, const pixlime::image<std::uint8_t>& pane, bool equal_to_image) {
+    std::set<int> s;
+    for (int y = 0; y < 60; ++y)
+        for (int x = 0; x < 60; ++x) {
+            bool same = true;
+            for (int c = 0; c < 3; ++c) same = same && pane.at(x, y, c) == f.img.at(x, y, c);
+            if (same == equal_to_image) s.insert(f.seg.label(x, y));
+        }
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("the positive pane shows exactly the chosen positive segments, the rest dimmed") {
+    const fixture f;
+    pixlime::render_options ro;
+    ro.boundaries = false;
+    ro.dim_rest = 0.5;
+    ro.min_weight = 1e-6;  // the other segments' weights are round-off (~1e-16) of either sign
+    const auto pos = pixlime::render_positive(f.img, f.ex, 0, ro);
+    REQUIRE(pos.channels() == 3);
+    for (int y = 0; y < 60; ++y)
+        for (int x = 0; x < 60; ++x) {
+            const int l = f.seg.label(x, y);
+            for (int c = 0; c < 3; ++c) {
+                const int want = (l == 7 || l == 20) ? f.img.at(x, y, c) : int(std::lround(0.5 * f.img.at(x, y, c)));
+                REQUIRE(pos.at(x, y, c) == want);
+            }
+        }
+    // num_features limits the count, in ranked order.
+    ro.num_features = 1;
+    CHECK(segments_where(f, pixlime::render_positive(f.img, f.ex, 0, ro), true) == std::set<int>{7});
+    // min_weight filters small ones (0.2 < 0.25 < 0.4).
+    ro.num_features = 5;
+    ro.min_weight = 0.25;
+    CHECK(segments_where(f, pixlime::render_positive(f.img, f.ex, 0, ro), true) == std::set<int>{7});
+}
+
+TEST_CASE("the negative pane shows exactly the chosen negative segments; hide_rest blacks out the rest") {
+    const fixture f;
+    pixlime::render_options ro;
+    ro.boundaries = false;
+    ro.hide_rest = true;
+    ro.min_weight = 1e-6;
+    const auto neg = pixlime::render_negative(f.img, f.ex, 0, ro);
+    for (int y = 0; y < 60; ++y)
+        for (int x = 0; x < 60; ++x)
+            for (int c = 0; c < 3; ++c) REQUIRE(neg.at(x, y, c) == (f.seg.label(x, y) == 30 ? f.img.at(x, y, c) : 0));
+}
+
+TEST_CASE("boundaries outline the shown segments only") {
+    const fixture f;
+    pixlime::render_options ro;  // boundaries on, yellow
+    ro.min_weight = 1e-6;
+    const auto pos = pixlime::render_positive(f.img, f.ex, 0, ro);
+    for (int y = 0; y < 60; ++y)
+        for (int x = 0; x < 60; ++x) {
+            const int l = f.seg.label(x, y);
+            const bool shown = l == 7 || l == 20;
+            const bool edge = x % 10 == 0 || x % 10 == 9 || y % 10 == 0 || y % 10 == 9;
+            const bool on_image_border = x == 0 || y == 0 || x == 59 || y == 59;
+            const bool yellow = pos.at(x, y, 0) == 255 && pos.at(x, y, 1) == 255 && pos.at(x, y, 2) == 0;
+            if (shown && edge && !on_image_border) REQUIRE(yellow);
+            if (shown && !edge) REQUIRE((pos.at(x, y, 0) == f.img.at(x, y, 0) && pos.at(x, y, 2) == f.img.at(x, y, 2)));
+        }
+}
+
+TEST_CASE("the both-signs overlay raises green on positive and red on negative segments, as lime") {
+    const fixture f;
+    pixlime::render_options ro;
+    ro.boundaries = false;
+    ro.dim_rest = 0;
+    ro.min_weight = 1e-6;
+    const auto ov = pixlime::render_overlay(f.img, f.ex, 0, ro);
+    for (int y = 0; y < 60; ++y)
+        for (int x = 0; x < 60; ++x) {
+            const int l = f.seg.label(x, y);
+            const int r = f.img.at(x, y, 0), g = f.img.at(x, y, 1), b = f.img.at(x, y, 2);
+            const int er = l == 30 ? 255 : r, eg = (l == 7 || l == 20) ? 255 : g;
+            REQUIRE((ov.at(x, y, 0) == er && ov.at(x, y, 1) == eg && ov.at(x, y, 2) == b));
+        }
+}
+
+TEST_CASE("the heatmap colours by sign and strength on a symmetric scale") {
+    const fixture f;
+    pixlime::render_options ro;
+    ro.boundaries = false;
+    const auto hm = pixlime::render_heatmap(f.img, f.ex, 0, ro);
+    auto mean = [&](int seg, int c) {
+        double s = 0;
+        int n = 0;
+        for (int y = 0; y < 60; ++y)
+            for (int x = 0; x < 60; ++x)
+                if (f.seg.label(x, y) == seg) s += hm.at(x, y, c), ++n;
+        return s / n;
+    };
+    // Strongest positive segment (7) is green-dominant, the negative one (30) magenta (red and blue over green).
+    CHECK(mean(7, 1) > mean(7, 0) + 40);
+    CHECK(mean(30, 0) > mean(30, 1) + 40);
+    CHECK(mean(30, 2) > mean(30, 1) + 20);
+    // A zero-weight segment is the plain gray image: R == G == B.
+    for (int x = 1; x < 9; ++x) CHECK((hm.at(x, 1, 0) == hm.at(x, 1, 1) && hm.at(x, 1, 1) == hm.at(x, 1, 2)));
+}
+
+TEST_CASE("gray and float images render as RGB; nearest-neighbour upscaling") {
+    pixlime::image<float> g(2, 1, 1);
+    g.at(0, 0) = 0.0f;
+    g.at(1, 0) = 1.0f;
+    const auto rgb = pixlime::to_rgb8(g);
+    CHECK((rgb.at(0, 0, 0) == 0 && rgb.at(1, 0, 0) == 255 && rgb.at(1, 0, 2) == 255));
+    const auto big = pixlime::upscale_nearest(rgb.view(), 3);
+    CHECK(big.width() == 6);
+    CHECK(big.height() == 3);
+    CHECK((big.at(2, 2, 1) == 0 && big.at(3, 0, 1) == 255));
+}
