@@ -1,0 +1,420 @@
+// Tests of pixlime::slic (SLIC superpixels). Comparisons with scikit-image's label maps are
+// in test_segmenters.cpp.
+#include <pixlime/io.hpp>
+#include <pixlime/slic.hpp>
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <limits>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+using pixlime::image;
+using pixlime::segmentation;
+using pixlime::slic;
+using pixlime::slic_options;
+
+namespace {
+
+const std::string data_dir = PIXLIME_TEST_DATA;
+
+image<std::uint8_t> sample(const std::string& name) { return pixlime::load_image(data_dir + "/images/" + name, 3); }
+
+/// Every label 0..count-1 used, and sizes add up.
+void check_valid(const segmentation& s, int w, int h) {
+    REQUIRE(s.width() == w);
+    REQUIRE(s.height() == h);
+    REQUIRE(s.count() >= 1);
+    const auto sizes = s.sizes();
+    std::int64_t total = 0;
+    for (auto n : sizes) {
+        CHECK(n > 0);
+        total += n;
+    }
+    CHECK(total == std::int64_t(w) * h);
+    const bool in_range = std::all_of(s.labels().begin(), s.labels().end(),
+                                      [&](std::int32_t l) { return l >= 0 && l < s.count(); });
+    CHECK(in_range);
+}
+
+/// Number of 4-connected pieces of all segments together (== count() when each is connected).
+int count_pieces(const segmentation& s) {
+    const int w = s.width(), h = s.height();
+    std::vector<char> seen(std::size_t(w) * h, 0);
+    std::vector<int> stack;
+    int pieces = 0;
+    for (int p = 0; p < w * h; ++p) {
+        if (seen[std::size_t(p)]) continue;
+        ++pieces;
+        const int lab = s.labels()[std::size_t(p)];
+        seen[std::size_t(p)] = 1;
+        stack.assign(1, p);
+        while (!stack.empty()) {
+            const int q = stack.back();
+            stack.pop_back();
+            const int x = q % w, y = q / w;
+            const int nb[4][2] = {{x + 1, y}, {x - 1, y}, {x, y + 1}, {x, y - 1}};
+            for (const auto& n : nb) {
+                if (n[0] < 0 || n[0] >= w || n[1] < 0 || n[1] >= h) continue;
+                const int r = n[1] * w + n[0];
+                if (!seen[std::size_t(r)] && s.labels()[std::size_t(r)] == lab) {
+                    seen[std::size_t(r)] = 1;
+                    stack.push_back(r);
+                }
+            }
+        }
+    }
+    return pieces;
+}
+
+/// A w x h RGB image of four flat quadrants (split at qx, qy) with the given colours.
+image<std::uint8_t> quadrants(int w, int h, int qx, int qy) {
+    const std::uint8_t colours[4][3] = {{200, 30, 30}, {30, 160, 40}, {40, 60, 210}, {230, 220, 60}};
+    image<std::uint8_t> img(w, h, 3);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            const int q = (y >= qy ? 2 : 0) + (x >= qx ? 1 : 0);
+            for (int c = 0; c < 3; ++c) img.at(x, y, c) = colours[q][c];
+        }
+    return img;
+}
+
+int quadrant_of(int x, int y, int qx, int qy) { return (y >= qy ? 2 : 0) + (x >= qx ? 1 : 0); }
+
+/// True when no segment has pixels in two quadrants.
+bool respects_quadrants(const segmentation& s, int qx, int qy) {
+    std::vector<int> quad(std::size_t(s.count()), -1);
+    for (int y = 0; y < s.height(); ++y)
+        for (int x = 0; x < s.width(); ++x) {
+            int& q = quad[std::size_t(s.label(x, y))];
+            const int here = quadrant_of(x, y, qx, qy);
+            if (q == -1) q = here;
+            if (q != here) return false;
+        }
+    return true;
+}
+
+image<float> to_float(const image<std::uint8_t>& img) {
+    image<float> f(img.width(), img.height(), img.channels());
+    for (std::size_t i = 0; i < img.size(); ++i) f.data()[i] = float(img.data()[i]) / 255.0f;
+    return f;
+}
+
+}  // namespace
+
+TEST_CASE("slic: seed grid follows scikit-image's regular_grid") {
+    // 224 x 224, 100 points: step = sqrt(224 * 224 / 100) = 22.4 -> start 11, step 22, 10 x 10.
+    auto g = pixlime::detail::slic_regular_grid(224, 224, 100);
+    CHECK(g.start_y == 11);
+    CHECK(g.step_y == 22);
+    CHECK(g.count_y == 10);
+    CHECK(g.start_x == 11);
+    CHECK(g.step_x == 22);
+    CHECK(g.count_x == 10);
+    // 300 x 451, 100 points: step = sqrt(1353) = 36.78 -> start 18, step 37; 8 rows, 12 columns.
+    g = pixlime::detail::slic_regular_grid(300, 451, 100);
+    CHECK(g.start_y == 18);
+    CHECK(g.step_y == 37);
+    CHECK(g.count_y == 8);
+    CHECK(g.count_x == 12);
+    // A strip: 2 x 1000, 10 points. sqrt(200) = 14.1 > 2, so y takes step 2 (start 1) and
+    // x takes 1000 / 10 = 100 (start 50): 1 x 10 seeds.
+    g = pixlime::detail::slic_regular_grid(2, 1000, 10);
+    CHECK(g.step_y == 2);
+    CHECK(g.start_y == 1);
+    CHECK(g.count_y == 1);
+    CHECK(g.step_x == 100);
+    CHECK(g.start_x == 50);
+    CHECK(g.count_x == 10);
+    // More points than pixels: every pixel is a seed.
+    g = pixlime::detail::slic_regular_grid(5, 7, 1000);
+    CHECK(g.count_y * g.count_x == 35);
+    CHECK(g.step_y == 1);
+    CHECK(g.step_x == 1);
+}
+
+TEST_CASE("slic: segments never straddle the borders of flat colour quadrants") {
+    for (int n : {4, 16, 30, 100}) {
+        for (const auto& dims : {std::array<int, 4>{64, 64, 32, 32}, std::array<int, 4>{90, 50, 37, 21}}) {
+            const int w = dims[0], h = dims[1], qx = dims[2], qy = dims[3];
+            CAPTURE(n);
+            CAPTURE(w);
+            // 90 x 50 with 4 seeds has a 1 x 3 seed grid: fewer clusters than colours.
+            if (w == 90 && n == 4) continue;
+            const auto img = quadrants(w, h, qx, qy);
+            slic_options o;
+            o.num_segments = n;
+            const auto s = slic(img, o);
+            check_valid(s, w, h);
+            CHECK(respects_quadrants(s, qx, qy));
+            CHECK(count_pieces(s) == s.count());
+            CHECK(s.count() >= 4);
+            // The same picture as floats in [0, 1] gives the same segments.
+            CHECK(slic(to_float(img), o) == s);
+        }
+    }
+}
+
+TEST_CASE("slic: the first iteration is the seed grid's Voronoi partition") {
+    const auto img = sample("chelsea_224.png");
+    slic_options o;
+    o.max_iterations = 1;
+    o.enforce_connectivity = false;
+    const auto s = slic(img, o);
+    REQUIRE(s.count() == 100);
+    // Seeds at 11 + 22 i (i = 0..9); ties (e.g. pixel 22 between 11 and 33) go to the lower seed.
+    auto cell = [](int v) {
+        int best = 0;
+        for (int i = 1; i < 10; ++i)
+            if (std::abs(v - (11 + 22 * i)) < std::abs(v - (11 + 22 * best))) best = i;
+        return best;
+    };
+    bool all = true;
+    // Labels are renumbered by first appearance, so compare partitions: two pixels share a
+    // label exactly when they share a Voronoi cell.
+    std::vector<int> first_of_cell(100, -1);
+    for (int y = 0; y < 224 && all; ++y)
+        for (int x = 0; x < 224; ++x) {
+            const int c = cell(y) * 10 + cell(x);
+            if (first_of_cell[std::size_t(c)] == -1) first_of_cell[std::size_t(c)] = s.label(x, y);
+            if (first_of_cell[std::size_t(c)] != s.label(x, y)) {
+                all = false;
+                break;
+            }
+        }
+    CHECK(all);
+    std::set<int> distinct(first_of_cell.begin(), first_of_cell.end());
+    CHECK(distinct.size() == 100);
+}
+
+TEST_CASE("slic: sample images give about num_segments connected segments") {
+    for (const char* name : {"chelsea_224.png", "astronaut_224.png", "coffee_224.png", "rocket_224.png"}) {
+        CAPTURE(name);
+        const auto img = sample(name);
+        for (int n : {25, 100, 250}) {
+            CAPTURE(n);
+            slic_options o;
+            o.num_segments = n;
+            const auto s = slic(img, o);
+            check_valid(s, 224, 224);
+            CHECK(s.count() >= int(0.6 * n));
+            CHECK(s.count() <= int(1.3 * n));
+            CHECK(count_pieces(s) == s.count());
+        }
+    }
+}
+
+TEST_CASE("slic: labels do not depend on the number of threads") {
+    const auto img = sample("astronaut_224.png");
+    slic_options o;
+    const auto one = slic(img, o);
+    for (int t : {2, 3, 7, 500}) {
+        CAPTURE(t);
+        o.num_threads = t;
+        CHECK(slic(img, o) == one);
+    }
+    o.sigma = 1.5;
+    o.num_threads = 1;
+    const auto blurred = slic(img, o);
+    o.num_threads = 4;
+    CHECK(slic(img, o) == blurred);
+    CHECK(blurred != one);
+}
+
+TEST_CASE("slic: each segment lies within its seed's search window when connectivity is not enforced") {
+    const auto img = sample("coffee_224.png");
+    slic_options o;
+    o.enforce_connectivity = false;
+    o.compactness = 0.5;  // colour dominates: segments are irregular
+    const auto s = slic(img, o);
+    check_valid(s, 224, 224);
+    std::vector<int> x0(std::size_t(s.count()), 1 << 30), x1(std::size_t(s.count()), -1);
+    std::vector<int> y0 = x0, y1 = x1;
+    for (int y = 0; y < 224; ++y)
+        for (int x = 0; x < 224; ++x) {
+            const auto l = std::size_t(s.label(x, y));
+            x0[l] = std::min(x0[l], x);
+            x1[l] = std::max(x1[l], x);
+            y0[l] = std::min(y0[l], y);
+            y1[l] = std::max(y1[l], y);
+        }
+    for (std::size_t l = 0; l < x0.size(); ++l) {
+        CHECK(x1[l] - x0[l] + 1 <= 2 * 22 + 1);
+        CHECK(y1[l] - y0[l] + 1 <= 2 * 22 + 1);
+    }
+}
+
+TEST_CASE("slic: compactness trades colour for shape") {
+    const auto img = sample("chelsea_224.png");
+    // Boundary length (pixels with a differently labelled right/bottom neighbour).
+    auto boundary = [](const segmentation& s) {
+        int b = 0;
+        for (int y = 0; y + 1 < s.height(); ++y)
+            for (int x = 0; x + 1 < s.width(); ++x)
+                b += (s.label(x, y) != s.label(x + 1, y)) + (s.label(x, y) != s.label(x, y + 1));
+        return b;
+    };
+    slic_options o;
+    o.compactness = 1;
+    const int loose = boundary(slic(img, o));
+    o.compactness = 100;
+    const int compact = boundary(slic(img, o));
+    CHECK(compact < loose);
+    // Very compact segments are the grid cells: boundary near 2 * 9 * 224.
+    CHECK(compact < 2 * 9 * 224 * 13 / 10);
+}
+
+TEST_CASE("slic: tiny, constant and extreme inputs give valid segmentations") {
+    for (const auto& dims : {std::array<int, 2>{1, 1}, {8, 8}, {20, 20}, {1, 50}, {50, 1}, {3, 200}}) {
+        const int w = dims[0], h = dims[1];
+        CAPTURE(w);
+        CAPTURE(h);
+        image<std::uint8_t> img(w, h, 3);
+        for (std::size_t i = 0; i < img.size(); ++i) img.data()[i] = std::uint8_t((i * 37) % 256);
+        for (int n : {1, 4, 100, 1000000}) {
+            CAPTURE(n);
+            slic_options o;
+            o.num_segments = n;
+            const auto s = slic(img, o);
+            check_valid(s, w, h);
+            CHECK(count_pieces(s) == s.count());
+        }
+    }
+    // Constant images: grid-like segments, every one connected.
+    for (std::uint8_t v : {std::uint8_t(0), std::uint8_t(128), std::uint8_t(255)}) {
+        image<std::uint8_t> img(40, 30, 3, v);
+        const auto s = slic(img);
+        check_valid(s, 40, 30);
+        CHECK(count_pieces(s) == s.count());
+        CHECK(s.count() >= 50);
+    }
+    // One segment asked for: one segment.
+    {
+        slic_options o;
+        o.num_segments = 1;
+        const auto s = slic(sample("rocket_224.png"), o);
+        CHECK(s.count() == 1);
+    }
+    // Extreme option values (on a 64 x 64 crop, to stay fast under sanitizers).
+    const auto full = sample("rocket_224.png");
+    const image<std::uint8_t> img(pixlime::image_view<const std::uint8_t>(full.data() + (80 * 224 + 80) * 3, 64, 64, 3, 224 * 3));
+    for (double c : {1e-6, 1e6}) {
+        slic_options o;
+        o.compactness = c;
+        const auto s = slic(img, o);
+        check_valid(s, 64, 64);
+        CHECK(count_pieces(s) == s.count());
+    }
+    {
+        slic_options o;
+        o.sigma = 50;  // blurs everything into a near-constant image
+        o.max_iterations = 100;
+        o.min_size_factor = 0;
+        o.max_size_factor = 1e9;
+        check_valid(slic(img, o), 64, 64);
+        o.min_size_factor = 1e9;  // everything merges
+        const auto s = slic(img, o);
+        check_valid(s, 64, 64);
+        CHECK(s.count() == 1);
+    }
+}
+
+TEST_CASE("slic: gray, gray+alpha, RGBA and many-channel images") {
+    const int w = 60, h = 40, qx = 25, qy = 15;
+    const auto rgb = quadrants(w, h, qx, qy);
+    // RGBA: alpha is ignored (CIELAB of the RGB channels).
+    image<std::uint8_t> rgba(w, h, 4);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            for (int c = 0; c < 3; ++c) rgba.at(x, y, c) = rgb.at(x, y, c);
+            rgba.at(x, y, 3) = std::uint8_t((x * 7 + y * 13) % 256);
+        }
+    CHECK(slic(rgba) == slic(rgb));
+    // Gray quadrants (distinct intensities), and gray + alpha.
+    image<std::uint8_t> gray(w, h, 1), gray_alpha(w, h, 2);
+    const std::uint8_t levels[4] = {20, 90, 160, 240};
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            gray.at(x, y) = levels[quadrant_of(x, y, qx, qy)];
+            gray_alpha.at(x, y, 0) = gray.at(x, y);
+            gray_alpha.at(x, y, 1) = std::uint8_t(x);
+        }
+    const auto sg = slic(gray);
+    check_valid(sg, w, h);
+    CHECK(respects_quadrants(sg, qx, qy));
+    CHECK(slic(gray_alpha) == sg);
+    // 5 and 64 raw channels: quadrants that differ in one channel only.
+    for (int channels : {5, 64}) {
+        CAPTURE(channels);
+        image<float> multi(w, h, channels, 0.25f);
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x) multi.at(x, y, quadrant_of(x, y, qx, qy) % channels) = 1.0f;
+        slic_options o;
+        o.compactness = 0.1;  // raw features are on the [0, 1] scale
+        const auto s = slic(multi, o);
+        check_valid(s, w, h);
+        CHECK(respects_quadrants(s, qx, qy));
+    }
+    // RGB without CIELAB: raw channels.
+    slic_options o;
+    o.convert_to_lab = false;
+    o.compactness = 0.1;
+    const auto raw = slic(rgb, o);
+    CHECK(respects_quadrants(raw, qx, qy));
+}
+
+TEST_CASE("slic: views with a row stride and views of mutable pixels") {
+    const auto img = sample("coffee_224.png");
+    // A 100 x 80 window of the image, seen through a strided view.
+    const pixlime::image_view<const std::uint8_t> window(img.data() + (30 * 224 + 50) * 3, 100, 80, 3, 224 * 3);
+    image<std::uint8_t> copy(window);
+    CHECK(slic(window) == slic(copy));
+    CHECK(slic(copy.view()) == slic(copy));  // image_view<std::uint8_t> (not const)
+}
+
+TEST_CASE("slic: invalid options are rejected with the field's name") {
+    const image<std::uint8_t> img(16, 16, 3, 100);
+    auto rejects = [&](const slic_options& o, const std::string& field) {
+        try {
+            (void)slic(img, o);
+        } catch (const pixlime::invalid_argument& e) {
+            return std::string(e.what()).find(field) != std::string::npos;
+        }
+        return false;
+    };
+    slic_options o;
+    o.num_segments = 0;
+    CHECK(rejects(o, "slic_options.num_segments"));
+    o = {};
+    o.compactness = 0;
+    CHECK(rejects(o, "slic_options.compactness"));
+    o.compactness = -1;
+    CHECK(rejects(o, "slic_options.compactness"));
+    o.compactness = std::numeric_limits<double>::quiet_NaN();
+    CHECK(rejects(o, "slic_options.compactness"));
+    o.compactness = std::numeric_limits<double>::infinity();
+    CHECK(rejects(o, "slic_options.compactness"));
+    o = {};
+    o.max_iterations = 0;
+    CHECK(rejects(o, "slic_options.max_iterations"));
+    o = {};
+    o.sigma = -0.5;
+    CHECK(rejects(o, "slic_options.sigma"));
+    o.sigma = std::numeric_limits<double>::quiet_NaN();
+    CHECK(rejects(o, "slic_options.sigma"));
+    o = {};
+    o.min_size_factor = -1;
+    CHECK(rejects(o, "slic_options.min_size_factor"));
+    o = {};
+    o.max_size_factor = 0;
+    CHECK(rejects(o, "slic_options.max_size_factor"));
+    o = {};
+    o.num_threads = 0;
+    CHECK(rejects(o, "slic_options.num_threads"));
+    CHECK_THROWS_AS((void)slic(pixlime::image_view<const std::uint8_t>()), pixlime::invalid_argument);
+}
