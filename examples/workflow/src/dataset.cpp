@@ -1,0 +1,260 @@
+#include "dataset.hpp"
+
+#include <pixlime/io.hpp>
+
+#include <nlohmann/json.hpp>
+#include <zlib.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace wf {
+
+const std::vector<std::string>& fashion_mnist_classes() {
+    static const std::vector<std::string> names = {"t-shirt_top", "trouser", "pullover", "dress", "coat",
+                                                   "sandal",      "shirt",   "sneaker",  "bag",   "ankle_boot"};
+    return names;
+}
+
+namespace {
+
+struct gz_closer {
+    void operator()(gzFile_s* f) const { gzclose(f); }
+};
+using gz_ptr = std::unique_ptr<gzFile_s, gz_closer>;
+
+gz_ptr open_gz(const std::string& path) {
+    gzFile f = gzopen(path.c_str(), "rb");  // reads plain files too
+    if (f == nullptr) throw std::runtime_error("cannot open IDX file '" + path + "'");
+    return gz_ptr(f);
+}
+
+void read_exact(gzFile f, void* dst, std::size_t n, const std::string& path) {
+    auto* out = static_cast<unsigned char*>(dst);
+    while (n > 0) {
+        const unsigned chunk = unsigned(std::min<std::size_t>(n, 1u << 30));
+        const int got = gzread(f, out, chunk);
+        if (got <= 0) throw std::runtime_error("IDX file '" + path + "' is truncated or corrupt");
+        out += got;
+        n -= std::size_t(got);
+    }
+}
+
+std::uint32_t read_be32(gzFile f, const std::string& path) {
+    std::array<unsigned char, 4> b{};
+    read_exact(f, b.data(), 4, path);
+    return (std::uint32_t(b[0]) << 24) | (std::uint32_t(b[1]) << 16) | (std::uint32_t(b[2]) << 8) | std::uint32_t(b[3]);
+}
+
+int clamp_limit(std::uint32_t count, int limit) {
+    if (count > 10'000'000u) throw std::runtime_error("IDX item count too large");
+    return limit > 0 ? std::min(int(count), limit) : int(count);
+}
+
+}  // namespace
+
+idx_images read_idx_images(const std::string& path, int limit) {
+    gz_ptr f = open_gz(path);
+    const std::uint32_t magic = read_be32(f.get(), path);
+    if (magic != 0x00000803u)
+        throw std::runtime_error("'" + path + "' is not an IDX3 unsigned-byte image file (magic " + std::to_string(magic) + ")");
+    idx_images out;
+    out.count = clamp_limit(read_be32(f.get(), path), limit);
+    const std::uint32_t rows = read_be32(f.get(), path), cols = read_be32(f.get(), path);
+    if (rows == 0 || cols == 0 || rows > 4096 || cols > 4096) throw std::runtime_error("'" + path + "': bad image size");
+    out.rows = int(rows);
+    out.cols = int(cols);
+    out.pixels.resize(std::size_t(out.count) * rows * cols);
+    read_exact(f.get(), out.pixels.data(), out.pixels.size(), path);
+    return out;
+}
+
+std::vector<std::uint8_t> read_idx_labels(const std::string& path, int limit) {
+    gz_ptr f = open_gz(path);
+    const std::uint32_t magic = read_be32(f.get(), path);
+    if (magic != 0x00000801u)
+        throw std::runtime_error("'" + path + "' is not an IDX1 unsigned-byte label file (magic " + std::to_string(magic) + ")");
+    std::vector<std::uint8_t> labels(std::size_t(clamp_limit(read_be32(f.get(), path), limit)));
+    read_exact(f.get(), labels.data(), labels.size(), path);
+    return labels;
+}
+
+namespace {
+
+std::string find_idx(const std::string& dir, const std::string& stem) {
+    for (const char* suffix : {".gz", ""}) {
+        const fs::path p = fs::path(dir) / (stem + suffix);
+        if (fs::exists(p)) return p.string();
+    }
+    throw std::runtime_error("Fashion-MNIST file '" + stem + "(.gz)' not found in '" + dir +
+                             "' (Debian: apt-get install dataset-fashion-mnist)");
+}
+
+int write_split(const std::string& idx_dir, const std::string& stem, const std::string& split, const fs::path& out,
+                int limit, const std::function<void(const std::string&)>& progress) {
+    const idx_images imgs = read_idx_images(find_idx(idx_dir, stem + "-images-idx3-ubyte"), limit);
+    const std::vector<std::uint8_t> labels = read_idx_labels(find_idx(idx_dir, stem + "-labels-idx1-ubyte"), limit);
+    if (int(labels.size()) != imgs.count) throw std::runtime_error("Fashion-MNIST " + stem + ": image and label counts differ");
+    const auto& names = fashion_mnist_classes();
+    for (const auto& n : names) fs::create_directories(out / split / n);
+    const std::size_t n_px = std::size_t(imgs.rows) * std::size_t(imgs.cols);
+    std::atomic<int> done{0};
+#pragma omp parallel for schedule(dynamic, 256)
+    for (int i = 0; i < imgs.count; ++i) {
+        if (labels[std::size_t(i)] >= names.size()) continue;  // checked below, outside the parallel loop
+        char name[64];
+        std::snprintf(name, sizeof name, "%s-%05d.png", split.c_str(), i);
+        pixlime::image_view<const std::uint8_t> v(imgs.pixels.data() + std::size_t(i) * n_px, imgs.cols, imgs.rows, 1);
+        pixlime::save_png((out / split / names[labels[std::size_t(i)]] / name).string(), v);
+        ++done;
+    }
+    if (done != imgs.count) throw std::runtime_error("Fashion-MNIST " + stem + ": label outside 0..9");
+    if (progress) progress("  " + split + ": " + std::to_string(imgs.count) + " images written");
+    return imgs.count;
+}
+
+}  // namespace
+
+prepare_result prepare_fashion_mnist(const prepare_options& o, const std::function<void(const std::string&)>& progress) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const fs::path out(o.data_dir);
+    const fs::path stamp = out / ".prepared";
+    nlohmann::ordered_json want = {{"source", "fashion-mnist"},
+                                   {"idx_dir", o.idx_dir},
+                                   {"train_limit", o.train_limit},
+                                   {"validation_limit", o.validation_limit}};
+    prepare_result r;
+    if (fs::exists(stamp)) {
+        std::ifstream in(stamp);
+        nlohmann::ordered_json have = nlohmann::ordered_json::parse(in, nullptr, false);
+        if (!have.is_discarded() && have.value("request", nlohmann::ordered_json()) == want) {
+            r.train = have.value("train", 0);
+            r.validation = have.value("validation", 0);
+            r.skipped = true;
+            return r;
+        }
+    }
+    // A different request: start from empty split folders so no stale file stays behind.
+    fs::remove(stamp);
+    fs::remove_all(out / "train");
+    fs::remove_all(out / "validation");
+    r.train = write_split(o.idx_dir, "train", "train", out, o.train_limit, progress);
+    r.validation = write_split(o.idx_dir, "t10k", "validation", out, o.validation_limit, progress);
+    std::ofstream(stamp) << nlohmann::ordered_json{{"request", want}, {"train", r.train}, {"validation", r.validation}}.dump(2)
+                         << "\n";
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return r;
+}
+
+namespace {
+bool is_image_file(const fs::path& p) {
+    std::string ext = p.extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    for (const char* e : {".png", ".jpg", ".jpeg", ".bmp", ".tga", ".gif", ".pgm", ".ppm", ".pnm", ".psd"})
+        if (ext == e) return true;
+    return false;
+}
+}  // namespace
+
+folder_dataset scan_folder(const std::string& dir, const std::vector<std::string>& classes) {
+    if (!fs::is_directory(dir)) throw std::runtime_error("data folder '" + dir + "' does not exist");
+    std::vector<std::string> found;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.is_directory() && e.path().filename().string()[0] != '.') found.push_back(e.path().filename().string());
+    std::sort(found.begin(), found.end());
+    if (found.empty()) throw std::runtime_error("data folder '" + dir + "' has no class folder (expected <dir>/<class>/*.png)");
+    folder_dataset d;
+    d.classes = classes.empty() ? found : classes;
+    for (const auto& c : found) {
+        const auto it = std::find(d.classes.begin(), d.classes.end(), c);
+        if (it == d.classes.end())
+            throw std::runtime_error("folder '" + (fs::path(dir) / c).string() + "' is not one of the model's classes");
+        const int label = int(it - d.classes.begin());
+        std::vector<std::string> names;
+        for (const auto& e : fs::directory_iterator(fs::path(dir) / c))
+            if (e.is_regular_file() && is_image_file(e.path())) names.push_back(e.path().string());
+        std::sort(names.begin(), names.end());
+        for (auto& n : names) d.files.push_back({std::move(n), label});
+    }
+    std::stable_sort(d.files.begin(), d.files.end(),
+                     [](const labelled_file& a, const labelled_file& b) { return a.label < b.label; });
+    return d;
+}
+
+pixlime::image<float> standardize(const pixlime::image<std::uint8_t>& img, const input_shape& shape) {
+    const int sc = img.channels();
+    if (sc < 1 || sc > 4) throw pixlime::invalid_argument::make("image channels", sc, "1..4");
+    pixlime::image<float> conv(img.width(), img.height(), shape.channels);
+    const std::uint8_t* src = img.data();
+    float* dst = conv.data();
+    for (std::int64_t i = 0; i < img.pixel_count(); ++i, src += sc, dst += shape.channels) {
+        const float r = src[0] / 255.0f;
+        const float g = (sc >= 3 ? src[1] : src[0]) / 255.0f;
+        const float b = (sc >= 3 ? src[2] : src[0]) / 255.0f;
+        const float a = (sc == 2 ? src[1] : sc == 4 ? src[3] : 255) / 255.0f;
+        const float gray = sc >= 3 ? 0.299f * r + 0.587f * g + 0.114f * b : r;
+        switch (shape.channels) {
+            case 1: dst[0] = gray; break;
+            case 2: dst[0] = gray; dst[1] = a; break;
+            default:
+                dst[0] = r; dst[1] = g; dst[2] = b;
+                if (shape.channels == 4) dst[3] = a;
+                for (int c = 4; c < shape.channels; ++c) dst[c] = 0.0f;
+        }
+    }
+    if (img.width() == shape.width && img.height() == shape.height) return conv;
+    pixlime::image<float> out(shape.width, shape.height, shape.channels);
+    if (!stbir_resize_float(conv.data(), conv.width(), conv.height(), 0, out.data(), out.width(), out.height(), 0,
+                            shape.channels))
+        throw pixlime::invalid_argument("standardize: stb_image_resize failed");
+    for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = std::clamp(out.data()[i], 0.0f, 1.0f);
+    return out;
+}
+
+pixlime::image<float> load_standardized(const std::string& path, const input_shape& shape) {
+    return standardize(pixlime::load_image(path), shape);
+}
+
+pixlime::image<std::uint8_t> to_u8(const pixlime::image<float>& img) {
+    pixlime::image<std::uint8_t> out(img.width(), img.height(), img.channels());
+    for (std::size_t i = 0; i < img.size(); ++i)
+        out.data()[i] = std::uint8_t(std::clamp(img.data()[i], 0.0f, 1.0f) * 255.0f + 0.5f);
+    return out;
+}
+
+std::vector<float> load_all(const folder_dataset& data, const input_shape& shape,
+                            const std::function<void(int, int)>& progress) {
+    const int n = int(data.files.size());
+    const std::size_t d = std::size_t(shape.size());
+    std::vector<float> out(std::size_t(n) * d);
+    std::string first_error;
+    std::atomic<int> done{0};
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int i = 0; i < n; ++i) {
+        try {
+            const pixlime::image<float> img = load_standardized(data.files[std::size_t(i)].path, shape);
+            std::copy(img.data(), img.data() + d, out.begin() + std::ptrdiff_t(std::size_t(i) * d));
+        } catch (const std::exception& e) {
+#pragma omp critical(wf_load_all_error)
+            if (first_error.empty()) first_error = e.what();
+        }
+        const int k = ++done;
+        if (progress && k % 5000 == 0) {
+#pragma omp critical(wf_load_all_progress)
+            progress(k, n);
+        }
+    }
+    if (!first_error.empty()) throw std::runtime_error("loading the dataset failed: " + first_error);
+    return out;
+}
+
+}  // namespace wf

@@ -1,0 +1,297 @@
+#include "report.hpp"
+
+#include "model.hpp"
+#include "transactions.hpp"
+
+#include <pixlime/io.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace wf {
+
+int upscale_factor(int width, int height, int min_px) {
+    const int side = std::max(1, std::min(width, height));
+    return std::max(1, (min_px + side - 1) / side);
+}
+
+namespace {
+
+std::string esc(const std::string& s) {
+    std::string o;
+    for (char c : s) {
+        switch (c) {
+            case '&': o += "&amp;"; break;
+            case '<': o += "&lt;"; break;
+            case '>': o += "&gt;"; break;
+            case '"': o += "&quot;"; break;
+            case '\'': o += "&#39;"; break;
+            default: o += c;
+        }
+    }
+    return o;
+}
+
+std::string fmt(double v, int digits = 3) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%.*f", digits, v);
+    return b;
+}
+std::string pct(double v) { return fmt(100.0 * v, 1) + "%"; }
+
+struct img_out {
+    std::string src;
+    int w = 0, h = 0;
+};
+
+/// Copies `from` (a PNG) to `<report_dir>/<rel>`, upscaled with nearest neighbour.
+img_out copy_upscaled(const fs::path& from, const fs::path& report_dir, const std::string& rel) {
+    const pixlime::image<std::uint8_t> src = pixlime::load_image(from.string());
+    const int f = upscale_factor(src.width(), src.height());
+    pixlime::image<std::uint8_t> big(src.width() * f, src.height() * f, src.channels());
+    for (int y = 0; y < big.height(); ++y)
+        for (int x = 0; x < big.width(); ++x)
+            for (int c = 0; c < src.channels(); ++c) big.at(x, y, c) = src.at(x / f, y / f, c);
+    fs::create_directories((report_dir / rel).parent_path());
+    pixlime::save_png((report_dir / rel).string(), big);
+    return {rel, big.width(), big.height()};
+}
+
+std::string figure(const img_out& im, const std::string& alt, const std::string& caption) {
+    return "<figure><img src=\"" + esc(im.src) + "\" width=\"" + std::to_string(im.w) + "\" height=\"" +
+           std::to_string(im.h) + "\" alt=\"" + esc(alt) + "\"><figcaption>" + caption + "</figcaption></figure>";
+}
+
+const char* style = R"css(
+body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background: #fafafa; max-width: 1240px; }
+h1 { margin-bottom: 4px; } h2 { margin-top: 40px; border-bottom: 2px solid #ddd; padding-bottom: 4px; }
+p.lead { color: #555; margin-top: 0; }
+table { border-collapse: collapse; margin: 8px 0 16px; }
+th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: left; font-size: 14px; }
+th { background: #f0f0f0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.card { background: #fff; border: 1px solid #ddd; border-left: 6px solid #4caf50; border-radius: 4px; padding: 10px 14px; margin: 14px 0; }
+.card.wrong { border-left-color: #e53935; } .card.failed { border-left-color: #757575; background: #f4f4f4; }
+.card h3 { margin: 0 0 6px; font-size: 16px; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; color: #fff; background: #4caf50; vertical-align: middle; }
+.wrong .badge { background: #e53935; } .failed .badge { background: #757575; }
+.panes { display: flex; flex-wrap: wrap; gap: 12px; }
+figure { margin: 0; } figcaption { font-size: 13px; color: #444; max-width: 224px; }
+img { image-rendering: pixelated; image-rendering: crisp-edges; border: 1px solid #ccc; display: block; }
+.side { font-size: 13px; } .side table { margin: 0 0 6px; }
+.meta { font-size: 14px; margin: 4px 0 8px; } .reason { font-family: monospace; white-space: pre-wrap; color: #b00; }
+#image-check { font-size: 13px; padding: 4px 8px; display: inline-block; border-radius: 4px; background: #eee; }
+#image-check.ok { background: #e8f5e9; } #image-check.bad { background: #ffebee; }
+)css";
+
+/// Fills #image-check once the page has loaded: how many <img> decoded (naturalWidth > 0).
+/// Runs locally; the report needs no network.
+const char* image_check_script = R"js(
+window.addEventListener('load', function () {
+  var imgs = document.images, loaded = 0, broken = [];
+  for (var i = 0; i < imgs.length; i++) {
+    if (imgs[i].complete && imgs[i].naturalWidth > 0) loaded++; else broken.push(imgs[i].getAttribute('src'));
+  }
+  var el = document.getElementById('image-check');
+  el.setAttribute('data-total', imgs.length);
+  el.setAttribute('data-loaded', loaded);
+  el.setAttribute('data-broken', broken.length);
+  el.className = broken.length ? 'bad' : 'ok';
+  el.textContent = broken.length ? (broken.length + ' of ' + imgs.length + ' images failed to load: ' + broken.join(', '))
+                                 : ('All ' + imgs.length + ' images loaded.');
+});
+)js";
+
+struct task_stats {
+    int cards = 0, failed = 0, images = 0;
+};
+
+std::string task_section(const report_task& task, const fs::path& report_dir, task_stats& st) {
+    const fs::path dir(task.task_dir);
+    const mlp model = mlp::load((dir / "model" / "model.pxm").string());
+    const nlohmann::json meta = nlohmann::json::parse(model.metadata.empty() ? "{}" : model.metadata, nullptr, false);
+    const std::vector<transaction> log = read_log((dir / "transactions.jsonl").string());
+
+    // Scoring summary from the log.
+    int ok = 0, failed = 0, labelled = 0, correct = 0;
+    double latency = 0;
+    std::map<std::string, std::pair<int, int>> per_class;  // true label -> (correct, total)
+    for (const auto& t : log) {
+        if (!t.ok()) {
+            ++failed;
+            continue;
+        }
+        ++ok;
+        latency += t.latency_ms;
+        if (!t.true_label.empty()) {
+            ++labelled;
+            correct += t.correct();
+            auto& pc = per_class[t.true_label];
+            pc.first += t.correct();
+            ++pc.second;
+        }
+    }
+
+    // Explained transactions, in log order.
+    std::ostringstream cards;
+    int done = 0, explain_failed = 0, shown_correct = 0, shown_wrong = 0;
+    double explain_ms = 0, r2_sum = 0;
+    std::map<std::string, int> shown_classes;
+    nlohmann::json settings;
+    for (const auto& t : log) {
+        const fs::path edir = dir / "explanations" / t.id;
+        const bool has_ok = fs::exists(edir / "explanation.json"), has_err = fs::exists(edir / "error.json");
+        if (!has_ok && !has_err) continue;
+        ++st.cards;
+        const std::string file = fs::path(t.input).filename().string();
+        if (!has_ok) {
+            std::ifstream in(edir / "error.json");
+            const nlohmann::json e = nlohmann::json::parse(in, nullptr, false);
+            const std::string reason = e.is_object() ? e.value("error", "unknown") : "unreadable error record";
+            ++explain_failed;
+            ++st.failed;
+            cards << "<div class=\"card failed\"><h3>" << esc(t.id) << " <span class=\"badge\">failed</span></h3>"
+                  << "<p class=\"meta\">input: " << esc(t.input) << (t.true_label.empty() ? "" : " &middot; true: <b>" + esc(t.true_label) + "</b>")
+                  << "</p><p class=\"reason\">" << esc(reason) << "</p></div>\n";
+            continue;
+        }
+        std::ifstream in(edir / "explanation.json");
+        const nlohmann::json ej = nlohmann::json::parse(in);
+        ++done;
+        settings = ej.at("settings");
+        explain_ms += ej.at("timings_ms").at("total").get<double>();
+        const nlohmann::json& top = ej.at("labels").at(0);
+        r2_sum += top.at("r2").get<double>();
+        const std::string pane_label = ej.at("panes_label").get<std::string>();
+        const bool is_correct = t.correct();
+        const bool known = !t.true_label.empty();
+        (is_correct ? shown_correct : shown_wrong) += known ? 1 : 0;
+        if (known) ++shown_classes[t.true_label];
+
+        const std::string base = "img/" + task.key + "/" + t.id;
+        const img_out in_img = copy_upscaled(edir / "input.png", report_dir, base + "-input.png");
+        const img_out pos = copy_upscaled(edir / "positive.png", report_dir, base + "-positive.png");
+        const img_out neg = copy_upscaled(edir / "negative.png", report_dir, base + "-negative.png");
+        const img_out heat = copy_upscaled(edir / "heatmap.png", report_dir, base + "-heatmap.png");
+        st.images += 4;
+
+        // Top probabilities.
+        auto probs = t.probabilities;
+        std::stable_sort(probs.begin(), probs.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+        std::ostringstream pt;
+        pt << "<table><tr><th>class</th><th>probability</th></tr>";
+        for (std::size_t i = 0; i < std::min<std::size_t>(3, probs.size()); ++i)
+            pt << "<tr><td>" << (probs[i].first == t.true_label ? "<b>" + esc(probs[i].first) + "</b> (true)" : esc(probs[i].first))
+               << "</td><td class=\"num\">" << fmt(probs[i].second) << "</td></tr>";
+        pt << "</table>";
+        std::ostringstream lt;
+        lt << "<table><tr><th>explained label</th><th>model</th><th>surrogate</th><th>R&sup2;</th></tr>";
+        for (const auto& l : ej.at("labels"))
+            lt << "<tr><td>" << esc(l.at("name").get<std::string>()) << "</td><td class=\"num\">"
+               << fmt(l.at("model_prediction").get<double>()) << "</td><td class=\"num\">"
+               << fmt(l.at("local_prediction").get<double>()) << "</td><td class=\"num\">" << fmt(l.at("r2").get<double>())
+               << "</td></tr>";
+        lt << "</table>";
+
+        const std::string cls = known ? (is_correct ? "card" : "card wrong") : "card";
+        const std::string badge = known ? (is_correct ? "correct" : "wrong") : "unlabelled";
+        cards << "<div class=\"" << cls << "\" id=\"" << esc(task.key + "-" + t.id) << "\"><h3>" << esc(t.id)
+              << " <span class=\"badge\">" << badge << "</span></h3>"
+              << "<p class=\"meta\">" << esc(file) << " &middot; true: <b>" << (known ? esc(t.true_label) : "?")
+              << "</b> &middot; predicted: <b>" << esc(t.predicted) << "</b> (p = " << fmt(t.probability(t.predicted))
+              << ")</p><div class=\"panes\">"
+              << figure(in_img, "input " + t.id, "input (" + esc(file) + ")")
+              << figure(pos, "positive pane " + t.id, "positive: the 5 segments that most raised <b>" + esc(pane_label) + "</b>")
+              << figure(neg, "negative pane " + t.id, "negative: the 5 segments that most lowered <b>" + esc(pane_label) + "</b>")
+              << figure(heat, "heatmap " + t.id, "heatmap: every segment's weight for " + esc(pane_label) +
+                                                        " (green up, magenta down)")
+              << "<div class=\"side\">" << pt.str() << lt.str() << "<div>" << ej.at("segments").at("count").get<int>()
+              << " segments &middot; explained in " << fmt(ej.at("timings_ms").at("total").get<double>(), 0)
+              << " ms</div></div></div></div>\n";
+    }
+
+    std::ostringstream s;
+    s << "<h2 id=\"" << esc(task.key) << "\">" << esc(task.title) << "</h2>\n<p>" << esc(task.description) << "</p>\n";
+    s << "<table><tr><th colspan=\"2\">model</th></tr>";
+    s << "<tr><td>file</td><td>" << esc((dir / "model" / "model.pxm").string()) << " (format v" << mlp::format_version
+      << ", id " << esc(model.id()) << ")</td></tr>";
+    if (meta.is_object()) {
+        if (meta.contains("architecture")) s << "<tr><td>architecture</td><td>" << esc(meta["architecture"].get<std::string>()) << "</td></tr>";
+        if (meta.contains("train_images"))
+            s << "<tr><td>training</td><td>" << meta["train_images"].get<int>() << " images, " << meta.value("epochs", 0)
+              << " epochs, " << fmt(meta.value("train_seconds", 0.0), 1) << " s</td></tr>";
+        if (meta.contains("validation_accuracy"))
+            s << "<tr><td>validation accuracy after training</td><td>" << pct(meta["validation_accuracy"].get<double>()) << " on "
+              << meta.value("validation_images", 0) << " images</td></tr>";
+    }
+    s << "</table>\n";
+    s << "<table><tr><th colspan=\"2\">transactions</th></tr>"
+      << "<tr><td>scored</td><td class=\"num\">" << log.size() << "</td></tr>"
+      << "<tr><td>failed at scoring</td><td class=\"num\">" << failed << "</td></tr>"
+      << "<tr><td>accuracy of the scored</td><td class=\"num\">" << (labelled ? pct(double(correct) / labelled) : "n/a") << " ("
+      << correct << " / " << labelled << ")</td></tr>"
+      << "<tr><td>mean scoring latency</td><td class=\"num\">" << fmt(ok ? latency / ok : 0.0, 3) << " ms</td></tr>"
+      << "<tr><td>explained (shown below)</td><td class=\"num\">" << done << " (" << shown_correct << " correct, "
+      << shown_wrong << " wrong, " << shown_classes.size() << " true classes)</td></tr>"
+      << "<tr><td>failed explanations</td><td class=\"num\">" << explain_failed << "</td></tr>"
+      << "<tr><td>mean explanation time</td><td class=\"num\">" << fmt(done ? explain_ms / done : 0.0, 1) << " ms</td></tr>"
+      << "<tr><td>mean R&sup2; (predicted label)</td><td class=\"num\">" << fmt(done ? r2_sum / done : 0.0) << "</td></tr>";
+    if (!settings.is_null())
+        s << "<tr><td>explanation settings</td><td>" << esc(settings.value("segmenter", "")) << ", ~" << settings.value("segments", 0)
+          << " segments, " << settings.value("num_samples", 0) << " samples, hidden segments " << esc(settings.value("hide", ""))
+          << ", top " << settings.value("top_labels", 0) << " labels, seed " << settings.value("seed", 0) << "</td></tr>";
+    s << "</table>\n";
+    if (!per_class.empty()) {
+        s << "<table><tr><th>true class</th>";
+        for (const auto& [name, v] : per_class) s << "<th>" << esc(name) << "</th>";
+        s << "</tr><tr><td>accuracy</td>";
+        for (const auto& [name, v] : per_class) s << "<td class=\"num\">" << pct(double(v.first) / std::max(1, v.second)) << "</td>";
+        s << "</tr></table>\n";
+    }
+    s << cards.str();
+    return s.str();
+}
+
+}  // namespace
+
+report_result write_report(const std::string& report_dir, const std::vector<report_task>& tasks) {
+    const fs::path out(report_dir);
+    fs::remove_all(out / "img");
+    fs::create_directories(out);
+    task_stats st;
+    std::ostringstream body;
+    for (const auto& t : tasks) body << task_section(t, out, st);
+
+    std::ostringstream html;
+    html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         << "<title>pixlime workflow report</title><style>" << style << "</style></head><body>\n"
+         << "<h1>pixlime: why did the model say that?</h1>\n"
+         << "<p class=\"lead\">LIME explanations of a model trained on Fashion-MNIST, generated " << esc(utc_now())
+         << ". For each transaction: the input, the <b>positive pane</b> (the segments that pushed the predicted class up), "
+         << "the <b>negative pane</b> (the segments that pushed it down) and a heatmap of every segment's weight.</p>\n"
+         << "<p><span id=\"image-check\">Images not checked yet (JavaScript off?)</span></p>\n<p>Sections: ";
+    for (std::size_t i = 0; i < tasks.size(); ++i)
+        html << (i ? " &middot; " : "") << "<a href=\"#" << esc(tasks[i].key) << "\">" << esc(tasks[i].title) << "</a>";
+    html << "</p>\n" << body.str() << "<script>" << image_check_script << "</script>\n</body></html>\n";
+
+    const fs::path index = out / "index.html";
+    {
+        std::ofstream f(index.string() + ".tmp", std::ios::trunc);
+        f << html.str();
+        if (!f) throw std::runtime_error("cannot write '" + index.string() + "'");
+    }
+    fs::rename(index.string() + ".tmp", index);
+    return {index.string(), st.cards, st.failed, st.images};
+}
+
+}  // namespace wf

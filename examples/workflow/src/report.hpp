@@ -1,0 +1,33 @@
+#pragma once
+/// \file report.hpp
+/// Step 8 of the workflow: a static HTML report (no network needed) of the explained
+/// transactions of one or more tasks, with every image copied next to it, scaled up with
+/// nearest neighbour so that 28 x 28 inputs are seen at >= 224 px.
+
+#include <string>
+#include <vector>
+
+namespace wf {
+
+struct report_task {
+    std::string key;          ///< short name, used for image folders ("multiclass", "binary")
+    std::string title;        ///< section heading
+    std::string description;  ///< one paragraph under the heading (plain text)
+    std::string task_dir;     ///< holds model/model.pxm, transactions.jsonl, explanations/
+};
+
+struct report_result {
+    std::string path;  ///< the index.html written
+    int cards = 0;     ///< transactions shown
+    int failed = 0;    ///< of which failed
+    int images = 0;    ///< <img> elements
+};
+
+/// Writes `<report_dir>/index.html` and `<report_dir>/img/...`. Throws std::runtime_error
+/// when a task has no model or transaction log.
+report_result write_report(const std::string& report_dir, const std::vector<report_task>& tasks);
+
+/// Nearest-neighbour upscaling factor that brings the smaller side to at least `min_px`.
+int upscale_factor(int width, int height, int min_px = 224);
+
+}  // namespace wf

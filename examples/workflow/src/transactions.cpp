@@ -1,0 +1,465 @@
+#include "transactions.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+namespace fs = std::filesystem;
+
+namespace wf {
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+double ms_since(clock_type::time_point t0) {
+    return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
+}
+
+/// Writes text to `path` atomically (temporary file, then rename).
+void write_atomic(const fs::path& path, const std::string& text) {
+    const fs::path tmp = path.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << text;
+        if (!out) throw std::runtime_error("cannot write '" + tmp.string() + "'");
+    }
+    fs::rename(tmp, path);
+}
+
+/// Rounds for the log: 6 significant digits keep lines short and readable.
+double round6(double v) {
+    if (v == 0 || !std::isfinite(v)) return v;
+    const double scale = std::pow(10.0, 6 - int(std::ceil(std::log10(std::abs(v)))));
+    return std::round(v * scale) / scale;
+}
+
+std::string describe(const std::exception& e) {
+    std::string s = e.what();
+    try {
+        std::rethrow_if_nested(e);
+    } catch (const std::exception& inner) {
+        s += ": " + describe(inner);
+    } catch (...) {
+        s += ": unknown exception";
+    }
+    return s;
+}
+
+}  // namespace
+
+std::string utc_now() {
+    const auto now = std::chrono::system_clock::now();
+    const std::time_t t = std::chrono::system_clock::to_time_t(now);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
+    return buf;
+}
+
+deployed_model deploy(mlp model) {
+    auto shared = std::make_shared<const mlp>(std::move(model));
+    deployed_model d;
+    d.id = shared->id();
+    d.shape = shared->shape;
+    d.classes = shared->classes;
+    d.binary = shared->output == output_kind::sigmoid;
+    d.classify = [shared](pixlime::batch_view<const float> batch) { return (*shared)(batch); };
+    return d;
+}
+
+deployed_model deploy(const std::string& model_path) { return deploy(mlp::load(model_path)); }
+
+double transaction::probability(const std::string& label) const {
+    for (const auto& [name, p] : probabilities)
+        if (name == label) return p;
+    return 0.0;
+}
+
+nlohmann::ordered_json to_json(const transaction& t) {
+    nlohmann::ordered_json j;
+    j["id"] = t.id;
+    j["input"] = t.input;
+    j["true_label"] = t.true_label.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(t.true_label);
+    if (t.ok()) {
+        nlohmann::ordered_json p = nlohmann::ordered_json::object();
+        for (const auto& [name, v] : t.probabilities) p[name] = round6(v);
+        j["probabilities"] = p;
+        j["predicted"] = t.predicted;
+        j["predicted_index"] = t.predicted_index;
+    } else {
+        j["error"] = t.error;
+    }
+    j["model"] = t.model;
+    j["time"] = t.time;
+    j["latency_ms"] = round6(t.latency_ms);
+    return j;
+}
+
+transaction transaction_from_json(const nlohmann::json& j) {
+    transaction t;
+    try {
+        t.id = j.at("id").get<std::string>();
+        t.input = j.at("input").get<std::string>();
+        if (j.contains("true_label") && !j.at("true_label").is_null()) t.true_label = j.at("true_label").get<std::string>();
+        t.model = j.at("model").get<std::string>();
+        t.time = j.at("time").get<std::string>();
+        t.latency_ms = j.at("latency_ms").get<double>();
+        if (j.contains("error")) {
+            t.error = j.at("error").get<std::string>();
+            if (t.error.empty()) throw std::runtime_error("empty error");
+        } else {
+            for (const auto& [name, v] : j.at("probabilities").items()) t.probabilities.emplace_back(name, v.get<double>());
+            t.predicted = j.at("predicted").get<std::string>();
+            t.predicted_index = j.at("predicted_index").get<int>();
+        }
+    } catch (const nlohmann::json::exception& e) {
+        throw std::runtime_error(std::string("bad transaction record: ") + e.what());
+    }
+    return t;
+}
+
+std::vector<score_input> score_inputs(const folder_dataset& data, int limit) {
+    std::vector<score_input> out;
+    const std::size_t n = data.files.size();
+    if (limit <= 0 || std::size_t(limit) >= n) {
+        for (const auto& f : data.files) out.push_back({f.path, data.classes[std::size_t(f.label)]});
+        return out;
+    }
+    for (int i = 0; i < limit; ++i) {  // evenly spaced: the files are sorted by class
+        const auto& f = data.files[std::size_t(i) * n / std::size_t(limit)];
+        out.push_back({f.path, data.classes[std::size_t(f.label)]});
+    }
+    return out;
+}
+
+namespace {
+
+/// Scores one standardized image; throws on a classifier failure or a bad output.
+std::vector<double> classify_one(const deployed_model& m, const pixlime::image<float>& img) {
+    pixlime::batch_view<const float> batch(img.data(), 1, img.width(), img.height(), img.channels());
+    Eigen::MatrixXf out;
+    try {
+        out = m.classify(batch);
+    } catch (const std::exception& e) {
+        throw std::runtime_error("model error: " + describe(e));
+    } catch (...) {
+        throw std::runtime_error("model error: unknown exception");
+    }
+    const Eigen::Index want = m.binary ? 1 : Eigen::Index(m.classes.size());
+    if (out.rows() != 1 || out.cols() != want)
+        throw std::runtime_error("model error: output is " + std::to_string(out.rows()) + "x" + std::to_string(out.cols()) +
+                                 ", expected 1x" + std::to_string(want));
+    if (!out.allFinite()) throw std::runtime_error("model error: output is not finite (NaN or Inf)");
+    if (m.binary) return {1.0 - double(out(0, 0)), double(out(0, 0))};
+    std::vector<double> p(std::size_t(out.cols()));
+    for (Eigen::Index c = 0; c < out.cols(); ++c) p[std::size_t(c)] = out(0, c);
+    return p;
+}
+
+}  // namespace
+
+score_summary score(const std::vector<score_input>& inputs, const deployed_model& model, const std::string& log_path,
+                    const std::function<void(int, int)>& progress) {
+    const auto t0 = clock_type::now();
+    score_summary s;
+    std::string text;
+    const int total = int(inputs.size());
+    for (int i = 0; i < total; ++i) {
+        const auto ti = clock_type::now();
+        transaction t;
+        char id[32];
+        std::snprintf(id, sizeof id, "tx-%06d", i + 1);
+        t.id = id;
+        t.input = inputs[std::size_t(i)].path;
+        t.true_label = inputs[std::size_t(i)].true_label;
+        t.model = model.id;
+        t.time = utc_now();
+        try {
+            const pixlime::image<float> img = load_standardized(t.input, model.shape);
+            const std::vector<double> p = classify_one(model, img);
+            for (std::size_t c = 0; c < p.size(); ++c) t.probabilities.emplace_back(model.classes[c], p[c]);
+            t.predicted_index = int(std::max_element(p.begin(), p.end()) - p.begin());
+            t.predicted = model.classes[std::size_t(t.predicted_index)];
+        } catch (const std::exception& e) {
+            t.error = e.what();
+            t.probabilities.clear();
+        }
+        t.latency_ms = ms_since(ti);
+        ++s.total;
+        if (t.ok()) {
+            ++s.ok;
+            if (!t.true_label.empty()) {
+                ++s.labelled;
+                s.correct += t.correct();
+            }
+        } else {
+            ++s.failed;
+        }
+        text += to_json(t).dump() + "\n";
+        if (progress && ((i + 1) % 1000 == 0 || i + 1 == total)) progress(i + 1, total);
+    }
+    const fs::path p(log_path);
+    if (p.has_parent_path()) fs::create_directories(p.parent_path());
+    write_atomic(p, text);
+    s.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
+    return s;
+}
+
+std::vector<transaction> read_log(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error("cannot open transaction log '" + path + "' (run the score step first)");
+    std::vector<transaction> out;
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+        ++n;
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        try {
+            out.push_back(transaction_from_json(nlohmann::ordered_json::parse(line)));
+        } catch (const std::exception& e) {
+            throw std::runtime_error("transaction log '" + path + "' line " + std::to_string(n) + ": " + e.what());
+        }
+    }
+    return out;
+}
+
+std::vector<transaction> select_ids(const std::vector<transaction>& log, const std::vector<std::string>& ids) {
+    std::vector<transaction> out;
+    for (const auto& id : ids) {
+        const auto it = std::find_if(log.begin(), log.end(), [&](const transaction& t) { return t.id == id; });
+        if (it != log.end()) {
+            out.push_back(*it);
+        } else {
+            transaction missing;  // reported as a failed explanation, the others go on
+            missing.id = id;
+            missing.error = "no transaction with id '" + id + "' in the log";
+            out.push_back(missing);
+        }
+    }
+    return out;
+}
+
+std::vector<transaction> select_first(const std::vector<transaction>& log, int n) {
+    return std::vector<transaction>(log.begin(), log.begin() + std::min<std::ptrdiff_t>(std::max(n, 0), std::ptrdiff_t(log.size())));
+}
+
+std::vector<transaction> select_mixed(const std::vector<transaction>& log, int n) {
+    std::vector<std::string> classes;  // true classes in order of first appearance
+    for (const auto& t : log)
+        if (t.ok() && !t.true_label.empty() && std::find(classes.begin(), classes.end(), t.true_label) == classes.end())
+            classes.push_back(t.true_label);
+    std::vector<char> used(log.size(), 0);
+    std::vector<std::size_t> picked;
+    auto pick = [&](const std::string* cls, int want_correct) {  // want_correct: 1, 0, or -1 (either)
+        for (std::size_t i = 0; i < log.size(); ++i) {
+            const transaction& t = log[i];
+            if (used[i] || !t.ok()) continue;
+            if (cls && t.true_label != *cls) continue;
+            if (want_correct >= 0 && (t.true_label.empty() || int(t.correct()) != want_correct)) continue;
+            used[i] = 1;
+            picked.push_back(i);
+            return true;
+        }
+        return false;
+    };
+    for (int k = 0; int(picked.size()) < n; ++k) {
+        const bool wrong = k % 3 == 2;
+        const std::string* cls = classes.empty() ? nullptr : &classes[std::size_t(k) % classes.size()];
+        if (pick(cls, wrong ? 0 : 1) || pick(nullptr, wrong ? 0 : 1) || pick(cls, -1) || pick(nullptr, -1)) continue;
+        break;  // nothing left
+    }
+    std::sort(picked.begin(), picked.end());
+    std::vector<transaction> out;
+    for (std::size_t i : picked) out.push_back(log[i]);
+    return out;
+}
+
+nlohmann::ordered_json explain_settings::to_json() const {
+    return {{"segmenter", segmenter}, {"segments", segments}, {"compactness", compactness}, {"hide", hide},
+            {"num_samples", num_samples}, {"top_labels", top_labels}, {"seed", seed}, {"num_features", num_features}};
+}
+
+pixlime::segmentation segment(const pixlime::image<float>& img, const explain_settings& s) {
+    if (s.segments < 1) throw std::invalid_argument("segments must be >= 1");
+    if (s.segmenter == "grid") {
+        const int n = int(std::ceil(std::sqrt(double(s.segments)) - 1e-9));
+        std::vector<int> labels(std::size_t(img.width()) * std::size_t(img.height()));
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x)
+                labels[std::size_t(y) * std::size_t(img.width()) + std::size_t(x)] =
+                    (y * n / img.height()) * n + (x * n / img.width());
+        return pixlime::segmentation::from_labels(img.width(), img.height(), labels);
+    }
+    if (s.segmenter == "slic") {
+        pixlime::slic_options so;
+        so.num_segments = s.segments;
+        so.compactness = s.compactness;
+        return pixlime::slic(img, so);
+    }
+    throw std::invalid_argument("segmenter '" + s.segmenter + "': expected slic or grid");
+}
+
+pixlime::explain_options explain_options_for(const explain_settings& s) {
+    pixlime::explain_options o;
+    o.num_samples = s.num_samples;
+    o.seed = s.seed;
+    o.top_labels = s.top_labels;
+    o.batch_size = 250;
+    if (s.hide == "black") {
+        o.hide = pixlime::hide_mode::constant;
+        o.hide_color = {0.0};
+    } else if (s.hide == "mean") {
+        o.hide = pixlime::hide_mode::segment_mean;
+    } else {
+        throw std::invalid_argument("hide '" + s.hide + "': expected black or mean");
+    }
+    return o;
+}
+
+namespace {
+
+nlohmann::ordered_json pairs_json(const std::vector<std::pair<int, double>>& v) {
+    nlohmann::ordered_json a = nlohmann::ordered_json::array();
+    for (const auto& [seg, w] : v) a.push_back({seg, round6(w)});
+    return a;
+}
+
+bool already_done(const fs::path& dir, const transaction& t, const deployed_model& m, const explain_settings& s) {
+    const fs::path json = dir / "explanation.json";
+    if (!fs::exists(json)) return false;
+    for (const char* f : {"input.png", "positive.png", "negative.png", "heatmap.png"})
+        if (!fs::exists(dir / f)) return false;
+    std::ifstream in(json);
+    const nlohmann::ordered_json j = nlohmann::ordered_json::parse(in, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return false;
+    return j.value("input", "") == t.input && j.value("model", "") == m.id && j.contains("settings") &&
+           j["settings"] == s.to_json();
+}
+
+void explain_one(const transaction& t, const deployed_model& m, const fs::path& dir, const explain_settings& s) {
+    const auto t0 = clock_type::now();
+    if (t.input.empty()) throw std::runtime_error(t.error.empty() ? "transaction has no input file" : t.error);
+    const pixlime::image<float> img = load_standardized(t.input, m.shape);
+    const double load_ms = ms_since(t0);
+
+    const auto ts = clock_type::now();
+    const pixlime::segmentation seg = segment(img, s);
+    const double seg_ms = ms_since(ts);
+
+    const pixlime::explanation ex = pixlime::explain(img, seg, m.classify, explain_options_for(s));
+
+    const auto tr = clock_type::now();
+    const int label = ex.top_labels().at(0);  // the model's prediction on the unperturbed image
+    pixlime::render_options ro;
+    ro.num_features = s.num_features;
+    const auto pos = pixlime::render_positive(img, ex, label, ro);
+    const auto neg = pixlime::render_negative(img, ex, label, ro);
+    const auto heat = pixlime::render_heatmap(img, ex, label, ro);
+    fs::create_directories(dir);
+    pixlime::save_png((dir / "input.png").string(), to_u8(img));
+    pixlime::save_png((dir / "positive.png").string(), pos);
+    pixlime::save_png((dir / "negative.png").string(), neg);
+    pixlime::save_png((dir / "heatmap.png").string(), heat);
+    const double render_ms = ms_since(tr);
+
+    nlohmann::ordered_json j;
+    j["id"] = t.id;
+    j["input"] = t.input;
+    j["true_label"] = t.true_label.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(t.true_label);
+    j["predicted"] = m.classes.at(std::size_t(label));
+    j["model"] = m.id;
+    j["settings"] = s.to_json();
+    j["segments"] = {{"method", s.segmenter}, {"count", seg.count()}};
+    j["panes_label"] = m.classes.at(std::size_t(label));
+    nlohmann::ordered_json labels = nlohmann::ordered_json::array();
+    for (int l : ex.labels()) {
+        const auto ranked = ex.ranked(l);
+        std::vector<std::pair<int, double>> top_pos, top_neg;
+        for (const auto& r : ranked) {
+            if (r.second > 0 && top_pos.size() < 5) top_pos.push_back(r);
+            if (r.second < 0 && top_neg.size() < 5) top_neg.push_back(r);
+        }
+        nlohmann::ordered_json w = nlohmann::ordered_json::array();
+        for (Eigen::Index k = 0; k < ex.weights(l).size(); ++k) w.push_back(round6(ex.weights(l)[k]));
+        labels.push_back({{"label", l},
+                          {"name", m.classes.at(std::size_t(l))},
+                          {"model_prediction", round6(ex.model_prediction(l))},
+                          {"local_prediction", round6(ex.local_prediction(l))},
+                          {"intercept", round6(ex.intercept(l))},
+                          {"r2", round6(ex.score(l))},
+                          {"top_positive", pairs_json(top_pos)},
+                          {"top_negative", pairs_json(top_neg)},
+                          {"weights", w}});
+    }
+    j["labels"] = labels;
+    const auto& tm = ex.timings();
+    j["timings_ms"] = {{"load", round6(load_ms)},
+                       {"segmentation", round6(seg_ms)},
+                       {"perturbation", round6(tm.perturbation_ms)},
+                       {"classifier", round6(tm.classifier_ms)},
+                       {"surrogate", round6(tm.surrogate_ms)},
+                       {"explain", round6(tm.total_ms)},
+                       {"render", round6(render_ms)},
+                       {"total", round6(ms_since(t0))}};
+    j["time"] = utc_now();
+    write_atomic(dir / "explanation.json", j.dump(2) + "\n");
+}
+
+}  // namespace
+
+std::vector<explain_outcome> explain_transactions(const std::vector<transaction>& selected, const deployed_model& model,
+                                                  const std::string& out_dir, const explain_settings& settings,
+                                                  const std::function<void(const explain_outcome&, int, int)>& progress) {
+    explain_options_for(settings);  // bad settings fail here, before any transaction
+    std::vector<explain_outcome> outcomes;
+    const int total = int(selected.size());
+    for (int i = 0; i < total; ++i) {
+        const transaction& t = selected[std::size_t(i)];
+        const fs::path dir = fs::path(out_dir) / t.id;
+        explain_outcome o;
+        o.id = t.id;
+        const auto t0 = clock_type::now();
+        const bool safe_id = !t.id.empty() && t.id.find_first_not_of(
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string::npos;
+        if (!safe_id) {
+            o.status = "failed";  // never used as a folder name
+            o.reason = "transaction id '" + t.id + "' is not of letters, digits, - and _";
+        } else if (already_done(dir, t, model, settings)) {
+            o.status = "skipped";
+        } else {
+            try {
+                fs::remove(dir / "explanation.json");
+                explain_one(t, model, dir, settings);
+                fs::remove(dir / "error.json");
+                o.status = "done";
+            } catch (const std::exception& e) {
+                o.status = "failed";
+                o.reason = describe(e);
+                try {
+                    fs::create_directories(dir);
+                    nlohmann::ordered_json j = {{"id", t.id}, {"input", t.input}, {"model", model.id},
+                                                {"error", o.reason}, {"time", utc_now()}};
+                    write_atomic(dir / "error.json", j.dump(2) + "\n");
+                } catch (const std::exception& e2) {
+                    o.reason += " (and the error record could not be written: " + std::string(e2.what()) + ")";
+                }
+            }
+        }
+        o.ms = ms_since(t0);
+        outcomes.push_back(o);
+        if (progress) progress(o, i + 1, total);
+    }
+    return outcomes;
+}
+
+}  // namespace wf

@@ -1,0 +1,131 @@
+#pragma once
+/// \file transactions.hpp
+/// Steps 4 to 6 of the workflow: deploy a stored model behind the callable interface
+/// pixlime's explainer uses, score files into a transaction log (JSON lines), and explain
+/// transactions (panes, heatmap and a JSON record per transaction), isolating failures and
+/// skipping work already done.
+
+#include "dataset.hpp"
+#include "model.hpp"
+
+#include <pixlime/pixlime.hpp>
+
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace wf {
+
+/// The classifier interface: a batch of standardized images (NHWC floats in [0, 1]) to one
+/// row of outputs per image. It is exactly what pixlime::explain calls.
+using classifier_fn = std::function<Eigen::MatrixXf(pixlime::batch_view<const float>)>;
+
+/// A model ready to serve: the classifier plus what is needed to read its outputs.
+struct deployed_model {
+    std::string id;                    ///< recorded in every transaction and explanation
+    input_shape shape;                 ///< inputs are standardized to this
+    std::vector<std::string> classes;  ///< output names (binary: {negative, positive})
+    bool binary = false;               ///< the classifier returns one column, P(classes[1])
+    classifier_fn classify;
+};
+
+/// Step 4, deploy: loads a model file written by `train` (a separate step) and serves it.
+deployed_model deploy(const std::string& model_path);
+/// Serves an in-memory model (same classifier as deploy gives for its file).
+deployed_model deploy(mlp model);
+
+/// One scored input: a line of the transaction log.
+struct transaction {
+    std::string id;          ///< "tx-000001", ...
+    std::string input;       ///< the input file
+    std::string true_label;  ///< from the file's class folder; empty when unknown
+    std::vector<std::pair<std::string, double>> probabilities;  ///< per class, in the model's order
+    std::string predicted;   ///< class name with the highest probability
+    int predicted_index = -1;
+    std::string model;       ///< deployed_model::id
+    std::string time;        ///< UTC, ISO 8601 with milliseconds
+    double latency_ms = 0;   ///< load + standardize + score
+    std::string error;       ///< why the transaction failed; empty when it succeeded
+
+    bool ok() const { return error.empty(); }
+    bool correct() const { return ok() && !true_label.empty() && predicted == true_label; }
+    double probability(const std::string& label) const;
+};
+
+nlohmann::ordered_json to_json(const transaction& t);
+/// Parses one log line's JSON. Throws std::runtime_error on a missing or mistyped field.
+transaction transaction_from_json(const nlohmann::json& j);
+
+/// An input to score: a file and, when known, its true class.
+struct score_input {
+    std::string path;
+    std::string true_label;
+};
+/// The labelled files of a folder dataset as score inputs (first `limit` of them spread over
+/// the classes when `limit` > 0: every k-th file).
+std::vector<score_input> score_inputs(const folder_dataset& data, int limit = 0);
+
+struct score_summary {
+    int total = 0, ok = 0, failed = 0, labelled = 0, correct = 0;
+    double seconds = 0;
+    double accuracy() const { return labelled ? double(correct) / labelled : 0.0; }
+};
+/// Step 5: scores every input one at a time through model.classify and writes one JSON line
+/// per input to `log_path` (replacing the file, written atomically). An unreadable or
+/// corrupt file, or a classifier that throws or returns NaN / a wrong shape, makes that
+/// transaction fail with its reason; the others go on.
+score_summary score(const std::vector<score_input>& inputs, const deployed_model& model, const std::string& log_path,
+                    const std::function<void(int done, int total)>& progress = {});
+
+/// Reads a transaction log back. Throws std::runtime_error naming the line of a malformed entry.
+std::vector<transaction> read_log(const std::string& path);
+
+/// Which transactions to explain.
+std::vector<transaction> select_ids(const std::vector<transaction>& log, const std::vector<std::string>& ids);
+std::vector<transaction> select_first(const std::vector<transaction>& log, int n);
+/// n transactions mixing correct and wrong predictions (about one in three wrong, when the
+/// log has that many) over as many true classes as possible, deterministically.
+std::vector<transaction> select_mixed(const std::vector<transaction>& log, int n);
+
+struct explain_settings {
+    std::string segmenter = "slic";  ///< "slic" or "grid"
+    int segments = 40;               ///< SLIC: target count; grid: cells per side = ceil(sqrt(segments))
+    double compactness = 0.1;        ///< SLIC compactness
+    std::string hide = "black";      ///< hidden segments become "black" (0: the background) or their "mean"
+    int num_samples = 1000;
+    int top_labels = 3;
+    std::uint64_t seed = 7;
+    int num_features = 5;  ///< segments shown on a pane
+
+    nlohmann::ordered_json to_json() const;
+};
+
+/// The segmentation used for an image under these settings.
+pixlime::segmentation segment(const pixlime::image<float>& img, const explain_settings& s);
+/// pixlime::explain_options for these settings (hide mode, samples, top labels, seed).
+pixlime::explain_options explain_options_for(const explain_settings& s);
+
+struct explain_outcome {
+    std::string id;
+    std::string status;  ///< "done", "skipped" (already done), "failed"
+    std::string reason;  ///< for "failed"
+    double ms = 0;
+};
+/// Step 6: explains each transaction into `<out_dir>/<id>/`: input.png (the standardized
+/// input), positive.png, negative.png, heatmap.png (for the predicted class) and
+/// explanation.json (written last). A failure (missing or corrupt file, a classifier that
+/// throws, ...) writes `<id>/error.json` with the reason and the rest go on. A transaction
+/// whose explanation.json was made from the same input, model and settings is skipped.
+std::vector<explain_outcome> explain_transactions(const std::vector<transaction>& selected, const deployed_model& model,
+                                                  const std::string& out_dir, const explain_settings& settings,
+                                                  const std::function<void(const explain_outcome&, int, int)>& progress = {});
+
+/// UTC now as "2024-05-01T12:34:56.789Z".
+std::string utc_now();
+
+}  // namespace wf
