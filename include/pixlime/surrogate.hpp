@@ -68,11 +68,12 @@ struct weighted_ridge {
         const double total = sample_weights.sum();
         if (!(total > 0)) throw invalid_argument::make("weighted_ridge sum of sample weights", total, "a value > 0");
 
-        Eigen::MatrixXd x = samples.cast<double>();
-        const Eigen::RowVectorXd x_mean = (sample_weights.transpose() * x) / total;
-        x.rowwise() -= x_mean;
+        // One #samples by #segments buffer: X, centred by its weighted mean, rows scaled by sqrt(w).
+        Eigen::MatrixXd xs = samples.cast<double>();
+        const Eigen::RowVectorXd x_mean = (sample_weights.transpose() * xs) / total;
         const Eigen::VectorXd sqrt_w = sample_weights.array().sqrt().matrix();
-        const Eigen::MatrixXd xs = sqrt_w.asDiagonal() * x;  // sqrt(w) * centred X
+        xs.rowwise() -= x_mean;
+        xs = sqrt_w.asDiagonal() * xs;
 
         Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(k, k);
         gram.selfadjointView<Eigen::Lower>().rankUpdate(xs.transpose());
@@ -80,12 +81,14 @@ struct weighted_ridge {
         gram.diagonal().array() += alpha;
 
         const Eigen::RowVectorXd y_mean = (sample_weights.transpose() * targets) / total;
-        const Eigen::MatrixXd rhs = xs.transpose() * (sqrt_w.asDiagonal() * (targets.rowwise() - y_mean));
+        const Eigen::MatrixXd ys = sqrt_w.asDiagonal() * (targets.rowwise() - y_mean);  // sqrt(w) * centred y
+        const Eigen::MatrixXd rhs = xs.transpose() * ys;
 
         Eigen::MatrixXd coef;
         Eigen::LLT<Eigen::MatrixXd> llt(gram);
         if (llt.info() == Eigen::Success) coef = llt.solve(rhs);
         else coef = gram.completeOrthogonalDecomposition().solve(rhs);  // alpha = 0 with collinear segments
+        const Eigen::MatrixXd residual = ys - xs * coef;  // sqrt(w) * (y - prediction)
 
         std::vector<linear_fit> fits(std::size_t(targets.cols()));
         for (Eigen::Index j = 0; j < targets.cols(); ++j) {
@@ -93,9 +96,8 @@ struct weighted_ridge {
             f.weights = coef.col(j);
             f.intercept = y_mean[j] - x_mean.dot(f.weights);
             f.local_prediction = f.intercept + f.weights.sum();
-            const Eigen::VectorXd pred = (samples.cast<double>() * f.weights).array() + f.intercept;
-            const double ss_res = (sample_weights.array() * (targets.col(j) - pred).array().square()).sum();
-            const double ss_tot = (sample_weights.array() * (targets.col(j).array() - y_mean[j]).square()).sum();
+            const double ss_res = residual.col(j).squaredNorm();
+            const double ss_tot = ys.col(j).squaredNorm();
             // scikit-learn's r2_score with force_finite: a constant target scores 1 when fitted exactly, else 0.
             f.score = ss_tot != 0 ? 1.0 - ss_res / ss_tot : (ss_res == 0 ? 1.0 : 0.0);
         }
