@@ -20,8 +20,31 @@
 #include <type_traits>
 #include <vector>
 
+// PIXLIME_DETAIL_X86_DISPATCH: 1 when hot loops may also be compiled for AVX2 (GCC/Clang
+// target attribute) and chosen at run time; 0 elsewhere or when AVX2 is already enabled.
+#if !defined(PIXLIME_DETAIL_X86_DISPATCH)
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(__AVX2__)
+#define PIXLIME_DETAIL_X86_DISPATCH 1
+#else
+#define PIXLIME_DETAIL_X86_DISPATCH 0
+#endif
+#endif
+#if defined(__GNUC__) || defined(__clang__)
+#define PIXLIME_DETAIL_ALWAYS_INLINE __attribute__((always_inline))
+#else
+#define PIXLIME_DETAIL_ALWAYS_INLINE
+#endif
+
 namespace pixlime {
 namespace detail {
+
+#if PIXLIME_DETAIL_X86_DISPATCH
+/// True when the CPU has AVX2 (checked once).
+inline bool cpu_has_avx2() {
+    static const bool has = __builtin_cpu_supports("avx2");
+    return has;
+}
+#endif
 
 /// Calls f(begin, end) on `threads` contiguous bands covering [0, n), each on its own
 /// std::thread (the calling thread takes the first band). `threads` <= 1 or n < 2 runs

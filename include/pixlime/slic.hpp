@@ -54,14 +54,18 @@ struct slic_options {
     /// stretched together to [0, 1] (v -> (v - min) / (max - min)).
     bool convert_to_lab = true;
     /// Make every segment one 4-connected region (scikit-image enforce_connectivity,
-    /// default true): pieces smaller than min_size_factor * (pixels / seeds) are merged into
-    /// an adjacent segment, pieces are cut at max_size_factor * (pixels / seeds) pixels.
+    /// default true): each 4-connected piece of a cluster becomes its own segment, and
+    /// pieces smaller than min_size_factor * (pixels / seeds) are merged into an adjacent
+    /// segment (the one above the piece's first pixel in row-major order, or left of it on
+    /// the top row; scikit-image takes the last neighbour its search meets).
     bool enforce_connectivity = true;
     /// Minimum segment size as a fraction of pixels / seeds (scikit-image min_size_factor,
     /// default 0.5). Must be finite and >= 0.
     double min_size_factor = 0.5;
-    /// Maximum connected-piece size as a multiple of pixels / seeds (scikit-image
-    /// max_size_factor, default 3). Must be finite and > 0.
+    /// scikit-image's max_size_factor (default 3), validated (finite, > 0) and otherwise
+    /// unused: scikit-image cuts connected pieces larger than max_size_factor * (pixels /
+    /// seeds) pixels as a side effect of its preallocated search buffer; pixlime does not cut
+    /// (a cluster cannot outgrow its (2S+1) x (2S+1) search window, about 4 seed areas).
     double max_size_factor = 3.0;
     /// Threads used (std::thread; default 1). The labels do not depend on it. Must be >= 1.
     int num_threads = 1;
@@ -130,20 +134,6 @@ inline void check_slic_options(const slic_options& o) {
     if (o.num_threads < 1) throw invalid_argument::make("slic_options.num_threads", o.num_threads, "at least 1");
 }
 
-/// Sum of n floats with four independent accumulators.
-inline float sum_run(const float* p, int n) {
-    float a = 0, b = 0, c = 0, d = 0;
-    int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        a += p[i];
-        b += p[i + 1];
-        c += p[i + 2];
-        d += p[i + 3];
-    }
-    for (; i < n; ++i) a += p[i];
-    return (a + b) + (c + d);
-}
-
 /// State of one SLIC run: features, clusters, labels and distances.
 struct slic_state {
     int width = 0, height = 0, nc = 0;  // nc: feature channels
@@ -160,9 +150,9 @@ struct slic_state {
 
 /// Assigns rows [y0, y1) to the nearest cluster (colour + weighted spatial distance) among
 /// the clusters whose window covers them; pixels in no window keep their label. NC is the
-/// number of feature channels, or 0 for any.
+/// number of feature channels, or 0 for any. Ties go to the lower cluster index.
 template <int NC>
-void slic_assign_rows(slic_state& s, int y0, int y1) {
+PIXLIME_DETAIL_ALWAYS_INLINE inline void slic_assign_rows_impl(slic_state& s, int y0, int y1) {
     const int w = s.width;
     const int nc = NC > 0 ? NC : s.nc;
     std::fill(s.dist.begin() + std::ptrdiff_t(y0) * w, s.dist.begin() + std::ptrdiff_t(y1) * w,
@@ -246,90 +236,187 @@ void slic_assign_rows(slic_state& s, int y0, int y1) {
     }
 }
 
-/// Moves every cluster to the mean position and colour of its pixels; clusters without
-/// pixels die (they are never assigned again, like scikit-image's NaN centres).
-inline void slic_update(slic_state& s, std::vector<double>& sums, std::vector<std::int64_t>& counts) {
-    const int w = s.width, nc = s.nc;
-    const std::size_t stride = std::size_t(nc) + 2;
-    std::fill(sums.begin(), sums.end(), 0.0);
-    std::fill(counts.begin(), counts.end(), 0);
-    for (int y = 0; y < s.height; ++y) {
-        const std::int32_t* lr = s.labels.data() + std::size_t(y) * std::size_t(w);
-        int x = 0;
-        while (x < w) {
-            const std::int32_t k = lr[x];
-            int x1 = x + 1;
-            while (x1 < w && lr[x1] == k) ++x1;
-            const int n = x1 - x;
-            double* sk = sums.data() + std::size_t(k) * stride;
-            counts[std::size_t(k)] += n;
-            sk[0] += double(y) * n;
-            sk[1] += 0.5 * double(x + x1 - 1) * n;
-            const std::size_t base = std::size_t(y) * std::size_t(w) + std::size_t(x);
-            for (int c = 0; c < nc; ++c) sk[2 + c] += double(sum_run(s.feat->plane(c) + base, n));
-            x = x1;
-        }
+template <int NC>
+void slic_assign_rows_portable(slic_state& s, int y0, int y1) {
+    slic_assign_rows_impl<NC>(s, y0, y1);
+}
+
+#if PIXLIME_DETAIL_X86_DISPATCH
+// The same code compiled for AVX2 (8 floats a vector instead of SSE2's 4), chosen at run
+// time. No FMA is enabled, so both versions round alike and give the same labels.
+template <int NC>
+__attribute__((target("avx2"))) void slic_assign_rows_avx2(slic_state& s, int y0, int y1) {
+    slic_assign_rows_impl<NC>(s, y0, y1);
+}
+#endif
+
+template <int NC>
+void slic_assign_rows(slic_state& s, int y0, int y1) {
+#if PIXLIME_DETAIL_X86_DISPATCH
+    if (cpu_has_avx2()) {
+        slic_assign_rows_avx2<NC>(s, y0, y1);
+        return;
     }
-    for (int k = 0; k < s.num_clusters; ++k) {
-        const std::int64_t n = counts[std::size_t(k)];
-        s.alive[std::size_t(k)] = n > 0;
-        if (n == 0) continue;
-        const double* sk = sums.data() + std::size_t(k) * stride;
-        s.cy[std::size_t(k)] = float(sk[0] / double(n));
-        s.cx[std::size_t(k)] = float(sk[1] / double(n));
-        for (int c = 0; c < nc; ++c) s.colour[std::size_t(k) * std::size_t(nc) + std::size_t(c)] = float(sk[2 + c] / double(n));
+#endif
+    slic_assign_rows_portable<NC>(s, y0, y1);
+}
+
+/// Adds every pixel's (1, x, y, features) to its cluster's sums. Four banks of sums (by
+/// x mod 4) keep consecutive pixels of one cluster from waiting on each other's stores;
+/// `acc` holds 4 * num_clusters * stride zeroed doubles. NC: feature channels, 0 for any.
+template <int NC>
+void slic_accumulate(const slic_state& s, double* acc, std::size_t stride) {
+    const int w = s.width, nc = NC > 0 ? NC : s.nc;
+    const std::size_t K = std::size_t(s.num_clusters);
+    for (int y = 0; y < s.height; ++y) {
+        const std::size_t base = std::size_t(y) * std::size_t(w);
+        const std::int32_t* lr = s.labels.data() + base;
+        const double fy = double(y);
+        if constexpr (NC > 0) {
+            const float* planes[NC];
+            for (int c = 0; c < NC; ++c) planes[c] = s.feat->plane(c) + base;
+            for (int x = 0; x < w; ++x) {
+                double* a = acc + (std::size_t(x & 3) * K + std::size_t(lr[x])) * stride;
+                a[0] += 1.0;
+                a[1] += double(x);
+                a[2] += fy;
+                for (int c = 0; c < NC; ++c) a[3 + c] += double(planes[c][x]);
+            }
+        } else {
+            for (int x = 0; x < w; ++x) {
+                double* a = acc + (std::size_t(x & 3) * K + std::size_t(lr[x])) * stride;
+                a[0] += 1.0;
+                a[1] += double(x);
+                a[2] += fy;
+                for (int c = 0; c < nc; ++c) a[3 + c] += double(s.feat->plane(c)[base + std::size_t(x)]);
+            }
+        }
     }
 }
 
-/// scikit-image's connectivity enforcement: scans pixels in row-major order; each unvisited
-/// pixel starts a breadth-first search (neighbour order +x, -x, +y, -y) over 4-connected
-/// pixels of its label, stopped at max_size pixels; a piece smaller than min_size takes the
-/// label of the last already-labelled neighbour met during its search (kept as its own
-/// segment when there is none). Returns labels 0..K-1, numbered in order of first appearance.
+/// Moves every cluster to the mean position and colour of its pixels; clusters without
+/// pixels die (they are never assigned again, like scikit-image's NaN centres).
+/// `acc`: scratch of 4 * num_clusters * (nc + 3) doubles.
+inline void slic_update(slic_state& s, std::vector<double>& acc) {
+    const int nc = s.nc;
+    const std::size_t stride = std::size_t(nc) + 3, K = std::size_t(s.num_clusters);
+    std::fill(acc.begin(), acc.end(), 0.0);
+    if (nc == 3)
+        slic_accumulate<3>(s, acc.data(), stride);
+    else if (nc == 1)
+        slic_accumulate<1>(s, acc.data(), stride);
+    else
+        slic_accumulate<0>(s, acc.data(), stride);
+    for (std::size_t k = 0; k < K; ++k) {
+        double* a = acc.data() + k * stride;
+        for (int bank = 1; bank < 4; ++bank) {
+            const double* o = acc.data() + (std::size_t(bank) * K + k) * stride;
+            for (std::size_t j = 0; j < stride; ++j) a[j] += o[j];
+        }
+        const double n = a[0];
+        s.alive[k] = n > 0;
+        if (n == 0) continue;
+        s.cx[k] = float(a[1] / n);
+        s.cy[k] = float(a[2] / n);
+        for (int c = 0; c < nc; ++c) s.colour[k * std::size_t(nc) + std::size_t(c)] = float(a[3 + c] / n);
+    }
+}
+
+/// Connectivity enforcement (after scikit-image's, on runs of pixels rather than pixel by
+/// pixel): the 4-connected pieces of every label are found with a union-find over horizontal
+/// runs; pieces are taken in row-major order of their first pixel; a piece smaller than
+/// min_size joins the segment of the pixel above its first pixel (left of it on the top row),
+/// which comes earlier; the first piece is always kept. Returns labels 0..K-1 numbered in
+/// order of first appearance; `count` receives K.
 inline std::vector<std::int32_t> enforce_connectivity(const std::vector<std::int32_t>& labels, int width,
-                                                      int height, std::int64_t min_size, std::int64_t max_size,
-                                                      int& count) {
-    const std::size_t n = labels.size();
-    max_size = std::max<std::int64_t>(1, std::min<std::int64_t>(max_size, std::int64_t(n)));
-    std::vector<std::int32_t> out(n, -1);
-    std::vector<std::int32_t> qx(static_cast<std::size_t>(max_size)), qy(static_cast<std::size_t>(max_size));
-    std::int32_t next = 0;
+                                                      int height, std::int64_t min_size, int& count) {
+    // 1. Horizontal runs of equal labels, row by row (branch-free run-start detection).
+    std::vector<std::int32_t> run_x0, row_first(std::size_t(height) + 1);
+    run_x0.reserve(labels.size() / 4 + std::size_t(height) + 1);
+    std::vector<std::int32_t> starts(std::size_t(width) + 1);
     for (int y = 0; y < height; ++y) {
-        for (int x = 0; x < width; ++x) {
-            const std::size_t p = std::size_t(y) * std::size_t(width) + std::size_t(x);
-            if (out[p] >= 0) continue;
-            const std::int32_t lab = labels[p];
-            out[p] = next;
-            std::int64_t size = 1, visited = 0;
-            qx[0] = x;
-            qy[0] = y;
-            std::int32_t adjacent = -1;
-            while (visited < size && size < max_size) {
-                const int vx = qx[std::size_t(visited)], vy = qy[std::size_t(visited)];
-                const int nx[4] = {vx + 1, vx - 1, vx, vx};
-                const int ny[4] = {vy, vy, vy + 1, vy - 1};
-                for (int i = 0; i < 4; ++i) {
-                    if (nx[i] < 0 || nx[i] >= width || ny[i] < 0 || ny[i] >= height) continue;
-                    const std::size_t q = std::size_t(ny[i]) * std::size_t(width) + std::size_t(nx[i]);
-                    if (labels[q] == lab && out[q] < 0) {
-                        out[q] = next;
-                        qx[std::size_t(size)] = nx[i];
-                        qy[std::size_t(size)] = ny[i];
-                        ++size;
-                        if (size >= max_size) break;
-                    } else if (out[q] >= 0 && out[q] != next) {
-                        adjacent = out[q];
-                    }
-                }
-                ++visited;
-            }
-            if (size < min_size && adjacent >= 0) {
-                for (std::int64_t i = 0; i < size; ++i)
-                    out[std::size_t(qy[std::size_t(i)]) * std::size_t(width) + std::size_t(qx[std::size_t(i)])] = adjacent;
-            } else {
-                ++next;
+        const std::int32_t* lr = labels.data() + std::size_t(y) * std::size_t(width);
+        row_first[std::size_t(y)] = std::int32_t(run_x0.size());
+        std::size_t n = 1;
+        starts[0] = 0;
+        for (int x = 1; x < width; ++x) {
+            starts[n] = x;
+            n += lr[x] != lr[x - 1];
+        }
+        run_x0.insert(run_x0.end(), starts.begin(), starts.begin() + std::ptrdiff_t(n));
+    }
+    row_first[std::size_t(height)] = std::int32_t(run_x0.size());
+    const std::size_t nruns = run_x0.size();
+    auto run_end = [&](std::size_t r, int y) {
+        return r + 1 < std::size_t(row_first[std::size_t(y) + 1]) ? run_x0[r + 1] : std::int32_t(width);
+    };
+    auto run_label = [&](std::size_t r, int y) { return labels[std::size_t(y) * std::size_t(width) + std::size_t(run_x0[r])]; };
+
+    // 2. Union-find over runs: a run joins the overlapping runs of equal label in the row
+    //    above. The root of a piece is its earliest run (union by smaller index).
+    std::vector<std::int32_t> parent(nruns);
+    for (std::size_t r = 0; r < nruns; ++r) parent[r] = std::int32_t(r);
+    auto find = [&](std::int32_t r) {
+        while (parent[std::size_t(r)] != r) {
+            parent[std::size_t(r)] = parent[std::size_t(parent[std::size_t(r)])];
+            r = parent[std::size_t(r)];
+        }
+        return r;
+    };
+    for (int y = 1; y < height; ++y) {
+        std::size_t a = std::size_t(row_first[std::size_t(y) - 1]);
+        const std::size_t a_end = std::size_t(row_first[std::size_t(y)]);
+        const std::size_t b_end = std::size_t(row_first[std::size_t(y) + 1]);
+        for (std::size_t b = a_end; b < b_end; ++b) {
+            const std::int32_t bx0 = run_x0[b], bx1 = run_end(b, y);
+            const std::int32_t bl = run_label(b, y);
+            while (a < a_end && run_end(a, y - 1) <= bx0) ++a;  // runs above ending before b
+            for (std::size_t c = a; c < a_end && run_x0[c] < bx1; ++c) {
+                if (run_label(c, y - 1) != bl) continue;
+                const std::int32_t rb = find(std::int32_t(b)), rc = find(std::int32_t(c));
+                if (rb < rc)
+                    parent[std::size_t(rc)] = rb;
+                else if (rc < rb)
+                    parent[std::size_t(rb)] = rc;
             }
         }
+    }
+
+    // 3. Piece sizes, then final labels in order of first pixel.
+    std::vector<std::int64_t> size(nruns, 0);
+    std::vector<std::int32_t> row_of(nruns);
+    for (int y = 0; y < height; ++y)
+        for (std::size_t r = std::size_t(row_first[std::size_t(y)]); r < std::size_t(row_first[std::size_t(y) + 1]); ++r) {
+            row_of[r] = y;
+            size[std::size_t(find(std::int32_t(r)))] += run_end(r, y) - run_x0[r];
+        }
+    std::vector<std::int32_t> final_label(nruns, -1);
+    std::int32_t next = 0;
+    for (std::size_t r = 0; r < nruns; ++r) {
+        if (parent[r] != std::int32_t(r)) continue;  // roots are their piece's earliest run
+        const int y = row_of[r];
+        const std::int32_t x0 = run_x0[r];
+        std::int32_t target = -1;
+        if (size[r] < min_size) {
+            if (y > 0) {
+                // The run of the row above that contains x0.
+                const auto first = run_x0.begin() + row_first[std::size_t(y) - 1];
+                const auto last = run_x0.begin() + row_first[std::size_t(y)];
+                const auto it = std::upper_bound(first, last, x0) - 1;
+                target = final_label[std::size_t(find(std::int32_t(it - run_x0.begin())))];
+            } else if (x0 > 0) {
+                target = final_label[std::size_t(find(std::int32_t(r) - 1))];
+            }
+        }
+        final_label[r] = target >= 0 ? target : next++;
+    }
+
+    // 4. Paint.
+    std::vector<std::int32_t> out(labels.size());
+    for (int y = 0; y < height; ++y) {
+        std::int32_t* orow = out.data() + std::size_t(y) * std::size_t(width);
+        for (std::size_t r = std::size_t(row_first[std::size_t(y)]); r < std::size_t(row_first[std::size_t(y) + 1]); ++r)
+            std::fill(orow + run_x0[r], orow + run_end(r, y), final_label[std::size_t(find(std::int32_t(r)))]);
     }
     count = next;
     return out;
@@ -405,10 +492,9 @@ segmentation slic(image_view<const T> img, const slic_options& options = {}) {
                 s.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)] = jy[std::size_t(y)] * g.count_x + jx[std::size_t(x)];
     }
 
-    std::vector<double> sums(K * (std::size_t(s.nc) + 2));
-    std::vector<std::int64_t> counts(K);
+    std::vector<double> acc(4 * K * (std::size_t(s.nc) + 3));
     for (int it = 1; it < options.max_iterations; ++it) {
-        detail::slic_update(s, sums, counts);
+        detail::slic_update(s, acc);
         detail::parallel_bands(h, threads, [&](int y0, int y1) {
             if (s.nc == 3)
                 detail::slic_assign_rows<3>(s, y0, y1);
@@ -421,11 +507,9 @@ segmentation slic(image_view<const T> img, const slic_options& options = {}) {
 
     if (!options.enforce_connectivity) return segmentation::from_labels(w, h, s.labels);
     const double segment_size = double(N) / double(K);
-    const double max_n = double(N) + 1.0;
-    const auto min_size = std::int64_t(std::min(max_n, options.min_size_factor * segment_size));
-    const auto max_size = std::int64_t(std::min(max_n, options.max_size_factor * segment_size));
+    const auto min_size = std::int64_t(std::min(double(N) + 1.0, options.min_size_factor * segment_size));
     int count = 0;
-    std::vector<std::int32_t> out = detail::enforce_connectivity(s.labels, w, h, min_size, max_size, count);
+    std::vector<std::int32_t> out = detail::enforce_connectivity(s.labels, w, h, min_size, count);
     return segmentation(w, h, std::move(out));
 }
 
