@@ -224,6 +224,11 @@ pixlime::image<float> load_standardized(const std::string& path, const input_sha
     return standardize(pixlime::load_image(path), shape);
 }
 
+int upscale_factor(int width, int height, int min_px) {
+    const int side = std::max(1, std::min(width, height));
+    return std::max(1, (min_px + side - 1) / side);
+}
+
 pixlime::image<std::uint8_t> to_u8(const pixlime::image<float>& img) {
     pixlime::image<std::uint8_t> out(img.width(), img.height(), img.channels());
     for (std::size_t i = 0; i < img.size(); ++i)

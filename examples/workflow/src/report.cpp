@@ -1,5 +1,6 @@
 #include "report.hpp"
 
+#include "dataset.hpp"
 #include "model.hpp"
 #include "transactions.hpp"
 
@@ -19,11 +20,6 @@
 namespace fs = std::filesystem;
 
 namespace wf {
-
-int upscale_factor(int width, int height, int min_px) {
-    const int side = std::max(1, std::min(width, height));
-    return std::max(1, (min_px + side - 1) / side);
-}
 
 namespace {
 
@@ -57,11 +53,7 @@ struct img_out {
 /// Copies `from` (a PNG) to `<report_dir>/<rel>`, upscaled with nearest neighbour.
 img_out copy_upscaled(const fs::path& from, const fs::path& report_dir, const std::string& rel) {
     const pixlime::image<std::uint8_t> src = pixlime::load_image(from.string());
-    const int f = upscale_factor(src.width(), src.height());
-    pixlime::image<std::uint8_t> big(src.width() * f, src.height() * f, src.channels());
-    for (int y = 0; y < big.height(); ++y)
-        for (int x = 0; x < big.width(); ++x)
-            for (int c = 0; c < src.channels(); ++c) big.at(x, y, c) = src.at(x / f, y / f, c);
+    const pixlime::image<std::uint8_t> big = upscale_nearest(src, upscale_factor(src.width(), src.height()));
     fs::create_directories((report_dir / rel).parent_path());
     pixlime::save_png((report_dir / rel).string(), big);
     return {rel, big.width(), big.height()};

@@ -27,7 +27,4 @@ struct report_result {
 /// when a task has no model or transaction log.
 report_result write_report(const std::string& report_dir, const std::vector<report_task>& tasks);
 
-/// Nearest-neighbour upscaling factor that brings the smaller side to at least `min_px`.
-int upscale_factor(int width, int height, int min_px = 224);
-
 }  // namespace wf

@@ -285,7 +285,8 @@ std::vector<transaction> select_mixed(const std::vector<transaction>& log, int n
 }
 
 nlohmann::ordered_json explain_settings::to_json() const {
-    return {{"segmenter", segmenter}, {"segments", segments}, {"compactness", compactness}, {"hide", hide},
+    return {{"segmenter", segmenter}, {"segments", segments}, {"compactness", compactness},
+            {"merge_background", merge_background}, {"hide", hide},
             {"num_samples", num_samples}, {"top_labels", top_labels}, {"seed", seed}, {"num_features", num_features}};
 }
 
@@ -304,7 +305,25 @@ pixlime::segmentation segment(const pixlime::image<float>& img, const explain_se
         pixlime::slic_options so;
         so.num_segments = s.segments;
         so.compactness = s.compactness;
-        return pixlime::slic(img, so);
+        pixlime::segmentation seg = pixlime::slic(img, so);
+        if (s.merge_background < 0) return seg;
+        // Segments whose mean is at most merge_background (on every channel) become one
+        // background segment: on Fashion-MNIST's black background hiding them changes
+        // nothing, so they would only dilute the samples.
+        std::vector<double> sum(std::size_t(seg.count()), 0.0);
+        std::vector<std::int64_t> n(std::size_t(seg.count()), 0);
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x) {
+                const auto l = std::size_t(seg.label(x, y));
+                double v = 0;
+                for (int c = 0; c < img.channels(); ++c) v = std::max(v, double(img.at(x, y, c)));
+                sum[l] += v;
+                ++n[l];
+            }
+        std::vector<int> labels(seg.labels().begin(), seg.labels().end());
+        for (auto& l : labels)
+            if (sum[std::size_t(l)] <= s.merge_background * double(n[std::size_t(l)])) l = -1;
+        return pixlime::segmentation::from_labels(img.width(), img.height(), labels);
     }
     throw std::invalid_argument("segmenter '" + s.segmenter + "': expected slic or grid");
 }
@@ -360,11 +379,25 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
 
     const auto tr = clock_type::now();
     const int label = ex.top_labels().at(0);  // the model's prediction on the unperturbed image
+    // The panes are drawn at display size (>= 224 px, nearest neighbour) so that segment
+    // outlines stay one screen pixel thin: the same fits over an upscaled copy of the segments.
+    const int f = upscale_factor(img.width(), img.height());
+    const pixlime::image<float> big = upscale_nearest(img, f);
+    std::vector<std::int32_t> big_labels(std::size_t(big.width()) * std::size_t(big.height()));
+    for (int y = 0; y < big.height(); ++y)
+        for (int x = 0; x < big.width(); ++x)
+            big_labels[std::size_t(y) * std::size_t(big.width()) + std::size_t(x)] = seg.label(x / f, y / f);
+    std::vector<pixlime::linear_fit> fits;
+    for (int l : ex.labels()) fits.push_back(ex.fit(l));
+    const pixlime::explanation shown(pixlime::segmentation(big.width(), big.height(), std::move(big_labels)), ex.samples(),
+                                     ex.predictions(), ex.sample_weights(), ex.labels(), ex.top_labels(), fits, ex.timings());
     pixlime::render_options ro;
     ro.num_features = s.num_features;
-    const auto pos = pixlime::render_positive(img, ex, label, ro);
-    const auto neg = pixlime::render_negative(img, ex, label, ro);
-    const auto heat = pixlime::render_heatmap(img, ex, label, ro);
+    // Leave out segments whose weight is noise next to the strongest one (5% of it).
+    ro.min_weight = 0.05 * ex.weights(label).cwiseAbs().maxCoeff();
+    const auto pos = pixlime::render_positive(big, shown, label, ro);
+    const auto neg = pixlime::render_negative(big, shown, label, ro);
+    const auto heat = pixlime::render_heatmap(big, shown, label, ro);
     fs::create_directories(dir);
     pixlime::save_png((dir / "input.png").string(), to_u8(img));
     pixlime::save_png((dir / "positive.png").string(), pos);
@@ -381,6 +414,7 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     j["settings"] = s.to_json();
     j["segments"] = {{"method", s.segmenter}, {"count", seg.count()}};
     j["panes_label"] = m.classes.at(std::size_t(label));
+    j["panes"] = {{"scale", f}, {"num_features", s.num_features}, {"min_weight", round6(ro.min_weight)}};
     nlohmann::ordered_json labels = nlohmann::ordered_json::array();
     for (int l : ex.labels()) {
         const auto ranked = ex.ranked(l);

@@ -94,8 +94,11 @@ std::vector<transaction> select_mixed(const std::vector<transaction>& log, int n
 
 struct explain_settings {
     std::string segmenter = "slic";  ///< "slic" or "grid"
-    int segments = 40;               ///< SLIC: target count; grid: cells per side = ceil(sqrt(segments))
-    double compactness = 0.1;        ///< SLIC compactness
+    int segments = 50;               ///< SLIC: target count; grid: cells per side = ceil(sqrt(segments))
+    double compactness = 5;          ///< SLIC compactness (CIELAB scale)
+    /// SLIC: segments whose mean (max over channels, [0, 1]) is at most this are merged into one
+    /// background segment; < 0 keeps every segment.
+    double merge_background = 0.05;
     std::string hide = "black";      ///< hidden segments become "black" (0: the background) or their "mean"
     int num_samples = 1000;
     int top_labels = 3;

@@ -1,0 +1,503 @@
+// The workflow's steps on tiny data made here: the folder layout produced from IDX files,
+// standardization, the model file round trip, the transaction log, failure isolation and
+// reruns that skip done work.
+#include "dataset.hpp"
+#include "model.hpp"
+#include "report.hpp"
+#include "transactions.hpp"
+
+#include <pixlime/io.hpp>
+
+#include <doctest/doctest.h>
+#include <zlib.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct temp_dir {
+    fs::path path;
+    explicit temp_dir(const std::string& name) {
+        path = fs::temp_directory_path() / ("pixlime_wf_" + name + "_" + std::to_string(::getpid()));
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~temp_dir() { fs::remove_all(path); }
+};
+
+void be32(std::vector<std::uint8_t>& v, std::uint32_t x) {
+    for (int s = 24; s >= 0; s -= 8) v.push_back(std::uint8_t(x >> s));
+}
+
+void write_gz(const fs::path& p, const std::vector<std::uint8_t>& bytes) {
+    gzFile f = gzopen(p.string().c_str(), "wb");
+    REQUIRE(f != nullptr);
+    REQUIRE(gzwrite(f, bytes.data(), unsigned(bytes.size())) == int(bytes.size()));
+    gzclose(f);
+}
+
+std::uint8_t pixel_of(int i, int p) { return std::uint8_t((i * 7 + p * 3) % 256); }
+
+/// Writes Fashion-MNIST-shaped IDX files (gzipped) with n_train / n_test images of 28x28.
+void write_fake_fashion(const fs::path& dir, int n_train, int n_test) {
+    fs::create_directories(dir);
+    for (auto [stem, n] : {std::pair<std::string, int>{"train", n_train}, {"t10k", n_test}}) {
+        std::vector<std::uint8_t> img, lab;
+        be32(img, 0x803);
+        be32(img, std::uint32_t(n));
+        be32(img, 28);
+        be32(img, 28);
+        be32(lab, 0x801);
+        be32(lab, std::uint32_t(n));
+        for (int i = 0; i < n; ++i) {
+            for (int p = 0; p < 28 * 28; ++p) img.push_back(pixel_of(i, p));
+            lab.push_back(std::uint8_t(i % 10));
+        }
+        write_gz(dir / (stem + "-images-idx3-ubyte.gz"), img);
+        write_gz(dir / (stem + "-labels-idx1-ubyte.gz"), lab);
+    }
+}
+
+/// A 28x28 gray image of class k (0..2): a bright horizontal band at a class-specific height,
+/// plus noise. Easy for a small MLP to learn, impossible without training.
+pixlime::image<std::uint8_t> band_image(int k, std::mt19937& rng) {
+    std::uniform_int_distribution<int> noise(0, 60), shift(-2, 2);
+    pixlime::image<std::uint8_t> img(28, 28, 1);
+    const int top = 4 + 8 * k + shift(rng);
+    for (int y = 0; y < 28; ++y)
+        for (int x = 0; x < 28; ++x) img.at(x, y) = std::uint8_t(noise(rng) + ((y >= top && y < top + 4) ? 180 : 0));
+    return img;
+}
+
+const std::vector<std::string> band_classes = {"high", "middle", "low"};
+
+/// Writes <dir>/<class>/img-N.png for the three band classes.
+void write_band_folder(const fs::path& dir, int per_class, unsigned seed) {
+    std::mt19937 rng(seed);
+    for (int k = 0; k < 3; ++k) {
+        fs::create_directories(dir / band_classes[std::size_t(k)]);
+        for (int i = 0; i < per_class; ++i)
+            pixlime::save_png((dir / band_classes[std::size_t(k)] / ("img-" + std::to_string(i) + ".png")).string(),
+                              band_image(k, rng));
+    }
+}
+
+/// A small MLP trained on the band task (real training; >= 95% on held-out images).
+wf::mlp trained_band_model(const fs::path& train_dir, double* val_acc = nullptr) {
+    const wf::input_shape shape;
+    wf::folder_dataset d = wf::scan_folder(train_dir.string());
+    std::vector<float> px = wf::load_all(d, shape);
+    std::vector<int> y;
+    for (const auto& f : d.files) y.push_back(f.label);
+    Eigen::Map<const Eigen::MatrixXf> x(px.data(), shape.size(), Eigen::Index(y.size()));
+    wf::mlp m = wf::mlp::make(shape, {16}, 3, wf::output_kind::softmax, d.classes, 3);
+    wf::train_options o;
+    o.epochs = 15;
+    o.batch_size = 16;
+    o.lr_decay = 1.0f;
+    const auto h = wf::train(m, x, y, x, y, o);
+    if (val_acc) *val_acc = h.back().validation_accuracy;
+    return m;
+}
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+TEST_CASE("prepare lays Fashion-MNIST out as data/{train,validation}/<class>/*.png with readable names") {
+    temp_dir t("layout");
+    write_fake_fashion(t.path / "idx", 23, 12);
+    wf::prepare_options o;
+    o.idx_dir = (t.path / "idx").string();
+    o.data_dir = (t.path / "data").string();
+    const wf::prepare_result r = wf::prepare_fashion_mnist(o);
+    CHECK_FALSE(r.skipped);
+    CHECK(r.train == 23);
+    CHECK(r.validation == 12);
+
+    // One folder per class, named, each holding the images of that label.
+    const auto& names = wf::fashion_mnist_classes();
+    REQUIRE(names.size() == 10);
+    CHECK(names[0] == "t-shirt_top");
+    CHECK(names[9] == "ankle_boot");
+    for (const char* split : {"train", "validation"}) {
+        const wf::folder_dataset d = wf::scan_folder((t.path / "data" / split).string());
+        std::vector<std::string> sorted = names;
+        std::sort(sorted.begin(), sorted.end());
+        CHECK(d.classes == sorted);
+        CHECK(d.files.size() == (std::string(split) == "train" ? 23u : 12u));
+    }
+    // Image 13 of the training file has label 3 (dress); its pixels are the IDX bytes.
+    const fs::path f = t.path / "data" / "train" / "dress" / "train-00013.png";
+    REQUIRE(fs::exists(f));
+    const auto img = pixlime::load_image(f.string());
+    REQUIRE(img.width() == 28);
+    REQUIRE(img.height() == 28);
+    REQUIRE(img.channels() == 1);
+    for (int p = 0; p < 28 * 28; ++p) REQUIRE(img.data()[p] == pixel_of(13, p));
+    CHECK(fs::exists(t.path / "data" / "validation" / "t-shirt_top" / "validation-00010.png"));
+
+    // A rerun with the same request is skipped; a different one rewrites the layout.
+    CHECK(wf::prepare_fashion_mnist(o).skipped);
+    o.validation_limit = 5;
+    const wf::prepare_result r2 = wf::prepare_fashion_mnist(o);
+    CHECK_FALSE(r2.skipped);
+    CHECK(wf::scan_folder((t.path / "data" / "validation").string()).files.size() == 5);
+
+    // Plain (not gzipped) IDX files are read too; a missing one is a clear error.
+    CHECK_THROWS_WITH_AS(wf::read_idx_images((t.path / "idx" / "nope").string()), doctest::Contains("cannot open"),
+                         std::runtime_error);
+    const auto labels = wf::read_idx_labels((t.path / "idx" / "t10k-labels-idx1-ubyte.gz").string(), 4);
+    CHECK(labels == std::vector<std::uint8_t>{0, 1, 2, 3});
+    CHECK_THROWS_WITH_AS(wf::read_idx_images((t.path / "idx" / "t10k-labels-idx1-ubyte.gz").string()),
+                         doctest::Contains("not an IDX3"), std::runtime_error);
+}
+
+TEST_CASE("standardize converts channels, resizes to the input size and rescales to [0, 1]") {
+    pixlime::image<std::uint8_t> rgb(56, 40, 3);
+    for (int y = 0; y < 40; ++y)
+        for (int x = 0; x < 56; ++x) {
+            rgb.at(x, y, 0) = 255;
+            rgb.at(x, y, 1) = 255;
+            rgb.at(x, y, 2) = x < 28 ? 0 : 255;
+        }
+    const auto g = wf::standardize(rgb, {28, 28, 1});
+    CHECK(g.width() == 28);
+    CHECK(g.height() == 28);
+    CHECK(g.channels() == 1);
+    for (std::size_t i = 0; i < g.size(); ++i) {
+        REQUIRE(g.data()[i] >= 0.0f);
+        REQUIRE(g.data()[i] <= 1.0f);
+    }
+    CHECK(g.at(2, 14) == doctest::Approx(0.886).epsilon(0.01));  // yellow's luma
+    CHECK(g.at(25, 14) == doctest::Approx(1.0).epsilon(0.01));
+
+    pixlime::image<std::uint8_t> gray(28, 28, 1, 51);
+    const auto c3 = wf::standardize(gray, {28, 28, 3});
+    CHECK(c3.channels() == 3);
+    CHECK(c3.at(5, 5, 2) == doctest::Approx(0.2));
+}
+
+TEST_CASE("a trained model round-trips bit-exactly through its versioned file") {
+    temp_dir t("model");
+    write_band_folder(t.path / "train", 40, 1);
+    double acc = 0;
+    const wf::mlp m = trained_band_model(t.path / "train", &acc);
+    CHECK(acc > 0.95);  // it really learned the task
+    const fs::path file = t.path / "model" / "model.pxm";
+    wf::mlp with_meta = m;
+    with_meta.metadata = R"({"note":"test"})";
+    with_meta.save(file.string());
+    const wf::mlp back = wf::mlp::load(file.string());
+
+    // Every weight, bias, name and the metadata are identical bit for bit.
+    REQUIRE(back.layers.size() == with_meta.layers.size());
+    for (std::size_t l = 0; l < back.layers.size(); ++l) {
+        const auto& a = with_meta.layers[l];
+        const auto& b = back.layers[l];
+        REQUIRE(a.weights.rows() == b.weights.rows());
+        REQUIRE(a.weights.cols() == b.weights.cols());
+        CHECK(std::memcmp(a.weights.data(), b.weights.data(), sizeof(float) * std::size_t(a.weights.size())) == 0);
+        CHECK(std::memcmp(a.bias.data(), b.bias.data(), sizeof(float) * std::size_t(a.bias.size())) == 0);
+    }
+    CHECK(back.classes == std::vector<std::string>{"high", "low", "middle"});  // sorted folder names
+    CHECK(back.metadata == with_meta.metadata);
+    CHECK(back.shape == with_meta.shape);
+    CHECK(back == with_meta);
+    CHECK(back.id() == with_meta.id());
+    // Saving the loaded model writes the same bytes.
+    back.save((t.path / "again.pxm").string());
+    CHECK(slurp(file) == slurp(t.path / "again.pxm"));
+    // ... and it predicts exactly the same.
+    std::mt19937 rng(9);
+    const auto img = wf::standardize(band_image(1, rng), back.shape);
+    pixlime::batch_view<const float> batch(img.data(), 1, 28, 28, 1);
+    const Eigen::MatrixXf p1 = with_meta(batch), p2 = back(batch);
+    CHECK(std::memcmp(p1.data(), p2.data(), sizeof(float) * std::size_t(p1.size())) == 0);
+    CHECK(p1.sum() == doctest::Approx(1.0));
+
+    // The file format is checked: magic, version, checksum, truncation.
+    std::string bytes = slurp(file);
+    auto write = [&](const std::string& s) {
+        std::ofstream(t.path / "bad.pxm", std::ios::binary | std::ios::trunc) << s;
+        return (t.path / "bad.pxm").string();
+    };
+    std::string v2 = bytes;
+    v2[8] = 2;  // format version 2
+    CHECK_THROWS_WITH_AS(wf::mlp::load(write(v2)), doctest::Contains("format version 2 is not supported"), std::runtime_error);
+    std::string flipped = bytes;
+    flipped[bytes.size() / 2] = char(flipped[bytes.size() / 2] ^ 1);
+    CHECK_THROWS_WITH_AS(wf::mlp::load(write(flipped)), doctest::Contains("checksum"), std::runtime_error);
+    CHECK_THROWS_WITH_AS(wf::mlp::load(write(bytes.substr(0, 30))), doctest::Contains("checksum"), std::runtime_error);
+    CHECK_THROWS_WITH_AS(wf::mlp::load(write("GIF89a" + bytes)), doctest::Contains("bad magic"), std::runtime_error);
+    CHECK_THROWS_WITH_AS(wf::mlp::load((t.path / "missing.pxm").string()), doctest::Contains("cannot open"), std::runtime_error);
+}
+
+TEST_CASE("scoring writes a transaction log that parses back; failing transactions are isolated") {
+    temp_dir t("score");
+    write_band_folder(t.path / "train", 40, 1);
+    write_band_folder(t.path / "validation", 4, 2);
+    const wf::deployed_model m = wf::deploy(trained_band_model(t.path / "train"));
+
+    const wf::folder_dataset val = wf::scan_folder((t.path / "validation").string(), m.classes);
+    std::vector<wf::score_input> inputs = wf::score_inputs(val);
+    REQUIRE(inputs.size() == 12);
+    // A missing file and a corrupt one among the good ones.
+    std::ofstream(t.path / "corrupt.png", std::ios::binary) << "\x89PNG\r\n\x1a\n this is not a png";
+    inputs.insert(inputs.begin() + 3, {(t.path / "missing.png").string(), "middle"});
+    inputs.insert(inputs.begin() + 7, {(t.path / "corrupt.png").string(), "low"});
+
+    const fs::path log_path = t.path / "transactions.jsonl";
+    const wf::score_summary s = wf::score(inputs, m, log_path.string());
+    CHECK(s.total == 14);
+    CHECK(s.failed == 2);
+    CHECK(s.ok == 12);
+    CHECK(s.accuracy() >= 0.9);
+
+    const std::vector<wf::transaction> log = wf::read_log(log_path.string());
+    REQUIRE(log.size() == 14);
+    std::set<std::string> ids;
+    for (std::size_t i = 0; i < log.size(); ++i) {
+        const wf::transaction& tx = log[i];
+        ids.insert(tx.id);
+        CHECK(tx.input == inputs[i].path);
+        CHECK(tx.true_label == inputs[i].true_label);
+        CHECK(tx.model == m.id);
+        CHECK(tx.time.size() == 24);  // 2024-05-01T12:34:56.789Z
+        if (i == 3 || i == 7) {
+            CHECK_FALSE(tx.ok());
+            CHECK(tx.error.find(i == 3 ? "missing.png" : "corrupt") != std::string::npos);
+            continue;
+        }
+        REQUIRE(tx.ok());
+        REQUIRE(tx.probabilities.size() == 3);
+        double sum = 0;
+        for (std::size_t c = 0; c < 3; ++c) {
+            CHECK(tx.probabilities[c].first == m.classes[c]);
+            sum += tx.probabilities[c].second;
+        }
+        CHECK(sum == doctest::Approx(1.0).epsilon(1e-4));
+        CHECK(tx.predicted == m.classes[std::size_t(tx.predicted_index)]);
+        CHECK(tx.probability(tx.predicted) >= tx.probabilities[0].second);
+    }
+    CHECK(ids.size() == 14);
+    CHECK(log[0].id == "tx-000001");
+    // The log's first line is a JSON object with the documented fields.
+    std::ifstream in(log_path);
+    std::string line;
+    std::getline(in, line);
+    const auto j = nlohmann::json::parse(line);
+    for (const char* k : {"id", "input", "true_label", "probabilities", "predicted", "predicted_index", "model", "time", "latency_ms"})
+        CHECK_MESSAGE(j.contains(k), k);
+    // A malformed log names its line.
+    std::ofstream(t.path / "bad.jsonl") << line << "\n{\"id\": 3}\n";
+    CHECK_THROWS_WITH_AS(wf::read_log((t.path / "bad.jsonl").string()), doctest::Contains("line 2"), std::runtime_error);
+
+    // A model that throws on some inputs fails those transactions only.
+    wf::deployed_model flaky = m;
+    int calls = 0;
+    flaky.classify = [&, inner = m.classify](pixlime::batch_view<const float> b) -> Eigen::MatrixXf {
+        if (++calls % 5 == 0) throw std::runtime_error("GPU on fire");
+        return inner(b);
+    };
+    const wf::score_summary s2 = wf::score(inputs, flaky, (t.path / "flaky.jsonl").string());
+    CHECK(s2.total == 14);
+    int fire = 0;
+    for (const auto& tx : wf::read_log((t.path / "flaky.jsonl").string()))
+        fire += tx.error.find("model error: GPU on fire") != std::string::npos;
+    CHECK(fire == 2);  // calls 5 and 10 of the 12 readable inputs
+    CHECK(s2.failed == 4);
+}
+
+TEST_CASE("explaining transactions: panes and JSON per transaction, failures isolated, reruns skip done work") {
+    temp_dir t("explain");
+    write_band_folder(t.path / "train", 40, 1);
+    write_band_folder(t.path / "validation", 3, 2);
+    const wf::mlp trained = trained_band_model(t.path / "train");
+    const wf::deployed_model m = wf::deploy(trained);
+    std::vector<wf::score_input> inputs = wf::score_inputs(wf::scan_folder((t.path / "validation").string(), m.classes));
+    const fs::path victim = inputs[4].path;
+    const fs::path log_path = t.path / "transactions.jsonl";
+    wf::score(inputs, m, log_path.string());
+    std::vector<wf::transaction> log = wf::read_log(log_path.string());
+    REQUIRE(log.size() == 9);
+
+    // After scoring, one input goes missing and one is overwritten with garbage.
+    fs::rename(inputs[1].path, t.path / "moved.png");
+    std::ofstream(victim, std::ios::binary | std::ios::trunc) << "garbage";
+
+    wf::explain_settings es;
+    es.num_samples = 200;
+    es.segments = 30;
+    const fs::path out = t.path / "explanations";
+    const auto selected = wf::select_ids(log, {"tx-000001", "tx-000002", "tx-000005", "tx-000009", "no-such-id", "../evil"});
+    const auto first = wf::explain_transactions(selected, m, out.string(), es);
+    REQUIRE(first.size() == 6);
+    CHECK(first[0].status == "done");
+    CHECK(first[1].status == "failed");
+    CHECK(first[1].reason.find("load_image") != std::string::npos);
+    CHECK(first[2].status == "failed");
+    CHECK(first[2].reason.find(victim.filename().string()) != std::string::npos);
+    CHECK(first[2].reason.find("not a readable image") != std::string::npos);
+    CHECK(first[3].status == "done");
+    CHECK(first[4].status == "failed");
+    CHECK(first[4].reason.find("no transaction with id") != std::string::npos);
+    CHECK(first[5].status == "failed");
+    CHECK_FALSE(fs::exists(t.path / "evil"));
+    CHECK(fs::exists(out / "tx-000002" / "error.json"));
+    CHECK_FALSE(fs::exists(out / "tx-000002" / "explanation.json"));
+
+    // A done transaction has its panes (upscaled to >= 224 px) and a complete JSON record.
+    for (const char* f : {"input.png", "positive.png", "negative.png", "heatmap.png", "explanation.json"})
+        CHECK_MESSAGE(fs::exists(out / "tx-000001" / f), f);
+    const auto pos = pixlime::load_image((out / "tx-000001" / "positive.png").string());
+    CHECK(pos.width() >= 224);
+    CHECK(pos.channels() == 3);
+    std::ifstream in(out / "tx-000001" / "explanation.json");
+    const auto j = nlohmann::json::parse(in);
+    CHECK(j["id"] == "tx-000001");
+    CHECK(j["model"] == m.id);
+    REQUIRE(j["labels"].size() == 3);  // top 3 of 3 classes
+    const int k = j["segments"]["count"].get<int>();
+    CHECK(k >= 2);
+    for (const auto& l : j["labels"]) {
+        CHECK(l["weights"].size() == std::size_t(k));
+        for (const char* f : {"intercept", "r2", "local_prediction", "model_prediction"}) CHECK(l.contains(f));
+    }
+    CHECK(j["labels"][0]["name"] == log[0].predicted);
+    CHECK(j["labels"][0]["model_prediction"].get<double>() ==
+          doctest::Approx(log[0].probability(log[0].predicted)).epsilon(1e-4));
+    for (const char* f : {"load", "segmentation", "classifier", "explain", "total"}) CHECK(j["timings_ms"].contains(f));
+
+    // A rerun skips what is done and retries what failed.
+    const auto before = fs::last_write_time(out / "tx-000001" / "explanation.json");
+    const auto second = wf::explain_transactions(selected, m, out.string(), es);
+    CHECK(second[0].status == "skipped");
+    CHECK(second[3].status == "skipped");
+    CHECK(second[1].status == "failed");
+    CHECK(fs::last_write_time(out / "tx-000001" / "explanation.json") == before);
+    // Once the file is back, the failed one succeeds and its error record goes away.
+    fs::rename(t.path / "moved.png", inputs[1].path);
+    const auto third = wf::explain_transactions(selected, m, out.string(), es);
+    CHECK(third[1].status == "done");
+    CHECK_FALSE(fs::exists(out / "tx-000002" / "error.json"));
+    // Other settings are not "done".
+    wf::explain_settings es2 = es;
+    es2.num_samples = 150;
+    CHECK(wf::explain_transactions({log[0]}, m, out.string(), es2)[0].status == "done");
+
+    // A classifier that throws fails its transaction, with the reason, and the rest go on.
+    wf::deployed_model broken = m;
+    broken.id = "broken";
+    broken.classify = [](pixlime::batch_view<const float>) -> Eigen::MatrixXf { throw std::runtime_error("out of memory"); };
+    const auto fourth = wf::explain_transactions({log[0], log[2]}, broken, (t.path / "broken").string(), es);
+    for (const auto& o : fourth) {
+        CHECK(o.status == "failed");
+        CHECK(o.reason.find("out of memory") != std::string::npos);
+    }
+    wf::explain_settings bad = es;
+    bad.hide = "purple";
+    CHECK_THROWS(wf::explain_transactions({log[0]}, m, out.string(), bad));
+
+    // The report (this folder is a task: model/, transactions.jsonl, explanations/) shows the
+    // done and the failed transactions, with every image it names in place and >= 224 px.
+    trained.save((t.path / "model" / "model.pxm").string());
+    const wf::report_result r = wf::write_report((t.path / "report").string(), {{"band", "Band task", "test", t.path.string()}});
+    CHECK(r.cards == 4);  // tx-000001, 2, 5, 9 (ids not in the log are not shown)
+    CHECK(r.failed == 1);
+    CHECK(r.images == 12);
+    const std::string html = slurp(t.path / "report" / "index.html");
+    CHECK(html.find("tx-000005") != std::string::npos);
+    CHECK(html.find("not a readable image") != std::string::npos);
+    int n_img = 0;
+    for (std::size_t p = html.find("<img src=\""); p != std::string::npos; p = html.find("<img src=\"", p + 1)) {
+        const std::size_t a = p + 10, b = html.find('"', a);
+        const fs::path src = t.path / "report" / html.substr(a, b - a);
+        REQUIRE_MESSAGE(fs::exists(src), src.string());
+        const auto im = pixlime::load_image(src.string());
+        CHECK(im.width() >= 224);
+        CHECK(im.height() >= 224);
+        ++n_img;
+    }
+    CHECK(n_img == 12);
+}
+
+TEST_CASE("select_mixed picks correct and wrong predictions over several classes") {
+    std::vector<wf::transaction> log;
+    const std::vector<std::string> cls = {"a", "b", "c", "d"};
+    for (int i = 0; i < 80; ++i) {
+        wf::transaction t;
+        t.id = "tx-" + std::to_string(i);
+        t.input = "x.png";
+        t.true_label = cls[std::size_t(i % 4)];
+        const bool wrong = i % 10 == 3;
+        t.predicted = wrong ? cls[std::size_t((i + 1) % 4)] : t.true_label;
+        t.probabilities = {{t.predicted, 0.9}};
+        log.push_back(t);
+    }
+    log[5].error = "boom";
+    log[5].probabilities.clear();
+    const auto sel = wf::select_mixed(log, 12);
+    REQUIRE(sel.size() == 12);
+    int wrong = 0;
+    std::set<std::string> classes;
+    for (const auto& t : sel) {
+        CHECK(t.ok());
+        wrong += !t.correct();
+        classes.insert(t.true_label);
+    }
+    CHECK(wrong == 4);
+    CHECK(classes.size() == 4);
+    CHECK(wf::select_first(log, 3).size() == 3);
+    CHECK(wf::select_first(log, 1000).size() == 80);
+}
+
+TEST_CASE("a binary model (one sigmoid output) is scored and explained through the same interface") {
+    temp_dir t("binary");
+    write_band_folder(t.path / "train", 40, 1);
+    const wf::input_shape shape;
+    wf::folder_dataset d = wf::scan_folder((t.path / "train").string());
+    std::vector<float> px = wf::load_all(d, shape);
+    std::vector<int> y;
+    auto is_low = [&](const wf::labelled_file& f) { return d.classes[std::size_t(f.label)] == "low"; };
+    for (const auto& f : d.files) y.push_back(is_low(f) ? 1 : 0);  // "low" vs the rest
+    Eigen::Map<const Eigen::MatrixXf> x(px.data(), shape.size(), Eigen::Index(y.size()));
+    wf::mlp bin = wf::mlp::make(shape, {8}, 1, wf::output_kind::sigmoid, {"other", "low"}, 5);
+    wf::train_options o;
+    o.epochs = 15;
+    o.batch_size = 16;
+    const auto h = wf::train(bin, x, y, x, y, o);
+    CHECK(h.back().validation_accuracy > 0.95);
+    bin.save((t.path / "bin.pxm").string());
+    const wf::deployed_model m = wf::deploy((t.path / "bin.pxm").string());
+    CHECK(m.binary);
+    CHECK(m.classes == std::vector<std::string>{"other", "low"});
+
+    std::vector<wf::score_input> inputs;
+    for (std::size_t i = 0; i < d.files.size(); i += 10) inputs.push_back({d.files[i].path, is_low(d.files[i]) ? "low" : "other"});
+    const auto s = wf::score(inputs, m, (t.path / "log.jsonl").string());
+    CHECK(s.failed == 0);
+    CHECK(s.accuracy() > 0.9);
+    const auto log = wf::read_log((t.path / "log.jsonl").string());
+    REQUIRE(log[0].probabilities.size() == 2);
+    CHECK(log[0].probabilities[0].second + log[0].probabilities[1].second == doctest::Approx(1.0));
+
+    wf::explain_settings es;
+    es.num_samples = 200;
+    const auto out = wf::explain_transactions({log.front(), log.back()}, m, (t.path / "ex").string(), es);
+    for (const auto& oc : out) CHECK(oc.status == "done");
+    std::ifstream in(t.path / "ex" / log.back().id / "explanation.json");
+    const auto j = nlohmann::json::parse(in);
+    REQUIRE(j["labels"].size() == 2);  // the single output explained as the classes {0, 1}
+    CHECK(j["labels"][0]["name"] == log.back().predicted);
+}
