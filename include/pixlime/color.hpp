@@ -147,7 +147,7 @@ inline int reflect_index(int i, int n) {
 /// scipy.ndimage.gaussian_filter1d with truncate = 4.
 inline std::vector<float> gaussian_kernel(double sigma) {
     const int r = int(4.0 * sigma + 0.5);
-    std::vector<double> wd(std::size_t(2 * r + 1));
+    std::vector<double> wd(static_cast<std::size_t>(2 * r + 1));
     double sum = 0;
     for (int i = -r; i <= r; ++i) {
         const double v = std::exp(-0.5 * double(i) * double(i) / (sigma * sigma));
@@ -172,7 +172,7 @@ inline void gaussian_blur(feature_planes& p, double sigma, int threads = 1) {
         float* pl = p.plane(c);
         // Horizontal pass: pl -> tmp.
         parallel_bands(h, threads, [&](int y0, int y1) {
-            std::vector<float> padded(std::size_t(w + 2 * r));
+            std::vector<float> padded(static_cast<std::size_t>(w + 2 * r));
             for (int y = y0; y < y1; ++y) {
                 const float* in = pl + std::size_t(y) * std::size_t(w);
                 for (int i = 0; i < w + 2 * r; ++i) padded[std::size_t(i)] = in[reflect_index(i - r, w)];

@@ -65,7 +65,7 @@ struct slic_options {
     /// scikit-image's max_size_factor (default 3), validated (finite, > 0) and otherwise
     /// unused: scikit-image cuts connected pieces larger than max_size_factor * (pixels /
     /// seeds) pixels as a side effect of its preallocated search buffer; pixlime does not cut
-    /// (a cluster cannot outgrow its (2S+1) x (2S+1) search window, about 4 seed areas).
+    /// (a cluster cannot outgrow its (4S+1) x (4S+1) search window anyway).
     double max_size_factor = 3.0;
     /// Threads used (std::thread; default 1). The labels do not depend on it. Must be >= 1.
     int num_threads = 1;
@@ -139,7 +139,7 @@ struct slic_state {
     int width = 0, height = 0, nc = 0;  // nc: feature channels
     const feature_planes* feat = nullptr;
     int num_clusters = 0;
-    int radius_y = 1, radius_x = 1;  // search window half sizes (the seed steps)
+    int radius_y = 1, radius_x = 1;  // search window half sizes (twice the seed steps)
     float spatial_weight = 1;        // compactness^2 / S^2
     std::vector<float> cy, cx;       // cluster centres
     std::vector<float> colour;       // num_clusters * nc
@@ -157,7 +157,7 @@ PIXLIME_DETAIL_ALWAYS_INLINE inline void slic_assign_rows_impl(slic_state& s, in
     const int nc = NC > 0 ? NC : s.nc;
     std::fill(s.dist.begin() + std::ptrdiff_t(y0) * w, s.dist.begin() + std::ptrdiff_t(y1) * w,
               std::numeric_limits<float>::infinity());
-    std::vector<float> dxw(std::size_t(2 * s.radius_x + 2));
+    std::vector<float> dxw(static_cast<std::size_t>(2 * s.radius_x + 2));
     std::vector<float> tmp(NC > 0 ? 0 : std::size_t(2 * s.radius_x + 2));
     const float wt = s.spatial_weight;
     const float* planes[NC > 0 ? NC : 1] = {};
@@ -440,8 +440,9 @@ inline std::vector<std::int32_t> enforce_connectivity(const std::vector<std::int
 /// scikit-image's regular grid with spacing S; the first assignment is the grid's Voronoi
 /// partition (scikit-image starts with zero colour centres, which amounts to the same), then
 /// max_iterations - 1 rounds of "move centres to their pixels' means, reassign every pixel
-/// to the nearest centre whose (2S+1) x (2S+1) window covers it" (the paper's window;
-/// scikit-image searches 4S+1), then connectivity enforcement.
+/// to the nearest centre whose (4S+1) x (4S+1) window covers it" (scikit-image's window,
+/// which segment counts depend on; the paper's is (2S+1) x (2S+1)), then connectivity
+/// enforcement.
 /// Throws pixlime::invalid_argument for an empty image or invalid options.
 template <class T>
 segmentation slic(image_view<const T> img, const slic_options& options = {}) {
@@ -460,8 +461,8 @@ segmentation slic(image_view<const T> img, const slic_options& options = {}) {
     s.nc = feat.channels;
     s.feat = &feat;
     s.num_clusters = g.count_y * g.count_x;
-    s.radius_y = g.step_y;
-    s.radius_x = g.step_x;
+    s.radius_y = 2 * g.step_y;  // scikit-image's window; the paper's is half as wide
+    s.radius_x = 2 * g.step_x;
     const double step = std::max({1.0, double(g.step_y), double(g.step_x)});
     s.spatial_weight = float(options.compactness * options.compactness / (step * step));
     const std::size_t K = std::size_t(s.num_clusters);
