@@ -54,25 +54,24 @@ inline void check_felzenszwalb_options(const felzenszwalb_options& o) {
     if (o.min_size < 0) throw invalid_argument::make("felzenszwalb_options.min_size", o.min_size, "at least 0");
 }
 
-/// Stable sort of `ids` by the non-negative float keys key[id] (LSD radix sort on the bit
-/// patterns, which order like the values for non-negative floats).
-inline void radix_sort_by_key(const std::vector<float>& key, std::vector<std::int32_t>& ids) {
-    const std::size_t n = ids.size();
-    std::vector<std::uint32_t> k(n), k2(n);
-    std::vector<std::int32_t> ids2(n);
-    for (std::size_t i = 0; i < n; ++i) std::memcpy(&k[i], &key[std::size_t(ids[i])], sizeof(std::uint32_t));
+/// A graph edge between pixels a and b; key = bit pattern of its non-negative float weight
+/// (which orders like the weight).
+struct graph_edge {
+    std::uint32_t key;
+    std::int32_t a, b;
+};
+
+/// Stable LSD radix sort of edges by key (11-bit digits), so that the merging passes then
+/// read the edges in order from contiguous memory.
+inline void radix_sort_edges(std::vector<graph_edge>& edges) {
+    std::vector<graph_edge> tmp(edges.size());
     for (int shift = 0; shift < 32; shift += 11) {
         std::array<std::size_t, 2049> count{};
-        for (std::size_t i = 0; i < n; ++i) ++count[((k[i] >> shift) & 2047u) + 1];
-        if (count[1] == n) continue;  // every key has the same digit
+        for (const graph_edge& e : edges) ++count[((e.key >> shift) & 2047u) + 1];
+        if (count[((edges.empty() ? 0u : (edges[0].key >> shift) & 2047u)) + 1] == edges.size()) continue;
         for (std::size_t d = 1; d < count.size(); ++d) count[d] += count[d - 1];
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t to = count[(k[i] >> shift) & 2047u]++;
-            k2[to] = k[i];
-            ids2[to] = ids[i];
-        }
-        k.swap(k2);
-        ids.swap(ids2);
+        for (const graph_edge& e : edges) tmp[count[(e.key >> shift) & 2047u]++] = e;
+        edges.swap(tmp);
     }
 }
 
@@ -107,12 +106,8 @@ segmentation felzenszwalb(image_view<const T> img, const felzenszwalb_options& o
 
     // Edges, in scikit-image's order: right, down, down-right, up-right.
     const std::size_t N = std::size_t(w) * std::size_t(h);
-    std::vector<std::int32_t> ea, eb;
-    std::vector<float> cost;
-    const std::size_t max_edges = 4 * N;
-    ea.reserve(max_edges);
-    eb.reserve(max_edges);
-    cost.reserve(max_edges);
+    std::vector<detail::graph_edge> edges;
+    edges.reserve(4 * N);
     std::vector<float> row(static_cast<std::size_t>(w));
     auto add_edges = [&](int dy, int dx, int ylo, int yhi) {
         const int xlo = std::max(0, -dx), xhi = std::min(w, w - dx);
@@ -128,9 +123,10 @@ segmentation felzenszwalb(image_view<const T> img, const felzenszwalb_options& o
                 }
             }
             for (int x = xlo; x < xhi; ++x) {
-                ea.push_back(std::int32_t(pb + std::size_t(x + dx)));
-                eb.push_back(std::int32_t(pa + std::size_t(x)));
-                cost.push_back(std::sqrt(row[std::size_t(x)]));
+                const float cost = std::sqrt(row[std::size_t(x)]);
+                std::uint32_t key;
+                std::memcpy(&key, &cost, sizeof key);
+                edges.push_back({key, std::int32_t(pb + std::size_t(x + dx)), std::int32_t(pa + std::size_t(x))});
             }
         }
     };
@@ -138,9 +134,7 @@ segmentation felzenszwalb(image_view<const T> img, const felzenszwalb_options& o
     add_edges(1, 0, 0, h - 1);   // down
     add_edges(1, 1, 0, h - 1);   // down-right
     add_edges(-1, 1, 1, h);      // up-right: (x, y) with (x + 1, y - 1)
-    std::vector<std::int32_t> order(ea.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = std::int32_t(i);
-    detail::radix_sort_by_key(cost, order);
+    detail::radix_sort_edges(edges);
 
     // Union-find with sizes and internal differences (float, as scikit-image).
     std::vector<std::int32_t> parent(N);
@@ -161,10 +155,11 @@ segmentation felzenszwalb(image_view<const T> img, const felzenszwalb_options& o
         return a;
     };
     const float k = float(options.scale / 255.0);
-    for (std::int32_t e : order) {
-        const std::int32_t a = find(ea[std::size_t(e)]), b = find(eb[std::size_t(e)]);
+    for (const detail::graph_edge& e : edges) {
+        const std::int32_t a = find(e.a), b = find(e.b);
         if (a == b) continue;
-        const float c = cost[std::size_t(e)];
+        float c;
+        std::memcpy(&c, &e.key, sizeof c);
         const float ta = internal[std::size_t(a)] + k / float(size[std::size_t(a)]);
         const float tb = internal[std::size_t(b)] + k / float(size[std::size_t(b)]);
         if (c < std::min(ta, tb)) {
@@ -174,8 +169,8 @@ segmentation felzenszwalb(image_view<const T> img, const felzenszwalb_options& o
     }
     const std::int32_t min_size = options.min_size;
     if (min_size > 1) {
-        for (std::int32_t e : order) {
-            const std::int32_t a = find(ea[std::size_t(e)]), b = find(eb[std::size_t(e)]);
+        for (const detail::graph_edge& e : edges) {
+            const std::int32_t a = find(e.a), b = find(e.b);
             if (a == b) continue;
             if (size[std::size_t(a)] < min_size || size[std::size_t(b)] < min_size) join(a, b);
         }
