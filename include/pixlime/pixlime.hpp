@@ -10,7 +10,10 @@
 /// | image.hpp       | image<T>, image_view<T>, batch_view<T>                             |
 /// | io.hpp          | load_image, save_png (stb)                                         |
 /// | segmentation.hpp| segmentation (labels 0..K-1), from_labels                          |
-/// | slic.hpp        | slic, slic_options                                                 |
+/// | slic.hpp        | slic, slic_options (SLIC superpixels)                              |
+/// | quickshift.hpp  | quickshift, quickshift_options (lime_image's default segmenter)    |
+/// | felzenszwalb.hpp| felzenszwalb, felzenszwalb_options                                 |
+/// | grid.hpp        | grid, grid_options                                                 |
 /// | segmenter.hpp   | segmenter: any segmentation algorithm as one type                  |
 /// | sampler.hpp     | sampling, sample_masks, mask_matrix                                |
 /// | perturb.hpp     | hide_mode, perturber                                               |
@@ -24,6 +27,9 @@
 #include <pixlime/io.hpp>
 #include <pixlime/segmentation.hpp>
 #include <pixlime/slic.hpp>
+#include <pixlime/quickshift.hpp>
+#include <pixlime/felzenszwalb.hpp>
+#include <pixlime/grid.hpp>
 #include <pixlime/segmenter.hpp>
 #include <pixlime/sampler.hpp>
 #include <pixlime/perturb.hpp>

@@ -1,16 +1,23 @@
 #pragma once
 /// \file pixlime/segmenter.hpp
 /// pixlime::segmenter: any segmentation algorithm behind one non-template type, so that
-/// explain_options can name the segmenter to use without templates getting in the way:
+/// explain_options can name the segmenter without templates getting in the way:
 ///
-///     opt.segmenter = pixlime::slic_options{};                       // SLIC (the default)
-///     opt.segmenter = [](auto img) { return my_segments(img); };     // any callable
+///     opt.segmenter = pixlime::slic_options{};                 // SLIC (pixlime's default)
+///     opt.segmenter = pixlime::quickshift_options{};           // lime_image's default segmenter
+///     opt.segmenter = pixlime::felzenszwalb_options{};         // Felzenszwalb-Huttenlocher
+///     opt.segmenter = pixlime::grid_options{8, 8};             // a fixed grid
+///     opt.segmenter = [](auto img) { return my_segments(img); };  // any callable
 ///
 /// A callable must take pixlime::image_view<const std::uint8_t> and/or
 /// pixlime::image_view<const float> and return a pixlime::segmentation of the image's size.
+/// Only the algorithm chosen for the pixel type actually used is compiled and run.
 
 #include <pixlime/error.hpp>
+#include <pixlime/felzenszwalb.hpp>
+#include <pixlime/grid.hpp>
 #include <pixlime/image.hpp>
+#include <pixlime/quickshift.hpp>
 #include <pixlime/segmentation.hpp>
 #include <pixlime/slic.hpp>
 
@@ -19,6 +26,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace pixlime {
 
@@ -28,48 +36,81 @@ public:
     using f32_view = image_view<const float>;
 
     /// SLIC with default slic_options (pixlime's default; lime_image's is quickshift).
-    segmenter() : segmenter(slic_options{}) {}
-
-    /// SLIC with these options.
-    segmenter(const slic_options& options)  // NOLINT(google-explicit-constructor)
-        : name_("slic"),
-          u8_([options](u8_view v) { return slic(v, options); }),
-          f32_([options](f32_view v) { return slic(v, options); }) {}
+    segmenter() = default;
+    segmenter(const slic_options& o) : algorithm_(o) {}                  // NOLINT(google-explicit-constructor)
+    segmenter(const quickshift_options& o) : algorithm_(o) {}            // NOLINT(google-explicit-constructor)
+    segmenter(const felzenszwalb_options& o) : algorithm_(o) {}          // NOLINT(google-explicit-constructor)
+    segmenter(const grid_options& o) : algorithm_(o) {}                  // NOLINT(google-explicit-constructor)
 
     /// Any callable over uint8 and/or float image views returning a segmentation.
-    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, segmenter> &&
-                                                (std::is_invocable_r_v<segmentation, F&, u8_view> ||
-                                                 std::is_invocable_r_v<segmentation, F&, f32_view>)>>
-    segmenter(F f, std::string name = "custom")  // NOLINT(google-explicit-constructor)
-        : name_(std::move(name)) {
-        if constexpr (std::is_invocable_r_v<segmentation, F&, u8_view>) u8_ = f;
-        if constexpr (std::is_invocable_r_v<segmentation, F&, f32_view>) f32_ = f;
+    template <class F, class = std::enable_if_t<std::is_invocable_r_v<segmentation, F&, u8_view> ||
+                                                std::is_invocable_r_v<segmentation, F&, f32_view>>>
+    segmenter(F f, std::string name = "custom") {  // NOLINT(google-explicit-constructor)
+        custom c;
+        c.name = std::move(name);
+        if constexpr (std::is_invocable_r_v<segmentation, F&, u8_view>) c.u8 = f;
+        if constexpr (std::is_invocable_r_v<segmentation, F&, f32_view>) c.f32 = f;
+        algorithm_ = std::move(c);
     }
 
-    /// Segments `img`. Throws pixlime::invalid_argument when this segmenter does not accept
-    /// the image's pixel type, or returns a segmentation of another size.
-    segmentation operator()(u8_view img) const { return run(u8_, img, "std::uint8_t"); }
-    segmentation operator()(f32_view img) const { return run(f32_, img, "float"); }
-
-    /// "slic", or the name given with a callable.
-    const std::string& name() const { return name_; }
-
-private:
-    template <class View>
-    segmentation run(const std::function<segmentation(View)>& f, View img, const char* type) const {
-        if (!f) throw invalid_argument::make("explain_options.segmenter (" + name_ + ")", "a callable without a " + std::string(type) + " overload",
-                                             std::string("a segmenter accepting image_view<const ") + type + ">");
-        segmentation s = f(img);
+    /// Segments `img` (T: std::uint8_t or float). Throws pixlime::invalid_argument when a
+    /// custom segmenter does not accept the pixel type or returns a segmentation of another size.
+    template <class T>
+    segmentation operator()(image_view<const T> img) const {
+        static_assert(std::is_same_v<T, std::uint8_t> || std::is_same_v<T, float>,
+                      "pixlime::segmenter: images must hold std::uint8_t or float");
+        segmentation s = std::visit([&](const auto& a) { return run(a, img); }, algorithm_);
         if (s.width() != img.width() || s.height() != img.height())
-            throw invalid_argument::make("explain_options.segmenter (" + name_ + ") result size",
+            throw invalid_argument::make("explain_options.segmenter (" + name() + ") result size",
                                          std::to_string(s.width()) + "x" + std::to_string(s.height()),
                                          "the image's size " + std::to_string(img.width()) + "x" + std::to_string(img.height()));
         return s;
     }
+    template <class T>
+    segmentation operator()(const image<T>& img) const {
+        return (*this)(img.view());
+    }
 
-    std::string name_;
-    std::function<segmentation(u8_view)> u8_;
-    std::function<segmentation(f32_view)> f32_;
+    /// "slic", "quickshift", "felzenszwalb", "grid", or the name given with a callable.
+    std::string name() const {
+        switch (algorithm_.index()) {
+            case 0: return "slic";
+            case 1: return "quickshift";
+            case 2: return "felzenszwalb";
+            case 3: return "grid";
+            default: return std::get<custom>(algorithm_).name;
+        }
+    }
+
+private:
+    struct custom {
+        std::string name;
+        std::function<segmentation(u8_view)> u8;
+        std::function<segmentation(f32_view)> f32;
+    };
+
+    template <class T>
+    static segmentation run(const slic_options& o, image_view<const T> img) { return slic(img, o); }
+    template <class T>
+    static segmentation run(const quickshift_options& o, image_view<const T> img) { return quickshift(img, o); }
+    template <class T>
+    static segmentation run(const felzenszwalb_options& o, image_view<const T> img) { return felzenszwalb(img, o); }
+    template <class T>
+    static segmentation run(const grid_options& o, image_view<const T> img) { return grid(img.width(), img.height(), o); }
+    template <class T>
+    static segmentation run(const custom& c, image_view<const T> img) {
+        const auto& f = [&]() -> const std::function<segmentation(image_view<const T>)>& {
+            if constexpr (std::is_same_v<T, std::uint8_t>) return c.u8; else return c.f32;
+        }();
+        if (!f)
+            throw invalid_argument::make("explain_options.segmenter (" + c.name + ")",
+                                         std::string("a callable without an image_view<const ") +
+                                             (std::is_same_v<T, float> ? "float" : "std::uint8_t") + "> overload",
+                                         "a segmenter that accepts the image's pixel type");
+        return f(img);
+    }
+
+    std::variant<slic_options, quickshift_options, felzenszwalb_options, grid_options, custom> algorithm_;
 };
 
 }  // namespace pixlime

@@ -15,7 +15,6 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Core>
-#include <Eigen/QR>
 
 #include <cmath>
 #include <vector>
@@ -84,10 +83,11 @@ struct weighted_ridge {
         const Eigen::MatrixXd ys = sqrt_w.asDiagonal() * (targets.rowwise() - y_mean);  // sqrt(w) * centred y
         const Eigen::MatrixXd rhs = xs.transpose() * ys;
 
-        Eigen::MatrixXd coef;
-        Eigen::LLT<Eigen::MatrixXd> llt(gram);
-        if (llt.info() == Eigen::Success) coef = llt.solve(rhs);
-        else coef = gram.completeOrthogonalDecomposition().solve(rhs);  // alpha = 0 with collinear segments
+        const Eigen::LLT<Eigen::MatrixXd> llt(gram);
+        if (llt.info() != Eigen::Success)  // only possible with alpha = 0 and segments that always move together
+            throw invalid_argument::make("explain_options.ridge_alpha", alpha,
+                                         "a value > 0 here: with no penalty the samples do not determine every segment's weight");
+        const Eigen::MatrixXd coef = llt.solve(rhs);
         const Eigen::MatrixXd residual = ys - xs * coef;  // sqrt(w) * (y - prediction)
 
         std::vector<linear_fit> fits(std::size_t(targets.cols()));
