@@ -236,12 +236,12 @@ pixlime::image<std::uint8_t> to_u8(const pixlime::image<float>& img) {
     return out;
 }
 
-std::vector<float> load_all(const folder_dataset& data, const input_shape& shape,
-                            const std::function<void(int, int)>& progress) {
+std::vector<float> load_all(folder_dataset& data, const input_shape& shape, const std::function<void(int, int)>& progress,
+                            std::vector<std::string>* skipped) {
     const int n = int(data.files.size());
     const std::size_t d = std::size_t(shape.size());
     std::vector<float> out(std::size_t(n) * d);
-    std::string first_error;
+    std::vector<std::string> errors(static_cast<std::size_t>(n));
     std::atomic<int> done{0};
 #pragma omp parallel for schedule(dynamic, 64)
     for (int i = 0; i < n; ++i) {
@@ -249,8 +249,7 @@ std::vector<float> load_all(const folder_dataset& data, const input_shape& shape
             const pixlime::image<float> img = load_standardized(data.files[std::size_t(i)].path, shape);
             std::copy(img.data(), img.data() + d, out.begin() + std::ptrdiff_t(std::size_t(i) * d));
         } catch (const std::exception& e) {
-#pragma omp critical(wf_load_all_error)
-            if (first_error.empty()) first_error = e.what();
+            errors[std::size_t(i)] = e.what();
         }
         const int k = ++done;
         if (progress && k % 5000 == 0) {
@@ -258,7 +257,20 @@ std::vector<float> load_all(const folder_dataset& data, const input_shape& shape
             progress(k, n);
         }
     }
-    if (!first_error.empty()) throw std::runtime_error("loading the dataset failed: " + first_error);
+    std::size_t kept = 0;
+    std::vector<labelled_file> files;
+    for (std::size_t i = 0; i < std::size_t(n); ++i) {
+        if (!errors[i].empty()) {
+            if (!skipped) throw std::runtime_error("loading the dataset failed: " + errors[i]);
+            skipped->push_back(errors[i]);
+            continue;
+        }
+        if (kept != i) std::copy_n(out.begin() + std::ptrdiff_t(i * d), d, out.begin() + std::ptrdiff_t(kept * d));
+        files.push_back(std::move(data.files[i]));
+        ++kept;
+    }
+    out.resize(kept * d);
+    data.files = std::move(files);
     return out;
 }
 

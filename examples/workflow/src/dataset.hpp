@@ -94,8 +94,10 @@ pixlime::image<std::uint8_t> to_u8(const pixlime::image<float>& img);
 
 /// Loads every file of a dataset into a matrix-ready buffer: file i occupies
 /// values [i * shape.size(), (i + 1) * shape.size()). Uses all OpenMP threads.
-/// Throws on the first unreadable file (training data must be clean).
-std::vector<float> load_all(const folder_dataset& data, const input_shape& shape,
-                            const std::function<void(int done, int total)>& progress = {});
+/// An unreadable file throws, unless `skipped` is given: then such files are removed from
+/// `data` (and the buffer) and their "path: reason" lines appended to *skipped.
+std::vector<float> load_all(folder_dataset& data, const input_shape& shape,
+                            const std::function<void(int done, int total)>& progress = {},
+                            std::vector<std::string>* skipped = nullptr);
 
 }  // namespace wf

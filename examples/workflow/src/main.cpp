@@ -11,6 +11,7 @@
 // Add --binary to train/score/explain for the two-class task (footwear vs the rest by default).
 
 #include "dataset.hpp"
+#include "faithfulness.hpp"
 #include "model.hpp"
 #include "report.hpp"
 #include "transactions.hpp"
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -55,6 +57,7 @@ struct config {
     wf::explain_settings explain;
 
     int explain_count = 24, binary_explain_count = 12;
+    int faithfulness_images = 60;
     bool skip_binary = false;
 
     std::string data_dir() const { return data.empty() ? (fs::path(work) / "data").string() : data; }
@@ -62,6 +65,7 @@ struct config {
     std::string model_path(bool bin) const { return (fs::path(task_dir(bin)) / "model" / "model.pxm").string(); }
     std::string log_path(bool bin) const { return (fs::path(task_dir(bin)) / "transactions.jsonl").string(); }
     std::string explanations_dir(bool bin) const { return (fs::path(task_dir(bin)) / "explanations").string(); }
+    std::string faithfulness_path(bool bin) const { return (fs::path(task_dir(bin)) / "faithfulness.json").string(); }
     std::string report_dir() const { return (fs::path(work) / "report").string(); }
 };
 
@@ -119,7 +123,11 @@ loaded_split load_split(const std::string& dir, const wf::input_shape& shape, co
         for (int i = 0; i < limit; ++i) sub.push_back(s.files.files[std::size_t(i) * s.files.files.size() / std::size_t(limit)]);
         s.files.files = std::move(sub);
     }
-    s.pixels = wf::load_all(s.files, shape);
+    std::vector<std::string> skipped;
+    s.pixels = wf::load_all(s.files, shape, {}, &skipped);
+    if (!skipped.empty())
+        say("  skipped " + std::to_string(skipped.size()) + " unreadable file(s) in " + dir + ", e.g. " + skipped.front());
+    if (s.files.files.empty()) throw std::runtime_error("no readable image in '" + dir + "'");
     for (const auto& f : s.files.files) s.labels.push_back(f.label);
     return s;
 }
@@ -265,6 +273,26 @@ int run_explain(const config& c, bool bin, int default_mixed) {
     return failed ? 3 : 0;
 }
 
+int run_faithfulness(const config& c, bool bin) {
+    const std::string task = bin ? "faithfulness --binary" : "faithfulness";
+    const auto t0 = std::chrono::steady_clock::now();
+    const wf::deployed_model m = wf::deploy(c.model_path(bin));
+    const wf::folder_dataset data = wf::scan_folder((fs::path(c.data_dir()) / "validation").string(), bin ? std::vector<std::string>{} : m.classes);
+    std::vector<pixlime::image<float>> images;
+    for (const auto& in : wf::score_inputs(data, c.faithfulness_images)) images.push_back(wf::load_standardized(in.path, m.shape));
+    const wf::faithfulness_result r = wf::faithfulness(m, images, c.explain, 5, 20);
+    nlohmann::ordered_json j = {{"model", m.id},          {"images", r.images},          {"k", 5},
+                                {"random_draws", 20},     {"top_drop", r.top_drop},      {"random_drop", r.random_drop},
+                                {"ratio", r.ratio()},     {"top_beats_random", r.top_beats_random},
+                                {"settings", c.explain.to_json()}, {"seconds", seconds_since(t0)}};
+    std::ofstream(c.faithfulness_path(bin)) << j.dump(2) << "\n";
+    say("[" + task + "] " + std::to_string(r.images) + " validation images: hiding the top-5 positive segments lowers the "
+        "predicted class's probability by " + fixed(r.top_drop, 3) + ", hiding 5 random object segments by " +
+        fixed(r.random_drop, 3) + " (ratio " + fixed(r.ratio(), 2) + "; top beats random on " + std::to_string(r.top_beats_random) +
+        "/" + std::to_string(r.images) + ") in " + fixed(seconds_since(t0), 1) + " s");
+    return 0;
+}
+
 std::vector<wf::report_task> report_tasks(const config& c) {
     std::vector<wf::report_task> tasks;
     tasks.push_back({"multiclass", "Multi-class model: the 10 Fashion-MNIST classes",
@@ -306,6 +334,7 @@ int run_all(const config& c) {
         }
         run_score(c, bin);
         run_explain(c, bin, bin ? c.binary_explain_count : c.explain_count);  // failures are reported, not fatal
+        if (c.faithfulness_images > 0) run_faithfulness(c, bin);
     }
     say("[all] finished in " + fixed(seconds_since(t0), 1) + " s");
     return run_report(c);
@@ -371,6 +400,10 @@ int main(int argc, char** argv) {
     explain->add_option("--mixed", c.mixed, "N transactions mixing correct and wrong predictions over the classes (default 24)");
     explain->add_flag("--binary", c.binary, "the two-class task (outputs in <work>/binary)");
     add_explain(explain);
+    CLI::App* faith = app.add_subcommand("faithfulness", "deletion check of the explanations on validation images");
+    faith->add_option("--images", c.faithfulness_images, "validation images (spread over the classes)")->capture_default_str();
+    faith->add_flag("--binary", c.binary, "the two-class task (outputs in <work>/binary)");
+    add_explain(faith);
     CLI::App* report = app.add_subcommand("report", "write <work>/report/index.html");
     CLI::App* all = app.add_subcommand("all", "every step, for the multi-class and the binary model, then the report");
     add_prepare(all);
@@ -379,6 +412,8 @@ int main(int argc, char** argv) {
     add_explain(all);
     all->add_option("--explain", c.explain_count, "transactions explained (multi-class)")->capture_default_str();
     all->add_option("--binary-explain", c.binary_explain_count, "transactions explained (binary)")->capture_default_str();
+    all->add_option("--faithfulness-images", c.faithfulness_images, "images of the faithfulness check (0 = skip it)")
+        ->capture_default_str();
     all->add_flag("--retrain", c.retrain, "train even when a model file exists");
     all->add_flag("--no-binary", c.skip_binary, "skip the binary task");
 
@@ -388,6 +423,7 @@ int main(int argc, char** argv) {
         if (*train) return run_train(c, c.binary);
         if (*score) return run_score(c, c.binary);
         if (*explain) return run_explain(c, c.binary, 24);
+        if (*faith) return run_faithfulness(c, c.binary);
         if (*report) return run_report(c);
         if (*all) return run_all(c);
     } catch (const std::exception& e) {

@@ -77,10 +77,10 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .card h3 { margin: 0 0 6px; font-size: 16px; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; color: #fff; background: #4caf50; vertical-align: middle; }
 .wrong .badge { background: #e53935; } .failed .badge { background: #757575; }
-.panes { display: flex; flex-wrap: wrap; gap: 12px; }
-figure { margin: 0; } figcaption { font-size: 13px; color: #444; max-width: 224px; }
+.panes { display: flex; flex-wrap: wrap; gap: 8px; }
+figure { margin: 0; } figcaption { font-size: 12px; color: #444; max-width: 224px; }
 img { image-rendering: pixelated; image-rendering: crisp-edges; border: 1px solid #ccc; display: block; }
-.side { font-size: 13px; } .side table { margin: 0 0 6px; }
+.side { font-size: 12px; max-width: 260px; } .side table { margin: 0 0 6px; } .side th, .side td { font-size: 12px; padding: 2px 6px; }
 .meta { font-size: 14px; margin: 4px 0 8px; } .reason { font-family: monospace; white-space: pre-wrap; color: #b00; }
 #image-check { font-size: 13px; padding: 4px 8px; display: inline-block; border-radius: 4px; background: #eee; }
 #image-check.ok { background: #e8f5e9; } #image-check.bad { background: #ffebee; }
@@ -142,7 +142,15 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
     nlohmann::json settings;
     for (const auto& t : log) {
         const fs::path edir = dir / "explanations" / t.id;
-        const bool has_ok = fs::exists(edir / "explanation.json"), has_err = fs::exists(edir / "error.json");
+        // Only records made for this very transaction (same input, same model): a folder left
+        // from an earlier scoring run, whose ids named other inputs, is not shown.
+        auto matches = [&](const fs::path& p) {
+            if (!fs::exists(p)) return false;
+            std::ifstream in(p);
+            const nlohmann::json j = nlohmann::json::parse(in, nullptr, false);
+            return j.is_object() && j.value("input", "") == t.input && j.value("model", "") == t.model;
+        };
+        const bool has_ok = matches(edir / "explanation.json"), has_err = !has_ok && matches(edir / "error.json");
         if (!has_ok && !has_err) continue;
         ++st.cards;
         const std::string file = fs::path(t.input).filename().string();
@@ -177,23 +185,22 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
         const img_out heat = copy_upscaled(edir / "heatmap.png", report_dir, base + "-heatmap.png");
         st.images += 4;
 
-        // Top probabilities.
-        auto probs = t.probabilities;
-        std::stable_sort(probs.begin(), probs.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
-        std::ostringstream pt;
-        pt << "<table><tr><th>class</th><th>probability</th></tr>";
-        for (std::size_t i = 0; i < std::min<std::size_t>(3, probs.size()); ++i)
-            pt << "<tr><td>" << (probs[i].first == t.true_label ? "<b>" + esc(probs[i].first) + "</b> (true)" : esc(probs[i].first))
-               << "</td><td class=\"num\">" << fmt(probs[i].second) << "</td></tr>";
-        pt << "</table>";
+        // The explained labels are the model's top ones: probability, the surrogate's local
+        // prediction and its R², in one table; the true class is marked.
         std::ostringstream lt;
-        lt << "<table><tr><th>explained label</th><th>model</th><th>surrogate</th><th>R&sup2;</th></tr>";
-        for (const auto& l : ej.at("labels"))
-            lt << "<tr><td>" << esc(l.at("name").get<std::string>()) << "</td><td class=\"num\">"
+        lt << "<table><tr><th>class</th><th>model p</th><th>surrogate</th><th>R&sup2;</th></tr>";
+        bool true_shown = false;
+        for (const auto& l : ej.at("labels")) {
+            const std::string name = l.at("name").get<std::string>();
+            const bool is_true = known && name == t.true_label;
+            true_shown = true_shown || is_true;
+            lt << "<tr><td>" << (is_true ? "<b>" + esc(name) + "</b> (true)" : esc(name)) << "</td><td class=\"num\">"
                << fmt(l.at("model_prediction").get<double>()) << "</td><td class=\"num\">"
                << fmt(l.at("local_prediction").get<double>()) << "</td><td class=\"num\">" << fmt(l.at("r2").get<double>())
                << "</td></tr>";
+        }
         lt << "</table>";
+        if (known && !true_shown) lt << "<div>true class " << esc(t.true_label) << ": p = " << fmt(t.probability(t.true_label)) << "</div>";
 
         const std::string cls = known ? (is_correct ? "card" : "card wrong") : "card";
         const std::string badge = known ? (is_correct ? "correct" : "wrong") : "unlabelled";
@@ -207,7 +214,7 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
               << figure(neg, "negative pane " + t.id, "negative: the 5 segments that most lowered <b>" + esc(pane_label) + "</b>")
               << figure(heat, "heatmap " + t.id, "heatmap: every segment's weight for " + esc(pane_label) +
                                                         " (green up, magenta down)")
-              << "<div class=\"side\">" << pt.str() << lt.str() << "<div>" << ej.at("segments").at("count").get<int>()
+              << "<div class=\"side\">" << lt.str() << "<div>" << ej.at("segments").at("count").get<int>()
               << " segments &middot; explained in " << fmt(ej.at("timings_ms").at("total").get<double>(), 0)
               << " ms</div></div></div></div>\n";
     }
@@ -242,6 +249,17 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
         s << "<tr><td>explanation settings</td><td>" << esc(settings.value("segmenter", "")) << ", ~" << settings.value("segments", 0)
           << " segments, " << settings.value("num_samples", 0) << " samples, hidden segments " << esc(settings.value("hide", ""))
           << ", top " << settings.value("top_labels", 0) << " labels, seed " << settings.value("seed", 0) << "</td></tr>";
+    const fs::path fpath = dir / "faithfulness.json";
+    if (fs::exists(fpath)) {
+        std::ifstream fin(fpath);
+        const nlohmann::json fj = nlohmann::json::parse(fin, nullptr, false);
+        if (fj.is_object() && fj.value("model", "") == model.id())
+            s << "<tr><td>faithfulness (deletion check)</td><td>over " << fj.value("images", 0)
+              << " validation images, hiding the top-5 positive segments lowers the predicted class's probability by "
+              << fmt(fj.value("top_drop", 0.0)) << ", hiding 5 random object segments by " << fmt(fj.value("random_drop", 0.0))
+              << ": <b>ratio " << fmt(fj.value("ratio", 0.0), 2) << "</b> (top beats random on " << fj.value("top_beats_random", 0)
+              << " of " << fj.value("images", 0) << ")</td></tr>";
+    }
     s << "</table>\n";
     if (!per_class.empty()) {
         s << "<table><tr><th>true class</th>";

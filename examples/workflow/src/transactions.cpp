@@ -345,6 +345,11 @@ pixlime::explain_options explain_options_for(const explain_settings& s) {
     return o;
 }
 
+pixlime::explanation explain_image(const pixlime::image<float>& img, const pixlime::segmentation& seg,
+                                   const deployed_model& model, const explain_settings& s) {
+    return pixlime::explain(img, seg, model.classify, explain_options_for(s));
+}
+
 namespace {
 
 nlohmann::ordered_json pairs_json(const std::vector<std::pair<int, double>>& v) {
@@ -375,7 +380,7 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     const pixlime::segmentation seg = segment(img, s);
     const double seg_ms = ms_since(ts);
 
-    const pixlime::explanation ex = pixlime::explain(img, seg, m.classify, explain_options_for(s));
+    const pixlime::explanation ex = explain_image(img, seg, m, s);
 
     const auto tr = clock_type::now();
     const int label = ex.top_labels().at(0);  // the model's prediction on the unperturbed image

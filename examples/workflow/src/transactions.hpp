@@ -113,6 +113,11 @@ pixlime::segmentation segment(const pixlime::image<float>& img, const explain_se
 /// pixlime::explain_options for these settings (hide mode, samples, top labels, seed).
 pixlime::explain_options explain_options_for(const explain_settings& s);
 
+/// pixlime::explain of one standardized image with these settings through model.classify
+/// (the one place the workflow instantiates pixlime::explain).
+pixlime::explanation explain_image(const pixlime::image<float>& img, const pixlime::segmentation& seg,
+                                   const deployed_model& model, const explain_settings& s);
+
 struct explain_outcome {
     std::string id;
     std::string status;  ///< "done", "skipped" (already done), "failed"

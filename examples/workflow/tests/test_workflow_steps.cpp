@@ -188,6 +188,25 @@ TEST_CASE("standardize converts channels, resizes to the input size and rescales
     CHECK(c3.at(5, 5, 2) == doctest::Approx(0.2));
 }
 
+TEST_CASE("loading a folder for training: unreadable files throw, or are skipped and named") {
+    temp_dir t("load");
+    write_band_folder(t.path / "train", 3, 1);
+    std::ofstream(t.path / "train" / "low" / "broken.png") << "nope";
+    wf::folder_dataset d = wf::scan_folder((t.path / "train").string());
+    REQUIRE(d.files.size() == 10);
+    wf::folder_dataset copy = d;
+    CHECK_THROWS_WITH_AS(wf::load_all(copy, {}), doctest::Contains("broken.png"), std::runtime_error);
+    std::vector<std::string> skipped;
+    const std::vector<float> px = wf::load_all(d, {}, {}, &skipped);
+    REQUIRE(skipped.size() == 1);
+    CHECK(skipped[0].find("broken.png") != std::string::npos);
+    REQUIRE(d.files.size() == 9);
+    CHECK(px.size() == 9u * 784u);
+    // The buffer follows the kept files: the last one's pixels are that file's.
+    const auto last = wf::load_standardized(d.files.back().path, {});
+    CHECK(std::equal(last.data(), last.data() + 784, px.end() - 784));
+}
+
 TEST_CASE("a trained model round-trips bit-exactly through its versioned file") {
     temp_dir t("model");
     write_band_folder(t.path / "train", 40, 1);

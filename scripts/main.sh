@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The main command: the image-model workflow on Fashion-MNIST, end to end.
+#
+#   scripts/main.sh [pixlime_workflow "all" options...]     (run from anywhere; works in the repo root)
+#
+# 1. installs the Debian packages it needs when they are missing (as root: apt-get; else sudo),
+# 2. builds examples/workflow in Release (build/main),
+# 3. runs `pixlime_workflow all`: lays Fashion-MNIST out as workflow-out/data/{train,validation}/<class>/,
+#    trains the 10-class MLP and the binary (footwear) one, stores and deploys them, scores the
+#    10,000 validation images into transaction logs, explains a mix of transactions, runs the
+#    faithfulness check and writes the report,
+# 4. prints, last, where the report is.
+#
+# Outputs go to ./workflow-out/ (or $PIXLIME_WORK). A rerun skips what is done (data layout,
+# trained models, explanations); pass --retrain to train again. See docs/workflow.md.
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo"
+work="${PIXLIME_WORK:-workflow-out}"
+build="${PIXLIME_BUILD_DIR:-build/main}"
+t0=$(date +%s)
+
+packages=(cmake make g++ libeigen3-dev libstb-dev doctest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev dataset-fashion-mnist)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "[setup] installing: ${missing[*]}"
+  if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
+    echo "[setup] not root and no sudo: install these packages first: ${missing[*]}" >&2; exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "[setup] installed in $(( $(date +%s) - t0 )) s"
+else
+  echo "[setup] all packages present"
+fi
+
+t1=$(date +%s)
+echo "[build] configuring and building examples/workflow (Release) in $build"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPIXLIME_BUILD_TESTS=OFF -DPIXLIME_BUILD_EXAMPLES=ON \
+      -DPIXLIME_BUILD_BENCHMARKS=OFF -DPIXLIME_INSTALL=OFF >/dev/null
+if ! cmake --build "$build" --target pixlime_workflow -j"$(nproc)" >"$build/build.log" 2>&1; then
+  tail -n 60 "$build/build.log" >&2
+  echo "[build] failed (full log: $build/build.log)" >&2
+  exit 1
+fi
+prog="$build/examples/workflow/pixlime_workflow"
+echo "[build] done in $(( $(date +%s) - t1 )) s"
+
+t2=$(date +%s)
+"$prog" --work "$work" all "$@"
+t3=$(date +%s)
+echo "[main] workflow $(( t3 - t2 )) s, build $(( t2 - t1 )) s, total after installation $(( t3 - t1 )) s"
+echo "Report: $(cd "$work/report" && pwd)/index.html"
