@@ -175,7 +175,11 @@ inline void gaussian_blur(feature_planes& p, double sigma, int threads = 1) {
             std::vector<float> padded(static_cast<std::size_t>(w + 2 * r));
             for (int y = y0; y < y1; ++y) {
                 const float* in = pl + std::size_t(y) * std::size_t(w);
-                for (int i = 0; i < w + 2 * r; ++i) padded[std::size_t(i)] = in[reflect_index(i - r, w)];
+                for (int i = 0; i < r; ++i) {
+                    padded[std::size_t(i)] = in[reflect_index(i - r, w)];
+                    padded[std::size_t(w + r + i)] = in[reflect_index(w + i, w)];
+                }
+                std::copy(in, in + w, padded.begin() + r);
                 float* out = tmp.data() + std::size_t(y) * std::size_t(w);
                 for (int x = 0; x < w; ++x) out[x] = 0.0f;
                 for (int j = 0; j <= 2 * r; ++j) {

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -54,26 +55,53 @@ inline void check_felzenszwalb_options(const felzenszwalb_options& o) {
     if (o.min_size < 0) throw invalid_argument::make("felzenszwalb_options.min_size", o.min_size, "at least 0");
 }
 
-/// A graph edge between pixels a and b; key = bit pattern of its non-negative float weight
-/// (which orders like the weight).
-struct graph_edge {
-    std::uint32_t key;
-    std::int32_t a, b;
-};
-
-/// Stable LSD radix sort of edges by key (11-bit digits), so that the merging passes then
-/// read the edges in order from contiguous memory.
-inline void radix_sort_edges(std::vector<graph_edge>& edges) {
-    std::vector<graph_edge> tmp(edges.size());
-    for (int shift = 0; shift < 32; shift += 11) {
-        std::array<std::size_t, 2049> count{};
-        for (const graph_edge& e : edges) ++count[((e.key >> shift) & 2047u) + 1];
-        if (count[((edges.empty() ? 0u : (edges[0].key >> shift) & 2047u)) + 1] == edges.size()) continue;
-        for (std::size_t d = 1; d < count.size(); ++d) count[d] += count[d - 1];
-        for (const graph_edge& e : edges) tmp[count[(e.key >> shift) & 2047u]++] = e;
+/// Stable LSD radix sort of packed edges by their upper 32 bits (the key: the bit pattern of
+/// the non-negative float weight, which orders like the weight), 8-bit digits (256 buckets
+/// scatter faster than 2048 at the same total traffic), all digit
+/// histograms counted in one pass; digits that are equal for every edge are skipped. The
+/// lower 32 bits (the edge id) ride along, so the merging passes then read the edges in
+/// weight order from contiguous memory.
+inline void radix_sort_edges(std::vector<std::uint64_t>& edges) {
+    constexpr int digits = 4, bits = 8;
+    constexpr std::uint32_t mask = (1u << bits) - 1;
+    std::vector<std::uint32_t> count(std::size_t(digits) << bits, 0);
+    for (const std::uint64_t e : edges) {
+        const auto key = std::uint32_t(e >> 32);
+        for (int d = 0; d < digits; ++d) ++count[(std::size_t(d) << bits) + ((key >> (d * bits)) & mask)];
+    }
+    std::vector<std::uint64_t> tmp(edges.size());
+    for (int d = 0; d < digits; ++d) {
+        std::uint32_t* c = count.data() + (std::size_t(d) << bits);
+        if (edges.empty() || c[(std::uint32_t(edges[0] >> 32) >> (d * bits)) & mask] == edges.size()) continue;
+        std::uint32_t sum = 0;
+        for (std::uint32_t v = 0; v <= mask; ++v) {
+            const std::uint32_t n = c[v];
+            c[v] = sum;
+            sum += n;
+        }
+        const int shift = 32 + d * bits;
+        for (const std::uint64_t e : edges) tmp[c[(e >> shift) & mask]++] = e;
         edges.swap(tmp);
     }
 }
+
+/// Prefetches the cache line at p for reading (a no-op on compilers without the builtin).
+inline void prefetch(const void* p) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p);
+#else
+    (void)p;
+#endif
+}
+
+/// A union-find node: parent, component size, and (for roots) the component's merge
+/// threshold Int(C) + k / |C| (float, as scikit-image computes it). 12 bytes so that a
+/// root's fields come in one cache line.
+struct felzenszwalb_node {
+    std::int32_t parent;
+    std::int32_t size;
+    float threshold;
+};
 
 }  // namespace detail
 
@@ -93,8 +121,11 @@ inline void radix_sort_edges(std::vector<graph_edge>& edges) {
 /// Edges: right, down, down-right and up-right neighbours, weight = Euclidean distance of
 /// the (blurred) colours. Edges are sorted stably by weight (equal weights keep the order
 /// right, down, down-right, up-right, each row-major; scikit-image's unstable sort may order
-/// equal weights differently). Single-threaded.
-/// Throws pixlime::invalid_argument for an empty image or invalid options.
+/// equal weights differently; LSD radix sort on the float bits, so the order is exact).
+/// Components merge through a union-find (path halving, union by size), which does not
+/// change the partition. Single-threaded.
+/// Throws pixlime::invalid_argument for an empty image, an image of more than 2^30 pixels
+/// (edge ids are 32-bit), or invalid options.
 template <class T>
 segmentation felzenszwalb(image_view<const T> img, const felzenszwalb_options& options = {}) {
     detail::check_felzenszwalb_options(options);
@@ -104,75 +135,111 @@ segmentation felzenszwalb(image_view<const T> img, const felzenszwalb_options& o
     detail::feature_planes feat = detail::to_unit_planes(img, used);
     detail::gaussian_blur(feat, options.sigma, 1);
 
-    // Edges, in scikit-image's order: right, down, down-right, up-right.
+    // Edges, in scikit-image's order: right, down, down-right, up-right (the stable sort by
+    // weight keeps that order for equal weights). Edge id 4 p + dir joins pixel p = (x, y)
+    // and p + offset[dir].
     const std::size_t N = std::size_t(w) * std::size_t(h);
-    std::vector<detail::graph_edge> edges;
-    edges.reserve(4 * N);
-    std::vector<float> row(static_cast<std::size_t>(w));
-    auto add_edges = [&](int dy, int dx, int ylo, int yhi) {
+    if (N > (std::size_t(1) << 30))
+        throw invalid_argument::make("felzenszwalb image", std::to_string(N) + " pixels", "at most 2^30 pixels");
+    const std::ptrdiff_t offset[4] = {1, w, std::ptrdiff_t(w) + 1, 1 - std::ptrdiff_t(w)};
+    const std::size_t W = std::size_t(w), H = std::size_t(h);
+    std::vector<std::uint64_t> edges((W - 1) * H + W * (H - 1) + 2 * (W - 1) * (H - 1));
+    std::size_t E = 0;
+    std::vector<float> row(W);
+    std::vector<std::uint32_t> keys(W);
+    auto add_edges = [&](int dir, int dy, int dx, int ylo, int yhi) {
         const int xlo = std::max(0, -dx), xhi = std::min(w, w - dx);
         for (int y = ylo; y < yhi; ++y) {
-            const std::size_t pa = std::size_t(y) * std::size_t(w), pb = std::size_t(y + dy) * std::size_t(w);
-            for (int x = xlo; x < xhi; ++x) row[std::size_t(x)] = 0.0f;
+            const std::size_t pa = std::size_t(y) * W, pb = std::size_t(y + dy) * W;
+            float* r = row.data();
+            for (int x = xlo; x < xhi; ++x) r[x] = 0.0f;
             for (int c = 0; c < used; ++c) {
                 const float* a = feat.plane(c) + pa;
                 const float* b = feat.plane(c) + pb + dx;
                 for (int x = xlo; x < xhi; ++x) {
                     const float e = a[x] - b[x];
-                    row[std::size_t(x)] += e * e;
+                    r[x] += e * e;
                 }
             }
-            for (int x = xlo; x < xhi; ++x) {
-                const float cost = std::sqrt(row[std::size_t(x)]);
-                std::uint32_t key;
-                std::memcpy(&key, &cost, sizeof key);
-                edges.push_back({key, std::int32_t(pb + std::size_t(x + dx)), std::int32_t(pa + std::size_t(x))});
-            }
+            for (int x = xlo; x < xhi; ++x) r[x] = std::sqrt(r[x]);
+            std::memcpy(keys.data() + xlo, r + xlo, std::size_t(xhi - xlo) * sizeof(float));
+            const std::uint64_t id0 = 4 * std::uint64_t(pa) + std::uint64_t(dir);
+            std::uint64_t* out = edges.data() + E - std::size_t(xlo);
+            for (int x = xlo; x < xhi; ++x) out[x] = (std::uint64_t(keys[std::size_t(x)]) << 32) | (id0 + 4 * std::uint64_t(x));
+            E += std::size_t(xhi - xlo);
         }
     };
-    add_edges(0, 1, 0, h);       // right
-    add_edges(1, 0, 0, h - 1);   // down
-    add_edges(1, 1, 0, h - 1);   // down-right
-    add_edges(-1, 1, 1, h);      // up-right: (x, y) with (x + 1, y - 1)
+    add_edges(0, 0, 1, 0, h);       // right
+    add_edges(1, 1, 0, 0, h - 1);   // down
+    add_edges(2, 1, 1, 0, h - 1);   // down-right
+    add_edges(3, -1, 1, 1, h);      // up-right: (x, y) with (x + 1, y - 1)
     detail::radix_sort_edges(edges);
+    const std::uint64_t* ed = edges.data();
+    auto end_a = [](std::uint64_t e) { return std::int32_t(std::uint32_t(e) >> 2); };
+    auto end_b = [&offset](std::uint64_t e) {
+        return std::int32_t(std::ptrdiff_t(std::uint32_t(e) >> 2) + offset[std::uint32_t(e) & 3u]);
+    };
 
-    // Union-find with sizes and internal differences (float, as scikit-image).
-    std::vector<std::int32_t> parent(N);
-    for (std::size_t i = 0; i < N; ++i) parent[i] = std::int32_t(i);
-    std::vector<std::int32_t> size(N, 1);
-    std::vector<float> internal(N, 0.0f);
-    auto find = [&](std::int32_t v) {
-        while (parent[std::size_t(v)] != v) {
-            parent[std::size_t(v)] = parent[std::size_t(parent[std::size_t(v)])];
-            v = parent[std::size_t(v)];
+    // Union-find over packed nodes (path halving, union by size; which node is the root does
+    // not change the partition) with the merge thresholds Int(C) + k / |C| in float, as
+    // scikit-image. The nodes of upcoming edges are prefetched: the edges come in weight
+    // order, so their pixels are scattered over the image.
+    const float k = float(options.scale / 255.0);
+    std::vector<detail::felzenszwalb_node> node(N);
+    for (std::size_t i = 0; i < N; ++i) node[i] = {std::int32_t(i), 1, 0.0f + k / 1.0f};
+    detail::felzenszwalb_node* nd = node.data();
+    auto find = [nd](std::int32_t v) {
+        while (nd[v].parent != v) {
+            nd[v].parent = nd[nd[v].parent].parent;
+            v = nd[v].parent;
         }
         return v;
     };
-    auto join = [&](std::int32_t a, std::int32_t b) {  // roots a != b; returns the new root
-        if (size[std::size_t(a)] < size[std::size_t(b)]) std::swap(a, b);
-        parent[std::size_t(b)] = a;
-        size[std::size_t(a)] += size[std::size_t(b)];
+    auto join = [nd](std::int32_t a, std::int32_t b) {  // roots a != b; returns the new root
+        if (nd[a].size < nd[b].size) std::swap(a, b);
+        nd[b].parent = a;
+        nd[a].size += nd[b].size;
         return a;
     };
-    const float k = float(options.scale / 255.0);
-    for (const detail::graph_edge& e : edges) {
-        const std::int32_t a = find(e.a), b = find(e.b);
+    constexpr std::size_t ahead = 16;
+    std::uint64_t* rest = edges.data();  // rejected edges overwrite the edges already read
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < E; ++i) {
+        if (i + 2 * ahead < E) {
+            detail::prefetch(nd + end_a(ed[i + 2 * ahead]));
+            detail::prefetch(nd + end_b(ed[i + 2 * ahead]));
+        }
+        if (i + ahead < E) {  // their parents, now that the nodes are (likely) cached
+            detail::prefetch(nd + nd[end_a(ed[i + ahead])].parent);
+            detail::prefetch(nd + nd[end_b(ed[i + ahead])].parent);
+        }
+        const std::uint64_t e = ed[i];
+        const std::int32_t a = find(end_a(e)), b = find(end_b(e));
         if (a == b) continue;
         float c;
-        std::memcpy(&c, &e.key, sizeof c);
-        const float ta = internal[std::size_t(a)] + k / float(size[std::size_t(a)]);
-        const float tb = internal[std::size_t(b)] + k / float(size[std::size_t(b)]);
-        if (c < std::min(ta, tb)) {
+        const auto key = std::uint32_t(e >> 32);
+        std::memcpy(&c, &key, sizeof c);
+        if (c < std::min(nd[a].threshold, nd[b].threshold)) {
             const std::int32_t r = join(a, b);
-            internal[std::size_t(r)] = c;
+            nd[r].threshold = c + k / float(nd[r].size);
+        } else {
+            rest[kept++] = e;  // still between two components: the only edges pass 2 needs
         }
     }
     const std::int32_t min_size = options.min_size;
     if (min_size > 1) {
-        for (const detail::graph_edge& e : edges) {
-            const std::int32_t a = find(e.a), b = find(e.b);
+        for (std::size_t i = 0; i < kept; ++i) {
+            if (i + 2 * ahead < kept) {
+                detail::prefetch(nd + end_a(ed[i + 2 * ahead]));
+                detail::prefetch(nd + end_b(ed[i + 2 * ahead]));
+            }
+            if (i + ahead < kept) {
+                detail::prefetch(nd + nd[end_a(ed[i + ahead])].parent);
+                detail::prefetch(nd + nd[end_b(ed[i + ahead])].parent);
+            }
+            const std::int32_t a = find(end_a(ed[i])), b = find(end_b(ed[i]));
             if (a == b) continue;
-            if (size[std::size_t(a)] < min_size || size[std::size_t(b)] < min_size) join(a, b);
+            if (nd[a].size < min_size || nd[b].size < min_size) join(a, b);
         }
     }
 
