@@ -70,11 +70,16 @@ int main(int argc, char** argv) {
         std::printf("\n");
 
         const pixlime::render_options ro;  // 5 segments, rest dimmed, outlines
-        pixlime::save_png((out_dir / "positive.png").string(), pixlime::render_positive(img, ex, label, ro));
-        pixlime::save_png((out_dir / "negative.png").string(), pixlime::render_negative(img, ex, label, ro));
-        pixlime::save_png((out_dir / "overlay.png").string(), pixlime::render_overlay(img, ex, label, ro));
-        pixlime::save_png((out_dir / "heatmap.png").string(), pixlime::render_heatmap(img, ex, label, ro));
-        std::printf("wrote %s/{positive,negative,overlay,heatmap}.png\n", out_dir.string().c_str());
+        const auto positive = pixlime::render_positive(img, ex, label, ro);
+        const auto negative = pixlime::render_negative(img, ex, label, ro);
+        const auto overlay = pixlime::render_overlay(img, ex, label, ro);
+        const auto heatmap = pixlime::render_heatmap(img, ex, label, ro);
+        pixlime::save_png((out_dir / "positive.png").string(), positive);
+        pixlime::save_png((out_dir / "negative.png").string(), negative);
+        pixlime::save_png((out_dir / "overlay.png").string(), overlay);
+        pixlime::save_png((out_dir / "heatmap.png").string(), heatmap);
+        pixlime::save_png((out_dir / "panes.png").string(), pixlime::side_by_side({pixlime::to_rgb8(img), positive, negative, heatmap}));
+        std::printf("wrote %s/{positive,negative,overlay,heatmap,panes}.png\n", out_dir.string().c_str());
     } catch (const pixlime::error& e) {
         std::fprintf(stderr, "%s\n", e.what());
         return 1;

@@ -149,3 +149,15 @@ TEST_CASE("gray and float images render as RGB; nearest-neighbour upscaling") {
     CHECK(big.height() == 3);
     CHECK((big.at(2, 2, 1) == 0 && big.at(3, 0, 1) == 255));
 }
+
+TEST_CASE("side_by_side places images left to right on white, tops aligned") {
+    const auto a = test::noise(3, 2, 3, 1), b = test::noise(2, 4, 3, 2);
+    const auto s = pixlime::side_by_side({a, b}, 1);
+    CHECK(s.width() == 6);
+    CHECK(s.height() == 4);
+    CHECK(s.at(2, 1, 2) == a.at(2, 1, 2));
+    CHECK(s.at(3, 0, 0) == 255);  // the gap
+    CHECK(s.at(0, 3, 1) == 255);  // below the shorter image
+    CHECK(s.at(5, 3, 0) == b.at(1, 3, 0));
+    CHECK_THROWS_AS(pixlime::side_by_side({pixlime::image<std::uint8_t>(2, 2, 1)}), pixlime::invalid_argument);
+}

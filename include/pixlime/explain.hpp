@@ -32,6 +32,7 @@
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <numeric>
 #include <sstream>
 #include <string>
@@ -207,15 +208,29 @@ inline std::string describe_current_exception() {
     }
 }
 
-/// Calls the classifier on one batch and returns its outputs as doubles, checking shape and values.
+/// The pipeline below is compiled once per pixel type, not once per classifier, sampler and
+/// surrogate type: the public templates wrap those in these function types.
+template <class T>
+using classifier_function = std::function<Eigen::MatrixXd(batch_view<const T>)>;
+using sampler_function = std::function<mask_matrix(int, int, std::uint64_t)>;
+using surrogate_function =
+    std::function<std::vector<linear_fit>(const mask_matrix&, const Eigen::VectorXd&, const Eigen::MatrixXd&)>;
+
 template <class T, class Classifier>
-Eigen::MatrixXd call_classifier(Classifier& classify, batch_view<const T> batch, Eigen::Index expected_cols,
+classifier_function<T> wrap_classifier(Classifier& classify) {
+    check_classifier<T, Classifier>();
+    return [&classify](batch_view<const T> batch) -> Eigen::MatrixXd { return classify(batch).template cast<double>(); };
+}
+
+/// Calls the classifier on one batch and returns its outputs as doubles, checking shape and values.
+template <class T>
+Eigen::MatrixXd call_classifier(const classifier_function<T>& classify, batch_view<const T> batch, Eigen::Index expected_cols,
                                 int first_sample) {
     Eigen::MatrixXd out;
     const std::string where = "on samples " + std::to_string(first_sample) + ".." +
                               std::to_string(first_sample + batch.size() - 1);
     try {
-        out = classify(batch).template cast<double>();
+        out = classify(batch);
     } catch (...) {
         std::throw_with_nested(classifier_error("the classifier threw " + where + ": " + describe_current_exception()));
     }
@@ -319,10 +334,10 @@ void render_batch(const perturber<T>& p, const mask_matrix& masks, int first, in
 }
 
 
-template <class T, class Classifier, class Sampler, class Surrogate>
-explanation explain_core(image_view<const T> img, const segmentation& seg, Classifier& classify, const explain_options& opt,
-                         Sampler& sampler, Surrogate& surrogate, double segmentation_ms) {
-    detail::check_classifier<T, Classifier>();
+template <class T>
+explanation explain_core(image_view<const T> img, const segmentation& seg, const classifier_function<T>& classify,
+                         const explain_options& opt, const sampler_function& sampler, const surrogate_function& surrogate,
+                         double segmentation_ms) {
     const auto t_start = detail::clock::now();
     detail::check_options(opt);
     if (img.empty()) throw invalid_argument::make("image", "empty", "a non-empty image");
@@ -396,7 +411,6 @@ explanation explain_core(image_view<const T> img, const segmentation& seg, Class
 }
 }  // namespace detail
 
-
 /// Explains `classify`'s prediction on `img` over the segments `seg`, with a custom sampler and
 /// surrogate (see sampler.hpp and surrogate.hpp for their signatures).
 /// `img`: width x height x channels, T = std::uint8_t or float; `seg`: the image's size, >= 2 segments.
@@ -405,7 +419,8 @@ explanation explain_core(image_view<const T> img, const segmentation& seg, Class
 template <class T, class Classifier, class Sampler, class Surrogate>
 explanation explain(image_view<const T> img, const segmentation& seg, Classifier&& classify, const explain_options& opt,
                     Sampler&& sampler, Surrogate&& surrogate) {
-    return detail::explain_core(img, seg, classify, opt, sampler, surrogate, 0.0);
+    return detail::explain_core<T>(img, seg, detail::wrap_classifier<T>(classify), opt, std::forward<Sampler>(sampler),
+                                   std::forward<Surrogate>(surrogate), 0.0);
 }
 
 /// Explains `classify`'s prediction on `img` over the segments `seg` with the built-in sampler
@@ -428,9 +443,8 @@ explanation explain(image_view<const T> img, Classifier&& classify, const explai
     const auto t0 = detail::clock::now();
     const segmentation seg = opt.segmenter(img);
     const double segmentation_ms = detail::ms_since(t0);
-    builtin_sampler sampler{opt.sampling};
-    weighted_ridge surrogate{opt.ridge_alpha};
-    return detail::explain_core(img, seg, classify, opt, sampler, surrogate, segmentation_ms);
+    return detail::explain_core<T>(img, seg, detail::wrap_classifier<T>(classify), opt, builtin_sampler{opt.sampling},
+                                   weighted_ridge{opt.ridge_alpha}, segmentation_ms);
 }
 template <class T, class Classifier>
 explanation explain(const image<T>& img, Classifier&& classify, const explain_options& opt = {}) {

@@ -250,4 +250,28 @@ inline image<std::uint8_t> upscale_nearest(image_view<const std::uint8_t> img, i
     return out;
 }
 
+/// RGB images placed left to right on a white background, `gap` pixels apart, tops aligned
+/// (e.g. the image and its panes in one picture). Every image must have 3 channels.
+inline image<std::uint8_t> side_by_side(const std::vector<image<std::uint8_t>>& images, int gap = 4) {
+    if (images.empty()) throw invalid_argument::make("side_by_side images", "none", "at least one image");
+    if (gap < 0) throw invalid_argument::make("side_by_side gap", gap, "at least 0");
+    std::int64_t width = -gap;
+    int height = 0;
+    for (const auto& im : images) {
+        if (im.channels() != 3) throw invalid_argument::make("side_by_side image channels", im.channels(), "3 (RGB)");
+        width += im.width() + gap;
+        height = std::max(height, im.height());
+    }
+    detail::check_dimensions("side_by_side result", width, height, 3);
+    image<std::uint8_t> out(int(width), height, 3, 255);
+    int x0 = 0;
+    for (const auto& im : images) {
+        for (int y = 0; y < im.height(); ++y)
+            std::copy(im.data() + std::size_t(y) * std::size_t(im.width()) * 3, im.data() + std::size_t(y + 1) * std::size_t(im.width()) * 3,
+                      &out.at(x0, y, 0));
+        x0 += im.width() + gap;
+    }
+    return out;
+}
+
 }  // namespace pixlime

@@ -57,7 +57,11 @@ inline Eigen::VectorXd exponential_kernel(const Eigen::VectorXd& distances, doub
 struct weighted_ridge {
     double alpha = 1.0;  ///< lime_image: Ridge(alpha=1)
 
-    std::vector<linear_fit> operator()(const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
+    /// `samples`: #samples by #segments 0/1 (a mask_matrix); `sample_weights`: #samples;
+    /// `targets`: #samples by #targets. Returns one fit per target column.
+    /// (A template only so that translation units that never fit pay nothing to compile it.)
+    template <class Masks>
+    std::vector<linear_fit> operator()(const Masks& samples, const Eigen::VectorXd& sample_weights,
                                        const Eigen::MatrixXd& targets) const {
         const Eigen::Index n = samples.rows(), k = samples.cols();
         if (!(alpha >= 0) || !std::isfinite(alpha))
@@ -68,7 +72,7 @@ struct weighted_ridge {
         if (!(total > 0)) throw invalid_argument::make("weighted_ridge sum of sample weights", total, "a value > 0");
 
         // One #samples by #segments buffer: X, centred by its weighted mean, rows scaled by sqrt(w).
-        Eigen::MatrixXd xs = samples.cast<double>();
+        Eigen::MatrixXd xs = samples.template cast<double>();
         const Eigen::RowVectorXd x_mean = (sample_weights.transpose() * xs) / total;
         const Eigen::VectorXd sqrt_w = sample_weights.array().sqrt().matrix();
         xs.rowwise() -= x_mean;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone:
+#   1. g++, Release: unit tests, every header on its own, examples run as tests, consumer
+#      projects (find_package from an install prefix, add_subdirectory, own stb), the
+#      workflow's tests (Fashion-MNIST, report in headless Chromium);
+#   2. clang++, -Werror, AddressSanitizer + UndefinedBehaviorSanitizer: the same suite.
+# Both builds use -Wall -Wextra -Wpedantic -Werror on pixlime's own code.
+#   scripts/test.sh            (build folders: build/test-gcc, build/test-asan)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+start=$(date +%s)
+
+echo "== g++ Release"
+cmake -S . -B build/test-gcc -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DPIXLIME_WERROR=ON >/dev/null
+cmake --build build/test-gcc -j "$jobs"
+ctest --test-dir build/test-gcc -j "$jobs" --output-on-failure
+
+echo "== clang++ with AddressSanitizer + UBSan"
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+cmake -S . -B build/test-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DPIXLIME_WERROR=ON \
+  -DCMAKE_CXX_FLAGS="-O1 -g $san" -DCMAKE_EXE_LINKER_FLAGS="$san" -DPIXLIME_BUILD_BENCHMARKS=OFF \
+  -DPIXLIME_SANITIZED=ON >/dev/null
+cmake --build build/test-asan -j "$jobs"
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/test-asan -j "$jobs" --output-on-failure -LE no-sanitizer
+
+echo "pixlime: all tests passed in $(( $(date +%s) - start )) s"
