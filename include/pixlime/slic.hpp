@@ -134,7 +134,11 @@ inline void check_slic_options(const slic_options& o) {
     if (o.num_threads < 1) throw invalid_argument::make("slic_options.num_threads", o.num_threads, "at least 1");
 }
 
-/// State of one SLIC run: features, clusters, labels and distances.
+/// Columns per chunk of the assignment: a chunk's features, best distances and labels stay
+/// in registers or L1 while every cluster reaching it is tried.
+constexpr int slic_chunk = 32;
+
+/// State of one SLIC run: features, clusters and labels.
 struct slic_state {
     int width = 0, height = 0, nc = 0;  // nc: feature channels
     const feature_planes* feat = nullptr;
@@ -145,93 +149,171 @@ struct slic_state {
     std::vector<float> colour;       // num_clusters * nc
     std::vector<char> alive;         // cluster has pixels
     std::vector<std::int32_t> labels;
-    std::vector<float> dist;
+    /// Search windows of the alive clusters for the current round, [ylo, yhi) x [xlo, xhi)
+    /// clipped to the image (4 ints per cluster), and the alive clusters by increasing ylo.
+    std::vector<std::int32_t> windows;
+    std::vector<std::int32_t> by_top;
 };
 
+/// Computes every alive cluster's search window (the pixels within radius_y rows and
+/// radius_x columns of its centre, as scikit-image: floor(c - r) .. floor(c + r)) and
+/// sorts the alive clusters by the window's first row.
+inline void slic_prepare_windows(slic_state& s) {
+    const std::size_t K = std::size_t(s.num_clusters);
+    s.windows.resize(4 * K);
+    s.by_top.clear();
+    for (std::size_t k = 0; k < K; ++k) {
+        if (!s.alive[k]) continue;
+        const float cy = s.cy[k], cx = s.cx[k];
+        std::int32_t* win = s.windows.data() + 4 * k;
+        win[0] = std::max(0, int(std::floor(cy - float(s.radius_y))));
+        win[1] = std::min(s.height, int(std::floor(cy + float(s.radius_y))) + 1);
+        win[2] = std::max(0, int(std::floor(cx - float(s.radius_x))));
+        win[3] = std::min(s.width, int(std::floor(cx + float(s.radius_x))) + 1);
+        if (win[0] < win[1] && win[2] < win[3]) s.by_top.push_back(std::int32_t(k));
+    }
+    std::stable_sort(s.by_top.begin(), s.by_top.end(),
+                     [&](std::int32_t a, std::int32_t b) { return s.windows[4 * std::size_t(a)] < s.windows[4 * std::size_t(b)]; });
+}
+
+/// Tries clusters cand[0..ncand) (increasing index) on the n pixels of row y from column x0
+/// (n == L when L > 0), keeping per pixel the nearest (strict <, so ties keep the lower
+/// index); bd/bl hold the best distances (start: +inf) and labels (start: the previous
+/// labels, kept by pixels that no window covers). The distance is summed in a fixed order
+/// (dyw + dxw + channel terms, dxw = (x - cx)^2 * wt), the same for every path.
+template <int NC, int L>
+PIXLIME_DETAIL_ALWAYS_INLINE inline void slic_try_chunk(const slic_state& s, int y, int x0, int n, const std::int32_t* cand,
+                                                        int ncand, float* bd, std::int32_t* bl) {
+    constexpr int cap = L > 0 ? L : slic_chunk;
+    const int len = L > 0 ? L : n;
+    const std::size_t base = std::size_t(y) * std::size_t(s.width) + std::size_t(x0);
+    const float wt = s.spatial_weight, fy = float(y);
+    const int nc = NC > 0 ? NC : s.nc;
+    float xs[cap];
+    for (int j = 0; j < len; ++j) xs[j] = float(x0 + j);
+    const float* p0 = s.feat->plane(0) + base;
+    const float* p1 = s.feat->plane(nc > 1 ? 1 : 0) + base;
+    const float* p2 = s.feat->plane(nc > 2 ? 2 : 0) + base;
+    for (int i = 0; i < ncand; ++i) {
+        const std::int32_t k = cand[i];
+        const std::int32_t* win = s.windows.data() + 4 * std::size_t(k);
+        const float cx = s.cx[std::size_t(k)], dy = fy - s.cy[std::size_t(k)];
+        const float dyw = dy * dy * wt;
+        const float* col = s.colour.data() + std::size_t(k) * std::size_t(nc);
+        const bool whole = win[2] <= x0 && win[3] >= x0 + len;
+        const int xlo = win[2], xhi = win[3];
+        // One fused loop per case (so that d stays in registers); chunks the window
+        // covers only partly loop over the covered columns.
+        auto update = [&](auto dist_of) {
+            if (whole) {
+                for (int j = 0; j < len; ++j) {
+                    const float d = dist_of(j);
+                    const std::int32_t m = -std::int32_t(d < bd[j]);  // branch-free so that it vectorises
+                    bd[j] = select_float(d < bd[j], d, bd[j]);
+                    bl[j] = (k & m) | (bl[j] & ~m);
+                }
+            } else {
+                const int jlo = std::max(0, xlo - x0), jhi = std::min(len, xhi - x0);
+                for (int j = jlo; j < jhi; ++j) {
+                    const float d = dist_of(j);
+                    const std::int32_t m = -std::int32_t(d < bd[j]);
+                    bd[j] = select_float(d < bd[j], d, bd[j]);
+                    bl[j] = (k & m) | (bl[j] & ~m);
+                }
+            }
+        };
+        if constexpr (NC == 3) {
+            const float c0 = col[0], c1 = col[1], c2 = col[2];
+            update([&](int j) {
+                const float dx = xs[j] - cx;
+                const float e0 = p0[j] - c0, e1 = p1[j] - c1, e2 = p2[j] - c2;
+                return dyw + dx * dx * wt + e0 * e0 + e1 * e1 + e2 * e2;
+            });
+        } else if constexpr (NC == 1) {
+            const float c0 = col[0];
+            update([&](int j) {
+                const float dx = xs[j] - cx;
+                const float e0 = p0[j] - c0;
+                return dyw + dx * dx * wt + e0 * e0;
+            });
+        } else {
+            float d[cap];
+            for (int j = 0; j < len; ++j) {
+                const float dx = xs[j] - cx;
+                d[j] = dyw + dx * dx * wt;
+            }
+            for (int c = 0; c < nc; ++c) {
+                const float* pc = s.feat->plane(c) + base;
+                const float cc = col[c];
+                for (int j = 0; j < len; ++j) {
+                    const float e = pc[j] - cc;
+                    d[j] += e * e;
+                }
+            }
+            update([&](int j) { return d[j]; });
+        }
+    }
+}
+
 /// Assigns rows [y0, y1) to the nearest cluster (colour + weighted spatial distance) among
-/// the clusters whose window covers them; pixels in no window keep their label. NC is the
-/// number of feature channels, or 0 for any. Ties go to the lower cluster index.
+/// the clusters whose window covers them (slic_prepare_windows); pixels in no window keep
+/// their label. NC is the number of feature channels, or 0 for any. Ties go to the lower
+/// cluster index. Row by row, the clusters covering the row are listed per chunk of
+/// slic_chunk columns (in increasing index), then each chunk tries its clusters.
 template <int NC>
 PIXLIME_DETAIL_ALWAYS_INLINE inline void slic_assign_rows_impl(slic_state& s, int y0, int y1) {
     const int w = s.width;
-    const int nc = NC > 0 ? NC : s.nc;
-    std::fill(s.dist.begin() + std::ptrdiff_t(y0) * w, s.dist.begin() + std::ptrdiff_t(y1) * w,
-              std::numeric_limits<float>::infinity());
-    std::vector<float> dxw(static_cast<std::size_t>(2 * s.radius_x + 2));
-    std::vector<float> tmp(NC > 0 ? 0 : std::size_t(2 * s.radius_x + 2));
-    const float wt = s.spatial_weight;
-    const float* planes[NC > 0 ? NC : 1] = {};
-    if constexpr (NC > 0)
-        for (int c = 0; c < NC; ++c) planes[c] = s.feat->plane(c);
-    float* dist = s.dist.data();
-    std::int32_t* lab = s.labels.data();
-    for (int k = 0; k < s.num_clusters; ++k) {
-        if (!s.alive[std::size_t(k)]) continue;
-        const float cy = s.cy[std::size_t(k)], cx = s.cx[std::size_t(k)];
-        const int ylo = std::max(y0, int(std::floor(cy - float(s.radius_y))));
-        const int yhi = std::min(y1, int(std::floor(cy + float(s.radius_y))) + 1);
-        if (ylo >= yhi) continue;
-        const int xlo = std::max(0, int(std::floor(cx - float(s.radius_x))));
-        const int xhi = std::min(w, int(std::floor(cx + float(s.radius_x))) + 1);
-        const int len = xhi - xlo;
-        if (len <= 0) continue;
-        for (int j = 0; j < len; ++j) {
-            const float dx = float(xlo + j) - cx;
-            dxw[std::size_t(j)] = dx * dx * wt;
-        }
-        const float* col = s.colour.data() + std::size_t(k) * std::size_t(nc);
-        const float* dxp = dxw.data();
-        for (int y = ylo; y < yhi; ++y) {
-            const float dy = float(y) - cy;
-            const float dyw = dy * dy * wt;
-            const std::size_t base = std::size_t(y) * std::size_t(w) + std::size_t(xlo);
-            float* dr = dist + base;
-            std::int32_t* lr = lab + base;
-            if constexpr (NC == 3) {
-                const float* p0 = planes[0] + base;
-                const float* p1 = planes[1] + base;
-                const float* p2 = planes[2] + base;
-                const float c0 = col[0], c1 = col[1], c2 = col[2];
-                for (int j = 0; j < len; ++j) {
-                    const float e0 = p0[j] - c0, e1 = p1[j] - c1, e2 = p2[j] - c2;
-                    const float d = dyw + dxp[j] + e0 * e0 + e1 * e1 + e2 * e2;
-                    const float old = dr[j];
-                    const std::int32_t old_label = lr[j];
-                    const std::int32_t m = -std::int32_t(d < old);  // branch-free so that it vectorises
-                    dr[j] = d < old ? d : old;
-                    lr[j] = (k & m) | (old_label & ~m);
-                }
-            } else if constexpr (NC == 1) {
-                const float* p0 = planes[0] + base;
-                const float c0 = col[0];
-                for (int j = 0; j < len; ++j) {
-                    const float e0 = p0[j] - c0;
-                    const float d = dyw + dxp[j] + e0 * e0;
-                    const float old = dr[j];
-                    const std::int32_t old_label = lr[j];
-                    const std::int32_t m = -std::int32_t(d < old);  // branch-free so that it vectorises
-                    dr[j] = d < old ? d : old;
-                    lr[j] = (k & m) | (old_label & ~m);
-                }
-            } else {
-                float* t = tmp.data();
-                for (int j = 0; j < len; ++j) t[j] = dyw + dxp[j];
-                for (int c = 0; c < nc; ++c) {
-                    const float* pc = s.feat->plane(c) + base;
-                    const float cc = col[c];
-                    for (int j = 0; j < len; ++j) {
-                        const float e = pc[j] - cc;
-                        t[j] += e * e;
-                    }
-                }
-                for (int j = 0; j < len; ++j) {
-                    const float d = t[j], old = dr[j];
-                    const std::int32_t old_label = lr[j];
-                    const std::int32_t m = -std::int32_t(d < old);  // branch-free so that it vectorises
-                    dr[j] = d < old ? d : old;
-                    lr[j] = (k & m) | (old_label & ~m);
-                }
+    const int nchunks = (w + slic_chunk - 1) / slic_chunk;
+    std::vector<std::int32_t> active;                       // clusters covering the row, increasing index
+    std::vector<std::int32_t> start(std::size_t(nchunks) + 1), cand;
+    std::size_t next = 0;                                   // into by_top
+    const std::size_t nk = s.by_top.size();
+    alignas(64) float bd[slic_chunk];
+    alignas(64) std::int32_t bl[slic_chunk];
+    for (int y = y0; y < y1; ++y) {
+        // Active set: drop windows ending above y, add windows starting at or above y.
+        const std::size_t before = active.size();
+        active.erase(std::remove_if(active.begin(), active.end(),
+                                    [&](std::int32_t k) { return s.windows[4 * std::size_t(k) + 1] <= y; }),
+                     active.end());
+        bool changed = active.size() != before || y == y0;
+        for (; next < nk && s.windows[4 * std::size_t(s.by_top[next])] <= y; ++next) {
+            const std::int32_t k = s.by_top[next];
+            if (s.windows[4 * std::size_t(k) + 1] > y) {
+                active.insert(std::upper_bound(active.begin(), active.end(), k), k);
+                changed = true;
             }
+        }
+        if (changed) {
+        // Candidates per chunk (counting sort keeps increasing index within a chunk).
+        std::fill(start.begin(), start.end(), 0);
+        for (const std::int32_t k : active) {
+            const std::int32_t* win = s.windows.data() + 4 * std::size_t(k);
+            for (int c = win[2] / slic_chunk; c <= (win[3] - 1) / slic_chunk; ++c) ++start[std::size_t(c) + 1];
+        }
+        for (int c = 0; c < nchunks; ++c) start[std::size_t(c) + 1] += start[std::size_t(c)];
+        cand.resize(std::size_t(start[std::size_t(nchunks)]));
+        for (const std::int32_t k : active) {
+            const std::int32_t* win = s.windows.data() + 4 * std::size_t(k);
+            for (int c = win[2] / slic_chunk; c <= (win[3] - 1) / slic_chunk; ++c) cand[std::size_t(start[std::size_t(c)]++)] = k;
+        }
+        for (int c = nchunks; c > 0; --c) start[std::size_t(c)] = start[std::size_t(c) - 1];
+        start[0] = 0;
+        }
+        std::int32_t* lr = s.labels.data() + std::size_t(y) * std::size_t(w);
+        for (int c = 0; c < nchunks; ++c) {
+            const int x0 = c * slic_chunk, n = std::min(slic_chunk, w - x0);
+            const std::int32_t* cl = cand.data() + start[std::size_t(c)];
+            const int ncand = start[std::size_t(c) + 1] - start[std::size_t(c)];
+            for (int j = 0; j < n; ++j) {
+                bd[j] = std::numeric_limits<float>::infinity();
+                bl[j] = lr[x0 + j];
+            }
+            if (n == slic_chunk)
+                slic_try_chunk<NC, slic_chunk>(s, y, x0, n, cl, ncand, bd, bl);
+            else
+                slic_try_chunk<NC, 0>(s, y, x0, n, cl, ncand, bd, bl);
+            for (int j = 0; j < n; ++j) lr[x0 + j] = bl[j];
         }
     }
 }
@@ -442,7 +524,9 @@ inline std::vector<std::int32_t> enforce_connectivity(const std::vector<std::int
 /// max_iterations - 1 rounds of "move centres to their pixels' means, reassign every pixel
 /// to the nearest centre whose (4S+1) x (4S+1) window covers it" (scikit-image's window,
 /// which segment counts depend on; the paper's is (2S+1) x (2S+1)), then connectivity
-/// enforcement.
+/// enforcement. Rounds stop early when the centres no longer move (the later rounds would
+/// repeat the last one exactly). The assignment goes row by row, each chunk of 32 columns
+/// trying the clusters whose window covers it (same labels as cluster-by-cluster).
 /// Throws pixlime::invalid_argument for an empty image or invalid options.
 template <class T>
 segmentation slic(image_view<const T> img, const slic_options& options = {}) {
@@ -472,7 +556,6 @@ segmentation slic(image_view<const T> img, const slic_options& options = {}) {
     s.alive.assign(K, 1);
     const std::size_t N = std::size_t(w) * std::size_t(h);
     s.labels.resize(N);
-    s.dist.resize(N);
 
     // First assignment: nearest grid seed (ties to the lower index, as scikit-image).
     {
@@ -494,8 +577,18 @@ segmentation slic(image_view<const T> img, const slic_options& options = {}) {
     }
 
     std::vector<double> acc(4 * K * (std::size_t(s.nc) + 3));
+    std::vector<float> prev_cy, prev_cx, prev_colour;
+    std::vector<char> prev_alive;
     for (int it = 1; it < options.max_iterations; ++it) {
         detail::slic_update(s, acc);
+        // Centres unchanged since the last round: the assignment, and every later round,
+        // would repeat it exactly, so stop (same labels as running all rounds).
+        if (it > 1 && s.cy == prev_cy && s.cx == prev_cx && s.colour == prev_colour && s.alive == prev_alive) break;
+        prev_cy = s.cy;
+        prev_cx = s.cx;
+        prev_colour = s.colour;
+        prev_alive = s.alive;
+        detail::slic_prepare_windows(s);
         detail::parallel_bands(h, threads, [&](int y0, int y1) {
             if (s.nc == 3)
                 detail::slic_assign_rows<3>(s, y0, y1);
