@@ -226,6 +226,34 @@ TEST_CASE("slic: labels do not depend on the number of threads") {
     CHECK(blurred != one);
 }
 
+TEST_CASE("slic: images above 256 x 256 pixels (chunked row-by-row assignment)") {
+    // Images of more than 65536 pixels take the chunked row-by-row assignment (smaller ones
+    // go cluster by cluster; both pick the same nearest cluster): labels must not depend on
+    // the number of threads, and no segment may outgrow its (4S+1) window.
+    const auto small = sample("coffee_224.png");
+    image<std::uint8_t> big(448, 224, 3);
+    for (int y = 0; y < 224; ++y)
+        for (int x = 0; x < 448; ++x)
+            for (int c = 0; c < 3; ++c) big.at(x, y, c) = small.at(x % 224, y, c);
+    slic_options o;
+    o.num_segments = 200;  // the same seed spacing as 100 on one tile
+    o.enforce_connectivity = false;
+    const auto s = slic(big, o);
+    check_valid(s, 448, 224);
+    for (int t : {2, 5}) {
+        o.num_threads = t;
+        CHECK(slic(big, o) == s);
+    }
+    std::vector<int> x0(std::size_t(s.count()), 1 << 30), x1(std::size_t(s.count()), -1);
+    for (int y = 0; y < 224; ++y)
+        for (int x = 0; x < 448; ++x) {
+            const auto l = std::size_t(s.label(x, y));
+            x0[l] = std::min(x0[l], x);
+            x1[l] = std::max(x1[l], x);
+        }
+    for (std::size_t l = 0; l < x0.size(); ++l) CHECK(x1[l] - x0[l] + 1 <= 4 * 22 + 1);
+}
+
 TEST_CASE("slic: each segment lies within its seed's search window when connectivity is not enforced") {
     const auto img = sample("coffee_224.png");
     slic_options o;

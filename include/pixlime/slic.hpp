@@ -137,6 +137,8 @@ inline void check_slic_options(const slic_options& o) {
 /// Columns per chunk of the assignment: a chunk's features, best distances and labels stay
 /// in registers or L1 while every cluster reaching it is tried.
 constexpr int slic_chunk = 32;
+/// Images of at most this many pixels are assigned cluster by cluster (see slic_state).
+constexpr std::size_t slic_small_image = 256 * 256;
 
 /// State of one SLIC run: features, clusters and labels.
 struct slic_state {
@@ -153,6 +155,10 @@ struct slic_state {
     /// clipped to the image (4 ints per cluster), and the alive clusters by increasing ylo.
     std::vector<std::int32_t> windows;
     std::vector<std::int32_t> by_top;
+    /// Small images: assign cluster by cluster (slic_assign_window_impl) with per-pixel
+    /// best distances in `dist`; larger ones row by row in chunks (slic_assign_rows_impl).
+    bool by_window = false;
+    std::vector<float> dist;
 };
 
 /// Computes every alive cluster's search window (the pixels within radius_y rows and
@@ -200,57 +206,50 @@ PIXLIME_DETAIL_ALWAYS_INLINE inline void slic_try_chunk(const slic_state& s, int
         const float cx = s.cx[std::size_t(k)], dy = fy - s.cy[std::size_t(k)];
         const float dyw = dy * dy * wt;
         const float* col = s.colour.data() + std::size_t(k) * std::size_t(nc);
-        const bool whole = win[2] <= x0 && win[3] >= x0 + len;
-        const int xlo = win[2], xhi = win[3];
-        // One fused loop per case (so that d stays in registers); chunks the window
-        // covers only partly loop over the covered columns.
-        auto update = [&](auto dist_of) {
-            if (whole) {
-                for (int j = 0; j < len; ++j) {
-                    const float d = dist_of(j);
-                    const std::int32_t m = -std::int32_t(d < bd[j]);  // branch-free so that it vectorises
-                    bd[j] = select_float(d < bd[j], d, bd[j]);
-                    bl[j] = (k & m) | (bl[j] & ~m);
-                }
-            } else {
-                const int jlo = std::max(0, xlo - x0), jhi = std::min(len, xhi - x0);
-                for (int j = jlo; j < jhi; ++j) {
-                    const float d = dist_of(j);
-                    const std::int32_t m = -std::int32_t(d < bd[j]);
-                    bd[j] = select_float(d < bd[j], d, bd[j]);
-                    bl[j] = (k & m) | (bl[j] & ~m);
-                }
-            }
-        };
+        // The columns of the chunk the window covers (usually all of them).
+        const int jlo = std::max(0, win[2] - x0), jhi = std::min(len, win[3] - x0);
         if constexpr (NC == 3) {
             const float c0 = col[0], c1 = col[1], c2 = col[2];
-            update([&](int j) {
+            for (int j = jlo; j < jhi; ++j) {
                 const float dx = xs[j] - cx;
                 const float e0 = p0[j] - c0, e1 = p1[j] - c1, e2 = p2[j] - c2;
-                return dyw + dx * dx * wt + e0 * e0 + e1 * e1 + e2 * e2;
-            });
+                const float d = dyw + dx * dx * wt + e0 * e0 + e1 * e1 + e2 * e2;
+                const float old = bd[j];
+                const std::int32_t m = -std::int32_t(d < old);  // branch-free so that it vectorises
+                bd[j] = d < old ? d : old;
+                bl[j] = (k & m) | (bl[j] & ~m);
+            }
         } else if constexpr (NC == 1) {
             const float c0 = col[0];
-            update([&](int j) {
+            for (int j = jlo; j < jhi; ++j) {
                 const float dx = xs[j] - cx;
                 const float e0 = p0[j] - c0;
-                return dyw + dx * dx * wt + e0 * e0;
-            });
+                const float d = dyw + dx * dx * wt + e0 * e0;
+                const float old = bd[j];
+                const std::int32_t m = -std::int32_t(d < old);
+                bd[j] = d < old ? d : old;
+                bl[j] = (k & m) | (bl[j] & ~m);
+            }
         } else {
             float d[cap];
-            for (int j = 0; j < len; ++j) {
+            for (int j = jlo; j < jhi; ++j) {
                 const float dx = xs[j] - cx;
                 d[j] = dyw + dx * dx * wt;
             }
             for (int c = 0; c < nc; ++c) {
                 const float* pc = s.feat->plane(c) + base;
                 const float cc = col[c];
-                for (int j = 0; j < len; ++j) {
+                for (int j = jlo; j < jhi; ++j) {
                     const float e = pc[j] - cc;
                     d[j] += e * e;
                 }
             }
-            update([&](int j) { return d[j]; });
+            for (int j = jlo; j < jhi; ++j) {
+                const float old = bd[j];
+                const std::int32_t m = -std::int32_t(d[j] < old);
+                bd[j] = d[j] < old ? d[j] : old;
+                bl[j] = (k & m) | (bl[j] & ~m);
+            }
         }
     }
 }
@@ -318,9 +317,100 @@ PIXLIME_DETAIL_ALWAYS_INLINE inline void slic_assign_rows_impl(slic_state& s, in
     }
 }
 
+/// The same assignment as slic_assign_rows_impl, cluster by cluster over its whole window
+/// with a per-pixel best distance in s.dist (faster for small images, whose features,
+/// distances and labels all stay in cache).
+template <int NC>
+PIXLIME_DETAIL_ALWAYS_INLINE inline void slic_assign_window_impl(slic_state& s, int y0, int y1) {
+    const int w = s.width;
+    const int nc = NC > 0 ? NC : s.nc;
+    std::fill(s.dist.begin() + std::ptrdiff_t(y0) * w, s.dist.begin() + std::ptrdiff_t(y1) * w,
+              std::numeric_limits<float>::infinity());
+    std::vector<float> dxw(static_cast<std::size_t>(2 * s.radius_x + 2));
+    std::vector<float> tmp(NC > 0 ? 0 : std::size_t(2 * s.radius_x + 2));
+    const float wt = s.spatial_weight;
+    const float* planes[NC > 0 ? NC : 1] = {};
+    if constexpr (NC > 0)
+        for (int c = 0; c < NC; ++c) planes[c] = s.feat->plane(c);
+    float* dist = s.dist.data();
+    std::int32_t* lab = s.labels.data();
+    for (int k = 0; k < s.num_clusters; ++k) {
+        if (!s.alive[std::size_t(k)]) continue;
+        const float cy = s.cy[std::size_t(k)], cx = s.cx[std::size_t(k)];
+        const int ylo = std::max(y0, int(std::floor(cy - float(s.radius_y))));
+        const int yhi = std::min(y1, int(std::floor(cy + float(s.radius_y))) + 1);
+        if (ylo >= yhi) continue;
+        const int xlo = std::max(0, int(std::floor(cx - float(s.radius_x))));
+        const int xhi = std::min(w, int(std::floor(cx + float(s.radius_x))) + 1);
+        const int len = xhi - xlo;
+        if (len <= 0) continue;
+        for (int j = 0; j < len; ++j) {
+            const float dx = float(xlo + j) - cx;
+            dxw[std::size_t(j)] = dx * dx * wt;
+        }
+        const float* col = s.colour.data() + std::size_t(k) * std::size_t(nc);
+        const float* dxp = dxw.data();
+        for (int y = ylo; y < yhi; ++y) {
+            const float dy = float(y) - cy;
+            const float dyw = dy * dy * wt;
+            const std::size_t base = std::size_t(y) * std::size_t(w) + std::size_t(xlo);
+            float* dr = dist + base;
+            std::int32_t* lr = lab + base;
+            if constexpr (NC == 3) {
+                const float* p0 = planes[0] + base;
+                const float* p1 = planes[1] + base;
+                const float* p2 = planes[2] + base;
+                const float c0 = col[0], c1 = col[1], c2 = col[2];
+                for (int j = 0; j < len; ++j) {
+                    const float e0 = p0[j] - c0, e1 = p1[j] - c1, e2 = p2[j] - c2;
+                    const float d = dyw + dxp[j] + e0 * e0 + e1 * e1 + e2 * e2;
+                    const float old = dr[j];
+                    const std::int32_t old_label = lr[j];
+                    const std::int32_t m = -std::int32_t(d < old);  // branch-free so that it vectorises
+                    dr[j] = d < old ? d : old;
+                    lr[j] = (k & m) | (old_label & ~m);
+                }
+            } else if constexpr (NC == 1) {
+                const float* p0 = planes[0] + base;
+                const float c0 = col[0];
+                for (int j = 0; j < len; ++j) {
+                    const float e0 = p0[j] - c0;
+                    const float d = dyw + dxp[j] + e0 * e0;
+                    const float old = dr[j];
+                    const std::int32_t old_label = lr[j];
+                    const std::int32_t m = -std::int32_t(d < old);  // branch-free so that it vectorises
+                    dr[j] = d < old ? d : old;
+                    lr[j] = (k & m) | (old_label & ~m);
+                }
+            } else {
+                float* t = tmp.data();
+                for (int j = 0; j < len; ++j) t[j] = dyw + dxp[j];
+                for (int c = 0; c < nc; ++c) {
+                    const float* pc = s.feat->plane(c) + base;
+                    const float cc = col[c];
+                    for (int j = 0; j < len; ++j) {
+                        const float e = pc[j] - cc;
+                        t[j] += e * e;
+                    }
+                }
+                for (int j = 0; j < len; ++j) {
+                    const float d = t[j], old = dr[j];
+                    const std::int32_t old_label = lr[j];
+                    const std::int32_t m = -std::int32_t(d < old);  // branch-free so that it vectorises
+                    dr[j] = d < old ? d : old;
+                    lr[j] = (k & m) | (old_label & ~m);
+                }
+            }
+        }
+    }
+}
+
 template <int NC>
 void slic_assign_rows_portable(slic_state& s, int y0, int y1) {
-    slic_assign_rows_impl<NC>(s, y0, y1);
+    if (s.by_window)
+        slic_assign_window_impl<NC>(s, y0, y1);
+    else
+        slic_assign_rows_impl<NC>(s, y0, y1);
 }
 
 #if PIXLIME_DETAIL_X86_DISPATCH
@@ -328,7 +418,10 @@ void slic_assign_rows_portable(slic_state& s, int y0, int y1) {
 // time. No FMA is enabled, so both versions round alike and give the same labels.
 template <int NC>
 __attribute__((target("avx2"))) void slic_assign_rows_avx2(slic_state& s, int y0, int y1) {
-    slic_assign_rows_impl<NC>(s, y0, y1);
+    if (s.by_window)
+        slic_assign_window_impl<NC>(s, y0, y1);
+    else
+        slic_assign_rows_impl<NC>(s, y0, y1);
 }
 #endif
 
@@ -556,6 +649,8 @@ segmentation slic(image_view<const T> img, const slic_options& options = {}) {
     s.alive.assign(K, 1);
     const std::size_t N = std::size_t(w) * std::size_t(h);
     s.labels.resize(N);
+    s.by_window = N <= detail::slic_small_image;
+    if (s.by_window) s.dist.resize(N);
 
     // First assignment: nearest grid seed (ties to the lower index, as scikit-image).
     {
