@@ -124,6 +124,22 @@ TEST_CASE("explain options out of range") {
     bad([](auto& o) { o.hide = pixlime::hide_mode::blur, o.blur_sigma = -2; }, "blur_sigma = -2");
     bad([](auto& o) { o.hide = pixlime::hide_mode::image; }, "hide_image size = 0x0x0");
     bad([](auto& o) { o.sampling = pixlime::sampling::lime_compatible, o.seed = 1ull << 40; }, "seed = 1099511627776");
+
+    // No penalty and two segments that are always hidden together: their weights are not determined.
+    auto twins = [](int n, int k, std::uint64_t seed) {
+        pixlime::mask_matrix m = pixlime::sample_masks(pixlime::sampling::bernoulli, n, k, seed);
+        m.col(1) = m.col(0);
+        return m;
+    };
+    const auto m = message_of<pixlime::invalid_argument>([&] {
+        pixlime::explain(img.view(), seg, two_classes, pixlime::explain_options{}, twins, pixlime::weighted_ridge{0.0});
+    });
+    CHECK(contains(m, "explain_options.ridge_alpha = 0"));
+    // A custom sampler or surrogate of the wrong shape.
+    CHECK_THROWS_AS(pixlime::explain(img.view(), seg, two_classes, pixlime::explain_options{},
+                                     [](int, int k, std::uint64_t) { return pixlime::mask_matrix::Ones(3, k).eval(); },
+                                     pixlime::weighted_ridge{}),
+                    pixlime::invalid_argument);
 }
 
 TEST_CASE("misbehaving classifiers") {

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <Eigen/Cholesky>  // the independent ridge solution
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -399,4 +401,40 @@ TEST_CASE("explain_options.segmenter chooses the segmentation: built-in options 
     // A callable returning the wrong size.
     opt.segmenter = [](pixlime::image_view<const std::uint8_t>) { return pixlime::grid(3, 3, 2, 2); };
     CHECK_THROWS_WITH_AS(pixlime::explain(img, classify, opt), doctest::Contains("result size = 3x3"), pixlime::invalid_argument);
+}
+
+TEST_CASE("a custom sampler and surrogate plug into explain") {
+    const auto img = test::noise(24, 24, 3, 30);
+    const auto seg = test::grid(24, 24, 3, 3);
+    auto classify = [&](batch_view<const std::uint8_t> batch) {
+        Eigen::MatrixXd p(batch.size(), 1);
+        for (int i = 0; i < batch.size(); ++i) p(i, 0) = 0.25 * test::kept_segments(batch[i], seg)[4];
+        return p;
+    };
+    int sampler_calls = 0;
+    // Every sample hides exactly one segment (row 0 keeps all): a leave-one-out design.
+    auto leave_one_out = [&](int n, int k, std::uint64_t) {
+        ++sampler_calls;
+        pixlime::mask_matrix m = pixlime::mask_matrix::Ones(n, k);
+        for (int i = 1; i < n; ++i) m(i, (i - 1) % k) = 0;
+        return m;
+    };
+    // A surrogate that reports, per target, the output drop when each segment is hidden.
+    auto drop = [](const pixlime::mask_matrix& m, const Eigen::VectorXd&, const Eigen::MatrixXd& y) {
+        std::vector<pixlime::linear_fit> fits(std::size_t(y.cols()));
+        for (Eigen::Index t = 0; t < y.cols(); ++t) {
+            fits[std::size_t(t)].weights = Eigen::VectorXd::Zero(m.cols());
+            for (Eigen::Index i = 1; i < m.rows(); ++i)
+                for (Eigen::Index k = 0; k < m.cols(); ++k)
+                    if (!m(i, k)) fits[std::size_t(t)].weights[k] = y(0, t) - y(i, t);
+        }
+        return fits;
+    };
+    auto opt = black_fill();
+    opt.num_samples = 10;
+    const auto ex = pixlime::explain(img.view(), seg, classify, opt, leave_one_out, drop);
+    CHECK(sampler_calls == 1);
+    CHECK(ex.weights(1)[4] == doctest::Approx(0.25));
+    CHECK(ex.weights(1).cwiseAbs().sum() == doctest::Approx(0.25));
+    CHECK(ex.samples()(3, 2) == 0);
 }

@@ -353,7 +353,11 @@ explanation explain_core(image_view<const T> img, const segmentation& seg, const
     auto t0 = detail::clock::now();
     const mask_matrix masks = sampler(opt.num_samples, seg.count(), opt.seed);
     if (masks.rows() != opt.num_samples || masks.cols() != seg.count())
-        throw invalid_argument("sampler: expected a num_samples by num_segments mask matrix");
+        throw invalid_argument::make("sampler result size", std::to_string(masks.rows()) + "x" + std::to_string(masks.cols()),
+                                     "num_samples x num_segments = " + std::to_string(opt.num_samples) + "x" + std::to_string(seg.count()));
+    if ((masks.row(0).array() != 1).any())
+        throw invalid_argument("sampler result row 0: expected all ones (sample 0 is the unperturbed image)");
+    if ((masks.array() > 1).any()) throw invalid_argument("sampler result: expected only 0 and 1");
     perturber<T> perturb(img, seg, detail::make_fill(img, seg, opt));
     timings.perturbation_ms += detail::ms_since(t0);
 

@@ -13,10 +13,11 @@
 #include <pixlime/error.hpp>
 #include <pixlime/sampler.hpp>
 
-#include <Eigen/Cholesky>
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 namespace pixlime {
@@ -52,58 +53,122 @@ inline Eigen::VectorXd exponential_kernel(const Eigen::VectorXd& distances, doub
 
 /// Weighted ridge regression with intercept, as scikit-learn's Ridge(alpha, fit_intercept=True)
 /// fitted with sample_weight: X and y are centred by their weighted means, the penalty
-/// alpha * |w|² leaves the intercept free, and score is the weighted R². One factorisation of
-/// the #segments by #segments Gram matrix serves every target column.
+/// alpha * |w|² leaves the intercept free, and score is the weighted R². One Cholesky
+/// factorisation of the #segments by #segments Gram matrix serves every target column.
+///
+/// Written for 0/1 masks with plain loops: the Gram matrix is accumulated from each sample's
+/// kept segments only (about N K²/8 additions for N samples, K segments, half kept), which is
+/// faster than a dense product here and keeps the header cheap to compile.
 struct weighted_ridge {
     double alpha = 1.0;  ///< lime_image: Ridge(alpha=1)
 
-    /// `samples`: #samples by #segments 0/1 (a mask_matrix); `sample_weights`: #samples;
-    /// `targets`: #samples by #targets. Returns one fit per target column.
-    /// (A template only so that translation units that never fit pay nothing to compile it.)
+    /// `samples`: #samples by #segments of 0/1 (a mask_matrix); `sample_weights`: #samples
+    /// values > 0 in total; `targets`: #samples by #targets. Returns one fit per target column.
+    /// Throws pixlime::invalid_argument on mismatched sizes, alpha < 0, or alpha = 0 with
+    /// segments whose weights the samples do not determine.
     template <class Masks>
     std::vector<linear_fit> operator()(const Masks& samples, const Eigen::VectorXd& sample_weights,
                                        const Eigen::MatrixXd& targets) const {
-        const Eigen::Index n = samples.rows(), k = samples.cols();
+        const std::size_t n = std::size_t(samples.rows()), k = std::size_t(samples.cols()), nt = std::size_t(targets.cols());
         if (!(alpha >= 0) || !std::isfinite(alpha))
             throw invalid_argument::make("explain_options.ridge_alpha", alpha, "a finite value >= 0");
-        if (sample_weights.size() != n || targets.rows() != n)
+        if (std::size_t(sample_weights.size()) != n || std::size_t(targets.rows()) != n)
             throw invalid_argument("weighted_ridge: samples, sample_weights and targets must have the same number of rows");
         const double total = sample_weights.sum();
         if (!(total > 0)) throw invalid_argument::make("weighted_ridge sum of sample weights", total, "a value > 0");
 
-        // One #samples by #segments buffer: X, centred by its weighted mean, rows scaled by sqrt(w).
-        Eigen::MatrixXd xs = samples.template cast<double>();
-        const Eigen::RowVectorXd x_mean = (sample_weights.transpose() * xs) / total;
-        const Eigen::VectorXd sqrt_w = sample_weights.array().sqrt().matrix();
-        xs.rowwise() -= x_mean;
-        xs = sqrt_w.asDiagonal() * xs;
+        // Each sample's kept segments, ascending.
+        std::vector<std::int32_t> kept;
+        std::vector<std::size_t> first(n + 1, 0);
+        for (std::size_t i = 0; i < n; ++i) {
+            first[i] = kept.size();
+            for (std::size_t j = 0; j < k; ++j)
+                if (samples(Eigen::Index(i), Eigen::Index(j)) != 0) kept.push_back(std::int32_t(j));
+        }
+        first[n] = kept.size();
 
-        Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(k, k);
-        gram.selfadjointView<Eigen::Lower>().rankUpdate(xs.transpose());
-        gram = gram.selfadjointView<Eigen::Lower>();
-        gram.diagonal().array() += alpha;
+        // Weighted means of X and y.
+        std::vector<double> x_mean(k, 0.0), y_mean(nt, 0.0);
+        for (std::size_t i = 0; i < n; ++i) {
+            const double w = sample_weights[Eigen::Index(i)];
+            for (std::size_t a = first[i]; a < first[i + 1]; ++a) x_mean[std::size_t(kept[a])] += w;
+            for (std::size_t t = 0; t < nt; ++t) y_mean[t] += w * targets(Eigen::Index(i), Eigen::Index(t));
+        }
+        for (double& v : x_mean) v /= total;
+        for (double& v : y_mean) v /= total;
 
-        const Eigen::RowVectorXd y_mean = (sample_weights.transpose() * targets) / total;
-        const Eigen::MatrixXd ys = sqrt_w.asDiagonal() * (targets.rowwise() - y_mean);  // sqrt(w) * centred y
-        const Eigen::MatrixXd rhs = xs.transpose() * ys;
+        // Lower triangle of the centred weighted Gram matrix + alpha I (row-major k x k):
+        // sum_i w_i (x_i - m)(x_i - m)^T = sum_i w_i x_i x_i^T - total m m^T.
+        std::vector<double> g(k * k, 0.0);
+        for (std::size_t i = 0; i < n; ++i) {
+            const double w = sample_weights[Eigen::Index(i)];
+            for (std::size_t a = first[i]; a < first[i + 1]; ++a) {
+                double* row = g.data() + std::size_t(kept[a]) * k;
+                for (std::size_t b = first[i]; b <= a; ++b) row[kept[b]] += w;
+            }
+        }
+        for (std::size_t r = 0; r < k; ++r) {
+            for (std::size_t c = 0; c <= r; ++c) g[r * k + c] -= total * x_mean[r] * x_mean[c];
+            g[r * k + r] += alpha;
+        }
 
-        const Eigen::LLT<Eigen::MatrixXd> llt(gram);
-        if (llt.info() != Eigen::Success)  // only possible with alpha = 0 and segments that always move together
-            throw invalid_argument::make("explain_options.ridge_alpha", alpha,
-                                         "a value > 0 here: with no penalty the samples do not determine every segment's weight");
-        const Eigen::MatrixXd coef = llt.solve(rhs);
-        const Eigen::MatrixXd residual = ys - xs * coef;  // sqrt(w) * (y - prediction)
+        // Right-hand sides X_c^T W (y - y_mean) (k x nt); the centring of X drops out because
+        // sum_i w_i (y_i - y_mean) = 0.
+        std::vector<double> rhs(k * nt, 0.0), yc(nt);
+        for (std::size_t i = 0; i < n; ++i) {
+            const double w = sample_weights[Eigen::Index(i)];
+            for (std::size_t t = 0; t < nt; ++t) yc[t] = w * (targets(Eigen::Index(i), Eigen::Index(t)) - y_mean[t]);
+            for (std::size_t a = first[i]; a < first[i + 1]; ++a)
+                for (std::size_t t = 0; t < nt; ++t) rhs[std::size_t(kept[a]) * nt + t] += yc[t];
+        }
 
-        std::vector<linear_fit> fits(std::size_t(targets.cols()));
-        for (Eigen::Index j = 0; j < targets.cols(); ++j) {
-            linear_fit& f = fits[std::size_t(j)];
-            f.weights = coef.col(j);
-            f.intercept = y_mean[j] - x_mean.dot(f.weights);
-            f.local_prediction = f.intercept + f.weights.sum();
-            const double ss_res = residual.col(j).squaredNorm();
-            const double ss_tot = ys.col(j).squaredNorm();
+        // Cholesky g = L L^T in place (lower triangle), then L L^T coef = rhs.
+        for (std::size_t j = 0; j < k; ++j) {
+            double* rj = g.data() + j * k;
+            const double original = rj[j];
+            double d = original;
+            for (std::size_t m = 0; m < j; ++m) d -= rj[m] * rj[m];
+            if (!(d > 1e-12 * std::max(1.0, original)))  // only possible with alpha = 0
+                throw invalid_argument::make("explain_options.ridge_alpha", alpha,
+                                             "a value > 0 here: with no penalty the samples do not determine every segment's weight");
+            rj[j] = std::sqrt(d);
+            for (std::size_t i = j + 1; i < k; ++i) {
+                double* ri = g.data() + i * k;
+                double s = ri[j];
+                for (std::size_t m = 0; m < j; ++m) s -= ri[m] * rj[m];
+                ri[j] = s / rj[j];
+            }
+        }
+        std::vector<linear_fit> fits(nt);
+        std::vector<double> z(k);
+        for (std::size_t t = 0; t < nt; ++t) {
+            for (std::size_t i = 0; i < k; ++i) {  // L z = rhs
+                double s = rhs[i * nt + t];
+                for (std::size_t m = 0; m < i; ++m) s -= g[i * k + m] * z[m];
+                z[i] = s / g[i * k + i];
+            }
+            Eigen::VectorXd beta(Eigen::Index(k), 1);
+            for (std::size_t i = k; i-- > 0;) {  // L^T beta = z
+                double s = z[i];
+                for (std::size_t m = i + 1; m < k; ++m) s -= g[m * k + i] * beta[Eigen::Index(m)];
+                beta[Eigen::Index(i)] = s / g[i * k + i];
+            }
+            linear_fit& f = fits[t];
+            double mean_term = 0;  // x_mean . beta
+            for (std::size_t j = 0; j < k; ++j) mean_term += x_mean[j] * beta[Eigen::Index(j)];
+            f.intercept = y_mean[t] - mean_term;
+            f.local_prediction = f.intercept + beta.sum();
+            double ss_res = 0, ss_tot = 0;
+            for (std::size_t i = 0; i < n; ++i) {
+                double pred = f.intercept;
+                for (std::size_t a = first[i]; a < first[i + 1]; ++a) pred += beta[kept[a]];
+                const double w = sample_weights[Eigen::Index(i)], y = targets(Eigen::Index(i), Eigen::Index(t));
+                ss_res += w * (y - pred) * (y - pred);
+                ss_tot += w * (y - y_mean[t]) * (y - y_mean[t]);
+            }
             // scikit-learn's r2_score with force_finite: a constant target scores 1 when fitted exactly, else 0.
             f.score = ss_tot != 0 ? 1.0 - ss_res / ss_tot : (ss_res == 0 ? 1.0 : 0.0);
+            f.weights = std::move(beta);
         }
         return fits;
     }
