@@ -3,7 +3,8 @@
 #   1. g++, Release: unit tests, every header on its own, examples run as tests, consumer
 #      projects (find_package from an install prefix, add_subdirectory, own stb), the
 #      workflow's tests (Fashion-MNIST, report in headless Chromium);
-#   2. clang++, -Werror, AddressSanitizer + UndefinedBehaviorSanitizer: the same suite.
+#   2. clang++, C++20, AddressSanitizer + UndefinedBehaviorSanitizer: the same suite (less the
+#      consumer projects, which test packaging).
 # Both builds use -Wall -Wextra -Wpedantic -Werror on pixlime's own code.
 #   scripts/test.sh            (build folders: build/test-gcc, build/test-asan)
 set -euo pipefail
@@ -18,10 +19,10 @@ cmake -S . -B build/test-gcc -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++
 cmake --build build/test-gcc -j "$jobs"
 ctest --test-dir build/test-gcc -j "$jobs" --output-on-failure
 
-echo "== clang++ with AddressSanitizer + UBSan"
+echo "== clang++, C++20, AddressSanitizer + UBSan"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 cmake -S . -B build/test-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DPIXLIME_WERROR=ON \
-  -DCMAKE_CXX_FLAGS="-O1 -g $san" -DCMAKE_EXE_LINKER_FLAGS="$san" -DPIXLIME_BUILD_BENCHMARKS=OFF \
+  -DCMAKE_CXX_STANDARD=20 -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only $san" -DCMAKE_EXE_LINKER_FLAGS="$san" -DPIXLIME_BUILD_BENCHMARKS=OFF \
   -DPIXLIME_SANITIZED=ON >/dev/null
 cmake --build build/test-asan -j "$jobs"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
