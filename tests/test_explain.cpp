@@ -354,6 +354,8 @@ TEST_CASE("a view over user memory with a row stride is explained like the packe
     pixlime::explain_options opt;
     opt.num_samples = 60;
     const auto a = pixlime::explain(view, seg, classify, opt);
+    const pixlime::image_view<std::uint8_t> mutable_view(padded.data(), 16, 12, 3, 60);
+    CHECK(pixlime::explain(mutable_view, seg, classify, opt).weights(0) == a.weights(0));
     const auto b = pixlime::explain(img, seg, classify, opt);
     CHECK(a.predictions() == b.predictions());
     CHECK(a.weights(0) == b.weights(0));

@@ -455,4 +455,14 @@ explanation explain(const image<T>& img, Classifier&& classify, const explain_op
     return explain(img.view(), std::forward<Classifier>(classify), opt);
 }
 
+/// Views of mutable pixels are explained as views of const pixels.
+template <class T, class Classifier, class = std::enable_if_t<!std::is_const_v<T>>>
+explanation explain(image_view<T> img, const segmentation& seg, Classifier&& classify, const explain_options& opt = {}) {
+    return explain(image_view<const T>(img), seg, std::forward<Classifier>(classify), opt);
+}
+template <class T, class Classifier, class = std::enable_if_t<!std::is_const_v<T>>>
+explanation explain(image_view<T> img, Classifier&& classify, const explain_options& opt = {}) {
+    return explain(image_view<const T>(img), std::forward<Classifier>(classify), opt);
+}
+
 }  // namespace pixlime
