@@ -153,9 +153,13 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
         }
         std::size_t total = 0;
         for (const auto& kv : by_class) total += kv.second.size();
+        // Class number c starts its turns at its c-th entry, so that the first rows already
+        // mix correct and wrong predictions.
         for (std::size_t round = 0; order.size() < total; ++round)
-            for (const auto& k : keys)
-                if (round < by_class[k].size()) order.push_back(by_class[k][round]);
+            for (std::size_t c = 0; c < keys.size(); ++c) {
+                const auto& v = by_class[keys[c]];
+                if (round < v.size()) order.push_back(v[(round + c) % v.size()]);
+            }
         order.insert(order.end(), rest.begin(), rest.end());
     }
     std::ostringstream cards;
@@ -234,8 +238,8 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
               << "</b> &middot; predicted: <b>" << esc(t.predicted) << "</b> (p = " << fmt(t.probability(t.predicted))
               << ")</p><div class=\"panes\">"
               << figure(in_img, "input " + t.id, "input (" + esc(file) + ")")
-              << figure(pos, "positive pane " + t.id, "positive: the 5 segments that most raised <b>" + esc(pane_label) + "</b>")
-              << figure(neg, "negative pane " + t.id, "negative: the 5 segments that most lowered <b>" + esc(pane_label) + "</b>")
+              << figure(pos, "positive pane " + t.id, "positive: the (up to 5) segments that most raised <b>" + esc(pane_label) + "</b>")
+              << figure(neg, "negative pane " + t.id, "negative: the (up to 5) segments that most lowered <b>" + esc(pane_label) + "</b>")
               << figure(heat, "heatmap " + t.id, "heatmap: every segment's weight for " + esc(pane_label) +
                                                         " (green up, magenta down)")
               << "<div class=\"side\">" << lt.str() << "<div>" << ej.at("segments").at("count").get<int>()
