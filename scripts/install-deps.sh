@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages pixlime's builds, tests and main job need, only those missing.
-# Needs root (CI runs as root); without it, prints what is missing and carries on.
+# As root it uses apt-get (CI runs as root), otherwise sudo when there is one; without either it
+# names what is missing and fails.
 #   scripts/install-deps.sh [package ...]      (default: everything listed below)
 set -euo pipefail
 
@@ -9,7 +10,7 @@ if [ ${#packages[@]} -eq 0 ]; then
   packages=(
     cmake make g++ clang libclang-rt-14-dev           # compilers; clang's ASan/UBSan runtime
     libeigen3-dev libstb-dev doctest-dev              # the library's dependencies, tests
-    nlohmann-json3-dev libcli11-dev                   # tests' and examples' JSON and CLI
+    nlohmann-json3-dev libcli11-dev zlib1g-dev        # the examples' JSON, CLI and gzip
     dataset-fashion-mnist chromium                    # the main job's data; its report test
   )
 fi
@@ -20,11 +21,11 @@ for p in "${packages[@]}"; do
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
-  echo "pixlime: missing Debian packages (install them as root): ${missing[*]}" >&2
-  exit 0
+if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
+  echo "pixlime: not root and no sudo: install these Debian packages first: ${missing[*]}" >&2
+  exit 1
 fi
 echo "pixlime: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

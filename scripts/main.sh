@@ -21,23 +21,9 @@ work="${PIXLIME_WORK:-workflow-out}"
 build="${PIXLIME_BUILD_DIR:-build/main}"
 t0=$(date +%s)
 
-packages=(cmake make g++ libeigen3-dev libstb-dev doctest-dev nlohmann-json3-dev libcli11-dev zlib1g-dev dataset-fashion-mnist)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  echo "[setup] installing: ${missing[*]}"
-  if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null; then sudo=(sudo); else
-    echo "[setup] not root and no sudo: install these packages first: ${missing[*]}" >&2; exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get update -qq
-  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  echo "[setup] installed in $(( $(date +%s) - t0 )) s"
-else
-  echo "[setup] all packages present"
-fi
+bash scripts/install-deps.sh cmake make g++ libeigen3-dev libstb-dev doctest-dev nlohmann-json3-dev libcli11-dev \
+  zlib1g-dev dataset-fashion-mnist
+echo "[setup] packages ready ($(( $(date +%s) - t0 )) s)"
 
 t1=$(date +%s)
 echo "[build] configuring and building examples/workflow (Release) in $build"
