@@ -253,15 +253,15 @@ TEST_CASE("slic: the portable and the AVX2 assignment give the same labels") {
     }
 }
 
-TEST_CASE("slic: images of several bands of rows") {
-    // Rows are assigned in bands (about 58 rows at this width): labels must not depend on the
+TEST_CASE("slic: images of several tiles") {
+    // The assignment goes in tiles (256 columns by 4 rows here): labels must not depend on the
     // number of threads, and no segment may outgrow its (3S+1) window.
     const auto small = sample("coffee_224.png");
     image<std::uint8_t> big(448, 224, 3);
     for (int y = 0; y < 224; ++y)
         for (int x = 0; x < 448; ++x)
             for (int c = 0; c < 3; ++c) big.at(x, y, c) = small.at(x % 224, y, c);
-    CHECK(pixlime::detail::slic_band_rows(448, 3) < 224 / 2);
+    CHECK(pixlime::detail::slic_tile_size(448, 3).tile_cols < 448);
     slic_options o;
     o.num_segments = 200;  // the same seed spacing as 100 on one tile
     o.enforce_connectivity = false;

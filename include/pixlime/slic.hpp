@@ -148,11 +148,19 @@ inline void check_slic_options(const slic_options& o) {
     if (o.num_threads < 1) throw invalid_argument::make("slic_options.num_threads", o.num_threads, "at least 1");
 }
 
-/// Rows per band of the assignment: a band's features, best distances and labels (20 bytes
-/// a pixel for 3 channels) stay in L2 while every cluster reaching it is applied; at least 8.
-inline int slic_band_rows(int width, int channels) {
-    const std::size_t bytes_per_row = std::size_t(width) * (std::size_t(channels) + 2) * sizeof(float);
-    return int(std::max<std::size_t>(8, (std::size_t(1) << 19) / std::max<std::size_t>(1, bytes_per_row)));
+/// Tiles of the assignment: tile_cols columns (at most 256) by tile_rows rows, so that a
+/// tile's features, best distances and labels ((channels + 2) floats a pixel) fit in a
+/// 24 KiB share of L1 while every cluster reaching the tile is tried on it.
+struct slic_tiling {
+    int tile_rows = 1, tile_cols = 1;
+};
+
+inline slic_tiling slic_tile_size(int width, int channels) {
+    slic_tiling t;
+    t.tile_cols = std::max(1, std::min(width, 256));
+    const std::size_t bytes_per_row = std::size_t(t.tile_cols) * (std::size_t(channels) + 2) * sizeof(float);
+    t.tile_rows = int(std::max<std::size_t>(1, std::size_t(24 * 1024) / bytes_per_row));
+    return t;
 }
 
 /// State of one SLIC run: features, clusters and labels.
@@ -167,22 +175,24 @@ struct slic_state {
     std::vector<char> alive;           // cluster has pixels
     std::vector<std::int32_t> labels;
     /// Search windows of the clusters for the current round, [ylo, yhi) x [xlo, xhi)
-    /// clipped to the image (4 ints per cluster; empty for dead clusters).
+    /// clipped to the image (4 ints per cluster; all 0 for dead clusters).
     std::vector<std::int32_t> windows;
     /// Per cluster, the spatial term (x - cx)^2 * weight of each column of its window, from
     /// dxw[dxw_start[k]] on.
     std::vector<float> dxw;
     std::vector<std::size_t> dxw_start;
-    /// Rows are assigned in bands of band_rows rows (band b: rows [b * band_rows, ...));
-    /// band_list[band_first[b] .. band_first[b + 1]) are the clusters whose window meets
-    /// band b, in increasing index.
-    int band_rows = 8;
-    std::vector<std::int32_t> band_first, band_list;
+    /// The image is assigned tile by tile (tile (i, j): rows from i * tiling.tile_rows,
+    /// columns from j * tiling.tile_cols; tiles_x tiles a row of tiles);
+    /// tile_list[tile_first[t] .. tile_first[t + 1]) are the clusters whose window meets
+    /// tile t = i * tiles_x + j, in increasing index.
+    slic_tiling tiling;
+    int tiles_x = 1;
+    std::vector<std::int32_t> tile_first, tile_list;
 };
 
 /// Computes every alive cluster's search window (the pixels within radius_y rows and
 /// radius_x columns of its centre, as scikit-image: floor(c - r) .. floor(c + r)), its
-/// columns' spatial terms, and the clusters meeting each band of rows.
+/// columns' spatial terms, and the clusters meeting each tile.
 inline void slic_prepare_windows(slic_state& s) {
     const std::size_t K = std::size_t(s.num_clusters);
     s.windows.assign(4 * K, 0);
@@ -203,8 +213,14 @@ inline void slic_prepare_windows(slic_state& s) {
     s.dxw_start[K] = total;
     s.dxw.resize(total);
     const float wt = s.spatial_weight;
-    const int nb = (s.height + s.band_rows - 1) / s.band_rows;
-    s.band_first.assign(std::size_t(nb) + 1, 0);
+    const int TR = s.tiling.tile_rows, TC = s.tiling.tile_cols;
+    s.tiles_x = (s.width + TC - 1) / TC;
+    const std::size_t ntiles = std::size_t((s.height + TR - 1) / TR) * std::size_t(s.tiles_x);
+    s.tile_first.assign(ntiles + 1, 0);
+    auto for_tiles = [&](const std::int32_t* win, auto&& f) {
+        for (int i = win[0] / TR; i <= (win[1] - 1) / TR; ++i)
+            for (int j = win[2] / TC; j <= (win[3] - 1) / TC; ++j) f(std::size_t(i) * std::size_t(s.tiles_x) + std::size_t(j));
+    };
     for (std::size_t k = 0; k < K; ++k) {
         const std::int32_t* win = s.windows.data() + 4 * k;
         if (win[0] == win[1]) continue;
@@ -213,48 +229,69 @@ inline void slic_prepare_windows(slic_state& s) {
             const float dx = float(x) - s.cx[k];
             d[x - win[2]] = dx * dx * wt;
         }
-        for (int b = win[0] / s.band_rows; b <= (win[1] - 1) / s.band_rows; ++b) ++s.band_first[std::size_t(b) + 1];
+        for_tiles(win, [&](std::size_t t) { ++s.tile_first[t + 1]; });
     }
-    for (int b = 0; b < nb; ++b) s.band_first[std::size_t(b) + 1] += s.band_first[std::size_t(b)];
-    s.band_list.resize(std::size_t(s.band_first[std::size_t(nb)]));
-    std::vector<std::int32_t> fill(s.band_first.begin(), s.band_first.end() - 1);
+    for (std::size_t t = 0; t < ntiles; ++t) s.tile_first[t + 1] += s.tile_first[t];
+    s.tile_list.resize(std::size_t(s.tile_first[ntiles]));
+    std::vector<std::int32_t> fill(s.tile_first.begin(), s.tile_first.end() - 1);
     for (std::size_t k = 0; k < K; ++k) {
         const std::int32_t* win = s.windows.data() + 4 * k;
         if (win[0] == win[1]) continue;
-        for (int b = win[0] / s.band_rows; b <= (win[1] - 1) / s.band_rows; ++b)
-            s.band_list[std::size_t(fill[std::size_t(b)]++)] = std::int32_t(k);
+        for_tiles(win, [&](std::size_t t) { s.tile_list[std::size_t(fill[t]++)] = std::int32_t(k); });
     }
 }
 
-/// One cluster k on n consecutive pixels of a row: d = dyw + dxw[j] + sum_c (p_c[j] - col[c])^2,
-/// summed left to right in exactly this order (no fused multiply-add, so that every path
-/// rounds alike), and where d < dist[j] (strict: ties keep the earlier, lower-index
-/// cluster), dist[j] = d and lab[j] = k. NC: feature channels, 0 for nc of them.
+/// One cluster on a rectangle of `rows` rows from row y0 and n columns: plane c's pixels at
+/// p[c][r * stride + j], best distances at dist[r * dstride + j], labels at
+/// lab[r * stride + j]; dxw[j] the columns' spatial terms.
+struct slic_rect {
+    const float* const* p;
+    std::size_t stride, dstride;
+    float* dist;
+    std::int32_t* lab;
+    const float* dxw;
+    const float* col;
+    float cy, wt;
+    std::int32_t k;
+    int y0, rows, n;
+};
+
+/// Tries cluster r.k on the rectangle r: per pixel d = dyw + dxw[j] + sum_c (p_c - col_c)^2
+/// with dyw = (y - cy)^2 * wt, summed left to right in exactly this order (no fused
+/// multiply-add, so that every path rounds alike); where d < dist (strict: ties keep the
+/// earlier, lower-index cluster), dist = d and label = k. NC: channels (1, 3, or 0 for nc).
 template <int NC>
-inline void slic_row_scalar(const float* const* p, int nc, const float* dxw, float dyw, const float* col, std::int32_t k,
-                            float* dist, std::int32_t* lab, int n) {
+inline void slic_rect_scalar(const slic_rect& r, int nc) {
     const int C = NC > 0 ? NC : nc;
-    for (int j = 0; j < n; ++j) {
-        float d = dyw + dxw[j];
-        for (int c = 0; c < C; ++c) {
-            const float e = p[c][j] - col[c];
-            d = d + e * e;
-        }
-        if (d < dist[j]) {
-            dist[j] = d;
-            lab[j] = k;
+    for (int i = 0; i < r.rows; ++i) {
+        const float dy = float(r.y0 + i) - r.cy;
+        const float dyw = dy * dy * r.wt;
+        const std::size_t off = std::size_t(i) * r.stride;
+        float* dist = r.dist + std::size_t(i) * r.dstride;
+        std::int32_t* lab = r.lab + off;
+        for (int j = 0; j < r.n; ++j) {
+            float d = dyw + r.dxw[j];
+            for (int c = 0; c < C; ++c) {
+                const float e = r.p[c][off + std::size_t(j)] - r.col[c];
+                d = d + e * e;
+            }
+            if (d < dist[j]) {
+                dist[j] = d;
+                lab[j] = r.k;
+            }
         }
     }
 }
 
 #if PIXLIME_DETAIL_SLIC_AVX2
-/// slic_row_scalar<NC> (NC = 1 or 3) on 8 pixels at j, with AVX2 (same operations, same order).
+/// slic_rect_scalar<NC> (NC = 1 or 3) on 8 pixels at j of one row, with AVX2 (same
+/// operations, same order).
 template <int NC>
-__attribute__((target("avx2"), always_inline)) inline void slic_row_avx2_step(const float* p0, const float* p1,
-                                                                              const float* p2, __m256 vdy, __m256 c0,
-                                                                              __m256 c1, __m256 c2, __m256 vk,
-                                                                              const float* dxw, float* dist,
-                                                                              std::int32_t* lab, int j) {
+__attribute__((target("avx2"), always_inline)) inline void slic_avx2_step(const float* p0, const float* p1,
+                                                                          const float* p2, __m256 vdy, __m256 c0,
+                                                                          __m256 c1, __m256 c2, __m256 vk,
+                                                                          const float* dxw, float* dist,
+                                                                          std::int32_t* lab, int j) {
     __m256 d = _mm256_add_ps(vdy, _mm256_loadu_ps(dxw + j));
     const __m256 e0 = _mm256_sub_ps(_mm256_loadu_ps(p0 + j), c0);
     d = _mm256_add_ps(d, _mm256_mul_ps(e0, e0));
@@ -271,24 +308,36 @@ __attribute__((target("avx2"), always_inline)) inline void slic_row_avx2_step(co
     _mm256_storeu_ps(reinterpret_cast<float*>(lab + j), _mm256_blendv_ps(l, vk, lt));
 }
 
-/// slic_row_scalar<NC> (NC = 1 or 3) with AVX2. A last partial vector is redone as the
-/// row's last 8 pixels: trying a cluster twice changes nothing (d < dist fails the second time).
+/// slic_rect_scalar<NC> (NC = 1 or 3) with AVX2. A row's last partial vector is redone as
+/// its last 8 pixels: trying a cluster twice changes nothing (d < dist fails the second time).
 template <int NC>
-__attribute__((target("avx2"))) void slic_row_avx2(const float* const* p, const float* dxw, float dyw, const float* col,
-                                                   std::int32_t k, float* dist, std::int32_t* lab, int n) {
-    if (n < 8) {
-        slic_row_scalar<NC>(p, NC, dxw, dyw, col, k, dist, lab, n);
+__attribute__((target("avx2"))) void slic_rect_avx2(const slic_rect& r) {
+    if (r.n < 8) {
+        slic_rect_scalar<NC>(r, NC);
         return;
     }
-    const float* p0 = p[0];
-    const float* p1 = p[NC == 3 ? 1 : 0];
-    const float* p2 = p[NC == 3 ? 2 : 0];
-    const __m256 vdy = _mm256_set1_ps(dyw), c0 = _mm256_set1_ps(col[0]);
-    const __m256 c1 = _mm256_set1_ps(col[NC == 3 ? 1 : 0]), c2 = _mm256_set1_ps(col[NC == 3 ? 2 : 0]);
-    const __m256 vk = _mm256_castsi256_ps(_mm256_set1_epi32(k));
-    int j = 0;
-    for (; j + 8 <= n; j += 8) slic_row_avx2_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, j);
-    if (j < n) slic_row_avx2_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, n - 8);
+    const int n = r.n;
+    const float* dxw = r.dxw;
+    const __m256 c0 = _mm256_set1_ps(r.col[0]);
+    const __m256 c1 = _mm256_set1_ps(r.col[NC == 3 ? 1 : 0]), c2 = _mm256_set1_ps(r.col[NC == 3 ? 2 : 0]);
+    const __m256 vk = _mm256_castsi256_ps(_mm256_set1_epi32(r.k));
+    const float* p0 = r.p[0];
+    const float* p1 = r.p[NC == 3 ? 1 : 0];
+    const float* p2 = r.p[NC == 3 ? 2 : 0];
+    float* dist = r.dist;
+    std::int32_t* lab = r.lab;
+    for (int i = 0; i < r.rows; ++i) {
+        const float dy = float(r.y0 + i) - r.cy;
+        const __m256 vdy = _mm256_set1_ps(dy * dy * r.wt);
+        int j = 0;
+        for (; j + 8 <= n; j += 8) slic_avx2_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, j);
+        if (j < n) slic_avx2_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, n - 8);
+        p0 += r.stride;
+        p1 += r.stride;
+        p2 += r.stride;
+        lab += r.stride;
+        dist += r.dstride;
+    }
 }
 
 /// True when the CPU has AVX2 (checked once).
@@ -304,46 +353,56 @@ inline bool slic_force_scalar = false;
 
 /// Assigns rows [y0, y1) to the nearest cluster (colour + weighted spatial distance) among
 /// the clusters whose window covers them (slic_prepare_windows); pixels in no window keep
-/// their label. Band by band, each cluster meeting the band (in increasing index) is tried
-/// on the rows of its window in the band, a row segment at a time, against per-pixel best
-/// distances; ties go to the lower cluster index, so labels depend neither on the bands nor
-/// on the split of rows between threads. NC: feature channels (1, 3, or 0 for any).
+/// their label. Tile by tile, each cluster meeting the tile (in increasing index) is tried
+/// on the part of its window in the tile, against per-pixel best distances; ties go to the
+/// lower cluster index, so labels depend neither on the tiles nor on the split of rows
+/// between threads. NC: feature channels (1, 3, or 0 for any).
 template <int NC>
 void slic_assign_rows(slic_state& s, int y0, int y1) {
-    const int w = s.width, B = s.band_rows;
+    const int w = s.width, TR = s.tiling.tile_rows, TC = s.tiling.tile_cols;
     const int nc = NC > 0 ? NC : s.nc;
 #if PIXLIME_DETAIL_SLIC_AVX2
     const bool vec = NC > 0 && !slic_force_scalar && slic_cpu_avx2();
 #endif
-    std::vector<float> dist(std::size_t(std::min(B, y1 - y0)) * std::size_t(w));
+    std::vector<float> dist(std::size_t(TR) * std::size_t(TC));
     std::vector<const float*> p(static_cast<std::size_t>(nc));
-    const float wt = s.spatial_weight;
-    for (int b = y0 / B; b * B < y1; ++b) {
-        const int r0 = std::max(y0, b * B), r1 = std::min(y1, (b + 1) * B);
-        std::fill(dist.begin(), dist.begin() + std::ptrdiff_t(r1 - r0) * w, std::numeric_limits<float>::infinity());
-        for (std::int32_t i = s.band_first[std::size_t(b)]; i < s.band_first[std::size_t(b) + 1]; ++i) {
-            const std::int32_t k = s.band_list[std::size_t(i)];
-            const std::int32_t* win = s.windows.data() + 4 * std::size_t(k);
-            const int ylo = std::max(r0, win[0]), yhi = std::min(r1, win[1]);
-            const int xlo = win[2], n = win[3] - win[2];
-            const float* dxw = s.dxw.data() + s.dxw_start[std::size_t(k)];
-            const float* col = s.colour.data() + std::size_t(k) * std::size_t(nc);
-            for (int y = ylo; y < yhi; ++y) {
-                const float dy = float(y) - s.cy[std::size_t(k)];
-                const float dyw = dy * dy * wt;
-                const std::size_t base = std::size_t(y) * std::size_t(w) + std::size_t(xlo);
+    slic_rect r{};
+    r.p = p.data();
+    r.stride = std::size_t(w);
+    r.dstride = std::size_t(TC);
+    r.wt = s.spatial_weight;
+    for (int bi = y0 / TR; bi * TR < y1; ++bi) {
+        const int r0 = std::max(y0, bi * TR), r1 = std::min(y1, (bi + 1) * TR);
+        for (int tj = 0; tj < s.tiles_x; ++tj) {
+            const int c0 = tj * TC, c1 = std::min(w, c0 + TC);
+            std::fill(dist.begin(), dist.end(), std::numeric_limits<float>::infinity());
+            const std::size_t t = std::size_t(bi) * std::size_t(s.tiles_x) + std::size_t(tj);
+            for (std::int32_t i = s.tile_first[t]; i < s.tile_first[t + 1]; ++i) {
+                const std::int32_t k = s.tile_list[std::size_t(i)];
+                const std::int32_t* win = s.windows.data() + 4 * std::size_t(k);
+                const int ylo = std::max(r0, win[0]), yhi = std::min(r1, win[1]);
+                const int xlo = std::max(c0, win[2]), xhi = std::min(c1, win[3]);
+                if (ylo >= yhi || xlo >= xhi) continue;
+                const std::size_t base = std::size_t(ylo) * std::size_t(w) + std::size_t(xlo);
                 for (int c = 0; c < nc; ++c) p[std::size_t(c)] = s.feat->plane(c) + base;
-                float* dr = dist.data() + std::size_t(y - r0) * std::size_t(w) + std::size_t(xlo);
-                std::int32_t* lr = s.labels.data() + base;
+                r.dist = dist.data() + std::size_t(ylo - r0) * std::size_t(TC) + std::size_t(xlo - c0);
+                r.lab = s.labels.data() + base;
+                r.dxw = s.dxw.data() + s.dxw_start[std::size_t(k)] + std::size_t(xlo - win[2]);
+                r.col = s.colour.data() + std::size_t(k) * std::size_t(nc);
+                r.cy = s.cy[std::size_t(k)];
+                r.k = k;
+                r.y0 = ylo;
+                r.rows = yhi - ylo;
+                r.n = xhi - xlo;
 #if PIXLIME_DETAIL_SLIC_AVX2
                 if constexpr (NC > 0) {
                     if (vec) {
-                        slic_row_avx2<NC>(p.data(), dxw, dyw, col, k, dr, lr, n);
+                        slic_rect_avx2<NC>(r);
                         continue;
                     }
                 }
 #endif
-                slic_row_scalar<NC>(p.data(), nc, dxw, dyw, col, k, dr, lr, n);
+                slic_rect_scalar<NC>(r, nc);
             }
         }
     }
@@ -543,8 +602,9 @@ inline std::vector<std::int32_t> enforce_connectivity(const std::vector<std::int
 /// 200 segments, compactness 20: 191 / 191, 162 / 163, 173 / 173, 183 / 183, 199 / 199),
 /// with boundary recall of scikit-image's boundaries >= 0.8 at 2 px.
 ///
-/// The assignment goes in bands of rows that fit in L2 (slic_band_rows), each cluster
-/// meeting the band trying the row segments of its window there; on x86-64 with GCC/Clang
+/// The assignment goes tile by tile (tiles of up to 256 columns that fit in L1 with their
+/// best distances and labels), each cluster meeting the tile trying the part of its window
+/// there; on x86-64 with GCC/Clang
 /// the row loop is hand-vectorised with AVX2 (chosen at run time; no FMA, so the portable
 /// loop rounds alike and gives the same labels). Labels do not depend on num_threads.
 /// Throws pixlime::invalid_argument for an empty image or invalid options.
@@ -568,7 +628,7 @@ segmentation slic(image_view<const T> img, const slic_options& options = {}) {
     // A (3S+1) x (3S+1) window: scikit-image's is (4S+1), the paper's (2S+1) (see slic()).
     s.radius_y = 1.5f * float(g.step_y);
     s.radius_x = 1.5f * float(g.step_x);
-    s.band_rows = detail::slic_band_rows(w, s.nc);
+    s.tiling = detail::slic_tile_size(w, s.nc);
     const double step = std::max({1.0, double(g.step_y), double(g.step_x)});
     s.spatial_weight = float(options.compactness * options.compactness / (step * step));
     const std::size_t K = std::size_t(s.num_clusters);
