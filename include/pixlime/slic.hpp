@@ -441,6 +441,56 @@ void slic_accumulate(const slic_state& s, double* acc, std::size_t stride) {
     }
 }
 
+#if PIXLIME_DETAIL_SLIC_AVX2
+/// slic_accumulate<3> with AVX2: the same additions in the same order (each pixel adds
+/// (1, x, y, L) and (a, b) to its bank's sums, four pixels at a time), so the same sums.
+__attribute__((target("avx2"))) inline void slic_accumulate3_avx2(const slic_state& s, double* acc) {
+    const int w = s.width;
+    const std::size_t K = std::size_t(s.num_clusters), stride = 6;
+    const __m256d one = _mm256_set1_pd(1.0), step = _mm256_set1_pd(4.0);
+    for (int y = 0; y < s.height; ++y) {
+        const std::size_t base = std::size_t(y) * std::size_t(w);
+        const std::int32_t* lr = s.labels.data() + base;
+        const float* p0 = s.feat->plane(0) + base;
+        const float* p1 = s.feat->plane(1) + base;
+        const float* p2 = s.feat->plane(2) + base;
+        const __m256d vy = _mm256_set1_pd(double(y));
+        __m256d vx = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
+        int x = 0;
+        for (; x + 4 <= w; x += 4) {
+            const __m256d L = _mm256_cvtps_pd(_mm_loadu_ps(p0 + x));
+            const __m256d A = _mm256_cvtps_pd(_mm_loadu_ps(p1 + x));
+            const __m256d B = _mm256_cvtps_pd(_mm_loadu_ps(p2 + x));
+            const __m256d t0 = _mm256_unpacklo_pd(one, vx);  // 1 x0 1 x2
+            const __m256d t1 = _mm256_unpackhi_pd(one, vx);  // 1 x1 1 x3
+            const __m256d t2 = _mm256_unpacklo_pd(vy, L);    // y L0 y L2
+            const __m256d t3 = _mm256_unpackhi_pd(vy, L);    // y L1 y L3
+            const __m256d ab02 = _mm256_unpacklo_pd(A, B);   // a0 b0 a2 b2
+            const __m256d ab13 = _mm256_unpackhi_pd(A, B);   // a1 b1 a3 b3
+            const __m256d r[4] = {_mm256_permute2f128_pd(t0, t2, 0x20), _mm256_permute2f128_pd(t1, t3, 0x20),
+                                  _mm256_permute2f128_pd(t0, t2, 0x31), _mm256_permute2f128_pd(t1, t3, 0x31)};
+            const __m128d ab[4] = {_mm256_castpd256_pd128(ab02), _mm256_castpd256_pd128(ab13),
+                                   _mm256_extractf128_pd(ab02, 1), _mm256_extractf128_pd(ab13, 1)};
+            for (int j = 0; j < 4; ++j) {  // x is a multiple of 4: pixel x + j goes to bank j
+                double* a = acc + (std::size_t(j) * K + std::size_t(lr[x + j])) * stride;
+                _mm256_storeu_pd(a, _mm256_add_pd(_mm256_loadu_pd(a), r[j]));
+                _mm_storeu_pd(a + 4, _mm_add_pd(_mm_loadu_pd(a + 4), ab[j]));
+            }
+            vx = _mm256_add_pd(vx, step);
+        }
+        for (; x < w; ++x) {
+            double* a = acc + (std::size_t(x & 3) * K + std::size_t(lr[x])) * stride;
+            a[0] += 1.0;
+            a[1] += double(x);
+            a[2] += double(y);
+            a[3] += double(p0[x]);
+            a[4] += double(p1[x]);
+            a[5] += double(p2[x]);
+        }
+    }
+}
+#endif
+
 /// Moves every cluster to the mean position and colour of its pixels; clusters without
 /// pixels die (they are never assigned again, like scikit-image's NaN centres).
 /// `acc`: scratch of 4 * num_clusters * (nc + 3) doubles.
@@ -448,6 +498,11 @@ inline void slic_update(slic_state& s, std::vector<double>& acc) {
     const int nc = s.nc;
     const std::size_t stride = std::size_t(nc) + 3, K = std::size_t(s.num_clusters);
     std::fill(acc.begin(), acc.end(), 0.0);
+#if PIXLIME_DETAIL_SLIC_AVX2
+    if (nc == 3 && !slic_force_scalar && slic_cpu_avx2())
+        slic_accumulate3_avx2(s, acc.data());
+    else
+#endif
     if (nc == 3)
         slic_accumulate<3>(s, acc.data(), stride);
     else if (nc == 1)
