@@ -233,7 +233,7 @@ inline float srgb_to_linear(float v, const std::array<float, 1026>& t) {
 
 /// c ? x : y without a branch (GCC does not if-convert float selects under its default
 /// -ftrapping-math, which would keep the loops calling this from vectorising).
-inline float select_float(bool c, float x, float y) {
+PIXLIME_DETAIL_ALWAYS_INLINE inline float select_float(bool c, float x, float y) {
     const std::int32_t m = -std::int32_t(c);
     std::int32_t xb, yb;
     std::memcpy(&xb, &x, sizeof xb);
@@ -247,7 +247,7 @@ inline float select_float(bool c, float x, float y) {
 /// CIELAB's f(t) = cbrt(t) for t > 0.008856, 7.787 t + 16/116 otherwise (scikit-image's
 /// constants). The cube root is a bit-level first guess refined by two Halley steps
 /// (relative error ~1e-7), branch-free so that compilers can vectorise loops calling it.
-inline float lab_f(float t) {
+PIXLIME_DETAIL_ALWAYS_INLINE inline float lab_f(float t) {
     // The cube root is only used above the threshold; clamping keeps it away from
     // denormals (slow) and negative values.
     const bool above = t > 0.008856f;
@@ -278,6 +278,28 @@ inline void linearize_planes(feature_planes& p, int threads = 1) {
     }
 }
 
+/// Linear RGB -> CIELAB of pixels [b, e) of three planes, in place (see linear_planes_to_lab).
+PIXLIME_DETAIL_ALWAYS_INLINE inline void linear_rgb_to_lab_range(float* r, float* g, float* bl, int b, int e) {
+    for (int i = b; i < e; ++i) {
+        const float R = r[i], G = g[i], B = bl[i];
+        const float X = (0.412453f * R + 0.357580f * G + 0.180423f * B) * (1.0f / 0.95047f);
+        const float Y = 0.212671f * R + 0.715160f * G + 0.072169f * B;
+        const float Z = (0.019334f * R + 0.119193f * G + 0.950227f * B) * (1.0f / 1.08883f);
+        const float fx = lab_f(X), fy = lab_f(Y), fz = lab_f(Z);
+        r[i] = 116.0f * fy - 16.0f;
+        g[i] = 500.0f * (fx - fy);
+        bl[i] = 200.0f * (fy - fz);
+    }
+}
+
+#if PIXLIME_DETAIL_X86_DISPATCH
+/// linear_rgb_to_lab_range compiled for AVX2 (8 floats a vector), chosen at run time. No
+/// FMA is enabled, so it computes exactly the same values.
+__attribute__((target("avx2"))) inline void linear_rgb_to_lab_avx2(float* r, float* g, float* bl, int b, int e) {
+    linear_rgb_to_lab_range(r, g, bl, b, e);
+}
+#endif
+
 /// Converts planes holding linear RGB to CIELAB in place: 3 planes (R, G, B) become
 /// (L in [0, 100], a, b); 1 plane (linear gray = Y) becomes L (a = b = 0 for gray are
 /// dropped). D65 reference white (0.95047, 1, 1.08883), scikit-image's rgb2lab matrix.
@@ -294,16 +316,13 @@ inline void linear_planes_to_lab(feature_planes& p, int threads = 1) {
     float* g = p.plane(1);
     float* bl = p.plane(2);
     parallel_bands(int(n), threads, [&](int b, int e) {
-        for (int i = b; i < e; ++i) {
-            const float R = r[i], G = g[i], B = bl[i];
-            const float X = (0.412453f * R + 0.357580f * G + 0.180423f * B) * (1.0f / 0.95047f);
-            const float Y = 0.212671f * R + 0.715160f * G + 0.072169f * B;
-            const float Z = (0.019334f * R + 0.119193f * G + 0.950227f * B) * (1.0f / 1.08883f);
-            const float fx = lab_f(X), fy = lab_f(Y), fz = lab_f(Z);
-            r[i] = 116.0f * fy - 16.0f;
-            g[i] = 500.0f * (fx - fy);
-            bl[i] = 200.0f * (fy - fz);
+#if PIXLIME_DETAIL_X86_DISPATCH
+        if (cpu_has_avx2()) {
+            linear_rgb_to_lab_avx2(r, g, bl, b, e);
+            return;
         }
+#endif
+        linear_rgb_to_lab_range(r, g, bl, b, e);
     });
 }
 
