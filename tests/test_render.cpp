@@ -161,3 +161,41 @@ TEST_CASE("side_by_side places images left to right on white, tops aligned") {
     CHECK(s.at(5, 3, 0) == b.at(1, 3, 0));
     CHECK_THROWS_AS(pixlime::side_by_side({pixlime::image<std::uint8_t>(2, 2, 1)}), pixlime::invalid_argument);
 }
+
+TEST_CASE("render_options.scale draws every pane larger, nearest neighbour, with thin outlines") {
+    const fixture f;
+    pixlime::render_options ro;
+    ro.min_weight = 1e-6;
+    ro.boundaries = false;
+    const auto small = pixlime::render_positive(f.img, f.ex, 0, ro);
+    ro.scale = 3;
+    const auto big = pixlime::render_positive(f.img, f.ex, 0, ro);
+    REQUIRE(big.width() == 180);
+    REQUIRE(big.height() == 180);
+    for (int y = 0; y < 180; ++y)
+        for (int x = 0; x < 180; ++x)
+            for (int c = 0; c < 3; ++c) REQUIRE(big.at(x, y, c) == small.at(x / 3, y / 3, c));
+    // Outlines stay one pixel wide at the larger size: segment 7 is x 10..19, y 10..19 at
+    // scale 1, so x 30..59 at scale 3, and on its row y = 45 only x = 30 and x = 59 are outline.
+    ro.boundaries = true;
+    const auto outlined = pixlime::render_positive(f.img, f.ex, 0, ro);
+    auto yellow = [&](int x, int y) { return outlined.at(x, y, 0) == 255 && outlined.at(x, y, 1) == 255 && outlined.at(x, y, 2) == 0; };
+    CHECK(yellow(30, 45));
+    CHECK(yellow(59, 45));
+    for (int x = 31; x < 59; ++x) CHECK(!yellow(x, 45));
+    CHECK(pixlime::render_heatmap(f.img, f.ex, 0, ro).width() == 180);
+    ro.scale = 0;
+    CHECK_THROWS_AS(pixlime::render_positive(f.img, f.ex, 0, ro), pixlime::invalid_argument);
+}
+
+TEST_CASE("render_options.min_relative_weight drops segments weak next to the strongest") {
+    const fixture f;  // weights 0.4 (segment 7), 0.2 (20), -0.3 (30), the rest ~1e-16
+    pixlime::render_options ro;
+    ro.boundaries = false;
+    ro.min_relative_weight = 0.6;  // keeps |w| >= 0.24: segments 7 and 30 only
+    CHECK(segments_where(f, pixlime::render_positive(f.img, f.ex, 0, ro), true) == std::set<int>{7});
+    ro.min_relative_weight = 0.01;  // round-off segments gone, 20 back
+    CHECK(segments_where(f, pixlime::render_positive(f.img, f.ex, 0, ro), true) == std::set<int>{7, 20});
+    ro.hide_rest = true;
+    CHECK(segments_where(f, pixlime::render_negative(f.img, f.ex, 0, ro), true) == std::set<int>{30});
+}

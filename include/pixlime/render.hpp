@@ -23,6 +23,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace pixlime {
@@ -37,6 +38,13 @@ struct render_options {
     int num_features = 5;
     /// Only segments with |weight| above this are shown (lime: min_weight=0). >= 0.
     double min_weight = 0.0;
+    /// Only segments with |weight| at least this fraction of the label's largest |weight| are
+    /// shown (pixlime: 0, off). In [0, 1]. Leaves out round-off and noise-level segments
+    /// whatever the scale of the model's outputs.
+    double min_relative_weight = 0.0;
+    /// Draw the picture this many times larger, nearest neighbour, so that small images (e.g.
+    /// 28x28) can be looked at and outlines stay one pixel thin at that size (pixlime: 1). >= 1.
+    int scale = 1;
     /// Paint everything but the shown segments with rest_color (lime: hide_rest=False).
     bool hide_rest = false;
     /// When not hiding the rest, blend it this far toward rest_color, so the shown segments
@@ -59,6 +67,9 @@ namespace detail {
 inline void check_render_options(const render_options& ro) {
     if (ro.num_features < 0) throw invalid_argument::make("render_options.num_features", ro.num_features, "at least 0");
     if (!(ro.min_weight >= 0)) throw invalid_argument::make("render_options.min_weight", ro.min_weight, "a value >= 0");
+    if (!(ro.min_relative_weight >= 0 && ro.min_relative_weight <= 1))
+        throw invalid_argument::make("render_options.min_relative_weight", ro.min_relative_weight, "a value in [0, 1]");
+    if (ro.scale < 1) throw invalid_argument::make("render_options.scale", ro.scale, "at least 1");
     if (!(ro.dim_rest >= 0 && ro.dim_rest <= 1)) throw invalid_argument::make("render_options.dim_rest", ro.dim_rest, "a value in [0, 1]");
     if (!(ro.heatmap_opacity >= 0 && ro.heatmap_opacity <= 1))
         throw invalid_argument::make("render_options.heatmap_opacity", ro.heatmap_opacity, "a value in [0, 1]");
@@ -92,6 +103,35 @@ image<std::uint8_t> to_rgb8(const image<T>& img) {
     return to_rgb8(img.view());
 }
 
+/// Nearest-neighbour enlargement by an integer factor (for looking at small images).
+/// Returns an image `factor` times wider and taller, of the same channels.
+template <class T>
+image<std::remove_const_t<T>> upscale_nearest(image_view<T> img, int factor) {
+    if (factor < 1) throw invalid_argument::make("upscale_nearest factor", factor, "at least 1");
+    if (img.empty()) throw invalid_argument::make("image", "empty", "a non-empty image");
+    detail::check_dimensions("upscale_nearest result", std::int64_t(img.width()) * factor, std::int64_t(img.height()) * factor, img.channels());
+    image<std::remove_const_t<T>> out(img.width() * factor, img.height() * factor, img.channels());
+    for (int y = 0; y < out.height(); ++y)
+        for (int x = 0; x < out.width(); ++x)
+            for (int c = 0; c < img.channels(); ++c) out.at(x, y, c) = img.at(x / factor, y / factor, c);
+    return out;
+}
+template <class T>
+image<T> upscale_nearest(const image<T>& img, int factor) {
+    return upscale_nearest(img.view(), factor);
+}
+
+/// The segmentation `factor` times wider and taller (each label repeated, nearest neighbour).
+inline segmentation upscale_nearest(const segmentation& seg, int factor) {
+    if (factor < 1) throw invalid_argument::make("upscale_nearest factor", factor, "at least 1");
+    detail::check_dimensions("upscale_nearest result", std::int64_t(seg.width()) * factor, std::int64_t(seg.height()) * factor, 1);
+    const int w = seg.width() * factor, h = seg.height() * factor;
+    std::vector<std::int32_t> labels(std::size_t(w) * std::size_t(h));
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) labels[std::size_t(y) * std::size_t(w) + std::size_t(x)] = seg.label(x / factor, y / factor);
+    return segmentation(w, h, std::move(labels));
+}
+
 /// Paints `color` on every pixel of a segment in `shown` (#segments flags) that has a 4-neighbour
 /// in another segment: the inner outline of each shown segment. `img`: RGB, the segmentation's size.
 inline void draw_boundaries(image<std::uint8_t>& img, const segmentation& seg, const std::vector<char>& shown, rgb color) {
@@ -115,13 +155,14 @@ inline std::vector<char> shown_segments(const explanation& ex, int label, int si
     std::vector<char> shown(std::size_t(ex.num_segments()), 0);
     int taken = 0;
     const auto ranked = ex.ranked(label);
+    const double relative_floor = ranked.empty() ? 0.0 : ro.min_relative_weight * std::abs(ranked.front().second);
     for (std::size_t i = 0; i < ranked.size() && taken < ro.num_features; ++i) {
         const double w = ranked[i].second;
         const bool pick = sign > 0 ? (w > 0 && w > ro.min_weight)
                         : sign < 0 ? (w < 0 && std::abs(w) > ro.min_weight)
                                    : !(std::abs(w) < ro.min_weight);
         if (sign == 0) ++taken;  // lime walks exp[:num_features], skipping small ones
-        if (!pick) continue;
+        if (!pick || std::abs(w) < relative_floor) continue;
         if (sign != 0) ++taken;
         shown[std::size_t(ranked[i].first)] = 1;
     }
@@ -137,12 +178,14 @@ image<std::uint8_t> render_pane(image_view<const T> img, const explanation& ex, 
         throw invalid_argument::make("image size", std::to_string(img.width()) + "x" + std::to_string(img.height()),
                                      "the explanation's " + std::to_string(seg.width()) + "x" + std::to_string(seg.height()));
     const std::vector<char> shown = shown_segments(ex, label, sign, ro);
-    image<std::uint8_t> out = to_rgb8(img);
+    const segmentation seg_scaled = ro.scale > 1 ? upscale_nearest(ex.segments(), ro.scale) : segmentation();
+    const segmentation& s = ro.scale > 1 ? seg_scaled : seg;
+    image<std::uint8_t> out = ro.scale > 1 ? upscale_nearest(to_rgb8(img), ro.scale) : to_rgb8(img);
     const Eigen::VectorXd& w = ex.weights(label);
     const double keep = ro.hide_rest ? 0.0 : 1.0 - ro.dim_rest;
-    for (int y = 0; y < seg.height(); ++y)
-        for (int x = 0; x < seg.width(); ++x) {
-            const std::int32_t l = seg.label(x, y);
+    for (int y = 0; y < s.height(); ++y)
+        for (int x = 0; x < s.width(); ++x) {
+            const std::int32_t l = s.label(x, y);
             if (!shown[std::size_t(l)]) {
                 for (int c = 0; c < 3; ++c) {
                     const double v = keep * out.at(x, y, c) + (1.0 - keep) * ro.rest_color[std::size_t(c)];
@@ -155,7 +198,7 @@ image<std::uint8_t> render_pane(image_view<const T> img, const explanation& ex, 
                     if (col[std::size_t(c)] != 0) out.at(x, y, c) = col[std::size_t(c)];
             }
         }
-    if (ro.boundaries) draw_boundaries(out, seg, shown, ro.boundary_color);
+    if (ro.boundaries) draw_boundaries(out, s, shown, ro.boundary_color);
     return out;
 }
 
@@ -219,35 +262,25 @@ image<std::uint8_t> render_heatmap(image_view<const T> img, const explanation& e
         throw invalid_argument::make("image size", std::to_string(img.width()) + "x" + std::to_string(img.height()),
                                      "the explanation's " + std::to_string(seg.width()) + "x" + std::to_string(seg.height()));
     const Eigen::VectorXd& w = ex.weights(label);
-    const double scale = w.cwiseAbs().maxCoeff();
-    image<std::uint8_t> out = to_rgb8(img);
-    for (int y = 0; y < seg.height(); ++y)
-        for (int x = 0; x < seg.width(); ++x) {
-            const double t = scale > 0 ? w[seg.label(x, y)] / scale : 0.0;
+    const double largest = w.cwiseAbs().maxCoeff();
+    const segmentation seg_scaled = ro.scale > 1 ? upscale_nearest(seg, ro.scale) : segmentation();
+    const segmentation& s = ro.scale > 1 ? seg_scaled : seg;
+    image<std::uint8_t> out = ro.scale > 1 ? upscale_nearest(to_rgb8(img), ro.scale) : to_rgb8(img);
+    for (int y = 0; y < s.height(); ++y)
+        for (int x = 0; x < s.width(); ++x) {
+            const double t = largest > 0 ? w[s.label(x, y)] / largest : 0.0;
             const rgb col = detail::diverging(t);
             const double a = ro.heatmap_opacity * std::min(1.0, std::abs(t));
             const double gray = 0.299 * out.at(x, y, 0) + 0.587 * out.at(x, y, 1) + 0.114 * out.at(x, y, 2);
             for (int c = 0; c < 3; ++c)
                 out.at(x, y, c) = static_cast<std::uint8_t>(std::lround((1 - a) * gray + a * col[std::size_t(c)]));
         }
-    if (ro.boundaries) draw_boundaries(out, seg, std::vector<char>(std::size_t(seg.count()), 1), rgb{128, 128, 128});
+    if (ro.boundaries) draw_boundaries(out, s, std::vector<char>(std::size_t(s.count()), 1), rgb{128, 128, 128});
     return out;
 }
 template <class T>
 image<std::uint8_t> render_heatmap(const image<T>& img, const explanation& ex, int label, const render_options& ro = {}) {
     return render_heatmap(img.view(), ex, label, ro);
-}
-
-/// Nearest-neighbour enlargement by an integer factor (for looking at small images).
-inline image<std::uint8_t> upscale_nearest(image_view<const std::uint8_t> img, int factor) {
-    if (factor < 1) throw invalid_argument::make("upscale_nearest factor", factor, "at least 1");
-    if (img.empty()) throw invalid_argument::make("image", "empty", "a non-empty image");
-    detail::check_dimensions("upscale_nearest result", std::int64_t(img.width()) * factor, std::int64_t(img.height()) * factor, img.channels());
-    image<std::uint8_t> out(img.width() * factor, img.height() * factor, img.channels());
-    for (int y = 0; y < out.height(); ++y)
-        for (int x = 0; x < out.width(); ++x)
-            for (int c = 0; c < img.channels(); ++c) out.at(x, y, c) = img.at(x / factor, y / factor, c);
-    return out;
 }
 
 /// RGB images placed left to right on a white background, `gap` pixels apart, tops aligned

@@ -79,16 +79,6 @@ pixlime::image<float> load_standardized(const std::string& path, const input_sha
 /// Nearest-neighbour upscaling factor that brings the smaller side to at least `min_px`.
 int upscale_factor(int width, int height, int min_px = 224);
 
-/// Every pixel repeated `factor` x `factor` times (nearest neighbour).
-template <class T>
-pixlime::image<T> upscale_nearest(const pixlime::image<T>& src, int factor) {
-    pixlime::image<T> big(src.width() * factor, src.height() * factor, src.channels());
-    for (int y = 0; y < big.height(); ++y)
-        for (int x = 0; x < big.width(); ++x)
-            for (int c = 0; c < src.channels(); ++c) big.at(x, y, c) = src.at(x / factor, y / factor, c);
-    return big;
-}
-
 /// A [0, 1] float image back to 8 bits (for writing it out).
 pixlime::image<std::uint8_t> to_u8(const pixlime::image<float>& img);
 

@@ -385,24 +385,15 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     const auto tr = clock_type::now();
     const int label = ex.top_labels().at(0);  // the model's prediction on the unperturbed image
     // The panes are drawn at display size (>= 224 px, nearest neighbour) so that segment
-    // outlines stay one screen pixel thin: the same fits over an upscaled copy of the segments.
-    const int f = upscale_factor(img.width(), img.height());
-    const pixlime::image<float> big = upscale_nearest(img, f);
-    std::vector<std::int32_t> big_labels(std::size_t(big.width()) * std::size_t(big.height()));
-    for (int y = 0; y < big.height(); ++y)
-        for (int x = 0; x < big.width(); ++x)
-            big_labels[std::size_t(y) * std::size_t(big.width()) + std::size_t(x)] = seg.label(x / f, y / f);
-    std::vector<pixlime::linear_fit> fits;
-    for (int l : ex.labels()) fits.push_back(ex.fit(l));
-    const pixlime::explanation shown(pixlime::segmentation(big.width(), big.height(), std::move(big_labels)), ex.samples(),
-                                     ex.predictions(), ex.sample_weights(), ex.labels(), ex.top_labels(), fits, ex.timings());
+    // outlines stay one screen pixel thin.
     pixlime::render_options ro;
     ro.num_features = s.num_features;
+    ro.scale = upscale_factor(img.width(), img.height());
     // Leave out segments whose weight is noise next to the strongest one (5% of it).
-    ro.min_weight = 0.05 * ex.weights(label).cwiseAbs().maxCoeff();
-    const auto pos = pixlime::render_positive(big, shown, label, ro);
-    const auto neg = pixlime::render_negative(big, shown, label, ro);
-    const auto heat = pixlime::render_heatmap(big, shown, label, ro);
+    ro.min_relative_weight = 0.05;
+    const auto pos = pixlime::render_positive(img, ex, label, ro);
+    const auto neg = pixlime::render_negative(img, ex, label, ro);
+    const auto heat = pixlime::render_heatmap(img, ex, label, ro);
     fs::create_directories(dir);
     pixlime::save_png((dir / "input.png").string(), to_u8(img));
     pixlime::save_png((dir / "positive.png").string(), pos);
@@ -419,7 +410,7 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     j["settings"] = s.to_json();
     j["segments"] = {{"method", s.segmenter}, {"count", seg.count()}};
     j["panes_label"] = m.classes.at(std::size_t(label));
-    j["panes"] = {{"scale", f}, {"num_features", s.num_features}, {"min_weight", round6(ro.min_weight)}};
+    j["panes"] = {{"scale", ro.scale}, {"num_features", s.num_features}, {"min_relative_weight", ro.min_relative_weight}};
     nlohmann::ordered_json labels = nlohmann::ordered_json::array();
     for (int l : ex.labels()) {
         const auto ranked = ex.ranked(l);
