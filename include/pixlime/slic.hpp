@@ -659,9 +659,11 @@ inline std::vector<std::int32_t> enforce_connectivity(const std::vector<std::int
 ///
 /// The assignment goes tile by tile (tiles of up to 256 columns that fit in L1 with their
 /// best distances and labels), each cluster meeting the tile trying the part of its window
-/// there; on x86-64 with GCC/Clang
-/// the row loop is hand-vectorised with AVX2 (chosen at run time; no FMA, so the portable
-/// loop rounds alike and gives the same labels). Labels do not depend on num_threads.
+/// there. On x86-64 with GCC/Clang the assignment kernel (1 or 3 feature channels) and the
+/// centre sums (3 channels) are hand-vectorised with AVX2, chosen at run time; FMA is not
+/// enabled for them, so they round like the portable loops and give the same labels (a build
+/// that enables FMA itself, e.g. -march=native, lets compilers contract either loop; labels
+/// then still do not depend on num_threads, which never changes which loop handles a pixel).
 /// Throws pixlime::invalid_argument for an empty image or invalid options.
 template <class T>
 segmentation slic(image_view<const T> img, const slic_options& options = {}) {
