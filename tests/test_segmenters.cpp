@@ -9,6 +9,8 @@
 #include <pixlime/quickshift.hpp>
 #include <pixlime/slic.hpp>
 
+#include "segmentation_checks.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -28,17 +30,7 @@ using pixlime::segmentation;
 
 namespace {
 
-const std::string data_dir = PIXLIME_TEST_DATA;
-
-image<std::uint8_t> sample(const std::string& name) { return pixlime::load_image(data_dir + "/images/" + name, 3); }
-
-void check_valid(const segmentation& s, int w, int h) {
-    REQUIRE(s.width() == w);
-    REQUIRE(s.height() == h);
-    REQUIRE(s.count() >= 1);
-    const auto sizes = s.sizes();
-    CHECK(std::all_of(sizes.begin(), sizes.end(), [](std::int64_t n) { return n > 0; }));
-}
+using namespace seg_checks;
 
 /// A 16-bit gray PNG of labels (scikit-image's), as a segmentation.
 segmentation load_labels(const std::string& path) {
@@ -95,58 +87,6 @@ std::map<std::string, double> parse_params(const std::string& text) {
         out[item.substr(0, eq)] = std::stod(item.substr(eq + 1));
     }
     return out;
-}
-
-int count_pieces8(const segmentation& s) {
-    const int w = s.width(), h = s.height();
-    std::vector<char> seen(std::size_t(w) * h, 0);
-    std::vector<int> stack;
-    int pieces = 0;
-    for (int p = 0; p < w * h; ++p) {
-        if (seen[std::size_t(p)]) continue;
-        ++pieces;
-        seen[std::size_t(p)] = 1;
-        stack.assign(1, p);
-        while (!stack.empty()) {
-            const int q = stack.back();
-            stack.pop_back();
-            const int x = q % w, y = q / w;
-            for (int dy = -1; dy <= 1; ++dy)
-                for (int dx = -1; dx <= 1; ++dx) {
-                    const int nx = x + dx, ny = y + dy;
-                    if (nx < 0 || nx >= w || ny < 0 || ny >= h) continue;
-                    const int r = ny * w + nx;
-                    if (!seen[std::size_t(r)] && s.labels()[std::size_t(r)] == s.labels()[std::size_t(q)]) {
-                        seen[std::size_t(r)] = 1;
-                        stack.push_back(r);
-                    }
-                }
-        }
-    }
-    return pieces;
-}
-
-image<std::uint8_t> quadrants(int w, int h, int qx, int qy) {
-    const std::uint8_t colours[4][3] = {{200, 30, 30}, {30, 160, 40}, {40, 60, 210}, {230, 220, 60}};
-    image<std::uint8_t> img(w, h, 3);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) {
-            const int q = (y >= qy ? 2 : 0) + (x >= qx ? 1 : 0);
-            for (int c = 0; c < 3; ++c) img.at(x, y, c) = colours[q][c];
-        }
-    return img;
-}
-
-bool respects_quadrants(const segmentation& s, int qx, int qy) {
-    std::vector<int> quad(std::size_t(s.count()), -1);
-    for (int y = 0; y < s.height(); ++y)
-        for (int x = 0; x < s.width(); ++x) {
-            int& q = quad[std::size_t(s.label(x, y))];
-            const int here = (y >= qy ? 2 : 0) + (x >= qx ? 1 : 0);
-            if (q == -1) q = here;
-            if (q != here) return false;
-        }
-    return true;
 }
 
 /// A deterministic textured image (smooth colour waves plus a hash pattern).
@@ -274,7 +214,7 @@ TEST_CASE("felzenszwalb: flat quadrants, connected segments, min_size and scale"
     o.min_size = 30;
     const auto t = pixlime::felzenszwalb(tex, o);
     check_valid(t, 120, 90);
-    CHECK(count_pieces8(t) == t.count());  // every segment is 8-connected
+    CHECK(count_pieces(t, 8) == t.count());  // every segment is 8-connected
     const auto sizes = t.sizes();
     CHECK(*std::min_element(sizes.begin(), sizes.end()) >= 30);
     pixlime::felzenszwalb_options coarse = o;

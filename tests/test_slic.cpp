@@ -3,6 +3,8 @@
 #include <pixlime/io.hpp>
 #include <pixlime/slic.hpp>
 
+#include "segmentation_checks.hpp"
+
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -21,83 +23,7 @@ using pixlime::slic_options;
 
 namespace {
 
-const std::string data_dir = PIXLIME_TEST_DATA;
-
-image<std::uint8_t> sample(const std::string& name) { return pixlime::load_image(data_dir + "/images/" + name, 3); }
-
-/// Every label 0..count-1 used, and sizes add up.
-void check_valid(const segmentation& s, int w, int h) {
-    REQUIRE(s.width() == w);
-    REQUIRE(s.height() == h);
-    REQUIRE(s.count() >= 1);
-    const auto sizes = s.sizes();
-    std::int64_t total = 0;
-    for (auto n : sizes) {
-        CHECK(n > 0);
-        total += n;
-    }
-    CHECK(total == std::int64_t(w) * h);
-    const bool in_range = std::all_of(s.labels().begin(), s.labels().end(),
-                                      [&](std::int32_t l) { return l >= 0 && l < s.count(); });
-    CHECK(in_range);
-}
-
-/// Number of 4-connected pieces of all segments together (== count() when each is connected).
-int count_pieces(const segmentation& s) {
-    const int w = s.width(), h = s.height();
-    std::vector<char> seen(std::size_t(w) * h, 0);
-    std::vector<int> stack;
-    int pieces = 0;
-    for (int p = 0; p < w * h; ++p) {
-        if (seen[std::size_t(p)]) continue;
-        ++pieces;
-        const int lab = s.labels()[std::size_t(p)];
-        seen[std::size_t(p)] = 1;
-        stack.assign(1, p);
-        while (!stack.empty()) {
-            const int q = stack.back();
-            stack.pop_back();
-            const int x = q % w, y = q / w;
-            const int nb[4][2] = {{x + 1, y}, {x - 1, y}, {x, y + 1}, {x, y - 1}};
-            for (const auto& n : nb) {
-                if (n[0] < 0 || n[0] >= w || n[1] < 0 || n[1] >= h) continue;
-                const int r = n[1] * w + n[0];
-                if (!seen[std::size_t(r)] && s.labels()[std::size_t(r)] == lab) {
-                    seen[std::size_t(r)] = 1;
-                    stack.push_back(r);
-                }
-            }
-        }
-    }
-    return pieces;
-}
-
-/// A w x h RGB image of four flat quadrants (split at qx, qy) with the given colours.
-image<std::uint8_t> quadrants(int w, int h, int qx, int qy) {
-    const std::uint8_t colours[4][3] = {{200, 30, 30}, {30, 160, 40}, {40, 60, 210}, {230, 220, 60}};
-    image<std::uint8_t> img(w, h, 3);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) {
-            const int q = (y >= qy ? 2 : 0) + (x >= qx ? 1 : 0);
-            for (int c = 0; c < 3; ++c) img.at(x, y, c) = colours[q][c];
-        }
-    return img;
-}
-
-int quadrant_of(int x, int y, int qx, int qy) { return (y >= qy ? 2 : 0) + (x >= qx ? 1 : 0); }
-
-/// True when no segment has pixels in two quadrants.
-bool respects_quadrants(const segmentation& s, int qx, int qy) {
-    std::vector<int> quad(std::size_t(s.count()), -1);
-    for (int y = 0; y < s.height(); ++y)
-        for (int x = 0; x < s.width(); ++x) {
-            int& q = quad[std::size_t(s.label(x, y))];
-            const int here = quadrant_of(x, y, qx, qy);
-            if (q == -1) q = here;
-            if (q != here) return false;
-        }
-    return true;
-}
+using namespace seg_checks;
 
 image<float> to_float(const image<std::uint8_t>& img) {
     image<float> f(img.width(), img.height(), img.channels());
