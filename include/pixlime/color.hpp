@@ -300,30 +300,28 @@ __attribute__((target("avx2"))) inline void linear_rgb_to_lab_avx2(float* r, flo
 }
 #endif
 
-/// Converts planes holding linear RGB to CIELAB in place: 3 planes (R, G, B) become
-/// (L in [0, 100], a, b); 1 plane (linear gray = Y) becomes L (a = b = 0 for gray are
+/// Converts pixels [b, e) of planes holding linear RGB to CIELAB in place: 3 planes (R, G, B)
+/// become (L in [0, 100], a, b); 1 plane (linear gray = Y) becomes L (a = b = 0 for gray are
 /// dropped). D65 reference white (0.95047, 1, 1.08883), scikit-image's rgb2lab matrix.
-inline void linear_planes_to_lab(feature_planes& p, int threads = 1) {
-    const std::size_t n = p.plane_size();
+inline void linear_planes_to_lab_range(feature_planes& p, std::size_t b, std::size_t e) {
     if (p.channels == 1) {
         float* g = p.plane(0);
-        parallel_bands(int(n), threads, [&](int b, int e) {
-            for (int i = b; i < e; ++i) g[i] = 116.0f * lab_f(g[i]) - 16.0f;
-        });
+        for (std::size_t i = b; i < e; ++i) g[i] = 116.0f * lab_f(g[i]) - 16.0f;
         return;
     }
-    float* r = p.plane(0);
-    float* g = p.plane(1);
-    float* bl = p.plane(2);
-    parallel_bands(int(n), threads, [&](int b, int e) {
 #if PIXLIME_DETAIL_X86_DISPATCH
-        if (cpu_has_avx2()) {
-            linear_rgb_to_lab_avx2(r, g, bl, b, e);
-            return;
-        }
+    if (cpu_has_avx2()) {
+        linear_rgb_to_lab_avx2(p.plane(0), p.plane(1), p.plane(2), int(b), int(e));
+        return;
+    }
 #endif
-        linear_rgb_to_lab_range(r, g, bl, b, e);
-    });
+    linear_rgb_to_lab_range(p.plane(0), p.plane(1), p.plane(2), int(b), int(e));
+}
+
+/// linear_planes_to_lab_range over the whole image, split between `threads` threads.
+inline void linear_planes_to_lab(feature_planes& p, int threads = 1) {
+    parallel_bands(int(p.plane_size()), threads,
+                   [&](int b, int e) { linear_planes_to_lab_range(p, std::size_t(b), std::size_t(e)); });
 }
 
 /// Converts planes holding sRGB in [0, 1] (3 planes RGB, or 1 plane gray) to CIELAB in place.
@@ -340,6 +338,18 @@ inline int feature_channels_used(int image_channels, bool lab) {
     if (lab && (image_channels == 3 || image_channels == 4)) return 3;
     if (lab && (image_channels == 1 || image_channels == 2)) return 1;
     return image_channels;
+}
+
+/// Pixels [b, b + w) of every plane of p: lut[byte] of one interleaved image row (channel c of
+/// pixel x at row[x * ic + c]). IC: ic when known at compile time (0: any).
+template <int IC>
+void lookup_row(const std::uint8_t* row, int w, int ic, const float* lut, feature_planes& p, std::size_t b) {
+    if constexpr (IC > 0) ic = IC;
+    for (int c = 0; c < p.channels; ++c) {
+        float* out = p.plane(c) + b;
+        const std::uint8_t* in = row + c;
+        for (int x = 0; x < w; ++x) out[x] = lut[in[std::ptrdiff_t(x) * ic]];
+    }
 }
 
 /// The features a segmenter clusters, as planes:
@@ -359,6 +369,13 @@ feature_planes make_features(image_view<const T> img, bool lab, bool stretch, do
             std::uint8_t vmin = 255, vmax = 0;
             for (int y = 0; y < h; ++y) {
                 const std::uint8_t* row = img.row(y);
+                if (used == ic) {  // every byte of the row counts: a vectorisable loop
+                    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(w) * ic; ++i) {
+                        vmin = row[i] < vmin ? row[i] : vmin;
+                        vmax = row[i] > vmax ? row[i] : vmax;
+                    }
+                    continue;
+                }
                 for (int x = 0; x < w; ++x)
                     for (int c = 0; c < used; ++c) {
                         const std::uint8_t v = row[std::ptrdiff_t(x) * ic + c];
@@ -380,14 +397,19 @@ feature_planes make_features(image_view<const T> img, bool lab, bool stretch, do
             p.height = h;
             p.channels = used;
             p.values.resize(p.plane_size() * std::size_t(used));
-            for (int y = 0; y < h; ++y) {
-                const std::uint8_t* row = img.row(y);
-                for (int c = 0; c < used; ++c) {
-                    float* out = p.plane(c) + std::size_t(y) * std::size_t(w);
-                    for (int x = 0; x < w; ++x) out[x] = lut[row[std::ptrdiff_t(x) * ic + c]];
+            // Row by row: table lookups, then (while the row is in cache) the Lab matrix.
+            parallel_bands(h, threads, [&](int y0, int y1) {
+                for (int y = y0; y < y1; ++y) {
+                    const std::size_t b = std::size_t(y) * std::size_t(w);
+                    if (used == 3 && ic == 3)
+                        lookup_row<3>(img.row(y), w, 3, lut.data(), p, b);
+                    else if (used == 3 && ic == 4)
+                        lookup_row<4>(img.row(y), w, 4, lut.data(), p, b);
+                    else
+                        lookup_row<0>(img.row(y), w, ic, lut.data(), p, b);
+                    if (to_lab) linear_planes_to_lab_range(p, b, b + std::size_t(w));
                 }
-            }
-            if (to_lab) linear_planes_to_lab(p, threads);
+            });
             return p;
         }
     }

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <mutex>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -308,8 +309,7 @@ __attribute__((target("avx2"), always_inline)) inline void slic_avx2_step(const 
     _mm256_storeu_ps(reinterpret_cast<float*>(lab + j), _mm256_blendv_ps(l, vk, lt));
 }
 
-/// slic_rect_scalar<NC> (NC = 1 or 3) with AVX2. A row's last partial vector is redone as
-/// its last 8 pixels: trying a cluster twice changes nothing (d < dist fails the second time).
+/// slic_rect_scalar<NC> (NC = 1 or 3) with AVX2.
 template <int NC>
 __attribute__((target("avx2"))) void slic_rect_avx2(const slic_rect& r) {
     if (r.n < 8) {
@@ -326,12 +326,22 @@ __attribute__((target("avx2"))) void slic_rect_avx2(const slic_rect& r) {
     const float* p2 = r.p[NC == 3 ? 2 : 0];
     float* dist = r.dist;
     std::int32_t* lab = r.lab;
+    // A row's last n % 8 pixels are done as the row's last 8 pixels (trying a cluster twice
+    // on a pixel changes nothing), for all rows before the rest: right after the rest of
+    // the row, that overlapping load would wait on the store it overlaps (store
+    // forwarding fails on partial overlaps, costing as much as several steps).
+    if (n % 8 != 0) {
+        for (int i = 0; i < r.rows; ++i) {
+            const float dy = float(r.y0 + i) - r.cy;
+            const std::size_t o = std::size_t(i) * r.stride;
+            slic_avx2_step<NC>(p0 + o, p1 + o, p2 + o, _mm256_set1_ps(dy * dy * r.wt), c0, c1, c2, vk, dxw,
+                               dist + std::size_t(i) * r.dstride, lab + o, n - 8);
+        }
+    }
     for (int i = 0; i < r.rows; ++i) {
         const float dy = float(r.y0 + i) - r.cy;
         const __m256 vdy = _mm256_set1_ps(dy * dy * r.wt);
-        int j = 0;
-        for (; j + 8 <= n; j += 8) slic_avx2_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, j);
-        if (j < n) slic_avx2_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, n - 8);
+        for (int j = 0; j + 8 <= n; j += 8) slic_avx2_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, j);
         p0 += r.stride;
         p1 += r.stride;
         p2 += r.stride;
@@ -351,14 +361,115 @@ inline bool slic_cpu_avx2() {
 /// the same labels). Not for concurrent use with running slic calls.
 inline bool slic_force_scalar = false;
 
+/// Fixed-point scale of the colour sums: a feature v adds int(v * 32768) (truncated) to a
+/// 64-bit integer sum. Integer sums are exact and the same in any order: the centres do not
+/// depend on how rows are split between threads (each band of rows sums on its own), the
+/// sums can be taken tile by tile while the tile is in cache, and the AVX2 and portable
+/// loops agree. SLIC's features are at most ~130 in magnitude (CIELAB, or [0, 1]), far from
+/// the 32-bit limit of int(v * 32768); the resolution (3e-5) is far below any colour
+/// difference that matters.
+constexpr float slic_sum_scale = 32768.0f;
+
+/// Adds pixel (x, y) (index `at`) to its cluster's sums in bank x % 4 (see
+/// slic_accumulate_rect; the banks keep neighbouring pixels of one cluster from waiting on
+/// each other's additions).
+template <int NC>
+inline void slic_add_pixel(const slic_state& s, std::int64_t* sums, int nc, std::size_t at, int x, int y) {
+    const std::size_t K = std::size_t(s.num_clusters);
+    std::int64_t* t = sums + (std::size_t(x & 3) * K + std::size_t(s.labels[at])) * (std::size_t(nc) + 3);
+    t[0] += 1;
+    t[1] += x;
+    t[2] += y;
+    for (int c = 0; c < nc; ++c) t[3 + c] += std::int32_t(s.feat->plane(c)[at] * slic_sum_scale);
+}
+
+#if PIXLIME_DETAIL_SLIC_AVX2
+/// slic_accumulate_rect<3> with AVX2: the same integer additions as slic_add_pixel, four
+/// pixels at a time (each adds (1, x, y, L) and (a, b) to its bank's sums with two vector
+/// additions, no branches), so exactly the same sums.
+__attribute__((target("avx2"))) inline void slic_accumulate_rect3_avx2(const slic_state& s, std::int64_t* sums, int r0,
+                                                                      int r1, int c0, int c1) {
+    const std::size_t w = std::size_t(s.width), K = std::size_t(s.num_clusters);
+    const __m128 scale = _mm_set1_ps(slic_sum_scale);
+    const __m256i one = _mm256_set1_epi64x(1), step = _mm256_set1_epi64x(4);
+    for (int y = r0; y < r1; ++y) {
+        const std::size_t row = std::size_t(y) * w;
+        const std::int32_t* lr = s.labels.data() + row;
+        const float* p0 = s.feat->plane(0) + row;
+        const float* p1 = s.feat->plane(1) + row;
+        const float* p2 = s.feat->plane(2) + row;
+        const __m256d vy = _mm256_castsi256_pd(_mm256_set1_epi64x(y));
+        const __m256d vone = _mm256_castsi256_pd(one);
+        __m256i vx = _mm256_add_epi64(_mm256_set1_epi64x(c0), _mm256_setr_epi64x(0, 1, 2, 3));
+        int x = c0;
+        for (; x + 4 <= c1; x += 4) {
+            const __m256d L = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p0 + x), scale))));
+            const __m256d A = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p1 + x), scale))));
+            const __m256d B = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p2 + x), scale))));
+            const __m256d X = _mm256_castsi256_pd(vx);
+            const __m256d t0 = _mm256_unpacklo_pd(vone, X);  // 1 x0 1 x2
+            const __m256d t1 = _mm256_unpackhi_pd(vone, X);  // 1 x1 1 x3
+            const __m256d t2 = _mm256_unpacklo_pd(vy, L);    // y L0 y L2
+            const __m256d t3 = _mm256_unpackhi_pd(vy, L);    // y L1 y L3
+            const __m256d ab02 = _mm256_unpacklo_pd(A, B);   // a0 b0 a2 b2
+            const __m256d ab13 = _mm256_unpackhi_pd(A, B);   // a1 b1 a3 b3
+            const __m256i r[4] = {_mm256_castpd_si256(_mm256_permute2f128_pd(t0, t2, 0x20)),
+                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t1, t3, 0x20)),
+                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t0, t2, 0x31)),
+                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t1, t3, 0x31))};
+            const __m128i ab[4] = {_mm_castpd_si128(_mm256_castpd256_pd128(ab02)), _mm_castpd_si128(_mm256_castpd256_pd128(ab13)),
+                                   _mm_castpd_si128(_mm256_extractf128_pd(ab02, 1)),
+                                   _mm_castpd_si128(_mm256_extractf128_pd(ab13, 1))};
+            for (int j = 0; j < 4; ++j) {
+                std::int64_t* t = sums + (std::size_t((x + j) & 3) * K + std::size_t(lr[x + j])) * 6;
+                __m256i* t4 = reinterpret_cast<__m256i*>(t);
+                __m128i* t2v = reinterpret_cast<__m128i*>(t + 4);
+                _mm256_storeu_si256(t4, _mm256_add_epi64(_mm256_loadu_si256(t4), r[j]));
+                _mm_storeu_si128(t2v, _mm_add_epi64(_mm_loadu_si128(t2v), ab[j]));
+            }
+            vx = _mm256_add_epi64(vx, step);
+        }
+        for (; x < c1; ++x) slic_add_pixel<3>(s, sums, 3, row + std::size_t(x), x, y);
+    }
+}
+#endif
+
+/// Adds the pixels of rows [r0, r1), columns [c0, c1) (at most 256 columns) to their
+/// clusters' sums: per cluster (stride nc + 3) the pixel count, the sums of x and y, and the
+/// fixed-point sums of the features (slic_sum_scale); `sums` holds 4 banks of
+/// num_clusters * stride values (slic_update adds them up). NC: feature channels, 0 for any.
+template <int NC>
+void slic_accumulate_rect(const slic_state& s, std::int64_t* sums, int r0, int r1, int c0, int c1) {
+#if PIXLIME_DETAIL_SLIC_AVX2
+    if constexpr (NC == 3) {
+        if (!slic_force_scalar && slic_cpu_avx2()) {
+            slic_accumulate_rect3_avx2(s, sums, r0, r1, c0, c1);
+            return;
+        }
+    }
+#endif
+    const int nc = NC > 0 ? NC : s.nc;
+    for (int y = r0; y < r1; ++y) {
+        const std::size_t row = std::size_t(y) * std::size_t(s.width);
+        for (int x = c0; x < c1; ++x) slic_add_pixel<NC>(s, sums, nc, row + std::size_t(x), x, y);
+    }
+}
+
+/// slic_accumulate_rect over rows [y0, y1), all columns.
+template <int NC>
+void slic_accumulate_rows(const slic_state& s, std::int64_t* sums, int y0, int y1) {
+    for (int c0 = 0; c0 < s.width; c0 += 256) slic_accumulate_rect<NC>(s, sums, y0, y1, c0, std::min(s.width, c0 + 256));
+}
+
 /// Assigns rows [y0, y1) to the nearest cluster (colour + weighted spatial distance) among
 /// the clusters whose window covers them (slic_prepare_windows); pixels in no window keep
 /// their label. Tile by tile, each cluster meeting the tile (in increasing index) is tried
 /// on the part of its window in the tile, against per-pixel best distances; ties go to the
 /// lower cluster index, so labels depend neither on the tiles nor on the split of rows
-/// between threads. NC: feature channels (1, 3, or 0 for any).
+/// between threads. With `sums` (not null), each finished tile is added to it
+/// (slic_accumulate_rect) while it is in cache. NC: feature channels (1, 3, or 0 for any).
 template <int NC>
-void slic_assign_rows(slic_state& s, int y0, int y1) {
+void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
     const int w = s.width, TR = s.tiling.tile_rows, TC = s.tiling.tile_cols;
     const int nc = NC > 0 ? NC : s.nc;
 #if PIXLIME_DETAIL_SLIC_AVX2
@@ -404,123 +515,30 @@ void slic_assign_rows(slic_state& s, int y0, int y1) {
 #endif
                 slic_rect_scalar<NC>(r, nc);
             }
+            if (sums) slic_accumulate_rect<NC>(s, sums, r0, r1, c0, c1);
         }
     }
 }
 
-/// Adds every pixel's (1, x, y, features) to its cluster's sums. Four banks of sums (by
-/// x mod 4) keep consecutive pixels of one cluster from waiting on each other's stores;
-/// `acc` holds 4 * num_clusters * stride zeroed doubles. NC: feature channels, 0 for any.
-template <int NC>
-void slic_accumulate(const slic_state& s, double* acc, std::size_t stride) {
-    const int w = s.width, nc = NC > 0 ? NC : s.nc;
-    const std::size_t K = std::size_t(s.num_clusters);
-    for (int y = 0; y < s.height; ++y) {
-        const std::size_t base = std::size_t(y) * std::size_t(w);
-        const std::int32_t* lr = s.labels.data() + base;
-        const double fy = double(y);
-        if constexpr (NC > 0) {
-            const float* planes[NC];
-            for (int c = 0; c < NC; ++c) planes[c] = s.feat->plane(c) + base;
-            for (int x = 0; x < w; ++x) {
-                double* a = acc + (std::size_t(x & 3) * K + std::size_t(lr[x])) * stride;
-                a[0] += 1.0;
-                a[1] += double(x);
-                a[2] += fy;
-                for (int c = 0; c < NC; ++c) a[3 + c] += double(planes[c][x]);
-            }
-        } else {
-            for (int x = 0; x < w; ++x) {
-                double* a = acc + (std::size_t(x & 3) * K + std::size_t(lr[x])) * stride;
-                a[0] += 1.0;
-                a[1] += double(x);
-                a[2] += fy;
-                for (int c = 0; c < nc; ++c) a[3 + c] += double(s.feat->plane(c)[base + std::size_t(x)]);
-            }
-        }
-    }
-}
-
-#if PIXLIME_DETAIL_SLIC_AVX2
-/// slic_accumulate<3> with AVX2: the same additions in the same order (each pixel adds
-/// (1, x, y, L) and (a, b) to its bank's sums, four pixels at a time), so the same sums.
-__attribute__((target("avx2"))) inline void slic_accumulate3_avx2(const slic_state& s, double* acc) {
-    const int w = s.width;
-    const std::size_t K = std::size_t(s.num_clusters), stride = 6;
-    const __m256d one = _mm256_set1_pd(1.0), step = _mm256_set1_pd(4.0);
-    for (int y = 0; y < s.height; ++y) {
-        const std::size_t base = std::size_t(y) * std::size_t(w);
-        const std::int32_t* lr = s.labels.data() + base;
-        const float* p0 = s.feat->plane(0) + base;
-        const float* p1 = s.feat->plane(1) + base;
-        const float* p2 = s.feat->plane(2) + base;
-        const __m256d vy = _mm256_set1_pd(double(y));
-        __m256d vx = _mm256_set_pd(3.0, 2.0, 1.0, 0.0);
-        int x = 0;
-        for (; x + 4 <= w; x += 4) {
-            const __m256d L = _mm256_cvtps_pd(_mm_loadu_ps(p0 + x));
-            const __m256d A = _mm256_cvtps_pd(_mm_loadu_ps(p1 + x));
-            const __m256d B = _mm256_cvtps_pd(_mm_loadu_ps(p2 + x));
-            const __m256d t0 = _mm256_unpacklo_pd(one, vx);  // 1 x0 1 x2
-            const __m256d t1 = _mm256_unpackhi_pd(one, vx);  // 1 x1 1 x3
-            const __m256d t2 = _mm256_unpacklo_pd(vy, L);    // y L0 y L2
-            const __m256d t3 = _mm256_unpackhi_pd(vy, L);    // y L1 y L3
-            const __m256d ab02 = _mm256_unpacklo_pd(A, B);   // a0 b0 a2 b2
-            const __m256d ab13 = _mm256_unpackhi_pd(A, B);   // a1 b1 a3 b3
-            const __m256d r[4] = {_mm256_permute2f128_pd(t0, t2, 0x20), _mm256_permute2f128_pd(t1, t3, 0x20),
-                                  _mm256_permute2f128_pd(t0, t2, 0x31), _mm256_permute2f128_pd(t1, t3, 0x31)};
-            const __m128d ab[4] = {_mm256_castpd256_pd128(ab02), _mm256_castpd256_pd128(ab13),
-                                   _mm256_extractf128_pd(ab02, 1), _mm256_extractf128_pd(ab13, 1)};
-            for (int j = 0; j < 4; ++j) {  // x is a multiple of 4: pixel x + j goes to bank j
-                double* a = acc + (std::size_t(j) * K + std::size_t(lr[x + j])) * stride;
-                _mm256_storeu_pd(a, _mm256_add_pd(_mm256_loadu_pd(a), r[j]));
-                _mm_storeu_pd(a + 4, _mm_add_pd(_mm_loadu_pd(a + 4), ab[j]));
-            }
-            vx = _mm256_add_pd(vx, step);
-        }
-        for (; x < w; ++x) {
-            double* a = acc + (std::size_t(x & 3) * K + std::size_t(lr[x])) * stride;
-            a[0] += 1.0;
-            a[1] += double(x);
-            a[2] += double(y);
-            a[3] += double(p0[x]);
-            a[4] += double(p1[x]);
-            a[5] += double(p2[x]);
-        }
-    }
-}
-#endif
-
-/// Moves every cluster to the mean position and colour of its pixels; clusters without
-/// pixels die (they are never assigned again, like scikit-image's NaN centres).
-/// `acc`: scratch of 4 * num_clusters * (nc + 3) doubles.
-inline void slic_update(slic_state& s, std::vector<double>& acc) {
+/// Moves every cluster to the mean position and colour of its pixels, from `sums`
+/// (slic_accumulate_rect); clusters without pixels die (they are never assigned again, like
+/// scikit-image's NaN centres).
+inline void slic_update(slic_state& s, const std::vector<std::int64_t>& sums) {
     const int nc = s.nc;
     const std::size_t stride = std::size_t(nc) + 3, K = std::size_t(s.num_clusters);
-    std::fill(acc.begin(), acc.end(), 0.0);
-#if PIXLIME_DETAIL_SLIC_AVX2
-    if (nc == 3 && !slic_force_scalar && slic_cpu_avx2())
-        slic_accumulate3_avx2(s, acc.data());
-    else
-#endif
-    if (nc == 3)
-        slic_accumulate<3>(s, acc.data(), stride);
-    else if (nc == 1)
-        slic_accumulate<1>(s, acc.data(), stride);
-    else
-        slic_accumulate<0>(s, acc.data(), stride);
+    std::vector<std::int64_t> total(stride);
     for (std::size_t k = 0; k < K; ++k) {
-        double* a = acc.data() + k * stride;
-        for (int bank = 1; bank < 4; ++bank) {
-            const double* o = acc.data() + (std::size_t(bank) * K + k) * stride;
-            for (std::size_t j = 0; j < stride; ++j) a[j] += o[j];
-        }
-        const double n = a[0];
-        s.alive[k] = n > 0;
-        if (n == 0) continue;
-        s.cx[k] = float(a[1] / n);
-        s.cy[k] = float(a[2] / n);
-        for (int c = 0; c < nc; ++c) s.colour[k * std::size_t(nc) + std::size_t(c)] = float(a[3 + c] / n);
+        for (std::size_t j = 0; j < stride; ++j)
+            total[j] = sums[k * stride + j] + sums[(K + k) * stride + j] + sums[(2 * K + k) * stride + j] +
+                       sums[(3 * K + k) * stride + j];
+        const std::int64_t* a = total.data();
+        const double n = double(a[0]);
+        s.alive[k] = a[0] > 0;
+        if (a[0] == 0) continue;
+        s.cx[k] = float(double(a[1]) / n);
+        s.cy[k] = float(double(a[2]) / n);
+        for (int c = 0; c < nc; ++c)
+            s.colour[k * std::size_t(nc) + std::size_t(c)] = float(double(a[3 + c]) / n / double(slic_sum_scale));
     }
 }
 
@@ -659,9 +677,11 @@ inline std::vector<std::int32_t> enforce_connectivity(const std::vector<std::int
 ///
 /// The assignment goes tile by tile (tiles of up to 256 columns that fit in L1 with their
 /// best distances and labels), each cluster meeting the tile trying the part of its window
-/// there. On x86-64 with GCC/Clang the assignment kernel (1 or 3 feature channels) and the
-/// centre sums (3 channels) are hand-vectorised with AVX2, chosen at run time; FMA is not
-/// enabled for them, so they round like the portable loops and give the same labels (a build
+/// there; each finished tile's pixels are then added to their clusters' sums (exact 64-bit
+/// integer sums of fixed-point features, so the centres do not depend on the order or the
+/// threads). On x86-64 with GCC/Clang the assignment kernel (1 or 3 feature channels) and the
+/// sums (3 channels) are hand-vectorised with AVX2, chosen at run time; FMA is not enabled
+/// for the kernel, so it rounds like the portable loop and gives the same labels (a build
 /// that enables FMA itself, e.g. -march=native, lets compilers contract either loop; labels
 /// then still do not depend on num_threads, which never changes which loop handles a pixel).
 /// Throws pixlime::invalid_argument for an empty image or invalid options.
@@ -715,11 +735,41 @@ segmentation slic(image_view<const T> img, const slic_options& options = {}) {
                 s.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)] = jy[std::size_t(y)] * g.count_x + jx[std::size_t(x)];
     }
 
-    std::vector<double> acc(4 * K * (std::size_t(s.nc) + 3));
+    // Per-cluster sums of the current labels (slic_accumulate_rect), summed over bands of
+    // rows, each band on its own thread (integer sums: the order does not matter).
+    const std::size_t stride = std::size_t(s.nc) + 3;
+    std::vector<std::int64_t> sums(4 * K * stride, 0);
+    std::mutex sums_mutex;
+    auto over_bands = [&](bool assign, bool accumulate) {
+        std::fill(sums.begin(), sums.end(), 0);
+        detail::parallel_bands(h, threads, [&](int y0, int y1) {
+            std::vector<std::int64_t> local(accumulate ? sums.size() : 0, 0);
+            std::int64_t* out = accumulate ? local.data() : nullptr;
+            if (assign) {
+                if (s.nc == 3)
+                    detail::slic_assign_rows<3>(s, y0, y1, out);
+                else if (s.nc == 1)
+                    detail::slic_assign_rows<1>(s, y0, y1, out);
+                else
+                    detail::slic_assign_rows<0>(s, y0, y1, out);
+            } else if (s.nc == 3) {
+                detail::slic_accumulate_rows<3>(s, out, y0, y1);
+            } else if (s.nc == 1) {
+                detail::slic_accumulate_rows<1>(s, out, y0, y1);
+            } else {
+                detail::slic_accumulate_rows<0>(s, out, y0, y1);
+            }
+            if (!accumulate) return;
+            const std::lock_guard<std::mutex> lock(sums_mutex);
+            for (std::size_t i = 0; i < sums.size(); ++i) sums[i] += local[i];
+        });
+    };
+    if (options.max_iterations > 1) over_bands(/*assign=*/false, /*accumulate=*/true);
+
     std::vector<float> prev_cy, prev_cx, prev_colour;
     std::vector<char> prev_alive;
     for (int it = 1; it < options.max_iterations; ++it) {
-        detail::slic_update(s, acc);
+        detail::slic_update(s, sums);
         // Centres unchanged since the last round: the assignment, and every later round,
         // would repeat it exactly, so stop (same labels as running all rounds).
         if (it > 1 && s.cy == prev_cy && s.cx == prev_cx && s.colour == prev_colour && s.alive == prev_alive) break;
@@ -728,14 +778,7 @@ segmentation slic(image_view<const T> img, const slic_options& options = {}) {
         prev_colour = s.colour;
         prev_alive = s.alive;
         detail::slic_prepare_windows(s);
-        detail::parallel_bands(h, threads, [&](int y0, int y1) {
-            if (s.nc == 3)
-                detail::slic_assign_rows<3>(s, y0, y1);
-            else if (s.nc == 1)
-                detail::slic_assign_rows<1>(s, y0, y1);
-            else
-                detail::slic_assign_rows<0>(s, y0, y1);
-        });
+        over_bands(/*assign=*/true, /*accumulate=*/it + 1 < options.max_iterations);
     }
 
     if (!options.enforce_connectivity) return segmentation::from_labels(w, h, s.labels);
