@@ -373,7 +373,6 @@ constexpr float slic_sum_scale = 32768.0f;
 /// Adds pixel (x, y) (index `at`) to its cluster's sums in bank x % 4 (see
 /// slic_accumulate_rect; the banks keep neighbouring pixels of one cluster from waiting on
 /// each other's additions).
-template <int NC>
 inline void slic_add_pixel(const slic_state& s, std::int64_t* sums, int nc, std::size_t at, int x, int y) {
     const std::size_t K = std::size_t(s.num_clusters);
     std::int64_t* t = sums + (std::size_t(x & 3) * K + std::size_t(s.labels[at])) * (std::size_t(nc) + 3);
@@ -429,7 +428,7 @@ __attribute__((target("avx2"))) inline void slic_accumulate_rect3_avx2(const sli
             }
             vx = _mm256_add_epi64(vx, step);
         }
-        for (; x < c1; ++x) slic_add_pixel<3>(s, sums, 3, row + std::size_t(x), x, y);
+        for (; x < c1; ++x) slic_add_pixel(s, sums, 3, row + std::size_t(x), x, y);
     }
 }
 #endif
@@ -451,7 +450,7 @@ void slic_accumulate_rect(const slic_state& s, std::int64_t* sums, int r0, int r
     const int nc = NC > 0 ? NC : s.nc;
     for (int y = r0; y < r1; ++y) {
         const std::size_t row = std::size_t(y) * std::size_t(s.width);
-        for (int x = c0; x < c1; ++x) slic_add_pixel<NC>(s, sums, nc, row + std::size_t(x), x, y);
+        for (int x = c0; x < c1; ++x) slic_add_pixel(s, sums, nc, row + std::size_t(x), x, y);
     }
 }
 
