@@ -152,33 +152,42 @@ TEST_CASE("slic: labels do not depend on the number of threads") {
     CHECK(blurred != one);
 }
 
-TEST_CASE("slic: the portable and the AVX2 assignment give the same labels") {
-    // Where the CPU has AVX2 the assignment runs vectorised; forcing the portable loop must
-    // not change a label (same operations in the same order, no fused multiply-add).
+TEST_CASE("slic: the portable, AVX2 and AVX-512 loops give the same labels") {
+    // Where the CPU has AVX2 or AVX-512 the assignment and the sums run vectorised; limiting
+    // the instruction set must not change a label (same operations in the same order, no
+    // fused multiply-add). On a CPU without them, all three runs take the portable loop.
+    using pixlime::detail::slic_isa;
     struct reset {
-        ~reset() { pixlime::detail::slic_force_scalar = false; }
+        ~reset() { pixlime::detail::slic_isa_limit = slic_isa::avx512; }
     } restore;
     const auto coffee = sample("coffee_224.png");
     image<std::uint8_t> gray(301, 177, 1);
     for (int y = 0; y < 177; ++y)
         for (int x = 0; x < 301; ++x) gray.at(x, y, 0) = coffee.at(x % 224, y, 1);
-    for (const char* name : {"astronaut_224.png", "coffee_224.png", "gray"}) {
+    // Flat quadrants: many pixels are exactly as far from two centres (ties must go to the
+    // lower index on every path).
+    const auto flat = quadrants(203, 150, 90, 61);
+    for (const char* name : {"astronaut_224.png", "coffee_224.png", "gray", "flat"}) {
         CAPTURE(name);
-        const auto img = std::string(name) == "gray" ? gray : sample(name);
+        const std::string n = name;
+        const auto img = n == "gray" ? gray : n == "flat" ? flat : sample(name);
         for (double compactness : {10.0, 0.5}) {
             CAPTURE(compactness);
             slic_options o;
             o.compactness = compactness;
             o.enforce_connectivity = false;
-            pixlime::detail::slic_force_scalar = false;
-            const auto vec = slic(img, o);
-            pixlime::detail::slic_force_scalar = true;
-            const auto scalar = slic(img, o);
-#if !defined(__FMA__)  // with FMA enabled by the build, compilers may contract either path
-            CHECK(scalar == vec);
+            pixlime::detail::slic_isa_limit = slic_isa::portable;
+            const auto portable = slic(img, o);
+            for (slic_isa isa : {slic_isa::avx2, slic_isa::avx512}) {
+                CAPTURE(int(isa));
+                pixlime::detail::slic_isa_limit = isa;
+                const auto vec = slic(img, o);
+#if !defined(__FMA__)  // with FMA enabled by the build, compilers may contract the AVX2 and portable loops
+                CHECK(vec == portable);
 #else
-            CHECK(scalar.count() > 0);
+                CHECK(vec.count() > 0);
 #endif
+            }
         }
     }
 }

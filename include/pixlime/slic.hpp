@@ -27,16 +27,16 @@
 #include <utility>
 #include <vector>
 
-// PIXLIME_DETAIL_SLIC_AVX2: 1 where the SLIC assignment has an AVX2 version (GCC/Clang on
-// x86-64, chosen at run time when the CPU has AVX2).
-#if !defined(PIXLIME_DETAIL_SLIC_AVX2)
+// PIXLIME_DETAIL_SLIC_X86: 1 where SLIC has AVX2 and AVX-512 loops (GCC/Clang on x86-64),
+// chosen at run time from what the CPU has.
+#if !defined(PIXLIME_DETAIL_SLIC_X86)
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#define PIXLIME_DETAIL_SLIC_AVX2 1
+#define PIXLIME_DETAIL_SLIC_X86 1
 #else
-#define PIXLIME_DETAIL_SLIC_AVX2 0
+#define PIXLIME_DETAIL_SLIC_X86 0
 #endif
 #endif
-#if PIXLIME_DETAIL_SLIC_AVX2
+#if PIXLIME_DETAIL_SLIC_X86
 #include <immintrin.h>
 #endif
 
@@ -284,7 +284,7 @@ inline void slic_rect_scalar(const slic_rect& r, int nc) {
     }
 }
 
-#if PIXLIME_DETAIL_SLIC_AVX2
+#if PIXLIME_DETAIL_SLIC_X86
 /// slic_rect_scalar<NC> (NC = 1 or 3) on 8 pixels at j of one row, with AVX2 (same
 /// operations, same order).
 template <int NC>
@@ -350,16 +350,84 @@ __attribute__((target("avx2"))) void slic_rect_avx2(const slic_rect& r) {
     }
 }
 
-/// True when the CPU has AVX2 (checked once).
-inline bool slic_cpu_avx2() {
-    static const bool has = __builtin_cpu_supports("avx2");
-    return has;
+/// slic_rect_scalar<NC> (NC = 1 or 3) on the pixels of mask m among 16 at j of one row,
+/// with AVX-512; dist and labels are stored only where the cluster wins. The arithmetic uses
+/// the explicitly rounded (_round_) forms, which compilers never contract into fused
+/// multiply-adds (GCC's AVX-512 target includes FMA), so it rounds like the portable loop;
+/// their zero-masking forms, as GCC 12 warns about the others' undefined pass-through.
+template <int NC>
+__attribute__((target("avx512f"), always_inline)) inline void slic_avx512_step(const float* p0, const float* p1,
+                                                                              const float* p2, __m512 vdy, __m512 c0,
+                                                                              __m512 c1, __m512 c2, __m512i vk,
+                                                                              const float* dxw, float* dist,
+                                                                              std::int32_t* lab, int j, __mmask16 m) {
+    constexpr int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+    const __mmask16 all = 0xffff;
+    __m512 d = _mm512_maskz_add_round_ps(all, vdy, _mm512_maskz_loadu_ps(m, dxw + j), rn);
+    const __m512 e0 = _mm512_maskz_sub_round_ps(all, _mm512_maskz_loadu_ps(m, p0 + j), c0, rn);
+    d = _mm512_maskz_add_round_ps(all, d, _mm512_maskz_mul_round_ps(all, e0, e0, rn), rn);
+    if constexpr (NC == 3) {
+        const __m512 e1 = _mm512_maskz_sub_round_ps(all, _mm512_maskz_loadu_ps(m, p1 + j), c1, rn);
+        d = _mm512_maskz_add_round_ps(all, d, _mm512_maskz_mul_round_ps(all, e1, e1, rn), rn);
+        const __m512 e2 = _mm512_maskz_sub_round_ps(all, _mm512_maskz_loadu_ps(m, p2 + j), c2, rn);
+        d = _mm512_maskz_add_round_ps(all, d, _mm512_maskz_mul_round_ps(all, e2, e2, rn), rn);
+    }
+    const __mmask16 lt = _mm512_mask_cmp_ps_mask(m, d, _mm512_maskz_loadu_ps(m, dist + j), _CMP_LT_OQ);
+    _mm512_mask_storeu_ps(dist + j, lt, d);
+    _mm512_mask_storeu_epi32(lab + j, lt, vk);
 }
+
+/// slic_rect_scalar<NC> (NC = 1 or 3) with AVX-512: 16 pixels a step, a row's last n % 16
+/// under a mask.
+template <int NC>
+__attribute__((target("avx512f"))) void slic_rect_avx512(const slic_rect& r) {
+    const int n = r.n;
+    const __m512 c0 = _mm512_set1_ps(r.col[0]);
+    const __m512 c1 = _mm512_set1_ps(r.col[NC == 3 ? 1 : 0]), c2 = _mm512_set1_ps(r.col[NC == 3 ? 2 : 0]);
+    const __m512i vk = _mm512_set1_epi32(r.k);
+    const float* p0 = r.p[0];
+    const float* p1 = r.p[NC == 3 ? 1 : 0];
+    const float* p2 = r.p[NC == 3 ? 2 : 0];
+    float* dist = r.dist;
+    std::int32_t* lab = r.lab;
+    const float* dxw = r.dxw;
+    const int full = n & ~15;
+    const __mmask16 tail = __mmask16((1u << (n & 15)) - 1u);
+    for (int i = 0; i < r.rows; ++i) {
+        const float dy = float(r.y0 + i) - r.cy;
+        const __m512 vdy = _mm512_set1_ps(dy * dy * r.wt);
+        for (int j = 0; j < full; j += 16)
+            slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, j, __mmask16(0xffff));
+        if (tail) slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, full, tail);
+        p0 += r.stride;
+        p1 += r.stride;
+        p2 += r.stride;
+        lab += r.stride;
+        dist += r.dstride;
+    }
+}
+
 #endif
 
-/// Test hook: true forces the portable assignment even where AVX2 is available (both give
-/// the same labels). Not for concurrent use with running slic calls.
-inline bool slic_force_scalar = false;
+/// Instruction sets of SLIC's loops, in increasing order: every one gives the same labels.
+enum class slic_isa { portable, avx2, avx512 };
+
+/// Test hook: the most advanced instruction set SLIC may use (default: whatever the CPU
+/// has). Not for concurrent use with running slic calls.
+inline slic_isa slic_isa_limit = slic_isa::avx512;
+
+/// The instruction set SLIC's loops use: the best the CPU has (AVX-512 F, AVX2; checked
+/// once), at most slic_isa_limit.
+inline slic_isa slic_use_isa() {
+#if PIXLIME_DETAIL_SLIC_X86
+    static const slic_isa cpu = __builtin_cpu_supports("avx512f") ? slic_isa::avx512
+                                : __builtin_cpu_supports("avx2")  ? slic_isa::avx2
+                                                                  : slic_isa::portable;
+    return std::min(cpu, slic_isa_limit);
+#else
+    return slic_isa::portable;
+#endif
+}
 
 /// Fixed-point scale of the colour sums: a feature v adds int(v * 32768) (truncated) to a
 /// 64-bit integer sum. Integer sums are exact and the same in any order: the centres do not
@@ -382,7 +450,7 @@ inline void slic_add_pixel(const slic_state& s, std::int64_t* sums, int nc, std:
     for (int c = 0; c < nc; ++c) t[3 + c] += std::int32_t(s.feat->plane(c)[at] * slic_sum_scale);
 }
 
-#if PIXLIME_DETAIL_SLIC_AVX2
+#if PIXLIME_DETAIL_SLIC_X86
 /// slic_accumulate_rect<3> with AVX2: the same integer additions as slic_add_pixel, four
 /// pixels at a time (each adds (1, x, y, L) and (a, b) to its bank's sums with two vector
 /// additions, no branches), so exactly the same sums.
@@ -439,9 +507,9 @@ __attribute__((target("avx2"))) inline void slic_accumulate_rect3_avx2(const sli
 /// num_clusters * stride values (slic_update adds them up). NC: feature channels, 0 for any.
 template <int NC>
 void slic_accumulate_rect(const slic_state& s, std::int64_t* sums, int r0, int r1, int c0, int c1) {
-#if PIXLIME_DETAIL_SLIC_AVX2
+#if PIXLIME_DETAIL_SLIC_X86
     if constexpr (NC == 3) {
-        if (!slic_force_scalar && slic_cpu_avx2()) {
+        if (slic_use_isa() >= slic_isa::avx2) {
             slic_accumulate_rect3_avx2(s, sums, r0, r1, c0, c1);
             return;
         }
@@ -471,8 +539,8 @@ template <int NC>
 void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
     const int w = s.width, TR = s.tiling.tile_rows, TC = s.tiling.tile_cols;
     const int nc = NC > 0 ? NC : s.nc;
-#if PIXLIME_DETAIL_SLIC_AVX2
-    const bool vec = NC > 0 && !slic_force_scalar && slic_cpu_avx2();
+#if PIXLIME_DETAIL_SLIC_X86
+    const slic_isa isa = NC > 0 ? slic_use_isa() : slic_isa::portable;
 #endif
     std::vector<float> dist(std::size_t(TR) * std::size_t(TC));
     std::vector<const float*> p(static_cast<std::size_t>(nc));
@@ -504,9 +572,13 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
                 r.y0 = ylo;
                 r.rows = yhi - ylo;
                 r.n = xhi - xlo;
-#if PIXLIME_DETAIL_SLIC_AVX2
+#if PIXLIME_DETAIL_SLIC_X86
                 if constexpr (NC > 0) {
-                    if (vec) {
+                    if (isa == slic_isa::avx512) {
+                        slic_rect_avx512<NC>(r);
+                        continue;
+                    }
+                    if (isa == slic_isa::avx2) {
                         slic_rect_avx2<NC>(r);
                         continue;
                     }
@@ -546,9 +618,8 @@ inline void slic_update(slic_state& s, const std::vector<std::int64_t>& sums) {
 /// runs; pieces are taken in row-major order of their first pixel; a piece smaller than
 /// min_size joins the segment of the pixel above its first pixel (left of it on the top row),
 /// which comes earlier; the first piece is always kept. Returns labels 0..K-1 numbered in
-/// order of first appearance; `count` receives K.
-inline std::vector<std::int32_t> enforce_connectivity(const std::vector<std::int32_t>& labels, int width,
-                                                      int height, std::int64_t min_size, int& count) {
+/// order of first appearance, written over `labels` (width * height values); returns K.
+inline int enforce_connectivity(std::vector<std::int32_t>& labels, int width, int height, std::int64_t min_size) {
     // 1. Horizontal runs of equal labels, row by row (branch-free run-start detection).
     std::vector<std::int32_t> run_x0, row_first(std::size_t(height) + 1);
     run_x0.reserve(labels.size() / 4 + std::size_t(height) + 1);
@@ -630,15 +701,114 @@ inline std::vector<std::int32_t> enforce_connectivity(const std::vector<std::int
         final_label[r] = target >= 0 ? target : next++;
     }
 
-    // 4. Paint.
-    std::vector<std::int32_t> out(labels.size());
+    // 4. Paint over the input (no longer read: the runs carry what is needed).
     for (int y = 0; y < height; ++y) {
-        std::int32_t* orow = out.data() + std::size_t(y) * std::size_t(width);
+        std::int32_t* orow = labels.data() + std::size_t(y) * std::size_t(width);
         for (std::size_t r = std::size_t(row_first[std::size_t(y)]); r < std::size_t(row_first[std::size_t(y) + 1]); ++r)
             std::fill(orow + run_x0[r], orow + run_end(r, y), final_label[std::size_t(find(std::int32_t(r)))]);
     }
-    count = next;
-    return out;
+    return next;
+}
+
+/// The k-means part of slic() (everything before connectivity enforcement): the clusters'
+/// labels of img's pixels (row-major) and, in `seeds`, the number of grid seeds. The
+/// features are freed on return, before connectivity enforcement allocates its own buffers.
+template <class T>
+std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_options& options, std::size_t& seeds) {
+    const int w = img.width(), h = img.height();
+    const int threads = std::min(options.num_threads, h);
+
+    const feature_planes feat =
+        make_features(img, options.convert_to_lab, /*stretch=*/true, options.sigma, threads);
+
+    const slic_grid g = slic_regular_grid(h, w, options.num_segments);
+    slic_state s;
+    s.width = w;
+    s.height = h;
+    s.nc = feat.channels;
+    s.feat = &feat;
+    s.num_clusters = g.count_y * g.count_x;
+    // A (3S+1) x (3S+1) window: scikit-image's is (4S+1), the paper's (2S+1) (see slic()).
+    s.radius_y = 1.5f * float(g.step_y);
+    s.radius_x = 1.5f * float(g.step_x);
+    s.tiling = slic_tile_size(w, s.nc);
+    const double step = std::max({1.0, double(g.step_y), double(g.step_x)});
+    s.spatial_weight = float(options.compactness * options.compactness / (step * step));
+    const std::size_t K = std::size_t(s.num_clusters);
+    s.cy.assign(K, 0.0f);
+    s.cx.assign(K, 0.0f);
+    s.colour.assign(K * std::size_t(s.nc), 0.0f);
+    s.alive.assign(K, 1);
+    const std::size_t N = std::size_t(w) * std::size_t(h);
+    s.labels.resize(N);
+
+    // First assignment: nearest grid seed (ties to the lower index, as scikit-image).
+    {
+        auto nearest = [](int n, int start, int step, int count) {
+            std::vector<std::int32_t> idx(static_cast<std::size_t>(n));
+            for (int i = 0; i < n; ++i) {
+                int j = (i - start) >= 0 ? (i - start) / step : 0;
+                j = std::min(j, count - 1);
+                if (j + 1 < count && std::abs(start + (j + 1) * step - i) < std::abs(start + j * step - i)) ++j;
+                idx[std::size_t(i)] = j;
+            }
+            return idx;
+        };
+        const auto jy = nearest(h, g.start_y, g.step_y, g.count_y);
+        const auto jx = nearest(w, g.start_x, g.step_x, g.count_x);
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x)
+                s.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)] = jy[std::size_t(y)] * g.count_x + jx[std::size_t(x)];
+    }
+
+    // Per-cluster sums of the current labels (slic_accumulate_rect), summed over bands of
+    // rows, each band on its own thread (integer sums: the order does not matter).
+    const std::size_t stride = std::size_t(s.nc) + 3;
+    std::vector<std::int64_t> sums(4 * K * stride, 0);
+    std::mutex sums_mutex;
+    auto over_bands = [&](bool assign, bool accumulate) {
+        std::fill(sums.begin(), sums.end(), 0);
+        parallel_bands(h, threads, [&](int y0, int y1) {
+            std::vector<std::int64_t> local(accumulate ? sums.size() : 0, 0);
+            std::int64_t* out = accumulate ? local.data() : nullptr;
+            if (assign) {
+                if (s.nc == 3)
+                    slic_assign_rows<3>(s, y0, y1, out);
+                else if (s.nc == 1)
+                    slic_assign_rows<1>(s, y0, y1, out);
+                else
+                    slic_assign_rows<0>(s, y0, y1, out);
+            } else if (s.nc == 3) {
+                slic_accumulate_rows<3>(s, out, y0, y1);
+            } else if (s.nc == 1) {
+                slic_accumulate_rows<1>(s, out, y0, y1);
+            } else {
+                slic_accumulate_rows<0>(s, out, y0, y1);
+            }
+            if (!accumulate) return;
+            const std::lock_guard<std::mutex> lock(sums_mutex);
+            for (std::size_t i = 0; i < sums.size(); ++i) sums[i] += local[i];
+        });
+    };
+    if (options.max_iterations > 1) over_bands(/*assign=*/false, /*accumulate=*/true);
+
+    std::vector<float> prev_cy, prev_cx, prev_colour;
+    std::vector<char> prev_alive;
+    for (int it = 1; it < options.max_iterations; ++it) {
+        slic_update(s, sums);
+        // Centres unchanged since the last round: the assignment, and every later round,
+        // would repeat it exactly, so stop (same labels as running all rounds).
+        if (it > 1 && s.cy == prev_cy && s.cx == prev_cx && s.colour == prev_colour && s.alive == prev_alive) break;
+        prev_cy = s.cy;
+        prev_cx = s.cx;
+        prev_colour = s.colour;
+        prev_alive = s.alive;
+        slic_prepare_windows(s);
+        over_bands(/*assign=*/true, /*accumulate=*/it + 1 < options.max_iterations);
+    }
+
+    seeds = K;
+    return std::move(s.labels);
 }
 
 }  // namespace detail
@@ -678,114 +848,27 @@ inline std::vector<std::int32_t> enforce_connectivity(const std::vector<std::int
 /// best distances and labels), each cluster meeting the tile trying the part of its window
 /// there; each finished tile's pixels are then added to their clusters' sums (exact 64-bit
 /// integer sums of fixed-point features, so the centres do not depend on the order or the
-/// threads). On x86-64 with GCC/Clang the assignment kernel (1 or 3 feature channels) and the
-/// sums (3 channels) are hand-vectorised with AVX2, chosen at run time; FMA is not enabled
-/// for the kernel, so it rounds like the portable loop and gives the same labels (a build
-/// that enables FMA itself, e.g. -march=native, lets compilers contract either loop; labels
-/// then still do not depend on num_threads, which never changes which loop handles a pixel).
+/// threads). On x86-64 with GCC/Clang the assignment kernel (1 or 3 feature channels) is
+/// hand-vectorised with AVX-512 and with AVX2, the sums (3 channels) with AVX2, chosen at run
+/// time from what the CPU has. Neither kernel fuses multiply-adds, so both round like the
+/// portable loop and all give the same labels (a build that enables FMA itself, e.g.
+/// -march=native, lets compilers contract the AVX2 and portable loops; labels then still do
+/// not depend on num_threads, which never changes which loop handles a pixel). The features
+/// are freed before connectivity enforcement, which relabels in place, so the peak memory is
+/// the features plus the labels.
 /// Throws pixlime::invalid_argument for an empty image or invalid options.
 template <class T>
 segmentation slic(image_view<const T> img, const slic_options& options = {}) {
     detail::check_slic_options(options);
     if (img.empty()) throw invalid_argument::make("slic image", "empty", "a non-empty image");
+    std::size_t seeds = 0;
+    std::vector<std::int32_t> labels = detail::slic_clusters(img, options, seeds);
     const int w = img.width(), h = img.height();
-    const int threads = std::min(options.num_threads, h);
-
-    const detail::feature_planes feat =
-        detail::make_features(img, options.convert_to_lab, /*stretch=*/true, options.sigma, threads);
-
-    const detail::slic_grid g = detail::slic_regular_grid(h, w, options.num_segments);
-    detail::slic_state s;
-    s.width = w;
-    s.height = h;
-    s.nc = feat.channels;
-    s.feat = &feat;
-    s.num_clusters = g.count_y * g.count_x;
-    // A (3S+1) x (3S+1) window: scikit-image's is (4S+1), the paper's (2S+1) (see slic()).
-    s.radius_y = 1.5f * float(g.step_y);
-    s.radius_x = 1.5f * float(g.step_x);
-    s.tiling = detail::slic_tile_size(w, s.nc);
-    const double step = std::max({1.0, double(g.step_y), double(g.step_x)});
-    s.spatial_weight = float(options.compactness * options.compactness / (step * step));
-    const std::size_t K = std::size_t(s.num_clusters);
-    s.cy.assign(K, 0.0f);
-    s.cx.assign(K, 0.0f);
-    s.colour.assign(K * std::size_t(s.nc), 0.0f);
-    s.alive.assign(K, 1);
-    const std::size_t N = std::size_t(w) * std::size_t(h);
-    s.labels.resize(N);
-
-    // First assignment: nearest grid seed (ties to the lower index, as scikit-image).
-    {
-        auto nearest = [](int n, int start, int step, int count) {
-            std::vector<std::int32_t> idx(static_cast<std::size_t>(n));
-            for (int i = 0; i < n; ++i) {
-                int j = (i - start) >= 0 ? (i - start) / step : 0;
-                j = std::min(j, count - 1);
-                if (j + 1 < count && std::abs(start + (j + 1) * step - i) < std::abs(start + j * step - i)) ++j;
-                idx[std::size_t(i)] = j;
-            }
-            return idx;
-        };
-        const auto jy = nearest(h, g.start_y, g.step_y, g.count_y);
-        const auto jx = nearest(w, g.start_x, g.step_x, g.count_x);
-        for (int y = 0; y < h; ++y)
-            for (int x = 0; x < w; ++x)
-                s.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)] = jy[std::size_t(y)] * g.count_x + jx[std::size_t(x)];
-    }
-
-    // Per-cluster sums of the current labels (slic_accumulate_rect), summed over bands of
-    // rows, each band on its own thread (integer sums: the order does not matter).
-    const std::size_t stride = std::size_t(s.nc) + 3;
-    std::vector<std::int64_t> sums(4 * K * stride, 0);
-    std::mutex sums_mutex;
-    auto over_bands = [&](bool assign, bool accumulate) {
-        std::fill(sums.begin(), sums.end(), 0);
-        detail::parallel_bands(h, threads, [&](int y0, int y1) {
-            std::vector<std::int64_t> local(accumulate ? sums.size() : 0, 0);
-            std::int64_t* out = accumulate ? local.data() : nullptr;
-            if (assign) {
-                if (s.nc == 3)
-                    detail::slic_assign_rows<3>(s, y0, y1, out);
-                else if (s.nc == 1)
-                    detail::slic_assign_rows<1>(s, y0, y1, out);
-                else
-                    detail::slic_assign_rows<0>(s, y0, y1, out);
-            } else if (s.nc == 3) {
-                detail::slic_accumulate_rows<3>(s, out, y0, y1);
-            } else if (s.nc == 1) {
-                detail::slic_accumulate_rows<1>(s, out, y0, y1);
-            } else {
-                detail::slic_accumulate_rows<0>(s, out, y0, y1);
-            }
-            if (!accumulate) return;
-            const std::lock_guard<std::mutex> lock(sums_mutex);
-            for (std::size_t i = 0; i < sums.size(); ++i) sums[i] += local[i];
-        });
-    };
-    if (options.max_iterations > 1) over_bands(/*assign=*/false, /*accumulate=*/true);
-
-    std::vector<float> prev_cy, prev_cx, prev_colour;
-    std::vector<char> prev_alive;
-    for (int it = 1; it < options.max_iterations; ++it) {
-        detail::slic_update(s, sums);
-        // Centres unchanged since the last round: the assignment, and every later round,
-        // would repeat it exactly, so stop (same labels as running all rounds).
-        if (it > 1 && s.cy == prev_cy && s.cx == prev_cx && s.colour == prev_colour && s.alive == prev_alive) break;
-        prev_cy = s.cy;
-        prev_cx = s.cx;
-        prev_colour = s.colour;
-        prev_alive = s.alive;
-        detail::slic_prepare_windows(s);
-        over_bands(/*assign=*/true, /*accumulate=*/it + 1 < options.max_iterations);
-    }
-
-    if (!options.enforce_connectivity) return segmentation::from_labels(w, h, s.labels);
-    const double segment_size = double(N) / double(K);
-    const auto min_size = std::int64_t(std::min(double(N) + 1.0, options.min_size_factor * segment_size));
-    int count = 0;
-    std::vector<std::int32_t> out = detail::enforce_connectivity(s.labels, w, h, min_size, count);
-    return segmentation(w, h, std::move(out));
+    if (!options.enforce_connectivity) return segmentation::from_labels(w, h, labels);
+    const double N = double(labels.size());
+    const auto min_size = std::int64_t(std::min(N + 1.0, options.min_size_factor * N / double(seeds)));
+    detail::enforce_connectivity(labels, w, h, min_size);
+    return segmentation(w, h, std::move(labels));
 }
 
 /// SLIC of an owning image; see slic(image_view<const T>, const slic_options&).
