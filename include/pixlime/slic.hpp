@@ -218,9 +218,12 @@ inline void slic_prepare_windows(slic_state& s) {
     s.tiles_x = (s.width + TC - 1) / TC;
     const std::size_t ntiles = std::size_t((s.height + TR - 1) / TR) * std::size_t(s.tiles_x);
     s.tile_first.assign(ntiles + 1, 0);
+    const std::size_t tiles_x = std::size_t(s.tiles_x);
     auto for_tiles = [&](const std::int32_t* win, auto&& f) {
-        for (int i = win[0] / TR; i <= (win[1] - 1) / TR; ++i)
-            for (int j = win[2] / TC; j <= (win[3] - 1) / TC; ++j) f(std::size_t(i) * std::size_t(s.tiles_x) + std::size_t(j));
+        // Bounds in locals: f writes int32 arrays the compiler cannot tell apart from win.
+        const int i0 = win[0] / TR, i1 = (win[1] - 1) / TR, j0 = win[2] / TC, j1 = (win[3] - 1) / TC;
+        for (int i = i0; i <= i1; ++i)
+            for (int j = j0; j <= j1; ++j) f(std::size_t(i) * tiles_x + std::size_t(j));
     };
     for (std::size_t k = 0; k < K; ++k) {
         const std::int32_t* win = s.windows.data() + 4 * k;
@@ -522,6 +525,54 @@ void slic_accumulate_rect(const slic_state& s, std::int64_t* sums, int r0, int r
     }
 }
 
+/// Moves pixel (x, y) (index `at`) from cluster `from`'s sums to cluster `to`'s (bank 0;
+/// the same integers slic_add_pixel adds, so the sums stay exactly those of the labels).
+inline void slic_move_pixel(const slic_state& s, std::int64_t* sums, int nc, std::size_t at, int x, int y,
+                            std::int32_t from, std::int32_t to) {
+    const std::size_t stride = std::size_t(nc) + 3;
+    std::int64_t* a = sums + std::size_t(from) * stride;
+    std::int64_t* b = sums + std::size_t(to) * stride;
+    a[0] -= 1;
+    b[0] += 1;
+    a[1] -= x;
+    b[1] += x;
+    a[2] -= y;
+    b[2] += y;
+    for (int c = 0; c < nc; ++c) {
+        const std::int32_t v = std::int32_t(s.feat->plane(c)[at] * slic_sum_scale);
+        a[3 + c] -= v;
+        b[3 + c] += v;
+    }
+}
+
+/// Moves the pixels of row y, columns [x0, x1), whose label changed from was[x] to now[x]
+/// (both indexed by column) between their clusters' sums (slic_move_pixel).
+inline void slic_move_changed(const slic_state& s, std::int64_t* sums, int nc, int y, int x0, int x1,
+                              const std::int32_t* was, const std::int32_t* now) {
+    const std::size_t row = std::size_t(y) * std::size_t(s.width);
+    for (int x = x0; x < x1; ++x)
+        if (now[x] != was[x]) slic_move_pixel(s, sums, nc, row + std::size_t(x), x, y, was[x], now[x]);
+}
+
+#if PIXLIME_DETAIL_SLIC_X86
+/// slic_move_changed comparing 16 labels at a time with AVX-512 (most are unchanged).
+__attribute__((target("avx512f"))) inline void slic_move_changed_avx512(const slic_state& s, std::int64_t* sums, int nc,
+                                                                       int y, int x0, int x1, const std::int32_t* was,
+                                                                       const std::int32_t* now) {
+    const std::size_t row = std::size_t(y) * std::size_t(s.width);
+    int x = x0;
+    for (; x + 16 <= x1; x += 16) {
+        std::uint32_t m = _mm512_cmpneq_epi32_mask(_mm512_loadu_si512(now + x), _mm512_loadu_si512(was + x));
+        while (m) {
+            const int j = x + __builtin_ctz(m);
+            m &= m - 1;
+            slic_move_pixel(s, sums, nc, row + std::size_t(j), j, y, was[j], now[j]);
+        }
+    }
+    slic_move_changed(s, sums, nc, y, x, x1, was, now);
+}
+#endif
+
 /// slic_accumulate_rect over rows [y0, y1), all columns.
 template <int NC>
 void slic_accumulate_rows(const slic_state& s, std::int64_t* sums, int y0, int y1) {
@@ -533,8 +584,10 @@ void slic_accumulate_rows(const slic_state& s, std::int64_t* sums, int y0, int y
 /// their label. Tile by tile, each cluster meeting the tile (in increasing index) is tried
 /// on the part of its window in the tile, against per-pixel best distances; ties go to the
 /// lower cluster index, so labels depend neither on the tiles nor on the split of rows
-/// between threads. With `sums` (not null), each finished tile is added to it
-/// (slic_accumulate_rect) while it is in cache. NC: feature channels (1, 3, or 0 for any).
+/// between threads. With `sums` (not null), the pixels of each finished tile that changed
+/// cluster are moved between their clusters' sums (slic_move_pixel) while the tile is in
+/// cache: sums of the labels before the call become sums of the labels after it (after the
+/// first rounds, few pixels change). NC: feature channels (1, 3, or 0 for any).
 template <int NC>
 void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
     const int w = s.width, TR = s.tiling.tile_rows, TC = s.tiling.tile_cols;
@@ -543,6 +596,7 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
     const slic_isa isa = NC > 0 ? slic_use_isa() : slic_isa::portable;
 #endif
     std::vector<float> dist(std::size_t(TR) * std::size_t(TC));
+    std::vector<std::int32_t> before(sums ? dist.size() : 0);  // the tile's labels before
     std::vector<const float*> p(static_cast<std::size_t>(nc));
     slic_rect r{};
     r.p = p.data();
@@ -554,6 +608,10 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
         for (int tj = 0; tj < s.tiles_x; ++tj) {
             const int c0 = tj * TC, c1 = std::min(w, c0 + TC);
             std::fill(dist.begin(), dist.end(), std::numeric_limits<float>::infinity());
+            if (sums)
+                for (int y = r0; y < r1; ++y)
+                    std::copy_n(s.labels.data() + std::size_t(y) * std::size_t(w) + std::size_t(c0), c1 - c0,
+                                before.data() + std::size_t(y - r0) * std::size_t(TC));
             const std::size_t t = std::size_t(bi) * std::size_t(s.tiles_x) + std::size_t(tj);
             for (std::int32_t i = s.tile_first[t]; i < s.tile_first[t + 1]; ++i) {
                 const std::int32_t k = s.tile_list[std::size_t(i)];
@@ -586,7 +644,18 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
 #endif
                 slic_rect_scalar<NC>(r, nc);
             }
-            if (sums) slic_accumulate_rect<NC>(s, sums, r0, r1, c0, c1);
+            if (!sums) continue;
+            for (int y = r0; y < r1; ++y) {
+                const std::int32_t* now = s.labels.data() + std::size_t(y) * std::size_t(w);
+                const std::int32_t* was = before.data() + std::size_t(y - r0) * std::size_t(TC) - c0;
+#if PIXLIME_DETAIL_SLIC_X86
+                if (isa == slic_isa::avx512) {
+                    slic_move_changed_avx512(s, sums, nc, y, c0, c1, was, now);
+                    continue;
+                }
+#endif
+                slic_move_changed(s, sums, nc, y, c0, c1, was, now);
+            }
         }
     }
 }
@@ -620,30 +689,35 @@ inline void slic_update(slic_state& s, const std::vector<std::int64_t>& sums) {
 /// which comes earlier; the first piece is always kept. Returns labels 0..K-1 numbered in
 /// order of first appearance, written over `labels` (width * height values); returns K.
 inline int enforce_connectivity(std::vector<std::int32_t>& labels, int width, int height, std::int64_t min_size) {
-    // 1. Horizontal runs of equal labels, row by row (branch-free run-start detection).
-    std::vector<std::int32_t> run_x0, row_first(std::size_t(height) + 1);
-    run_x0.reserve(labels.size() / 4 + std::size_t(height) + 1);
-    std::vector<std::int32_t> starts(std::size_t(width) + 1);
+    // 1. Horizontal runs of equal labels, row by row: run r covers [x0[r], x1[r]) of its row
+    //    and has label lab[r]; row y's runs are row_first[y] .. row_first[y + 1] - 1.
+    //    Run starts are found without branches (a store per pixel, the count moves on at a
+    //    change of label).
+    const std::size_t w = std::size_t(width);
+    std::vector<std::int32_t> x0, x1, lab, row_first(std::size_t(height) + 1);
+    std::vector<std::int32_t> starts(w + 1);
     for (int y = 0; y < height; ++y) {
-        const std::int32_t* lr = labels.data() + std::size_t(y) * std::size_t(width);
-        row_first[std::size_t(y)] = std::int32_t(run_x0.size());
+        const std::int32_t* lr = labels.data() + std::size_t(y) * w;
+        row_first[std::size_t(y)] = std::int32_t(x0.size());
         std::size_t n = 1;
         starts[0] = 0;
-        for (int x = 1; x < width; ++x) {
-            starts[n] = x;
+        for (std::size_t x = 1; x < w; ++x) {
+            starts[n] = std::int32_t(x);
             n += lr[x] != lr[x - 1];
         }
-        run_x0.insert(run_x0.end(), starts.begin(), starts.begin() + std::ptrdiff_t(n));
+        starts[n] = width;
+        for (std::size_t i = 0; i < n; ++i) {
+            x0.push_back(starts[i]);
+            x1.push_back(starts[i + 1]);
+            lab.push_back(lr[starts[i]]);
+        }
     }
-    row_first[std::size_t(height)] = std::int32_t(run_x0.size());
-    const std::size_t nruns = run_x0.size();
-    auto run_end = [&](std::size_t r, int y) {
-        return r + 1 < std::size_t(row_first[std::size_t(y) + 1]) ? run_x0[r + 1] : std::int32_t(width);
-    };
-    auto run_label = [&](std::size_t r, int y) { return labels[std::size_t(y) * std::size_t(width) + std::size_t(run_x0[r])]; };
+    const std::size_t nruns = x0.size();
+    row_first[std::size_t(height)] = std::int32_t(nruns);
 
     // 2. Union-find over runs: a run joins the overlapping runs of equal label in the row
-    //    above. The root of a piece is its earliest run (union by smaller index).
+    //    above (two pointers over the two rows). The root of a piece is its earliest run
+    //    (union by smaller index), so parent[r] <= r.
     std::vector<std::int32_t> parent(nruns);
     for (std::size_t r = 0; r < nruns; ++r) parent[r] = std::int32_t(r);
     auto find = [&](std::int32_t r) {
@@ -658,11 +732,9 @@ inline int enforce_connectivity(std::vector<std::int32_t>& labels, int width, in
         const std::size_t a_end = std::size_t(row_first[std::size_t(y)]);
         const std::size_t b_end = std::size_t(row_first[std::size_t(y) + 1]);
         for (std::size_t b = a_end; b < b_end; ++b) {
-            const std::int32_t bx0 = run_x0[b], bx1 = run_end(b, y);
-            const std::int32_t bl = run_label(b, y);
-            while (a < a_end && run_end(a, y - 1) <= bx0) ++a;  // runs above ending before b
-            for (std::size_t c = a; c < a_end && run_x0[c] < bx1; ++c) {
-                if (run_label(c, y - 1) != bl) continue;
+            while (x1[a] <= x0[b]) ++a;  // the runs above that end before b starts
+            for (std::size_t c = a; c < a_end && x0[c] < x1[b]; ++c) {
+                if (lab[c] != lab[b]) continue;
                 const std::int32_t rb = find(std::int32_t(b)), rc = find(std::int32_t(c));
                 if (rb < rc)
                     parent[std::size_t(rc)] = rb;
@@ -671,41 +743,40 @@ inline int enforce_connectivity(std::vector<std::int32_t>& labels, int width, in
             }
         }
     }
+    // Every parent is an earlier run: one forward pass points each run at its root.
+    for (std::size_t r = 0; r < nruns; ++r) parent[r] = parent[std::size_t(parent[r])];
 
     // 3. Piece sizes, then final labels in order of first pixel.
     std::vector<std::int64_t> size(nruns, 0);
-    std::vector<std::int32_t> row_of(nruns);
-    for (int y = 0; y < height; ++y)
-        for (std::size_t r = std::size_t(row_first[std::size_t(y)]); r < std::size_t(row_first[std::size_t(y) + 1]); ++r) {
-            row_of[r] = y;
-            size[std::size_t(find(std::int32_t(r)))] += run_end(r, y) - run_x0[r];
-        }
+    for (std::size_t r = 0; r < nruns; ++r) size[std::size_t(parent[r])] += x1[r] - x0[r];
     std::vector<std::int32_t> final_label(nruns, -1);
     std::int32_t next = 0;
-    for (std::size_t r = 0; r < nruns; ++r) {
-        if (parent[r] != std::int32_t(r)) continue;  // roots are their piece's earliest run
-        const int y = row_of[r];
-        const std::int32_t x0 = run_x0[r];
-        std::int32_t target = -1;
-        if (size[r] < min_size) {
-            if (y > 0) {
-                // The run of the row above that contains x0.
-                const auto first = run_x0.begin() + row_first[std::size_t(y) - 1];
-                const auto last = run_x0.begin() + row_first[std::size_t(y)];
-                const auto it = std::upper_bound(first, last, x0) - 1;
-                target = final_label[std::size_t(find(std::int32_t(it - run_x0.begin())))];
-            } else if (x0 > 0) {
-                target = final_label[std::size_t(find(std::int32_t(r) - 1))];
+    for (int y = 0; y < height; ++y) {
+        for (std::size_t r = std::size_t(row_first[std::size_t(y)]); r < std::size_t(row_first[std::size_t(y) + 1]); ++r) {
+            if (parent[r] != std::int32_t(r)) continue;  // roots are their piece's earliest run
+            std::int32_t target = -1;
+            if (size[r] < min_size) {
+                if (y > 0) {
+                    // The run of the row above that contains x0[r].
+                    const auto first = x0.begin() + row_first[std::size_t(y) - 1];
+                    const auto last = x0.begin() + row_first[std::size_t(y)];
+                    const auto above = std::size_t(std::upper_bound(first, last, x0[r]) - 1 - x0.begin());
+                    target = final_label[std::size_t(parent[above])];
+                } else if (x0[r] > 0) {
+                    target = final_label[std::size_t(parent[r - 1])];
+                }
             }
+            final_label[r] = target >= 0 ? target : next++;
         }
-        final_label[r] = target >= 0 ? target : next++;
     }
 
     // 4. Paint over the input (no longer read: the runs carry what is needed).
     for (int y = 0; y < height; ++y) {
-        std::int32_t* orow = labels.data() + std::size_t(y) * std::size_t(width);
-        for (std::size_t r = std::size_t(row_first[std::size_t(y)]); r < std::size_t(row_first[std::size_t(y) + 1]); ++r)
-            std::fill(orow + run_x0[r], orow + run_end(r, y), final_label[std::size_t(find(std::int32_t(r)))]);
+        std::int32_t* out = labels.data() + std::size_t(y) * w;
+        for (std::size_t r = std::size_t(row_first[std::size_t(y)]); r < std::size_t(row_first[std::size_t(y) + 1]); ++r) {
+            const std::int32_t v = final_label[std::size_t(parent[r])];
+            for (std::int32_t x = x0[r]; x < x1[r]; ++x) out[x] = v;
+        }
     }
     return next;
 }
@@ -761,13 +832,14 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
                 s.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)] = jy[std::size_t(y)] * g.count_x + jx[std::size_t(x)];
     }
 
-    // Per-cluster sums of the current labels (slic_accumulate_rect), summed over bands of
-    // rows, each band on its own thread (integer sums: the order does not matter).
+    // Per-cluster sums of the current labels: taken once (slic_accumulate_rect), then
+    // updated by each assignment with the pixels that changed cluster (slic_assign_rows).
+    // Each band of rows works on its own thread into its own buffer, added to the sums
+    // (integer sums: the order does not matter).
     const std::size_t stride = std::size_t(s.nc) + 3;
     std::vector<std::int64_t> sums(4 * K * stride, 0);
     std::mutex sums_mutex;
     auto over_bands = [&](bool assign, bool accumulate) {
-        std::fill(sums.begin(), sums.end(), 0);
         parallel_bands(h, threads, [&](int y0, int y1) {
             std::vector<std::int64_t> local(accumulate ? sums.size() : 0, 0);
             std::int64_t* out = accumulate ? local.data() : nullptr;
