@@ -246,8 +246,8 @@ inline void slic_prepare_windows(slic_state& s) {
 }
 
 /// One cluster on a rectangle of `rows` rows from row y0 and n columns: plane c's pixels at
-/// p[c][r * stride + j], best distances at dist[r * dstride + j], labels at
-/// lab[r * stride + j]; dxw[j] the columns' spatial terms.
+/// p[c][r * stride + j], best distances at dist[r * dstride + j], best clusters at
+/// lab[r * dstride + j]; dxw[j] the columns' spatial terms.
 struct slic_rect {
     const float* const* p;
     std::size_t stride, dstride;
@@ -272,7 +272,7 @@ inline void slic_rect_scalar(const slic_rect& r, int nc) {
         const float dyw = dy * dy * r.wt;
         const std::size_t off = std::size_t(i) * r.stride;
         float* dist = r.dist + std::size_t(i) * r.dstride;
-        std::int32_t* lab = r.lab + off;
+        std::int32_t* lab = r.lab + std::size_t(i) * r.dstride;
         for (int j = 0; j < r.n; ++j) {
             float d = dyw + r.dxw[j];
             for (int c = 0; c < C; ++c) {
@@ -336,9 +336,9 @@ __attribute__((target("avx2"))) void slic_rect_avx2(const slic_rect& r) {
     if (n % 8 != 0) {
         for (int i = 0; i < r.rows; ++i) {
             const float dy = float(r.y0 + i) - r.cy;
-            const std::size_t o = std::size_t(i) * r.stride;
-            slic_avx2_step<NC>(p0 + o, p1 + o, p2 + o, _mm256_set1_ps(dy * dy * r.wt), c0, c1, c2, vk, dxw,
-                               dist + std::size_t(i) * r.dstride, lab + o, n - 8);
+            const std::size_t o = std::size_t(i) * r.stride, od = std::size_t(i) * r.dstride;
+            slic_avx2_step<NC>(p0 + o, p1 + o, p2 + o, _mm256_set1_ps(dy * dy * r.wt), c0, c1, c2, vk, dxw, dist + od,
+                               lab + od, n - 8);
         }
     }
     for (int i = 0; i < r.rows; ++i) {
@@ -348,7 +348,7 @@ __attribute__((target("avx2"))) void slic_rect_avx2(const slic_rect& r) {
         p0 += r.stride;
         p1 += r.stride;
         p2 += r.stride;
-        lab += r.stride;
+        lab += r.dstride;
         dist += r.dstride;
     }
 }
@@ -405,7 +405,7 @@ __attribute__((target("avx512f"))) void slic_rect_avx512(const slic_rect& r) {
         p0 += r.stride;
         p1 += r.stride;
         p2 += r.stride;
-        lab += r.stride;
+        lab += r.dstride;
         dist += r.dstride;
     }
 }
@@ -545,31 +545,40 @@ inline void slic_move_pixel(const slic_state& s, std::int64_t* sums, int nc, std
     }
 }
 
-/// Moves the pixels of row y, columns [x0, x1), whose label changed from was[x] to now[x]
-/// (both indexed by column) between their clusters' sums (slic_move_pixel).
-inline void slic_move_changed(const slic_state& s, std::int64_t* sums, int nc, int y, int x0, int x1,
-                              const std::int32_t* was, const std::int32_t* now) {
+/// Writes the assignment of row y, columns [x0, x1) (best[x]: the new cluster, or -1 where
+/// no window reached) into the labels; with `sums` (not null), the pixels that changed
+/// cluster are moved between their clusters' sums (slic_move_pixel).
+inline void slic_commit_row(slic_state& s, std::int64_t* sums, int nc, int y, int x0, int x1, const std::int32_t* best) {
     const std::size_t row = std::size_t(y) * std::size_t(s.width);
-    for (int x = x0; x < x1; ++x)
-        if (now[x] != was[x]) slic_move_pixel(s, sums, nc, row + std::size_t(x), x, y, was[x], now[x]);
+    std::int32_t* labels = s.labels.data() + row;
+    for (int x = x0; x < x1; ++x) {
+        if (best[x] < 0 || best[x] == labels[x]) continue;
+        if (sums) slic_move_pixel(s, sums, nc, row + std::size_t(x), x, y, labels[x], best[x]);
+        labels[x] = best[x];
+    }
 }
 
 #if PIXLIME_DETAIL_SLIC_X86
-/// slic_move_changed comparing 16 labels at a time with AVX-512 (most are unchanged).
-__attribute__((target("avx512f"))) inline void slic_move_changed_avx512(const slic_state& s, std::int64_t* sums, int nc,
-                                                                       int y, int x0, int x1, const std::int32_t* was,
-                                                                       const std::int32_t* now) {
+/// slic_commit_row comparing 16 labels at a time with AVX-512 (most are unchanged).
+__attribute__((target("avx512f"))) inline void slic_commit_row_avx512(slic_state& s, std::int64_t* sums, int nc, int y,
+                                                                     int x0, int x1, const std::int32_t* best) {
     const std::size_t row = std::size_t(y) * std::size_t(s.width);
+    std::int32_t* labels = s.labels.data() + row;
+    const __m512i none = _mm512_set1_epi32(-1);
     int x = x0;
     for (; x + 16 <= x1; x += 16) {
-        std::uint32_t m = _mm512_cmpneq_epi32_mask(_mm512_loadu_si512(now + x), _mm512_loadu_si512(was + x));
-        while (m) {
-            const int j = x + __builtin_ctz(m);
-            m &= m - 1;
-            slic_move_pixel(s, sums, nc, row + std::size_t(j), j, y, was[j], now[j]);
-        }
+        const __m512i b = _mm512_loadu_si512(best + x);
+        const __mmask16 changed = _mm512_mask_cmpneq_epi32_mask(_mm512_cmpneq_epi32_mask(b, none), b,
+                                                                _mm512_loadu_si512(labels + x));
+        if (!changed) continue;
+        if (sums)
+            for (std::uint32_t m = changed; m; m &= m - 1) {
+                const int j = x + __builtin_ctz(m);
+                slic_move_pixel(s, sums, nc, row + std::size_t(j), j, y, labels[j], best[j]);
+            }
+        _mm512_mask_storeu_epi32(labels + x, changed, b);
     }
-    slic_move_changed(s, sums, nc, y, x, x1, was, now);
+    slic_commit_row(s, sums, nc, y, x, x1, best);
 }
 #endif
 
@@ -584,10 +593,12 @@ void slic_accumulate_rows(const slic_state& s, std::int64_t* sums, int y0, int y
 /// their label. Tile by tile, each cluster meeting the tile (in increasing index) is tried
 /// on the part of its window in the tile, against per-pixel best distances; ties go to the
 /// lower cluster index, so labels depend neither on the tiles nor on the split of rows
-/// between threads. With `sums` (not null), the pixels of each finished tile that changed
-/// cluster are moved between their clusters' sums (slic_move_pixel) while the tile is in
-/// cache: sums of the labels before the call become sums of the labels after it (after the
-/// first rounds, few pixels change). NC: feature channels (1, 3, or 0 for any).
+/// between threads. The kernels write best distances and clusters to per-tile buffers in
+/// L1; each finished tile is then written into the labels where they changed
+/// (slic_commit_row). With `sums` (not null), those pixels are also moved between their
+/// clusters' sums while the tile is in cache: sums of the labels before the call become sums
+/// of the labels after it (after the first rounds, few pixels change). NC: feature channels
+/// (1, 3, or 0 for any).
 template <int NC>
 void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
     const int w = s.width, TR = s.tiling.tile_rows, TC = s.tiling.tile_cols;
@@ -596,7 +607,7 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
     const slic_isa isa = NC > 0 ? slic_use_isa() : slic_isa::portable;
 #endif
     std::vector<float> dist(std::size_t(TR) * std::size_t(TC));
-    std::vector<std::int32_t> before(sums ? dist.size() : 0);  // the tile's labels before
+    std::vector<std::int32_t> best(dist.size());  // the tile's new clusters (-1: none)
     std::vector<const float*> p(static_cast<std::size_t>(nc));
     slic_rect r{};
     r.p = p.data();
@@ -608,10 +619,7 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
         for (int tj = 0; tj < s.tiles_x; ++tj) {
             const int c0 = tj * TC, c1 = std::min(w, c0 + TC);
             std::fill(dist.begin(), dist.end(), std::numeric_limits<float>::infinity());
-            if (sums)
-                for (int y = r0; y < r1; ++y)
-                    std::copy_n(s.labels.data() + std::size_t(y) * std::size_t(w) + std::size_t(c0), c1 - c0,
-                                before.data() + std::size_t(y - r0) * std::size_t(TC));
+            std::fill(best.begin(), best.end(), -1);
             const std::size_t t = std::size_t(bi) * std::size_t(s.tiles_x) + std::size_t(tj);
             for (std::int32_t i = s.tile_first[t]; i < s.tile_first[t + 1]; ++i) {
                 const std::int32_t k = s.tile_list[std::size_t(i)];
@@ -622,7 +630,7 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
                 const std::size_t base = std::size_t(ylo) * std::size_t(w) + std::size_t(xlo);
                 for (int c = 0; c < nc; ++c) p[std::size_t(c)] = s.feat->plane(c) + base;
                 r.dist = dist.data() + std::size_t(ylo - r0) * std::size_t(TC) + std::size_t(xlo - c0);
-                r.lab = s.labels.data() + base;
+                r.lab = best.data() + std::size_t(ylo - r0) * std::size_t(TC) + std::size_t(xlo - c0);
                 r.dxw = s.dxw.data() + s.dxw_start[std::size_t(k)] + std::size_t(xlo - win[2]);
                 r.col = s.colour.data() + std::size_t(k) * std::size_t(nc);
                 r.cy = s.cy[std::size_t(k)];
@@ -644,17 +652,15 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
 #endif
                 slic_rect_scalar<NC>(r, nc);
             }
-            if (!sums) continue;
             for (int y = r0; y < r1; ++y) {
-                const std::int32_t* now = s.labels.data() + std::size_t(y) * std::size_t(w);
-                const std::int32_t* was = before.data() + std::size_t(y - r0) * std::size_t(TC) - c0;
+                const std::int32_t* row = best.data() + std::size_t(y - r0) * std::size_t(TC) - c0;  // by column
 #if PIXLIME_DETAIL_SLIC_X86
                 if (isa == slic_isa::avx512) {
-                    slic_move_changed_avx512(s, sums, nc, y, c0, c1, was, now);
+                    slic_commit_row_avx512(s, sums, nc, y, c0, c1, row);
                     continue;
                 }
 #endif
-                slic_move_changed(s, sums, nc, y, c0, c1, was, now);
+                slic_commit_row(s, sums, nc, y, c0, c1, row);
             }
         }
     }
