@@ -434,99 +434,44 @@ inline slic_isa slic_use_isa() {
 
 /// Fixed-point scale of the colour sums: a feature v adds int(v * 32768) (truncated) to a
 /// 64-bit integer sum. Integer sums are exact and the same in any order: the centres do not
-/// depend on how rows are split between threads (each band of rows sums on its own), the
-/// sums can be taken tile by tile while the tile is in cache, and the AVX2 and portable
-/// loops agree. SLIC's features are at most ~130 in magnitude (CIELAB, or [0, 1]), far from
+/// depend on how rows are split between threads (each band of rows sums on its own), and
+/// the sums can be updated pixel by pixel, tile by tile, with exactly the result of summing
+/// afresh. SLIC's features are at most ~130 in magnitude (CIELAB, or [0, 1]), far from
 /// the 32-bit limit of int(v * 32768); the resolution (3e-5) is far below any colour
 /// difference that matters.
 constexpr float slic_sum_scale = 32768.0f;
 
-/// Adds pixel (x, y) (index `at`) to its cluster's sums in bank x % 4 (see
-/// slic_accumulate_rect; the banks keep neighbouring pixels of one cluster from waiting on
-/// each other's additions).
-inline void slic_add_pixel(const slic_state& s, std::int64_t* sums, int nc, std::size_t at, int x, int y) {
-    const std::size_t K = std::size_t(s.num_clusters);
-    std::int64_t* t = sums + (std::size_t(x & 3) * K + std::size_t(s.labels[at])) * (std::size_t(nc) + 3);
-    t[0] += 1;
-    t[1] += x;
-    t[2] += y;
-    for (int c = 0; c < nc; ++c) t[3 + c] += std::int32_t(s.feat->plane(c)[at] * slic_sum_scale);
-}
+/// A feature's fixed-point value in the centre sums (slic_sum_scale).
+inline std::int32_t slic_fixed(float v) { return std::int32_t(v * slic_sum_scale); }
 
-#if PIXLIME_DETAIL_SLIC_X86
-/// slic_accumulate_rect<3> with AVX2: the same integer additions as slic_add_pixel, four
-/// pixels at a time (each adds (1, x, y, L) and (a, b) to its bank's sums with two vector
-/// additions, no branches), so exactly the same sums.
-__attribute__((target("avx2"))) inline void slic_accumulate_rect3_avx2(const slic_state& s, std::int64_t* sums, int r0,
-                                                                      int r1, int c0, int c1) {
-    const std::size_t w = std::size_t(s.width), K = std::size_t(s.num_clusters);
-    const __m128 scale = _mm_set1_ps(slic_sum_scale);
-    const __m256i one = _mm256_set1_epi64x(1), step = _mm256_set1_epi64x(4);
-    for (int y = r0; y < r1; ++y) {
-        const std::size_t row = std::size_t(y) * w;
-        const std::int32_t* lr = s.labels.data() + row;
-        const float* p0 = s.feat->plane(0) + row;
-        const float* p1 = s.feat->plane(1) + row;
-        const float* p2 = s.feat->plane(2) + row;
-        const __m256d vy = _mm256_castsi256_pd(_mm256_set1_epi64x(y));
-        const __m256d vone = _mm256_castsi256_pd(one);
-        __m256i vx = _mm256_add_epi64(_mm256_set1_epi64x(c0), _mm256_setr_epi64x(0, 1, 2, 3));
-        int x = c0;
-        for (; x + 4 <= c1; x += 4) {
-            const __m256d L = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p0 + x), scale))));
-            const __m256d A = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p1 + x), scale))));
-            const __m256d B = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p2 + x), scale))));
-            const __m256d X = _mm256_castsi256_pd(vx);
-            const __m256d t0 = _mm256_unpacklo_pd(vone, X);  // 1 x0 1 x2
-            const __m256d t1 = _mm256_unpackhi_pd(vone, X);  // 1 x1 1 x3
-            const __m256d t2 = _mm256_unpacklo_pd(vy, L);    // y L0 y L2
-            const __m256d t3 = _mm256_unpackhi_pd(vy, L);    // y L1 y L3
-            const __m256d ab02 = _mm256_unpacklo_pd(A, B);   // a0 b0 a2 b2
-            const __m256d ab13 = _mm256_unpackhi_pd(A, B);   // a1 b1 a3 b3
-            const __m256i r[4] = {_mm256_castpd_si256(_mm256_permute2f128_pd(t0, t2, 0x20)),
-                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t1, t3, 0x20)),
-                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t0, t2, 0x31)),
-                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t1, t3, 0x31))};
-            const __m128i ab[4] = {_mm_castpd_si128(_mm256_castpd256_pd128(ab02)), _mm_castpd_si128(_mm256_castpd256_pd128(ab13)),
-                                   _mm_castpd_si128(_mm256_extractf128_pd(ab02, 1)),
-                                   _mm_castpd_si128(_mm256_extractf128_pd(ab13, 1))};
-            for (int j = 0; j < 4; ++j) {
-                std::int64_t* t = sums + (std::size_t((x + j) & 3) * K + std::size_t(lr[x + j])) * 6;
-                __m256i* t4 = reinterpret_cast<__m256i*>(t);
-                __m128i* t2v = reinterpret_cast<__m128i*>(t + 4);
-                _mm256_storeu_si256(t4, _mm256_add_epi64(_mm256_loadu_si256(t4), r[j]));
-                _mm_storeu_si128(t2v, _mm_add_epi64(_mm_loadu_si128(t2v), ab[j]));
-            }
-            vx = _mm256_add_epi64(vx, step);
-        }
-        for (; x < c1; ++x) slic_add_pixel(s, sums, 3, row + std::size_t(x), x, y);
-    }
-}
-#endif
-
-/// Adds the pixels of rows [r0, r1), columns [c0, c1) (at most 256 columns) to their
-/// clusters' sums: per cluster (stride nc + 3) the pixel count, the sums of x and y, and the
-/// fixed-point sums of the features (slic_sum_scale); `sums` holds 4 banks of
-/// num_clusters * stride values (slic_update adds them up). NC: feature channels, 0 for any.
-template <int NC>
-void slic_accumulate_rect(const slic_state& s, std::int64_t* sums, int r0, int r1, int c0, int c1) {
-#if PIXLIME_DETAIL_SLIC_X86
-    if constexpr (NC == 3) {
-        if (slic_use_isa() >= slic_isa::avx2) {
-            slic_accumulate_rect3_avx2(s, sums, r0, r1, c0, c1);
-            return;
-        }
-    }
-#endif
-    const int nc = NC > 0 ? NC : s.nc;
-    for (int y = r0; y < r1; ++y) {
+/// Sums of the first assignment, the seed grid's Voronoi cells, for rows [y0, y1): cluster
+/// jy[y] * count_x + jx[x] has pixel (x, y), so each row adds whole runs of columns with the
+/// same jx. `sums`: per cluster (stride nc + 3) the pixel count, the sums of x and y, and the
+/// fixed-point sums of the features (slic_fixed).
+inline void slic_grid_sums(const slic_state& s, const std::vector<std::int32_t>& jy, const std::vector<std::int32_t>& jx,
+                           int count_x, std::int64_t* sums, int y0, int y1) {
+    const std::size_t stride = std::size_t(s.nc) + 3;
+    for (int y = y0; y < y1; ++y) {
         const std::size_t row = std::size_t(y) * std::size_t(s.width);
-        for (int x = c0; x < c1; ++x) slic_add_pixel(s, sums, nc, row + std::size_t(x), x, y);
+        for (int x0 = 0, x1 = 0; x0 < s.width; x0 = x1) {
+            while (x1 < s.width && jx[std::size_t(x1)] == jx[std::size_t(x0)]) ++x1;
+            const std::int64_t n = x1 - x0;
+            std::int64_t* t = sums + std::size_t(jy[std::size_t(y)] * count_x + jx[std::size_t(x0)]) * stride;
+            t[0] += n;
+            t[1] += (std::int64_t(x0) + x1 - 1) * n / 2;
+            t[2] += std::int64_t(y) * n;
+            for (int c = 0; c < s.nc; ++c) {
+                const float* v = s.feat->plane(c) + row;
+                std::int64_t total = 0;
+                for (int x = x0; x < x1; ++x) total += slic_fixed(v[x]);
+                t[3 + c] += total;
+            }
+        }
     }
 }
 
-/// Moves pixel (x, y) (index `at`) from cluster `from`'s sums to cluster `to`'s (bank 0;
-/// the same integers slic_add_pixel adds, so the sums stay exactly those of the labels).
+/// Moves pixel (x, y) (index `at`) from cluster `from`'s sums to cluster `to`'s (the same
+/// integers slic_grid_sums adds, so the sums stay exactly those of the labels).
 inline void slic_move_pixel(const slic_state& s, std::int64_t* sums, int nc, std::size_t at, int x, int y,
                             std::int32_t from, std::int32_t to) {
     const std::size_t stride = std::size_t(nc) + 3;
@@ -539,7 +484,7 @@ inline void slic_move_pixel(const slic_state& s, std::int64_t* sums, int nc, std
     a[2] -= y;
     b[2] += y;
     for (int c = 0; c < nc; ++c) {
-        const std::int32_t v = std::int32_t(s.feat->plane(c)[at] * slic_sum_scale);
+        const std::int32_t v = slic_fixed(s.feat->plane(c)[at]);
         a[3 + c] -= v;
         b[3 + c] += v;
     }
@@ -582,12 +527,6 @@ __attribute__((target("avx512f"))) inline void slic_commit_row_avx512(slic_state
 }
 #endif
 
-/// slic_accumulate_rect over rows [y0, y1), all columns.
-template <int NC>
-void slic_accumulate_rows(const slic_state& s, std::int64_t* sums, int y0, int y1) {
-    for (int c0 = 0; c0 < s.width; c0 += 256) slic_accumulate_rect<NC>(s, sums, y0, y1, c0, std::min(s.width, c0 + 256));
-}
-
 /// Assigns rows [y0, y1) to the nearest cluster (colour + weighted spatial distance) among
 /// the clusters whose window covers them (slic_prepare_windows); pixels in no window keep
 /// their label. Tile by tile, each cluster meeting the tile (in increasing index) is tried
@@ -620,6 +559,19 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
             const int c0 = tj * TC, c1 = std::min(w, c0 + TC);
             std::fill(dist.begin(), dist.end(), std::numeric_limits<float>::infinity());
             std::fill(best.begin(), best.end(), -1);
+            {
+                // The next tile's features and labels, on their way to L2 during this tile's work.
+                const int ntj = tj + 1 < s.tiles_x ? tj + 1 : 0;
+                const int nr0 = tj + 1 < s.tiles_x ? r0 : r1, nr1 = tj + 1 < s.tiles_x ? r1 : std::min(y1, r1 + TR);
+                const int nc0 = ntj * TC, nc1 = std::min(w, nc0 + TC);
+                for (int y = nr0; y < nr1; ++y) {
+                    const std::size_t row = std::size_t(y) * std::size_t(w);
+                    for (int x = nc0; x < nc1; x += 16) {
+                        __builtin_prefetch(s.labels.data() + row + std::size_t(x), 0, 2);
+                        for (int c = 0; c < nc; ++c) __builtin_prefetch(s.feat->plane(c) + row + std::size_t(x), 0, 2);
+                    }
+                }
+            }
             const std::size_t t = std::size_t(bi) * std::size_t(s.tiles_x) + std::size_t(tj);
             for (std::int32_t i = s.tile_first[t]; i < s.tile_first[t + 1]; ++i) {
                 const std::int32_t k = s.tile_list[std::size_t(i)];
@@ -667,17 +619,13 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
 }
 
 /// Moves every cluster to the mean position and colour of its pixels, from `sums`
-/// (slic_accumulate_rect); clusters without pixels die (they are never assigned again, like
-/// scikit-image's NaN centres).
+/// (slic_grid_sums, slic_move_pixel); clusters without pixels die (they are never assigned
+/// again, like scikit-image's NaN centres).
 inline void slic_update(slic_state& s, const std::vector<std::int64_t>& sums) {
     const int nc = s.nc;
     const std::size_t stride = std::size_t(nc) + 3, K = std::size_t(s.num_clusters);
-    std::vector<std::int64_t> total(stride);
     for (std::size_t k = 0; k < K; ++k) {
-        for (std::size_t j = 0; j < stride; ++j)
-            total[j] = sums[k * stride + j] + sums[(K + k) * stride + j] + sums[(2 * K + k) * stride + j] +
-                       sums[(3 * K + k) * stride + j];
-        const std::int64_t* a = total.data();
+        const std::int64_t* a = sums.data() + k * stride;
         const double n = double(a[0]);
         s.alive[k] = a[0] > 0;
         if (a[0] == 0) continue;
@@ -820,49 +768,41 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
     s.labels.resize(N);
 
     // First assignment: nearest grid seed (ties to the lower index, as scikit-image).
-    {
-        auto nearest = [](int n, int start, int step, int count) {
-            std::vector<std::int32_t> idx(static_cast<std::size_t>(n));
-            for (int i = 0; i < n; ++i) {
-                int j = (i - start) >= 0 ? (i - start) / step : 0;
-                j = std::min(j, count - 1);
-                if (j + 1 < count && std::abs(start + (j + 1) * step - i) < std::abs(start + j * step - i)) ++j;
-                idx[std::size_t(i)] = j;
-            }
-            return idx;
-        };
-        const auto jy = nearest(h, g.start_y, g.step_y, g.count_y);
-        const auto jx = nearest(w, g.start_x, g.step_x, g.count_x);
-        for (int y = 0; y < h; ++y)
-            for (int x = 0; x < w; ++x)
-                s.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)] = jy[std::size_t(y)] * g.count_x + jx[std::size_t(x)];
-    }
+    auto nearest = [](int n, int start, int step, int count) {
+        std::vector<std::int32_t> idx(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) {
+            int j = (i - start) >= 0 ? (i - start) / step : 0;
+            j = std::min(j, count - 1);
+            if (j + 1 < count && std::abs(start + (j + 1) * step - i) < std::abs(start + j * step - i)) ++j;
+            idx[std::size_t(i)] = j;
+        }
+        return idx;
+    };
+    const auto jy = nearest(h, g.start_y, g.step_y, g.count_y);
+    const auto jx = nearest(w, g.start_x, g.step_x, g.count_x);
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            s.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)] = jy[std::size_t(y)] * g.count_x + jx[std::size_t(x)];
 
-    // Per-cluster sums of the current labels: taken once (slic_accumulate_rect), then
-    // updated by each assignment with the pixels that changed cluster (slic_assign_rows).
-    // Each band of rows works on its own thread into its own buffer, added to the sums
-    // (integer sums: the order does not matter).
+    // Per-cluster sums of the current labels: taken for the grid's cells (slic_grid_sums),
+    // then updated by each assignment with the pixels that changed cluster
+    // (slic_assign_rows). Each band of rows works on its own thread into its own buffer,
+    // added to the sums (integer sums: the order does not matter).
     const std::size_t stride = std::size_t(s.nc) + 3;
-    std::vector<std::int64_t> sums(4 * K * stride, 0);
+    std::vector<std::int64_t> sums(K * stride, 0);
     std::mutex sums_mutex;
     auto over_bands = [&](bool assign, bool accumulate) {
         parallel_bands(h, threads, [&](int y0, int y1) {
             std::vector<std::int64_t> local(accumulate ? sums.size() : 0, 0);
             std::int64_t* out = accumulate ? local.data() : nullptr;
-            if (assign) {
-                if (s.nc == 3)
-                    slic_assign_rows<3>(s, y0, y1, out);
-                else if (s.nc == 1)
-                    slic_assign_rows<1>(s, y0, y1, out);
-                else
-                    slic_assign_rows<0>(s, y0, y1, out);
-            } else if (s.nc == 3) {
-                slic_accumulate_rows<3>(s, out, y0, y1);
-            } else if (s.nc == 1) {
-                slic_accumulate_rows<1>(s, out, y0, y1);
-            } else {
-                slic_accumulate_rows<0>(s, out, y0, y1);
-            }
+            if (!assign)
+                slic_grid_sums(s, jy, jx, g.count_x, out, y0, y1);
+            else if (s.nc == 3)
+                slic_assign_rows<3>(s, y0, y1, out);
+            else if (s.nc == 1)
+                slic_assign_rows<1>(s, y0, y1, out);
+            else
+                slic_assign_rows<0>(s, y0, y1, out);
             if (!accumulate) return;
             const std::lock_guard<std::mutex> lock(sums_mutex);
             for (std::size_t i = 0; i < sums.size(); ++i) sums[i] += local[i];
@@ -923,13 +863,15 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
 /// with boundary recall of scikit-image's boundaries >= 0.8 at 2 px.
 ///
 /// The assignment goes tile by tile (tiles of up to 256 columns that fit in L1 with their
-/// best distances and labels), each cluster meeting the tile trying the part of its window
-/// there; each finished tile's pixels are then added to their clusters' sums (exact 64-bit
-/// integer sums of fixed-point features, so the centres do not depend on the order or the
-/// threads). On x86-64 with GCC/Clang the assignment kernel (1 or 3 feature channels) is
-/// hand-vectorised with AVX-512 and with AVX2, the sums (3 channels) with AVX2, chosen at run
-/// time from what the CPU has. Neither kernel fuses multiply-adds, so both round like the
-/// portable loop and all give the same labels (a build that enables FMA itself, e.g.
+/// best distances and clusters), each cluster meeting the tile trying the part of its window
+/// there. The centres' sums (exact 64-bit integer sums of fixed-point features, so the
+/// centres do not depend on the order or the threads) are taken once for the grid's cells;
+/// then each finished tile moves only its pixels that changed cluster from one cluster's
+/// sums to the other's, while the tile is in cache (after the first rounds, a few percent of
+/// the pixels). On x86-64 with GCC/Clang the assignment kernel (1 or 3 feature channels) is
+/// hand-vectorised with AVX-512 and with AVX2, chosen at run time from what the CPU has.
+/// Neither kernel fuses multiply-adds, so both round like the portable loop and all give the
+/// same labels (a build that enables FMA itself, e.g.
 /// -march=native, lets compilers contract the AVX2 and portable loops; labels then still do
 /// not depend on num_threads, which never changes which loop handles a pixel). The features
 /// are freed before connectivity enforcement, which relabels in place, so the peak memory is
