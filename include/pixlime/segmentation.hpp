@@ -19,6 +19,14 @@
 
 namespace pixlime {
 
+class segmentation;
+
+namespace detail {
+/// For segmenters whose output is 0..count-1 with every value used by construction (not
+/// for user data): wraps `labels` without the constructor's checks (a pass over the labels).
+segmentation trusted_segmentation(int width, int height, std::vector<std::int32_t> labels, int count);
+}  // namespace detail
+
 class segmentation {
 public:
     segmentation() = default;
@@ -94,6 +102,8 @@ public:
     friend bool operator!=(const segmentation& a, const segmentation& b) { return !(a == b); }
 
 private:
+    friend segmentation detail::trusted_segmentation(int, int, std::vector<std::int32_t>, int);
+
     static void check_size(int width, int height, std::size_t size) {
         detail::check_dimensions("segmentation", width, height, 1);
         if (size != std::size_t(width) * std::size_t(height))
@@ -104,5 +114,14 @@ private:
     int width_ = 0, height_ = 0, count_ = 0;
     std::vector<std::int32_t> labels_;
 };
+
+inline segmentation detail::trusted_segmentation(int width, int height, std::vector<std::int32_t> labels, int count) {
+    segmentation s;
+    s.width_ = width;
+    s.height_ = height;
+    s.count_ = count;
+    s.labels_ = std::move(labels);
+    return s;
+}
 
 }  // namespace pixlime

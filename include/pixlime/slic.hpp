@@ -887,8 +887,8 @@ segmentation slic(image_view<const T> img, const slic_options& options = {}) {
     if (!options.enforce_connectivity) return segmentation::from_labels(w, h, labels);
     const double N = double(labels.size());
     const auto min_size = std::int64_t(std::min(N + 1.0, options.min_size_factor * N / double(seeds)));
-    detail::enforce_connectivity(labels, w, h, min_size);
-    return segmentation(w, h, std::move(labels));
+    const int count = detail::enforce_connectivity(labels, w, h, min_size);
+    return detail::trusted_segmentation(w, h, std::move(labels), count);
 }
 
 /// SLIC of an owning image; see slic(image_view<const T>, const slic_options&).
