@@ -490,14 +490,16 @@ inline void slic_move_pixel(const slic_state& s, std::int64_t* sums, int nc, std
     }
 }
 
-/// Writes the assignment of row y, columns [x0, x1) (best[x]: the new cluster, or -1 where
-/// no window reached) into the labels; with `sums` (not null), the pixels that changed
-/// cluster are moved between their clusters' sums (slic_move_pixel).
-inline void slic_commit_row(slic_state& s, std::int64_t* sums, int nc, int y, int x0, int x1, const std::int32_t* best) {
+/// Writes the assignment of row y, columns [x0, x1) (best[x]: the new cluster where
+/// dist[x] < infinity; elsewhere no window reached the pixel) into the labels; with `sums`
+/// (not null), the pixels that changed cluster are moved between their clusters' sums
+/// (slic_move_pixel).
+inline void slic_commit_row(slic_state& s, std::int64_t* sums, int nc, int y, int x0, int x1, const std::int32_t* best,
+                            const float* dist) {
     const std::size_t row = std::size_t(y) * std::size_t(s.width);
     std::int32_t* labels = s.labels.data() + row;
     for (int x = x0; x < x1; ++x) {
-        if (best[x] < 0 || best[x] == labels[x]) continue;
+        if (!(dist[x] < std::numeric_limits<float>::infinity()) || best[x] == labels[x]) continue;
         if (sums) slic_move_pixel(s, sums, nc, row + std::size_t(x), x, y, labels[x], best[x]);
         labels[x] = best[x];
     }
@@ -506,15 +508,16 @@ inline void slic_commit_row(slic_state& s, std::int64_t* sums, int nc, int y, in
 #if PIXLIME_DETAIL_SLIC_X86
 /// slic_commit_row comparing 16 labels at a time with AVX-512 (most are unchanged).
 __attribute__((target("avx512f"))) inline void slic_commit_row_avx512(slic_state& s, std::int64_t* sums, int nc, int y,
-                                                                     int x0, int x1, const std::int32_t* best) {
+                                                                     int x0, int x1, const std::int32_t* best,
+                                                                     const float* dist) {
     const std::size_t row = std::size_t(y) * std::size_t(s.width);
     std::int32_t* labels = s.labels.data() + row;
-    const __m512i none = _mm512_set1_epi32(-1);
+    const __m512 inf = _mm512_set1_ps(std::numeric_limits<float>::infinity());
     int x = x0;
     for (; x + 16 <= x1; x += 16) {
         const __m512i b = _mm512_loadu_si512(best + x);
-        const __mmask16 changed = _mm512_mask_cmpneq_epi32_mask(_mm512_cmpneq_epi32_mask(b, none), b,
-                                                                _mm512_loadu_si512(labels + x));
+        const __mmask16 reached = _mm512_cmp_ps_mask(_mm512_loadu_ps(dist + x), inf, _CMP_LT_OQ);
+        const __mmask16 changed = _mm512_mask_cmpneq_epi32_mask(reached, b, _mm512_loadu_si512(labels + x));
         if (!changed) continue;
         if (sums)
             for (std::uint32_t m = changed; m; m &= m - 1) {
@@ -523,7 +526,7 @@ __attribute__((target("avx512f"))) inline void slic_commit_row_avx512(slic_state
             }
         _mm512_mask_storeu_epi32(labels + x, changed, b);
     }
-    slic_commit_row(s, sums, nc, y, x, x1, best);
+    slic_commit_row(s, sums, nc, y, x, x1, best, dist);
 }
 #endif
 
@@ -546,7 +549,10 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
     const slic_isa isa = NC > 0 ? slic_use_isa() : slic_isa::portable;
 #endif
     std::vector<float> dist(std::size_t(TR) * std::size_t(TC));
-    std::vector<std::int32_t> best(dist.size());  // the tile's new clusters (-1: none)
+    std::vector<std::int32_t> best(dist.size());  // the tile's new clusters (where dist < inf)
+    std::vector<const float*> planes(static_cast<std::size_t>(nc));
+    for (int c = 0; c < nc; ++c) planes[std::size_t(c)] = s.feat->plane(c);
+    const std::int32_t* labels = s.labels.data();
     std::vector<const float*> p(static_cast<std::size_t>(nc));
     slic_rect r{};
     r.p = p.data();
@@ -558,18 +564,17 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
         for (int tj = 0; tj < s.tiles_x; ++tj) {
             const int c0 = tj * TC, c1 = std::min(w, c0 + TC);
             std::fill(dist.begin(), dist.end(), std::numeric_limits<float>::infinity());
-            std::fill(best.begin(), best.end(), -1);
             {
-                // The next tile's features and labels, on their way to L2 during this tile's work.
-                const int ntj = tj + 1 < s.tiles_x ? tj + 1 : 0;
-                const int nr0 = tj + 1 < s.tiles_x ? r0 : r1, nr1 = tj + 1 < s.tiles_x ? r1 : std::min(y1, r1 + TR);
-                const int nc0 = ntj * TC, nc1 = std::min(w, nc0 + TC);
+                // The next tile's features and labels, on their way to L2 during this tile's
+                // work (one prefetch per 64-byte line).
+                const bool right = tj + 1 < s.tiles_x;
+                const int nr0 = right ? r0 : r1, nr1 = right ? r1 : std::min(y1, r1 + TR);
+                const int nc0 = right ? c0 + TC : 0, nc1 = std::min(w, nc0 + TC);
                 for (int y = nr0; y < nr1; ++y) {
                     const std::size_t row = std::size_t(y) * std::size_t(w);
-                    for (int x = nc0; x < nc1; x += 16) {
-                        __builtin_prefetch(s.labels.data() + row + std::size_t(x), 0, 2);
-                        for (int c = 0; c < nc; ++c) __builtin_prefetch(s.feat->plane(c) + row + std::size_t(x), 0, 2);
-                    }
+                    for (int x = nc0; x < nc1; x += 16) __builtin_prefetch(labels + row + std::size_t(x), 0, 2);
+                    for (int c = 0; c < nc; ++c)
+                        for (int x = nc0; x < nc1; x += 16) __builtin_prefetch(planes[std::size_t(c)] + row + std::size_t(x), 0, 2);
                 }
             }
             const std::size_t t = std::size_t(bi) * std::size_t(s.tiles_x) + std::size_t(tj);
@@ -605,14 +610,14 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
                 slic_rect_scalar<NC>(r, nc);
             }
             for (int y = r0; y < r1; ++y) {
-                const std::int32_t* row = best.data() + std::size_t(y - r0) * std::size_t(TC) - c0;  // by column
+                const std::size_t at = std::size_t(y - r0) * std::size_t(TC) - std::size_t(c0);  // by column
 #if PIXLIME_DETAIL_SLIC_X86
                 if (isa == slic_isa::avx512) {
-                    slic_commit_row_avx512(s, sums, nc, y, c0, c1, row);
+                    slic_commit_row_avx512(s, sums, nc, y, c0, c1, best.data() + at, dist.data() + at);
                     continue;
                 }
 #endif
-                slic_commit_row(s, sums, nc, y, c0, c1, row);
+                slic_commit_row(s, sums, nc, y, c0, c1, best.data() + at, dist.data() + at);
             }
         }
     }
