@@ -565,16 +565,16 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
             const int c0 = tj * TC, c1 = std::min(w, c0 + TC);
             std::fill(dist.begin(), dist.end(), std::numeric_limits<float>::infinity());
             {
-                // The next tile's features and labels, on their way to L2 during this tile's
-                // work (one prefetch per 64-byte line).
+                // The next tile's labels, on their way to L2 during this tile's work (one
+                // prefetch per 64-byte line): they are read only by slic_commit_row, after the
+                // kernels, too late for the hardware to fetch them in time. (Prefetching the
+                // features too was no faster: the kernels' streams find them.)
                 const bool right = tj + 1 < s.tiles_x;
                 const int nr0 = right ? r0 : r1, nr1 = right ? r1 : std::min(y1, r1 + TR);
                 const int nc0 = right ? c0 + TC : 0, nc1 = std::min(w, nc0 + TC);
                 for (int y = nr0; y < nr1; ++y) {
                     const std::size_t row = std::size_t(y) * std::size_t(w);
                     for (int x = nc0; x < nc1; x += 16) __builtin_prefetch(labels + row + std::size_t(x), 0, 2);
-                    for (int c = 0; c < nc; ++c)
-                        for (int x = nc0; x < nc1; x += 16) __builtin_prefetch(planes[std::size_t(c)] + row + std::size_t(x), 0, 2);
                 }
             }
             const std::size_t t = std::size_t(bi) * std::size_t(s.tiles_x) + std::size_t(tj);
@@ -585,7 +585,7 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
                 const int xlo = std::max(c0, win[2]), xhi = std::min(c1, win[3]);
                 if (ylo >= yhi || xlo >= xhi) continue;
                 const std::size_t base = std::size_t(ylo) * std::size_t(w) + std::size_t(xlo);
-                for (int c = 0; c < nc; ++c) p[std::size_t(c)] = s.feat->plane(c) + base;
+                for (int c = 0; c < nc; ++c) p[std::size_t(c)] = planes[std::size_t(c)] + base;
                 r.dist = dist.data() + std::size_t(ylo - r0) * std::size_t(TC) + std::size_t(xlo - c0);
                 r.lab = best.data() + std::size_t(ylo - r0) * std::size_t(TC) + std::size_t(xlo - c0);
                 r.dxw = s.dxw.data() + s.dxw_start[std::size_t(k)] + std::size_t(xlo - win[2]);
