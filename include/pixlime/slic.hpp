@@ -641,6 +641,42 @@ inline void slic_update(slic_state& s, const std::vector<std::int64_t>& sums) {
     }
 }
 
+/// Starts of the runs of equal labels in the row lr of w labels: starts[0 .. n) (starts[0]
+/// = 0) and starts[n] = w; returns n. `starts` has room for w + 17 values. Branch-free (a
+/// store per pixel; the count moves on where the label changes).
+inline std::size_t run_starts(const std::int32_t* lr, int w, std::int32_t* starts) {
+    std::size_t n = 1;
+    starts[0] = 0;
+    for (int x = 1; x < w; ++x) {
+        starts[n] = x;
+        n += lr[x] != lr[x - 1];
+    }
+    starts[n] = w;
+    return n;
+}
+
+#if PIXLIME_DETAIL_SLIC_X86
+/// run_starts with AVX-512: 16 labels compared at a time, the starts among them packed
+/// (compressed) into one store.
+__attribute__((target("avx512f"))) inline std::size_t run_starts_avx512(const std::int32_t* lr, int w, std::int32_t* starts) {
+    std::size_t n = 1;
+    starts[0] = 0;
+    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    int x = 1;
+    for (; x + 16 <= w; x += 16) {
+        const __mmask16 m = _mm512_cmpneq_epi32_mask(_mm512_loadu_si512(lr + x), _mm512_loadu_si512(lr + x - 1));
+        _mm512_storeu_si512(starts + n, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(iota, _mm512_set1_epi32(x))));
+        n += std::size_t(__builtin_popcount(m));
+    }
+    for (; x < w; ++x) {
+        starts[n] = x;
+        n += lr[x] != lr[x - 1];
+    }
+    starts[n] = w;
+    return n;
+}
+#endif
+
 /// Connectivity enforcement (after scikit-image's, on runs of pixels rather than pixel by
 /// pixel): the 4-connected pieces of every label are found with a union-find over horizontal
 /// runs; pieces are taken in row-major order of their first pixel; a piece smaller than
@@ -650,21 +686,20 @@ inline void slic_update(slic_state& s, const std::vector<std::int64_t>& sums) {
 inline int enforce_connectivity(std::vector<std::int32_t>& labels, int width, int height, std::int64_t min_size) {
     // 1. Horizontal runs of equal labels, row by row: run r covers [x0[r], x1[r]) of its row
     //    and has label lab[r]; row y's runs are row_first[y] .. row_first[y + 1] - 1.
-    //    Run starts are found without branches (a store per pixel, the count moves on at a
-    //    change of label).
     const std::size_t w = std::size_t(width);
     std::vector<std::int32_t> x0, x1, lab, row_first(std::size_t(height) + 1);
-    std::vector<std::int32_t> starts(w + 1);
+    std::vector<std::int32_t> starts(w + 17);
+#if PIXLIME_DETAIL_SLIC_X86
+    const bool avx512 = slic_use_isa() == slic_isa::avx512;
+#endif
     for (int y = 0; y < height; ++y) {
         const std::int32_t* lr = labels.data() + std::size_t(y) * w;
         row_first[std::size_t(y)] = std::int32_t(x0.size());
-        std::size_t n = 1;
-        starts[0] = 0;
-        for (std::size_t x = 1; x < w; ++x) {
-            starts[n] = std::int32_t(x);
-            n += lr[x] != lr[x - 1];
-        }
-        starts[n] = width;
+#if PIXLIME_DETAIL_SLIC_X86
+        const std::size_t n = avx512 ? run_starts_avx512(lr, width, starts.data()) : run_starts(lr, width, starts.data());
+#else
+        const std::size_t n = run_starts(lr, width, starts.data());
+#endif
         for (std::size_t i = 0; i < n; ++i) {
             x0.push_back(starts[i]);
             x1.push_back(starts[i + 1]);
@@ -729,12 +764,22 @@ inline int enforce_connectivity(std::vector<std::int32_t>& labels, int width, in
         }
     }
 
-    // 4. Paint over the input (no longer read: the runs carry what is needed).
+    // 4. Paint over the input (no longer read: the runs carry what is needed), in blocks of
+    //    16 values that may run past the run's end (runs are short): the runs after it, in
+    //    this row or the next, paint over the excess; only near the end of the image does a
+    //    run stop exactly at its end.
+    const std::size_t total = labels.size();
     for (int y = 0; y < height; ++y) {
-        std::int32_t* out = labels.data() + std::size_t(y) * w;
+        const std::size_t base = std::size_t(y) * w;
+        std::int32_t* out = labels.data() + base;
         for (std::size_t r = std::size_t(row_first[std::size_t(y)]); r < std::size_t(row_first[std::size_t(y) + 1]); ++r) {
             const std::int32_t v = final_label[std::size_t(parent[r])];
-            for (std::int32_t x = x0[r]; x < x1[r]; ++x) out[x] = v;
+            if (base + std::size_t(x1[r]) + 16 <= total) {
+                for (std::int32_t x = x0[r]; x < x1[r]; x += 16)
+                    for (int j = 0; j < 16; ++j) out[x + j] = v;
+            } else {
+                for (std::int32_t x = x0[r]; x < x1[r]; ++x) out[x] = v;
+            }
         }
     }
     return next;
