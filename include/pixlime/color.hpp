@@ -17,7 +17,10 @@
 #include <cstdint>
 #include <cstring>
 #include <thread>
+#include <memory>
+#include <new>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 // PIXLIME_DETAIL_X86_DISPATCH: 1 when hot loops may also be compiled for AVX2 (GCC/Clang
@@ -67,11 +70,33 @@ void parallel_bands(int n, int threads, const F& f) {
     for (auto& th : pool) th.join();
 }
 
+/// A std::allocator whose resize leaves new elements uninitialised (default-initialised)
+/// instead of zeroing them: for buffers that are written in full right after (zeroing
+/// tens of megabytes costs as much as a pass of work).
+template <class T>
+struct uninitialized_allocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = uninitialized_allocator<U>;
+    };
+    uninitialized_allocator() = default;
+    template <class U>
+    uninitialized_allocator(const uninitialized_allocator<U>&) noexcept {}
+    template <class U>
+    void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+
 /// Planar float features of an image: `channels` planes of width * height values each,
-/// plane c at data() + c * width * height, row-major.
+/// plane c at data() + c * width * height, row-major. Every producer writes all values.
 struct feature_planes {
     int width = 0, height = 0, channels = 0;
-    std::vector<float> values;
+    std::vector<float, uninitialized_allocator<float>> values;
 
     std::size_t plane_size() const { return std::size_t(width) * std::size_t(height); }
     float* plane(int c) { return values.data() + std::size_t(c) * plane_size(); }

@@ -815,7 +815,6 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
     s.colour.assign(K * std::size_t(s.nc), 0.0f);
     s.alive.assign(K, 1);
     const std::size_t N = std::size_t(w) * std::size_t(h);
-    s.labels.resize(N);
 
     // First assignment: nearest grid seed (ties to the lower index, as scikit-image).
     auto nearest = [](int n, int start, int step, int count) {
@@ -830,9 +829,12 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
     };
     const auto jy = nearest(h, g.start_y, g.step_y, g.count_y);
     const auto jx = nearest(w, g.start_x, g.step_x, g.count_x);
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            s.labels[std::size_t(y) * std::size_t(w) + std::size_t(x)] = jy[std::size_t(y)] * g.count_x + jx[std::size_t(x)];
+    s.labels.reserve(N);  // appended row by row (no zeroing first)
+    std::vector<std::int32_t> row(static_cast<std::size_t>(w));
+    for (int y = 0; y < h; ++y) {
+        for (int x = 0; x < w; ++x) row[std::size_t(x)] = jy[std::size_t(y)] * g.count_x + jx[std::size_t(x)];
+        s.labels.insert(s.labels.end(), row.begin(), row.end());
+    }
 
     // Per-cluster sums of the current labels: taken for the grid's cells (slic_grid_sums),
     // then updated by each assignment with the pixels that changed cluster
