@@ -179,8 +179,9 @@ struct slic_state {
     /// clipped to the image (4 ints per cluster; all 0 for dead clusters).
     std::vector<std::int32_t> windows;
     /// Per cluster, the spatial term (x - cx)^2 * weight of each column of its window, from
-    /// dxw[dxw_start[k]] on.
-    std::vector<float> dxw;
+    /// dxw[dxw_start[k]] on; dxw_start[k] - win[2] is a multiple of 16, so that columns
+    /// that are multiples of 16 have 64-byte aligned terms.
+    std::vector<float, uninitialized_allocator<float>> dxw;
     std::vector<std::size_t> dxw_start;
     /// The image is assigned tile by tile (tile (i, j): rows from i * tiling.tile_rows,
     /// columns from j * tiling.tile_cols; tiles_x tiles a row of tiles);
@@ -209,6 +210,8 @@ inline void slic_prepare_windows(slic_state& s) {
         win[2] = std::max(0, int(std::floor(cx - s.radius_x)));
         win[3] = std::min(s.width, int(std::floor(cx + s.radius_x)) + 1);
         if (win[0] >= win[1] || win[2] >= win[3]) win[0] = win[1] = win[2] = win[3] = 0;
+        total += std::size_t(win[2] % 16 - int(total % 16) + 16) % 16;  // alignment: see dxw
+        s.dxw_start[k] = total;
         total += std::size_t(win[3] - win[2]);
     }
     s.dxw_start[K] = total;
@@ -258,6 +261,7 @@ struct slic_rect {
     float cy, wt;
     std::int32_t k;
     int y0, rows, n;
+    int x0;  // the image column of the rectangle's first column
 };
 
 /// Tries cluster r.k on the rectangle r: per pixel d = dyw + dxw[j] + sum_c (p_c - col_c)^2
@@ -380,28 +384,37 @@ __attribute__((target("avx512f"), always_inline)) inline void slic_avx512_step(c
     _mm512_mask_storeu_epi32(lab + j, lt, vk);
 }
 
-/// slic_rect_scalar<NC> (NC = 1 or 3) with AVX-512: 16 pixels a step, a row's last n % 16
-/// under a mask.
+/// slic_rect_scalar<NC> (NC = 1 or 3) with AVX-512: 16 pixels a step, the row's first and
+/// last steps under masks.
 template <int NC>
 __attribute__((target("avx512f"))) void slic_rect_avx512(const slic_rect& r) {
-    const int n = r.n;
+    // The steps start at the column below the rectangle's that is a multiple of 16 (the
+    // first step masks the columns before it): with rows and buffers 64-byte aligned, every
+    // load and store then stays within one cache line.
+    const int skip = r.x0 & 15, n = r.n + skip;
+    const __mmask16 head = __mmask16(0xffffu << skip);
+    const __mmask16 tail = n & 15 ? __mmask16((1u << (n & 15)) - 1u) : __mmask16(0xffff);
+    const int last = (n - 1) & ~15;  // the last step's column
     const __m512 c0 = _mm512_set1_ps(r.col[0]);
     const __m512 c1 = _mm512_set1_ps(r.col[NC == 3 ? 1 : 0]), c2 = _mm512_set1_ps(r.col[NC == 3 ? 2 : 0]);
     const __m512i vk = _mm512_set1_epi32(r.k);
-    const float* p0 = r.p[0];
-    const float* p1 = r.p[NC == 3 ? 1 : 0];
-    const float* p2 = r.p[NC == 3 ? 2 : 0];
-    float* dist = r.dist;
-    std::int32_t* lab = r.lab;
-    const float* dxw = r.dxw;
-    const int full = n & ~15;
-    const __mmask16 tail = __mmask16((1u << (n & 15)) - 1u);
+    const float* p0 = r.p[0] - skip;
+    const float* p1 = r.p[NC == 3 ? 1 : 0] - skip;
+    const float* p2 = r.p[NC == 3 ? 2 : 0] - skip;
+    float* dist = r.dist - skip;
+    std::int32_t* lab = r.lab - skip;
+    const float* dxw = r.dxw - skip;
     for (int i = 0; i < r.rows; ++i) {
         const float dy = float(r.y0 + i) - r.cy;
         const __m512 vdy = _mm512_set1_ps(dy * dy * r.wt);
-        for (int j = 0; j < full; j += 16)
-            slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, j, __mmask16(0xffff));
-        if (tail) slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, full, tail);
+        if (last == 0) {
+            slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, 0, __mmask16(head & tail));
+        } else {
+            slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, 0, head);
+            for (int j = 16; j < last; j += 16)
+                slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, j, __mmask16(0xffff));
+            slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, last, tail);
+        }
         p0 += r.stride;
         p1 += r.stride;
         p2 += r.stride;
@@ -548,8 +561,10 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
 #if PIXLIME_DETAIL_SLIC_X86
     const slic_isa isa = NC > 0 ? slic_use_isa() : slic_isa::portable;
 #endif
-    std::vector<float> dist(std::size_t(TR) * std::size_t(TC));
-    std::vector<std::int32_t> best(dist.size());  // the tile's new clusters (where dist < inf)
+    // The tile's best distances and clusters (clusters valid where dist < inf), 64-byte
+    // aligned like the features and dxw.
+    std::vector<float, uninitialized_allocator<float>> dist(std::size_t(TR) * std::size_t(TC));
+    std::vector<std::int32_t, uninitialized_allocator<std::int32_t>> best(dist.size());
     std::vector<const float*> planes(static_cast<std::size_t>(nc));
     for (int c = 0; c < nc; ++c) planes[std::size_t(c)] = s.feat->plane(c);
     const std::int32_t* labels = s.labels.data();
@@ -595,6 +610,7 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
                 r.y0 = ylo;
                 r.rows = yhi - ylo;
                 r.n = xhi - xlo;
+                r.x0 = xlo;
 #if PIXLIME_DETAIL_SLIC_X86
                 if constexpr (NC > 0) {
                     if (isa == slic_isa::avx512) {
