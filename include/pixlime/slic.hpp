@@ -930,20 +930,25 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
 /// 200 segments, compactness 20: 191 / 191, 162 / 163, 173 / 173, 183 / 183, 199 / 199),
 /// with boundary recall of scikit-image's boundaries >= 0.8 at 2 px.
 ///
-/// The assignment goes tile by tile (tiles of up to 256 columns that fit in L1 with their
-/// best distances and clusters), each cluster meeting the tile trying the part of its window
-/// there. The centres' sums (exact 64-bit integer sums of fixed-point features, so the
-/// centres do not depend on the order or the threads) are taken once for the grid's cells;
-/// then each finished tile moves only its pixels that changed cluster from one cluster's
-/// sums to the other's, while the tile is in cache (after the first rounds, a few percent of
-/// the pixels). On x86-64 with GCC/Clang the assignment kernel (1 or 3 feature channels) is
-/// hand-vectorised with AVX-512 and with AVX2, chosen at run time from what the CPU has.
-/// Neither kernel fuses multiply-adds, so both round like the portable loop and all give the
-/// same labels (a build that enables FMA itself, e.g.
-/// -march=native, lets compilers contract the AVX2 and portable loops; labels then still do
-/// not depend on num_threads, which never changes which loop handles a pixel). The features
-/// are freed before connectivity enforcement, which relabels in place, so the peak memory is
-/// the features plus the labels.
+/// Implementation (none of it changes a label; tests/test_slic.cpp compares every path
+/// with plain reference loops):
+/// - The assignment goes tile by tile (up to 256 columns, as many rows as fit in L1 with
+///   their best distances and clusters), each cluster meeting the tile trying the part of
+///   its window there. The kernels write to the tile's buffers; the finished tile is then
+///   written into the labels where they changed.
+/// - The centres' sums are exact 64-bit integer sums of fixed-point features (so the centres
+///   do not depend on the order or the threads), taken once over the grid's cells; then
+///   each finished tile moves only its pixels that changed cluster from one cluster's sums
+///   to the other's, while the tile is in cache (after the first rounds, a few percent).
+/// - On x86-64 with GCC/Clang the kernel (1 or 3 feature channels) has AVX-512 and AVX2
+///   versions, chosen at run time. Neither fuses multiply-adds, so both round like the
+///   portable loop (a build that enables FMA itself, e.g. -march=native, lets compilers
+///   contract the AVX2 and portable loops; labels then still do not depend on num_threads,
+///   which never changes which loop handles a pixel). The AVX-512 steps start at columns
+///   that are multiples of 16 (masking the columns before the window), and the features and
+///   buffers are 64-byte aligned: no load straddles two cache lines.
+/// - The features are freed before connectivity enforcement, which relabels in place, so
+///   the peak memory is about the features plus the labels.
 /// Throws pixlime::invalid_argument for an empty image or invalid options.
 template <class T>
 segmentation slic(image_view<const T> img, const slic_options& options = {}) {
