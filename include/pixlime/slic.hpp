@@ -503,18 +503,19 @@ inline void slic_move_pixel(const slic_state& s, std::int64_t* sums, int nc, std
     }
 }
 
-/// Writes the assignment of row y, columns [x0, x1) (best[x]: the new cluster where
-/// dist[x] < infinity; elsewhere no window reached the pixel) into the labels; with `sums`
-/// (not null), the pixels that changed cluster are moved between their clusters' sums
-/// (slic_move_pixel).
+/// Writes the assignment of row y, columns [x0, x1) (best[x - x0]: the new cluster where
+/// dist[x - x0] < infinity; elsewhere no window reached the pixel) into the labels; with
+/// `sums` (not null), the pixels that changed cluster are moved between their clusters'
+/// sums (slic_move_pixel).
 inline void slic_commit_row(slic_state& s, std::int64_t* sums, int nc, int y, int x0, int x1, const std::int32_t* best,
                             const float* dist) {
     const std::size_t row = std::size_t(y) * std::size_t(s.width);
     std::int32_t* labels = s.labels.data() + row;
     for (int x = x0; x < x1; ++x) {
-        if (!(dist[x] < std::numeric_limits<float>::infinity()) || best[x] == labels[x]) continue;
-        if (sums) slic_move_pixel(s, sums, nc, row + std::size_t(x), x, y, labels[x], best[x]);
-        labels[x] = best[x];
+        const std::int32_t b = best[x - x0];
+        if (!(dist[x - x0] < std::numeric_limits<float>::infinity()) || b == labels[x]) continue;
+        if (sums) slic_move_pixel(s, sums, nc, row + std::size_t(x), x, y, labels[x], b);
+        labels[x] = b;
     }
 }
 
@@ -528,18 +529,18 @@ __attribute__((target("avx512f"))) inline void slic_commit_row_avx512(slic_state
     const __m512 inf = _mm512_set1_ps(std::numeric_limits<float>::infinity());
     int x = x0;
     for (; x + 16 <= x1; x += 16) {
-        const __m512i b = _mm512_loadu_si512(best + x);
-        const __mmask16 reached = _mm512_cmp_ps_mask(_mm512_loadu_ps(dist + x), inf, _CMP_LT_OQ);
+        const __m512i b = _mm512_loadu_si512(best + (x - x0));
+        const __mmask16 reached = _mm512_cmp_ps_mask(_mm512_loadu_ps(dist + (x - x0)), inf, _CMP_LT_OQ);
         const __mmask16 changed = _mm512_mask_cmpneq_epi32_mask(reached, b, _mm512_loadu_si512(labels + x));
         if (!changed) continue;
         if (sums)
             for (std::uint32_t m = changed; m; m &= m - 1) {
                 const int j = x + __builtin_ctz(m);
-                slic_move_pixel(s, sums, nc, row + std::size_t(j), j, y, labels[j], best[j]);
+                slic_move_pixel(s, sums, nc, row + std::size_t(j), j, y, labels[j], best[j - x0]);
             }
         _mm512_mask_storeu_epi32(labels + x, changed, b);
     }
-    slic_commit_row(s, sums, nc, y, x, x1, best, dist);
+    slic_commit_row(s, sums, nc, y, x, x1, best + (x - x0), dist + (x - x0));
 }
 #endif
 
@@ -626,7 +627,7 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
                 slic_rect_scalar<NC>(r, nc);
             }
             for (int y = r0; y < r1; ++y) {
-                const std::size_t at = std::size_t(y - r0) * std::size_t(TC) - std::size_t(c0);  // by column
+                const std::size_t at = std::size_t(y - r0) * std::size_t(TC);
 #if PIXLIME_DETAIL_SLIC_X86
                 if (isa == slic_isa::avx512) {
                     slic_commit_row_avx512(s, sums, nc, y, c0, c1, best.data() + at, dist.data() + at);
