@@ -483,8 +483,92 @@ inline void slic_grid_sums(const slic_state& s, const std::vector<std::int32_t>&
     }
 }
 
-/// Moves pixel (x, y) (index `at`) from cluster `from`'s sums to cluster `to`'s (the same
-/// integers slic_grid_sums adds, so the sums stay exactly those of the labels).
+/// Adds pixel (x, y) (index `at`) to its cluster's sums in bank x % 4 (see
+/// slic_accumulate_rect; the banks keep neighbouring pixels of one cluster from waiting on
+/// each other's additions).
+inline void slic_add_pixel(const slic_state& s, std::int64_t* sums, int nc, std::size_t at, int x, int y) {
+    const std::size_t K = std::size_t(s.num_clusters);
+    std::int64_t* t = sums + (std::size_t(x & 3) * K + std::size_t(s.labels[at])) * (std::size_t(nc) + 3);
+    t[0] += 1;
+    t[1] += x;
+    t[2] += y;
+    for (int c = 0; c < nc; ++c) t[3 + c] += slic_fixed(s.feat->plane(c)[at]);
+}
+
+#if PIXLIME_DETAIL_SLIC_X86
+/// slic_accumulate_rect<3> with AVX2: the same integer additions as slic_add_pixel, four
+/// pixels at a time (each adds (1, x, y, L) and (a, b) to its bank's sums with two vector
+/// additions, no branches), so exactly the same sums.
+__attribute__((target("avx2"))) inline void slic_accumulate_rect3_avx2(const slic_state& s, std::int64_t* sums, int r0,
+                                                                      int r1, int c0, int c1) {
+    const std::size_t w = std::size_t(s.width), K = std::size_t(s.num_clusters);
+    const __m128 scale = _mm_set1_ps(slic_sum_scale);
+    const __m256i one = _mm256_set1_epi64x(1), step = _mm256_set1_epi64x(4);
+    for (int y = r0; y < r1; ++y) {
+        const std::size_t row = std::size_t(y) * w;
+        const std::int32_t* lr = s.labels.data() + row;
+        const float* p0 = s.feat->plane(0) + row;
+        const float* p1 = s.feat->plane(1) + row;
+        const float* p2 = s.feat->plane(2) + row;
+        const __m256d vy = _mm256_castsi256_pd(_mm256_set1_epi64x(y));
+        const __m256d vone = _mm256_castsi256_pd(one);
+        __m256i vx = _mm256_add_epi64(_mm256_set1_epi64x(c0), _mm256_setr_epi64x(0, 1, 2, 3));
+        int x = c0;
+        for (; x + 4 <= c1; x += 4) {
+            const __m256d L = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p0 + x), scale))));
+            const __m256d A = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p1 + x), scale))));
+            const __m256d B = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p2 + x), scale))));
+            const __m256d X = _mm256_castsi256_pd(vx);
+            const __m256d t0 = _mm256_unpacklo_pd(vone, X);  // 1 x0 1 x2
+            const __m256d t1 = _mm256_unpackhi_pd(vone, X);  // 1 x1 1 x3
+            const __m256d t2 = _mm256_unpacklo_pd(vy, L);    // y L0 y L2
+            const __m256d t3 = _mm256_unpackhi_pd(vy, L);    // y L1 y L3
+            const __m256d ab02 = _mm256_unpacklo_pd(A, B);   // a0 b0 a2 b2
+            const __m256d ab13 = _mm256_unpackhi_pd(A, B);   // a1 b1 a3 b3
+            const __m256i r[4] = {_mm256_castpd_si256(_mm256_permute2f128_pd(t0, t2, 0x20)),
+                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t1, t3, 0x20)),
+                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t0, t2, 0x31)),
+                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t1, t3, 0x31))};
+            const __m128i ab[4] = {_mm_castpd_si128(_mm256_castpd256_pd128(ab02)), _mm_castpd_si128(_mm256_castpd256_pd128(ab13)),
+                                   _mm_castpd_si128(_mm256_extractf128_pd(ab02, 1)),
+                                   _mm_castpd_si128(_mm256_extractf128_pd(ab13, 1))};
+            for (int j = 0; j < 4; ++j) {
+                std::int64_t* t = sums + (std::size_t((x + j) & 3) * K + std::size_t(lr[x + j])) * 6;
+                __m256i* t4 = reinterpret_cast<__m256i*>(t);
+                __m128i* t2v = reinterpret_cast<__m128i*>(t + 4);
+                _mm256_storeu_si256(t4, _mm256_add_epi64(_mm256_loadu_si256(t4), r[j]));
+                _mm_storeu_si128(t2v, _mm_add_epi64(_mm_loadu_si128(t2v), ab[j]));
+            }
+            vx = _mm256_add_epi64(vx, step);
+        }
+        for (; x < c1; ++x) slic_add_pixel(s, sums, 3, row + std::size_t(x), x, y);
+    }
+}
+#endif
+
+/// Adds the pixels of rows [r0, r1), columns [c0, c1) to their clusters' sums, in 4 banks
+/// by column (x % 4) of num_clusters * (nc + 3) values each (slic_update adds them up).
+/// NC: feature channels, 0 for any.
+template <int NC>
+void slic_accumulate_rect(const slic_state& s, std::int64_t* sums, int r0, int r1, int c0, int c1) {
+#if PIXLIME_DETAIL_SLIC_X86
+    if constexpr (NC == 3) {
+        if (slic_use_isa() >= slic_isa::avx2) {
+            slic_accumulate_rect3_avx2(s, sums, r0, r1, c0, c1);
+            return;
+        }
+    }
+#endif
+    const int nc = NC > 0 ? NC : s.nc;
+    for (int y = r0; y < r1; ++y) {
+        const std::size_t row = std::size_t(y) * std::size_t(s.width);
+        for (int x = c0; x < c1; ++x) slic_add_pixel(s, sums, nc, row + std::size_t(x), x, y);
+    }
+}
+
+/// Moves pixel (x, y) (index `at`) from cluster `from`'s sums to cluster `to`'s, in bank 0
+/// (the same integers slic_grid_sums and slic_add_pixel add, so the sums stay exactly those
+/// of the labels).
 inline void slic_move_pixel(const slic_state& s, std::int64_t* sums, int nc, std::size_t at, int x, int y,
                             std::int32_t from, std::int32_t to) {
     const std::size_t stride = std::size_t(nc) + 3;
@@ -551,12 +635,13 @@ __attribute__((target("avx512f"))) inline void slic_commit_row_avx512(slic_state
 /// lower cluster index, so labels depend neither on the tiles nor on the split of rows
 /// between threads. The kernels write best distances and clusters to per-tile buffers in
 /// L1; each finished tile is then written into the labels where they changed
-/// (slic_commit_row). With `sums` (not null), those pixels are also moved between their
-/// clusters' sums while the tile is in cache: sums of the labels before the call become sums
-/// of the labels after it (after the first rounds, few pixels change). NC: feature channels
-/// (1, 3, or 0 for any).
+/// (slic_commit_row). With `sums` (not null), the sums follow, while the tile is in cache:
+/// with `fresh`, every pixel of the tile is added to zeroed sums (slic_accumulate_rect);
+/// otherwise the changed pixels are moved between their clusters' sums, so that sums of the
+/// labels before the call become sums of the labels after it (after the first rounds, few
+/// pixels change). NC: feature channels (1, 3, or 0 for any).
 template <int NC>
-void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
+void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums, bool fresh) {
     const int w = s.width, TR = s.tiling.tile_rows, TC = s.tiling.tile_cols;
     const int nc = NC > 0 ? NC : s.nc;
 #if PIXLIME_DETAIL_SLIC_X86
@@ -569,6 +654,7 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
     std::vector<const float*> planes(static_cast<std::size_t>(nc));
     for (int c = 0; c < nc; ++c) planes[std::size_t(c)] = s.feat->plane(c);
     const std::int32_t* labels = s.labels.data();
+    std::int64_t* moves = fresh ? nullptr : sums;  // sums updated by moves of changed pixels
     std::vector<const float*> p(static_cast<std::size_t>(nc));
     slic_rect r{};
     r.p = p.data();
@@ -630,12 +716,13 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
                 const std::size_t at = std::size_t(y - r0) * std::size_t(TC);
 #if PIXLIME_DETAIL_SLIC_X86
                 if (isa == slic_isa::avx512) {
-                    slic_commit_row_avx512(s, sums, nc, y, c0, c1, best.data() + at, dist.data() + at);
+                    slic_commit_row_avx512(s, moves, nc, y, c0, c1, best.data() + at, dist.data() + at);
                     continue;
                 }
 #endif
-                slic_commit_row(s, sums, nc, y, c0, c1, best.data() + at, dist.data() + at);
+                slic_commit_row(s, moves, nc, y, c0, c1, best.data() + at, dist.data() + at);
             }
+            if (sums && fresh) slic_accumulate_rect<NC>(s, sums, r0, r1, c0, c1);
         }
     }
 }
@@ -646,8 +733,12 @@ void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums) {
 inline void slic_update(slic_state& s, const std::vector<std::int64_t>& sums) {
     const int nc = s.nc;
     const std::size_t stride = std::size_t(nc) + 3, K = std::size_t(s.num_clusters);
+    std::vector<std::int64_t> total(stride);
     for (std::size_t k = 0; k < K; ++k) {
-        const std::int64_t* a = sums.data() + k * stride;
+        for (std::size_t j = 0; j < stride; ++j)
+            total[j] = sums[k * stride + j] + sums[(K + k) * stride + j] + sums[(2 * K + k) * stride + j] +
+                       sums[(3 * K + k) * stride + j];
+        const std::int64_t* a = total.data();
         const double n = double(a[0]);
         s.alive[k] = a[0] > 0;
         if (a[0] == 0) continue;
@@ -858,26 +949,29 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
     // (slic_assign_rows). Each band of rows works on its own thread into its own buffer,
     // added to the sums (integer sums: the order does not matter).
     const std::size_t stride = std::size_t(s.nc) + 3;
-    std::vector<std::int64_t> sums(K * stride, 0);
+    std::vector<std::int64_t> sums(4 * K * stride, 0);  // 4 banks (slic_accumulate_rect)
     std::mutex sums_mutex;
-    auto over_bands = [&](bool assign, bool accumulate) {
+    // fresh: the assignment's sums are taken afresh from every pixel rather than by moving
+    // the changed pixels, cheaper when many change (a third of the pixels in the first round).
+    auto over_bands = [&](bool assign, bool accumulate, bool fresh) {
+        if (fresh) std::fill(sums.begin(), sums.end(), 0);
         parallel_bands(h, threads, [&](int y0, int y1) {
             std::vector<std::int64_t> local(accumulate ? sums.size() : 0, 0);
             std::int64_t* out = accumulate ? local.data() : nullptr;
             if (!assign)
                 slic_grid_sums(s, jy, jx, g.count_x, out, y0, y1);
             else if (s.nc == 3)
-                slic_assign_rows<3>(s, y0, y1, out);
+                slic_assign_rows<3>(s, y0, y1, out, fresh);
             else if (s.nc == 1)
-                slic_assign_rows<1>(s, y0, y1, out);
+                slic_assign_rows<1>(s, y0, y1, out, fresh);
             else
-                slic_assign_rows<0>(s, y0, y1, out);
+                slic_assign_rows<0>(s, y0, y1, out, fresh);
             if (!accumulate) return;
             const std::lock_guard<std::mutex> lock(sums_mutex);
             for (std::size_t i = 0; i < sums.size(); ++i) sums[i] += local[i];
         });
     };
-    if (options.max_iterations > 1) over_bands(/*assign=*/false, /*accumulate=*/true);
+    if (options.max_iterations > 1) over_bands(/*assign=*/false, /*accumulate=*/true, /*fresh=*/false);
 
     std::vector<float> prev_cy, prev_cx, prev_colour;
     std::vector<char> prev_alive;
@@ -891,7 +985,7 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
         prev_colour = s.colour;
         prev_alive = s.alive;
         slic_prepare_windows(s);
-        over_bands(/*assign=*/true, /*accumulate=*/it + 1 < options.max_iterations);
+        over_bands(/*assign=*/true, /*accumulate=*/it + 1 < options.max_iterations, /*fresh=*/it == 1);
     }
 
     seeds = K;
@@ -938,9 +1032,11 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
 ///   its window there. The kernels write to the tile's buffers; the finished tile is then
 ///   written into the labels where they changed.
 /// - The centres' sums are exact 64-bit integer sums of fixed-point features (so the centres
-///   do not depend on the order or the threads), taken once over the grid's cells; then
-///   each finished tile moves only its pixels that changed cluster from one cluster's sums
-///   to the other's, while the tile is in cache (after the first rounds, a few percent).
+///   do not depend on the order or the threads), taken over the grid's cells, then afresh
+///   from each tile after the first round (a third of the pixels change cluster in it);
+///   after later rounds each finished tile moves only its pixels that changed cluster from
+///   one cluster's sums to the other's, while the tile is in cache (13% of the pixels after
+///   the second round, falling to a few percent).
 /// - On x86-64 with GCC/Clang the kernel (1 or 3 feature channels) has AVX-512 and AVX2
 ///   versions, chosen at run time. Neither fuses multiply-adds, so both round like the
 ///   portable loop (a build that enables FMA itself, e.g. -march=native, lets compilers
