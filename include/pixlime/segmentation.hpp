@@ -24,7 +24,7 @@ class segmentation;
 namespace detail {
 /// For segmenters whose output is 0..count-1 with every value used by construction (not
 /// for user data): wraps `labels` without the constructor's checks (a pass over the labels).
-segmentation trusted_segmentation(int width, int height, std::vector<std::int32_t> labels, int count);
+inline segmentation trusted_segmentation(int width, int height, std::vector<std::int32_t> labels, int count);
 }  // namespace detail
 
 class segmentation {
