@@ -944,17 +944,17 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
         s.labels.insert(s.labels.end(), row.begin(), row.end());
     }
 
-    // Per-cluster sums of the current labels: taken for the grid's cells (slic_grid_sums),
-    // then updated by each assignment with the pixels that changed cluster
-    // (slic_assign_rows). Each band of rows works on its own thread into its own buffer,
-    // added to the sums (integer sums: the order does not matter).
+    // Per-cluster sums of the current labels (4 banks, see slic_accumulate_rect): taken for
+    // the grid's cells (slic_grid_sums); after an assignment with `fresh`, taken afresh from
+    // every pixel (the first round, when a third of the pixels change cluster); after the
+    // others, updated by moving the pixels that changed cluster (slic_assign_rows). Each band
+    // of rows works on its own thread into its own buffer, added to the sums (integer sums:
+    // the order does not matter).
     const std::size_t stride = std::size_t(s.nc) + 3;
-    std::vector<std::int64_t> sums(4 * K * stride, 0);  // 4 banks (slic_accumulate_rect)
+    std::vector<std::int64_t> sums(4 * K * stride, 0);
     std::mutex sums_mutex;
-    // fresh: the assignment's sums are taken afresh from every pixel rather than by moving
-    // the changed pixels, cheaper when many change (a third of the pixels in the first round).
     auto over_bands = [&](bool assign, bool accumulate, bool fresh) {
-        if (fresh) std::fill(sums.begin(), sums.end(), 0);
+        if (accumulate && fresh) std::fill(sums.begin(), sums.end(), 0);
         parallel_bands(h, threads, [&](int y0, int y1) {
             std::vector<std::int64_t> local(accumulate ? sums.size() : 0, 0);
             std::int64_t* out = accumulate ? local.data() : nullptr;
