@@ -92,8 +92,8 @@ int main(int argc, char** argv) {
 
     // Perturbation alone, pixlime's run copies versus lime's per-segment scans.
     const auto masks = pixlime::sample_masks(pixlime::sampling::balanced, 1000, seg.count(), 1);
-    const auto fill = pixlime::detail::segment_mean_fill(img.view(), seg);
-    const pixlime::perturber<std::uint8_t> p(img.view(), seg, fill);
+    const auto fill = pixlime::segment_mean_fill{}(img.view(), seg);
+    const pixlime::perturber<std::uint8_t> p(img.view(), fill.view(), seg);
     std::vector<std::uint8_t> out(p.image_size());
     const double runs = median_ms(repeats, [&] {
         for (int i = 0; i < 1000; ++i) p.render(masks.row(i).data(), out.data());
@@ -109,7 +109,7 @@ int main(int argc, char** argv) {
     std::printf("  memory floor (1000 plain copies of the image): %.2f ms\n", memcpy_floor);
 
     const double surrogate = median_ms(repeats, [&] {
-        const Eigen::VectorXd w = pixlime::exponential_kernel(pixlime::cosine_distances_to_ones(masks), 0.25);
+        const Eigen::VectorXd w = pixlime::exponential_kernel{0.25}(masks);
         const Eigen::MatrixXd y = Eigen::MatrixXd::Random(1000, 5);
         sink = sink + pixlime::weighted_ridge{1.0}(masks, w, y)[0].intercept;
     });

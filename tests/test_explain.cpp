@@ -3,8 +3,6 @@
 
 #include <doctest/doctest.h>
 
-#include <Eigen/Cholesky>  // the independent ridge solution
-
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -13,13 +11,7 @@ using pixlime::batch_view;
 
 namespace {
 
-// Black fill, every image pixel >= 1: the classifier can read which segments are kept.
-pixlime::explain_options black_fill() {
-    pixlime::explain_options opt;
-    opt.hide = pixlime::hide_mode::constant;
-    opt.hide_color = {0};
-    return opt;
-}
+using test::black_fill;
 
 std::vector<int> top_positive(const pixlime::explanation& ex, int label, std::size_t n) {
     std::vector<int> out;
@@ -50,7 +42,7 @@ TEST_CASE("a planted feature: the classifier reacts only to a known region, whic
     };
     for (auto mode : {pixlime::sampling::balanced, pixlime::sampling::lime_compatible, pixlime::sampling::bernoulli}) {
         auto opt = black_fill();
-        opt.sampling = mode;
+        opt.sampler = mode;
         opt.num_samples = 400;
         opt.seed = 5;
         const auto ex = pixlime::explain(img, seg, classify, opt);
@@ -76,13 +68,14 @@ TEST_CASE("a classifier linear in the segment indicators has its weights recover
     std::normal_distribution<double> normal(0.0, 1.0);
     for (double& b : beta) b = normal(gen);
     const double bias = 0.3;
-    auto linear = [&](batch_view<const std::uint8_t> batch) {
-        Eigen::MatrixXd p(batch.size(), 1);
+    auto linear = [&](batch_view<const std::uint8_t> batch) {  // a score, not a probability: two columns
+        Eigen::MatrixXd p(batch.size(), 2);
         for (int i = 0; i < batch.size(); ++i) {
             const auto kept = test::kept_segments(batch[i], seg);
             double v = bias;
             for (int s = 0; s < k; ++s) v += beta[std::size_t(s)] * kept[std::size_t(s)];
-            p(i, 0) = v;
+            p(i, 0) = 0;
+            p(i, 1) = v;
         }
         return p;
     };
@@ -91,7 +84,7 @@ TEST_CASE("a classifier linear in the segment indicators has its weights recover
     opt.labels = {1};
 
     SUBCASE("exactly without a penalty") {
-        opt.ridge_alpha = 0;
+        opt.surrogate = pixlime::weighted_ridge{0.0};
         const auto ex = pixlime::explain(img, seg, linear, opt);
         for (int s = 0; s < k; ++s) CHECK(std::abs(ex.weights(1)[s] - beta[std::size_t(s)]) < 1e-9);
         CHECK(std::abs(ex.intercept(1) - bias) < 1e-9);
@@ -102,49 +95,6 @@ TEST_CASE("a classifier linear in the segment indicators has its weights recover
         const auto ex = pixlime::explain(img, seg, linear, opt);
         for (int s = 0; s < k; ++s) CHECK(std::abs(ex.weights(1)[s] - beta[std::size_t(s)]) < 0.05 * std::abs(beta[std::size_t(s)]) + 0.02);
     }
-}
-
-TEST_CASE("the surrogate equals an independent weighted ridge solution") {
-    // Independent formulation: minimise sum_i w_i (y_i - b - x_i.beta)^2 + alpha |beta|^2 by the
-    // normal equations of the augmented design [X 1] with an unpenalised intercept.
-    const int n = 120, k = 9;
-    const auto masks = pixlime::sample_masks(pixlime::sampling::bernoulli, n, k, 77);
-    const Eigen::VectorXd w = pixlime::exponential_kernel(pixlime::cosine_distances_to_ones(masks), 0.25);
-    Eigen::MatrixXd y(n, 2);
-    std::mt19937 gen(1);
-    std::uniform_real_distribution<double> u(0, 1);
-    for (int i = 0; i < n; ++i) y(i, 0) = u(gen), y(i, 1) = std::sin(double(i));
-    const double alpha = 1.0;
-    const auto fits = pixlime::weighted_ridge{alpha}(masks, w, y);
-
-    Eigen::MatrixXd a(n, k + 1);
-    a.leftCols(k) = masks.cast<double>();
-    a.col(k).setOnes();
-    Eigen::MatrixXd lhs = a.transpose() * w.asDiagonal() * a;
-    lhs.diagonal().head(k).array() += alpha;
-    for (int j = 0; j < 2; ++j) {
-        const Eigen::VectorXd sol = lhs.ldlt().solve(a.transpose() * w.asDiagonal() * y.col(j));
-        for (int s = 0; s < k; ++s) CHECK(std::abs(fits[std::size_t(j)].weights[s] - sol[s]) < 1e-10);
-        CHECK(std::abs(fits[std::size_t(j)].intercept - sol[k]) < 1e-10);
-        // Weighted R² by its definition.
-        const Eigen::VectorXd pred = a * sol;
-        const double mean = w.dot(y.col(j)) / w.sum();
-        const double r2 = 1 - (w.array() * (y.col(j) - pred).array().square()).sum() /
-                                  (w.array() * (y.col(j).array() - mean).square()).sum();
-        CHECK(std::abs(fits[std::size_t(j)].score - r2) < 1e-10);
-        CHECK(std::abs(fits[std::size_t(j)].local_prediction - (sol.head(k).sum() + sol[k])) < 1e-10);
-    }
-}
-
-TEST_CASE("kernel weights follow lime: sqrt(exp(-d^2 / w^2)) of the cosine distance to all-ones") {
-    pixlime::mask_matrix m(3, 4);
-    m << 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0;
-    const Eigen::VectorXd d = pixlime::cosine_distances_to_ones(m);
-    CHECK(d[0] == doctest::Approx(0.0));
-    CHECK(d[1] == doctest::Approx(1.0 - std::sqrt(0.25)));
-    CHECK(d[2] == doctest::Approx(1.0));
-    const Eigen::VectorXd k = pixlime::exponential_kernel(d, 0.25);
-    CHECK(k[1] == doctest::Approx(std::sqrt(std::exp(-0.25 / 0.0625))));
 }
 
 TEST_CASE("one seed gives bitwise-identical explanations whatever the batch size or thread count") {
@@ -163,7 +113,7 @@ TEST_CASE("one seed gives bitwise-identical explanations whatever the batch size
     };
     for (auto mode : {pixlime::sampling::balanced, pixlime::sampling::bernoulli}) {
         pixlime::explain_options opt;
-        opt.sampling = mode;
+        opt.sampler = mode;
         opt.num_samples = 203;
         opt.seed = 1234567;
         opt.batch_size = 1;
@@ -184,20 +134,6 @@ TEST_CASE("one seed gives bitwise-identical explanations whatever the batch size
         opt.seed = 7654321;
         CHECK(pixlime::explain(img, seg, classify, opt).samples() != ref.samples());
     }
-}
-
-TEST_CASE("balanced sampling hides every segment in exactly half of the perturbed samples") {
-    for (int n : {2, 3, 100, 101}) {
-        const auto m = pixlime::sample_masks(pixlime::sampling::balanced, n, 13, 42);
-        CHECK(m.row(0).cast<int>().sum() == 13);
-        for (int k = 0; k < 13; ++k) {
-            const int ones = m.col(k).tail(n - 1).cast<int>().sum();
-            CHECK(std::abs(2 * ones - (n - 1)) <= 1);
-        }
-    }
-    // Columns are shuffled independently, not copies of each other.
-    const auto m = pixlime::sample_masks(pixlime::sampling::balanced, 200, 4, 42);
-    CHECK(m.col(0) != m.col(2));
 }
 
 TEST_CASE("a binary model (one output column) is explained as classes {0: 1-p, 1: p}") {
@@ -287,59 +223,6 @@ TEST_CASE("user label maps with gaps and arbitrary ids are relabelled 0..K-1") {
     CHECK(ex.ranked(0)[0].first == seg.label(15, 5));
 }
 
-TEST_CASE("perturbed images equal a pixel-by-pixel construction for every hide mode") {
-    const auto img = test::noise(37, 23, 3, 5, 0, 255);
-    // Irregular segments: a diagonal band pattern, labels with runs spanning row ends.
-    std::vector<int> ids(37 * 23);
-    for (int i = 0; i < 37 * 23; ++i) ids[std::size_t(i)] = ((i % 37) / 6 + (i / 37) / 4 + (i % 37 + i / 37) / 9) % 11;
-    const auto seg = pixlime::segmentation::from_labels(37, 23, ids);
-    pixlime::explain_options opt;
-    for (auto hide : {pixlime::hide_mode::segment_mean, pixlime::hide_mode::constant, pixlime::hide_mode::blur,
-                      pixlime::hide_mode::image}) {
-        opt.hide = hide;
-        opt.hide_color = {10, 20, 30};
-        opt.hide_image = pixlime::image<float>(37, 23, 3, 77.6f);
-        const auto fill = pixlime::detail::make_fill(img.view(), seg, opt);
-        const pixlime::perturber<std::uint8_t> p(img.view(), seg, fill);
-        const auto masks = pixlime::sample_masks(pixlime::sampling::bernoulli, 20, seg.count(), 3);
-        std::vector<std::uint8_t> out(p.image_size());
-        for (int i = 0; i < 20; ++i) {
-            p.render(masks.row(i).data(), out.data());
-            bool same = true;
-            for (int y = 0; y < 23; ++y)
-                for (int x = 0; x < 37; ++x)
-                    for (int c = 0; c < 3; ++c) {
-                        const bool kept = masks(i, seg.label(x, y)) != 0;
-                        const auto want = kept ? img.at(x, y, c) : fill.at(x, y, c);
-                        same = same && out[std::size_t((y * 37 + x) * 3 + c)] == want;
-                    }
-            CHECK(same);
-        }
-        // The fill itself, by its definition.
-        if (hide == pixlime::hide_mode::constant) CHECK((fill.at(3, 4, 0) == 10 && fill.at(30, 20, 2) == 30));
-        if (hide == pixlime::hide_mode::image) CHECK(fill.at(5, 5, 1) == 78);
-        if (hide == pixlime::hide_mode::segment_mean) {
-            // segment 0's channel-0 mean, truncated toward zero like numpy's uint8 assignment.
-            double sum = 0;
-            int n = 0;
-            for (int y = 0; y < 23; ++y)
-                for (int x = 0; x < 37; ++x)
-                    if (seg.label(x, y) == 0) sum += img.at(x, y, 0), ++n;
-            CHECK(fill.at(0, 0, 0) == std::uint8_t(sum / n));
-        }
-        if (hide == pixlime::hide_mode::blur) {
-            // Smoother than the noise it came from.
-            auto roughness = [](const pixlime::image<std::uint8_t>& im) {
-                double r = 0;
-                for (int y = 0; y < im.height(); ++y)
-                    for (int x = 1; x < im.width(); ++x) r += std::abs(int(im.at(x, y, 0)) - int(im.at(x - 1, y, 0)));
-                return r;
-            };
-            CHECK(roughness(fill) < 0.3 * roughness(img));
-        }
-    }
-}
-
 TEST_CASE("a view over user memory with a row stride is explained like the packed image") {
     const auto img = test::noise(16, 12, 3, 6);
     std::vector<std::uint8_t> padded(std::size_t(12) * 60, 0);  // rows of 60 values: 48 used
@@ -361,51 +244,7 @@ TEST_CASE("a view over user memory with a row stride is explained like the packe
     CHECK(a.weights(0) == b.weights(0));
 }
 
-TEST_CASE("explain_options.segmenter chooses the segmentation: built-in options or any callable") {
-    const auto img = test::noise(40, 30, 3, 12);
-    auto classify = [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval(); };
-    pixlime::explain_options opt;
-    opt.num_samples = 20;
-
-    opt.segmenter = pixlime::grid_options{5, 3};
-    CHECK(opt.segmenter.name() == "grid");
-    auto ex = pixlime::explain(img, classify, opt);
-    CHECK(ex.segments() == pixlime::grid(40, 30, 5, 3));
-
-    opt.segmenter = pixlime::slic_options{};
-    CHECK(pixlime::explain(img, classify, opt).segments() == pixlime::slic(img));
-    // lime's quickshift defaults merge a small noise image into one region: use a photo.
-    const auto photo = pixlime::load_image(test::data_dir + "/images/coffee_224.png");
-    opt.segmenter = pixlime::quickshift_options{};
-    CHECK(pixlime::explain(photo, classify, opt).segments() == pixlime::quickshift(photo));
-    opt.segmenter = pixlime::felzenszwalb_options{};
-    CHECK(pixlime::explain(photo, classify, opt).segments() == pixlime::felzenszwalb(photo));
-
-    // A callable: two halves.
-    int calls = 0;
-    opt.segmenter = pixlime::segmenter(
-        [&](pixlime::image_view<const std::uint8_t> v) {
-            ++calls;
-            std::vector<int> ids(std::size_t(v.pixel_count()));
-            for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = int(i % std::size_t(v.width())) < v.width() / 2 ? 0 : 1;
-            return pixlime::segmentation::from_labels(v.width(), v.height(), ids);
-        },
-        "halves");
-    ex = pixlime::explain(img, classify, opt);
-    CHECK(calls == 1);
-    CHECK(ex.num_segments() == 2);
-    CHECK(opt.segmenter.name() == "halves");
-
-    // That callable has no float overload: a clear error, not a crash.
-    const pixlime::image<float> f(40, 30, 3, 0.5f);
-    auto classify_f = [](batch_view<const float> b) { return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval(); };
-    CHECK_THROWS_AS(pixlime::explain(f, classify_f, opt), pixlime::invalid_argument);
-    // A callable returning the wrong size.
-    opt.segmenter = [](pixlime::image_view<const std::uint8_t>) { return pixlime::grid(3, 3, 2, 2); };
-    CHECK_THROWS_WITH_AS(pixlime::explain(img, classify, opt), doctest::Contains("result size = 3x3"), pixlime::invalid_argument);
-}
-
-TEST_CASE("a custom sampler and surrogate plug into explain") {
+TEST_CASE("every stage is a value in explain_options: a custom sampler, fill, kernel and surrogate") {
     const auto img = test::noise(24, 24, 3, 30);
     const auto seg = test::grid(24, 24, 3, 3);
     auto classify = [&](batch_view<const std::uint8_t> batch) {
@@ -413,16 +252,30 @@ TEST_CASE("a custom sampler and surrogate plug into explain") {
         for (int i = 0; i < batch.size(); ++i) p(i, 0) = 0.25 * test::kept_segments(batch[i], seg)[4];
         return p;
     };
-    int sampler_calls = 0;
+    int sampler_calls = 0, fill_calls = 0, kernel_calls = 0;
+    auto opt = black_fill();
+    opt.num_samples = 10;
     // Every sample hides exactly one segment (row 0 keeps all): a leave-one-out design.
-    auto leave_one_out = [&](int n, int k, std::uint64_t) {
-        ++sampler_calls;
-        pixlime::mask_matrix m = pixlime::mask_matrix::Ones(n, k);
-        for (int i = 1; i < n; ++i) m(i, (i - 1) % k) = 0;
-        return m;
+    opt.sampler = pixlime::sampler(
+        [&](int n, int k, std::uint64_t) {
+            ++sampler_calls;
+            pixlime::mask_matrix m = pixlime::mask_matrix::Ones(n, k);
+            for (int i = 1; i < n; ++i) m(i, (i - 1) % k) = 0;
+            return m;
+        },
+        "leave_one_out");
+    // A fill of zeros, written by hand.
+    opt.hide = [&](pixlime::image_view<const std::uint8_t> v, const pixlime::segmentation&) {
+        ++fill_calls;
+        return pixlime::image<std::uint8_t>(v.width(), v.height(), v.channels(), 0);
+    };
+    opt.kernel = [&](const pixlime::mask_matrix& m) {
+        ++kernel_calls;
+        return Eigen::VectorXd::Ones(m.rows()).eval();
     };
     // A surrogate that reports, per target, the output drop when each segment is hidden.
-    auto drop = [](const pixlime::mask_matrix& m, const Eigen::VectorXd&, const Eigen::MatrixXd& y) {
+    opt.surrogate = [](const pixlime::mask_matrix& m, const Eigen::VectorXd& w, const Eigen::MatrixXd& y) {
+        CHECK(w == Eigen::VectorXd::Ones(m.rows()));
         std::vector<pixlime::linear_fit> fits(std::size_t(y.cols()));
         for (Eigen::Index t = 0; t < y.cols(); ++t) {
             fits[std::size_t(t)].weights = Eigen::VectorXd::Zero(m.cols());
@@ -432,11 +285,297 @@ TEST_CASE("a custom sampler and surrogate plug into explain") {
         }
         return fits;
     };
-    auto opt = black_fill();
-    opt.num_samples = 10;
-    const auto ex = pixlime::explain(img.view(), seg, classify, opt, leave_one_out, drop);
+    const auto ex = pixlime::explain(img, seg, classify, opt);
     CHECK(sampler_calls == 1);
+    CHECK(fill_calls == 1);
+    CHECK(kernel_calls == 1);
+    CHECK(opt.sampler.name() == "leave_one_out");
+    CHECK(opt.hide.name() == "custom");
     CHECK(ex.weights(1)[4] == doctest::Approx(0.25));
     CHECK(ex.weights(1).cwiseAbs().sum() == doctest::Approx(0.25));
     CHECK(ex.samples()(3, 2) == 0);
+    // The stages' results are checked where they enter.
+    opt.sampler = [](int n, int k, std::uint64_t) { return pixlime::mask_matrix::Ones(n, k + 1).eval(); };
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::explain(img, seg, classify, opt); }).parameter() ==
+          "sampler (custom) result size");
+    opt.sampler = pixlime::sampling::bernoulli;
+    opt.kernel = [](const pixlime::mask_matrix& m) { return Eigen::VectorXd::Zero(m.rows()).eval(); };
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::explain(img, seg, classify, opt); }).parameter() ==
+          "kernel (custom) result");
+    opt.kernel = pixlime::exponential_kernel{};
+    opt.surrogate = [](const pixlime::mask_matrix& m, const Eigen::VectorXd&, const Eigen::MatrixXd& y) {
+        return std::vector<pixlime::linear_fit>(std::size_t(y.cols()), pixlime::linear_fit{Eigen::VectorXd::Zero(m.cols() - 1), 0, 0, 0});
+    };
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::explain(img, seg, classify, opt); }).parameter() ==
+          "surrogate (custom) result for label 0 weights size");
+}
+
+TEST_CASE("progress is reported after every batch, and returning false cancels") {
+    const auto img = test::noise(20, 20, 3, 3);
+    const auto seg = test::grid(20, 20, 4, 4);
+    int classifier_calls = 0;
+    auto classify = [&](batch_view<const std::uint8_t> b) {
+        ++classifier_calls;
+        return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval();
+    };
+    pixlime::explain_options opt;
+    opt.num_samples = 95;
+    opt.batch_size = 10;
+    std::vector<std::pair<int, int>> seen;
+    opt.progress = [&](int done, int total) {
+        seen.emplace_back(done, total);
+        return true;
+    };
+    (void)pixlime::explain(img, seg, classify, opt);
+    REQUIRE(seen.size() == 10);
+    CHECK(seen.front() == std::pair<int, int>{10, 95});
+    CHECK(seen[4] == std::pair<int, int>{50, 95});
+    CHECK(seen.back() == std::pair<int, int>{95, 95});
+    // Stop after the third batch: no more classifier calls, a pixlime::cancelled.
+    classifier_calls = 0;
+    opt.progress = [](int done, int) { return done < 30; };
+    const auto e = test::error_of<pixlime::cancelled>([&] { pixlime::explain(img, seg, classify, opt); });
+    CHECK(classifier_calls == 3);
+    CHECK(e.parameter() == "explain_options.progress");
+    CHECK(test::contains(e.value(), "30 of 95"));
+    CHECK(std::is_base_of_v<pixlime::error, pixlime::cancelled>);
+}
+
+TEST_CASE("model_input: the classifier gets float NCHW, scaled and normalised, exactly as converting it itself") {
+    const auto img = test::noise(13, 9, 3, 17, 0, 255);
+    const auto seg = test::grid(13, 9, 3, 3);
+    // Reference: NHWC uint8 converted by the classifier itself.
+    const double mean[3] = {0.485, 0.456, 0.406}, sd[3] = {0.229, 0.224, 0.225};
+    std::vector<std::vector<float>> converted_by_hand;
+    auto by_hand = [&](batch_view<const std::uint8_t> b) {
+        for (int i = 0; i < b.size(); ++i) {
+            std::vector<float> v(std::size_t(3 * 13 * 9));
+            for (int c = 0; c < 3; ++c)  // BGR model: output channel c is input channel 2 - c
+                for (int y = 0; y < 9; ++y)
+                    for (int x = 0; x < 13; ++x)
+                        v[std::size_t((c * 9 + y) * 13 + x)] =
+                            float((double(b[i].at(x, y, 2 - c)) * (1.0 / 255) - mean[c]) / sd[c]);
+            converted_by_hand.push_back(v);
+        }
+        return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval();
+    };
+    std::vector<std::vector<float>> received;
+    auto nchw = [&](batch_view<const float> b) {
+        CHECK(b.layout() == pixlime::layout::nchw);
+        CHECK(b.channels() == 3);
+        for (int i = 0; i < b.size(); ++i) received.emplace_back(b.image_data(i), b.image_data(i) + b.image_size());
+        return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval();
+    };
+    pixlime::explain_options opt;
+    opt.num_samples = 30;
+    opt.batch_size = 7;
+    (void)pixlime::explain(img, seg, by_hand, opt);
+    opt.model_input.to_float = true;
+    opt.model_input.layout = pixlime::layout::nchw;
+    opt.model_input.channels = {2, 1, 0};
+    opt.model_input.scale = 1.0 / 255;
+    opt.model_input.mean = {mean[0], mean[1], mean[2]};
+    opt.model_input.stddev = {sd[0], sd[1], sd[2]};
+    opt.num_threads = 2;
+    (void)pixlime::explain(img, seg, nchw, opt);
+    REQUIRE(received.size() == 30);
+    CHECK(received == converted_by_hand);
+    // A classifier without a float overload cannot take float batches: a clear error first.
+    const auto e = test::error_of<pixlime::invalid_argument>([&] { pixlime::explain(img, seg, by_hand, opt); });
+    CHECK(e.parameter() == "classifier");
+    CHECK(test::contains(e.expected(), "batch_view<const float>"));
+    // Gray to the three channels of an RGB model.
+    const auto gray = test::noise(8, 8, 1, 2);
+    pixlime::explain_options g;
+    g.num_samples = 5;
+    g.model_input.channels = {0, 0, 0};
+    int calls = 0;
+    (void)pixlime::explain(gray, test::grid(8, 8, 2, 2), [&](batch_view<const std::uint8_t> b) {
+        ++calls;
+        CHECK(b.channels() == 3);
+        CHECK((b[0].at(3, 4, 0) == b[0].at(3, 4, 2) && b[0].at(3, 4, 1) == b[0].at(3, 4, 0)));
+        return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval();
+    }, g);
+    CHECK(calls == 1);
+}
+
+TEST_CASE("misbehaving classifiers get a classifier_error naming the samples and the value") {
+    const auto img = test::noise(16, 16, 3, 1);
+    const auto seg = test::grid(16, 16, 4, 4);
+    pixlime::explain_options opt;
+    opt.num_samples = 50;
+    auto e = test::error_of<pixlime::classifier_error>([&] {
+        pixlime::explain(img, seg, [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Zero(b.size() + 1, 2); }, opt);
+    });
+    CHECK(e.parameter() == "classifier output rows (samples 0..9)");
+    CHECK(e.value() == "11");
+    CHECK(e.expected() == "batch.size() = 10");
+    int calls = 0;
+    e = test::error_of<pixlime::classifier_error>([&] {
+        pixlime::explain(img, seg, [&](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Zero(b.size(), ++calls < 3 ? 3 : 4); }, opt);
+    });
+    CHECK(e.parameter() == "classifier output columns (samples 20..29)");
+    CHECK(e.value() == "4");
+    auto output_error = [&](double bad, int columns) {
+        return test::error_of<pixlime::classifier_error>([&] {
+            pixlime::explain(img, seg, [&](batch_view<const std::uint8_t> b) {
+                Eigen::MatrixXd p = Eigen::MatrixXd::Constant(b.size(), columns, 0.5);
+                p(b.size() - 1, columns - 1) = bad;
+                return p;
+            }, opt);
+        });
+    };
+    e = output_error(std::numeric_limits<double>::quiet_NaN(), 2);
+    CHECK(e.parameter() == "classifier output[9, 1]");
+    CHECK(e.value() == "nan");
+    CHECK(output_error(std::numeric_limits<double>::infinity(), 2).value() == "inf");
+    // Finite but so large that the surrogate's sums would overflow (NaN weights, silently).
+    e = output_error(1.7e308, 3);
+    CHECK(e.value() == "1.7e+308");
+    CHECK(test::contains(e.expected(), "magnitude at most 1e150"));
+    // A single column is P(class 1): 7.5 would make class 0 -6.5.
+    e = output_error(7.5, 1);
+    CHECK(e.parameter() == "classifier output[9, 0]");
+    CHECK(test::contains(e.expected(), "[0, 1]"));
+    CHECK(output_error(-0.01, 1).value() == "-0.01");
+    // Too many classes for the limits: refused after the first call, before allocating outputs.
+    pixlime::explain_options few = opt;
+    few.limits.max_classes = 100;
+    const auto too_many = test::error_of<pixlime::size_limit_error>([&] {
+        pixlime::explain(img, seg, [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Zero(b.size(), 101); }, few);
+    });
+    CHECK(too_many.value() == "101");
+    // An exception from the classifier is propagated with context, the original nested.
+    try {
+        pixlime::explain(img, seg, [](batch_view<const std::uint8_t> b) -> Eigen::MatrixXf {
+            if (b.size() > 0) throw std::out_of_range("model exploded");
+            return {};
+        }, opt);
+        FAIL("no exception");
+    } catch (const pixlime::classifier_error& ce) {
+        CHECK(ce.parameter() == "classifier (samples 0..9)");
+        CHECK(ce.value() == "threw: model exploded");
+        bool nested_seen = false;
+        try {
+            std::rethrow_if_nested(ce);
+        } catch (const std::out_of_range& inner) {
+            nested_seen = std::string(inner.what()) == "model exploded";
+        }
+        CHECK(nested_seen);
+    }
+}
+
+TEST_CASE("options are checked before the classifier is called; limits before allocating") {
+    const auto img = test::noise(16, 16, 3, 1);
+    const auto seg = test::grid(16, 16, 4, 4);
+    int calls = 0;
+    auto classify = [&](batch_view<const std::uint8_t> b) {
+        ++calls;
+        return Eigen::MatrixXf::Constant(b.size(), 3, 0.3f).eval();
+    };
+    auto param = [&](auto tweak) {
+        pixlime::explain_options opt;
+        tweak(opt);
+        return test::error_of<pixlime::invalid_argument>([&] { pixlime::explain(img, seg, classify, opt); }).parameter();
+    };
+    CHECK(param([](auto& o) { o.num_samples = 1; }) == "explain_options.num_samples");
+    CHECK(param([](auto& o) { o.num_samples = std::numeric_limits<int>::max(); }) == "explain_options.num_samples");
+    CHECK(param([](auto& o) { o.batch_size = 0; }) == "explain_options.batch_size");
+    CHECK(param([](auto& o) { o.num_threads = 0; }) == "explain_options.num_threads");
+    CHECK(param([](auto& o) { o.top_labels = 0; }) == "explain_options.top_labels");
+    CHECK(param([](auto& o) { o.labels = {1, 1, 1}; }) == "explain_options.labels[1]");
+    CHECK(param([](auto& o) { o.labels = {-1}; }) == "explain_options.labels[0]");
+    CHECK(param([](auto& o) { o.kernel = pixlime::exponential_kernel{0}; }) == "exponential_kernel.width");
+    CHECK(param([](auto& o) { o.surrogate = pixlime::weighted_ridge{-1}; }) == "weighted_ridge.alpha");
+    CHECK(param([](auto& o) { o.model_input.mean = {1}; }) == "model_input.to_float");
+    CHECK(param([](auto& o) { o.limits.max_samples = 0; }) == "explain_options.limits");
+    CHECK(calls == 0);
+    // A label out of the classifier's range is known only after its first call.
+    CHECK(param([](auto& o) { o.labels = {0, 3}; }) == "explain_options.labels[1]");
+    // Segments over the limit; the surrogate's system over its limit; memory over the limit.
+    calls = 0;
+    auto limit = [&](auto tweak) {
+        pixlime::explain_options opt;
+        tweak(opt);
+        return test::error_of<pixlime::size_limit_error>([&] { pixlime::explain(img, seg, classify, opt); }).parameter();
+    };
+    CHECK(limit([](auto& o) { o.limits.max_segments = 15; }) == "segmentation count");
+    CHECK(limit([](auto& o) { o.limits.max_surrogate_size = 15; }) == "surrogate system size min(num_samples, segments)");
+    CHECK(limit([](auto& o) { o.limits.max_explanation_bytes = 20000; }) == "explanation memory");
+    CHECK(limit([](auto& o) { o.limits.max_pixels = 255; }) == "image size");
+    CHECK(calls == 0);
+}
+
+TEST_CASE("the kernel width no longer blames the ridge; a too-small width is named") {
+    const auto img = test::noise(16, 16, 3, 1);
+    const auto seg = test::grid(16, 16, 4, 4);
+    pixlime::explain_options opt;
+    opt.num_samples = 40;
+    opt.kernel = pixlime::exponential_kernel{1e-200};
+    const auto e = test::error_of<pixlime::invalid_argument>([&] {
+        pixlime::explain(img, seg, [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval(); }, opt);
+    });
+    CHECK(e.parameter() == "exponential_kernel.width");
+    CHECK(e.value() == "1e-200");
+}
+
+TEST_CASE("float images must hold finite values") {
+    pixlime::image<float> f(8, 8, 1, 0.5f);
+    f.at(3, 2) = std::numeric_limits<float>::quiet_NaN();
+    const auto e = test::error_of<pixlime::invalid_argument>([&] {
+        pixlime::explain(f, test::grid(8, 8, 2, 2), [](batch_view<const float> b) { return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval(); });
+    });
+    CHECK(e.parameter() == "image pixel (3, 2) channel 0");
+}
+
+TEST_CASE("asking for a label that was not explained, or is not a class") {
+    const auto img = test::noise(16, 16, 3, 1);
+    const auto seg = test::grid(16, 16, 4, 4);
+    pixlime::explain_options opt;
+    opt.num_samples = 20;
+    opt.labels = {1};
+    const auto ex = pixlime::explain(img, seg, [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval(); }, opt);
+    auto e = test::error_of<pixlime::invalid_argument>([&] { (void)ex.weights(0); });
+    CHECK(e.parameter() == "label");
+    CHECK(test::contains(e.expected(), "{1}"));
+    e = test::error_of<pixlime::invalid_argument>([&] { (void)ex.model_prediction(2); });
+    CHECK(e.value() == "2");
+}
+
+TEST_CASE("an explanation is checked where it is assembled") {
+    const auto seg = test::grid(8, 8, 2, 2);
+    const pixlime::mask_matrix masks = pixlime::mask_matrix::Ones(3, 4);
+    const Eigen::MatrixXd predictions = Eigen::MatrixXd::Constant(3, 2, 0.5);
+    const Eigen::VectorXd weights = Eigen::VectorXd::Ones(3);
+    pixlime::linear_fit short_fit{Eigen::VectorXd::Zero(3), 0, 0, 0};
+    auto e = test::error_of<pixlime::invalid_argument>([&] {
+        pixlime::explanation(seg, masks, predictions, weights, {1}, {1}, {short_fit});
+    });
+    CHECK(e.parameter() == "explanation fit of label 1 weights size");
+    pixlime::linear_fit nan_fit{Eigen::VectorXd::Constant(4, std::numeric_limits<double>::quiet_NaN()), 0, 0, 0};
+    CHECK_THROWS_AS(pixlime::explanation(seg, masks, predictions, weights, {1}, {1}, {nan_fit}), pixlime::invalid_argument);
+    pixlime::linear_fit good{Eigen::VectorXd::Zero(4), 0, 0, 0};
+    CHECK_THROWS_AS(pixlime::explanation(seg, masks, predictions, weights, {1, 1}, {1}, {good, good}), pixlime::invalid_argument);
+    CHECK_THROWS_AS(pixlime::explanation(seg, masks, predictions, weights, {2}, {1}, {good}), pixlime::invalid_argument);
+    CHECK_THROWS_AS(pixlime::explanation(seg, pixlime::mask_matrix::Ones(3, 5), predictions, weights, {1}, {1}, {good}),
+                    pixlime::invalid_argument);
+    CHECK(pixlime::explanation(seg, masks, predictions, weights, {1}, {1}, {good}).num_segments() == 4);
+}
+
+TEST_CASE("more threads than cores or than images in a batch give the same explanation") {
+    const auto img = test::noise(40, 30, 3, 5);
+    const auto seg = test::grid(40, 30, 5, 5);
+    auto classify = [](batch_view<const std::uint8_t> b) {
+        Eigen::MatrixXd p(b.size(), 2);
+        for (int i = 0; i < b.size(); ++i) p(i, 0) = b[i].at(7, 7, 0) / 255.0, p(i, 1) = b[i].at(30, 20, 1) / 255.0;
+        return p;
+    };
+    pixlime::explain_options opt;
+    opt.num_samples = 77;
+    opt.batch_size = 3;
+    const auto one = pixlime::explain(img, seg, classify, opt);
+    for (int threads : {2, 8, 64}) {
+        opt.num_threads = threads;
+        CHECK(pixlime::explain(img, seg, classify, opt).predictions() == one.predictions());
+    }
 }

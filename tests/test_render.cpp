@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
 #include <set>
 
 using pixlime::batch_view;
@@ -26,10 +27,9 @@ struct fixture {
             }
             return p;
         };
-        pixlime::explain_options opt;
-        opt.hide = pixlime::hide_mode::constant;
+        pixlime::explain_options opt = test::black_fill();
         opt.num_samples = 300;
-        opt.ridge_alpha = 0;
+        opt.surrogate = pixlime::weighted_ridge{0.0};
         return pixlime::explain(img, seg, classify, opt);
     }
 };
@@ -160,6 +160,9 @@ TEST_CASE("side_by_side places images left to right on white, tops aligned") {
     CHECK(s.at(0, 3, 1) == 255);  // below the shorter image
     CHECK(s.at(5, 3, 0) == b.at(1, 3, 0));
     CHECK_THROWS_AS(pixlime::side_by_side({pixlime::image<std::uint8_t>(2, 2, 1)}), pixlime::invalid_argument);
+    // A gap of INT_MAX used to overflow a signed int while adding up the width.
+    const auto e = test::error_of<pixlime::size_limit_error>([&] { pixlime::side_by_side({a, b}, std::numeric_limits<int>::max()); });
+    CHECK(e.parameter() == "side_by_side result size");
 }
 
 TEST_CASE("render_options.scale draws every pane larger, nearest neighbour, with thin outlines") {
@@ -198,4 +201,31 @@ TEST_CASE("render_options.min_relative_weight drops segments weak next to the st
     CHECK(segments_where(f, pixlime::render_positive(f.img, f.ex, 0, ro), true) == std::set<int>{7, 20});
     ro.hide_rest = true;
     CHECK(segments_where(f, pixlime::render_negative(f.img, f.ex, 0, ro), true) == std::set<int>{30});
+}
+
+TEST_CASE("rendering takes what it draws: a segmentation and its weights") {
+    const fixture f;
+    pixlime::render_options ro;
+    ro.min_weight = 1e-6;
+    CHECK(pixlime::render_positive(f.img, f.seg, f.ex.weights(0), ro) == pixlime::render_positive(f.img, f.ex, 0, ro));
+    CHECK(pixlime::render_heatmap(f.img.view(), f.seg, f.ex.weights(0), ro) == pixlime::render_heatmap(f.img, f.ex, 0, ro));
+    // Hand-made weights: exactly segment 3 shown.
+    Eigen::VectorXd w = Eigen::VectorXd::Zero(36);
+    w[3] = 1.0;
+    ro.boundaries = false;
+    ro.hide_rest = true;
+    CHECK(segments_where(f, pixlime::render_positive(f.img, f.seg, w, ro), true) == std::set<int>{3});
+    // Fewer weights than segments used to be read out of bounds: refused.
+    auto e = test::error_of<pixlime::invalid_argument>([&] { pixlime::render_positive(f.img, f.seg, Eigen::VectorXd::Ones(35), ro); });
+    CHECK(e.parameter() == "weights size");
+    CHECK(e.value() == "35");
+    e = test::error_of<pixlime::invalid_argument>([&] {
+        pixlime::render_heatmap(f.img, f.seg, Eigen::VectorXd::Constant(36, std::numeric_limits<double>::quiet_NaN()), ro);
+    });
+    CHECK(e.parameter() == "weights");
+    e = test::error_of<pixlime::invalid_argument>([&] { pixlime::render_overlay(test::noise(8, 8, 3, 1), f.seg, w, ro); });
+    CHECK(e.parameter() == "image size");
+    ro.num_features = -1;
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::render_negative(f.img, f.seg, w, ro); }).parameter() ==
+          "render_options.num_features");
 }

@@ -4,21 +4,30 @@
 /// Explaining the Predictions of Any Classifier", KDD), with lime_image's semantics and defaults.
 ///
 /// 1. The image is split into K segments (a segmentation you give, or explain_options::segmenter).
-/// 2. N masks are drawn (#samples by #segments, 0/1, row 0 all ones) from one seed.
-/// 3. Each mask gives a perturbed image (hidden segments replaced by the fill, see hide_mode);
+/// 2. N masks are drawn (#samples by #segments, 0/1, row 0 all ones) from one seed
+///    (explain_options::sampler).
+/// 3. Each mask gives a perturbed image, its hidden segments replaced by the fill
+///    (explain_options::hide), in the form the classifier takes (explain_options::model_input);
 ///    perturbed images are streamed to the classifier in batches of explain_options::batch_size
 ///    through one reused buffer, so memory never grows with num_samples x image size.
-/// 4. Each sample is weighted by a kernel of its cosine distance to the unperturbed image.
-/// 5. For each explained label, a weighted ridge regression over the masks approximates the
-///    classifier's output; its coefficients are the segments' weights.
+/// 4. Each sample is weighted by a kernel of its distance to the unperturbed image
+///    (explain_options::kernel).
+/// 5. For each explained label, a linear surrogate (explain_options::surrogate; lime's weighted
+///    ridge) approximates the classifier's output over the masks; its coefficients are the
+///    segments' weights.
+/// Every stage is a value in explain_options: a built-in options struct or any callable.
 ///
-/// The classifier is any callable `M classify(pixlime::batch_view<const T> batch)` where M is an
-/// Eigen matrix (or expression) of float or double with batch.size() rows and one column per
-/// class. A single column is a binary model's P(class 1), explained as the two classes
+/// The classifier is any callable `M classify(pixlime::batch_view<const V> batch)` where V is
+/// the image's pixel type (or float with model_input::to_float) and M an Eigen matrix (or
+/// expression) of float or double with batch.size() rows and one column per class. A single
+/// column is a binary model's P(class 1), in [0, 1], explained as the two classes
 /// {0: 1 - p, 1: p}.
 
+#include <pixlime/detail/thread_pool.hpp>
 #include <pixlime/error.hpp>
 #include <pixlime/image.hpp>
+#include <pixlime/kernel.hpp>
+#include <pixlime/model_input.hpp>
 #include <pixlime/perturb.hpp>
 #include <pixlime/sampler.hpp>
 #include <pixlime/segmentation.hpp>
@@ -36,7 +45,6 @@
 #include <numeric>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -46,7 +54,8 @@ namespace pixlime {
 /// Options of pixlime::explain. Defaults follow lime_image (LimeImageExplainer.explain_instance,
 /// marcotcr/lime v0.2.0.1) unless marked "pixlime".
 struct explain_options {
-    /// Perturbed samples N, including the unperturbed row 0 (lime: num_samples=1000). >= 2.
+    /// Perturbed samples N, including the unperturbed row 0 (lime: num_samples=1000). At least
+    /// 2, at most limits.max_samples.
     int num_samples = 1000;
     /// Images per classifier call (lime: batch_size=10). >= 1. Peak memory is about
     /// batch_size x image size; results do not depend on it.
@@ -55,42 +64,47 @@ struct explain_options {
     /// size or thread count. (pixlime: lime's default random_state=None is unseeded, and its seed
     /// reaches only its segmenter, lime issue #477.)
     std::uint64_t seed = 0;
-    /// How masks are drawn (pixlime: sampling::balanced; lime's own draws: sampling::lime_compatible).
-    pixlime::sampling sampling = pixlime::sampling::balanced;
     /// Explain the `top_labels` classes with the highest output on the unperturbed image, highest
     /// first (lime: top_labels=5; clamped to the number of classes). Used when `labels` is empty.
     int top_labels = 5;
     /// Explain exactly these classes, in this order, instead of the top ones (lime: labels=(1,)
-    /// when top_labels=None). Each must be in 0..#classes-1.
+    /// when top_labels=None). Each must be in 0..#classes-1, none twice.
     std::vector<int> labels;
-    /// What hidden segments show (lime: hide_color=None, the segment mean).
-    hide_mode hide = hide_mode::segment_mean;
-    /// hide_mode::constant: one value for every channel, or one value per channel, in the image's
-    /// scale (0..255 for uint8, as stored for float). Empty means 0 (lime: hide_color=0 is black).
-    std::vector<double> hide_color;
-    /// hide_mode::blur: Gaussian sigma in pixels; 0 = max(width, height) / 50 (pixlime).
-    double blur_sigma = 0;
-    /// hide_mode::image: the replacement image, same width, height and channels as the image, in
-    /// the image's scale; converted (rounded, clamped) to the image's pixel type.
-    image<float> hide_image;
-    /// Kernel width of sqrt(exp(-d²/width²)) over the cosine distance d (lime: kernel_width=0.25).
-    double kernel_width = 0.25;
-    /// Ridge penalty (lime: Ridge(alpha=1)). >= 0.
-    double ridge_alpha = 1.0;
-    /// Threads that build perturbed images (pixlime: 1). The classifier is always called from
-    /// the calling thread. Results do not depend on it.
-    int num_threads = 1;
     /// Segments the image when explain is called without a segmentation (pixlime: SLIC with
-    /// slic_options defaults; lime's default is quickshift(kernel_size=4, max_dist=200, ratio=0.2)).
+    /// slic_options defaults; lime's default is quickshift_options{}: kernel_size=4,
+    /// max_dist=200, ratio=0.2). See segmenter.hpp.
     pixlime::segmenter segmenter;
+    /// Draws the masks (pixlime: sampling::balanced; lime's own draws:
+    /// sampling::lime_compatible). See sampler.hpp.
+    pixlime::sampler sampler;
+    /// What hidden segments show (lime: hide_color=None, segment_mean_fill; hide_color=0 is
+    /// constant_fill{{0}}). See perturb.hpp.
+    pixlime::filler hide;
+    /// Weighs each sample by its distance to the unperturbed image (lime: kernel_width=0.25,
+    /// cosine distance: exponential_kernel{}). See kernel.hpp.
+    pixlime::kernel kernel;
+    /// Fits the local linear model (lime: Ridge(alpha=1): weighted_ridge{}). See surrogate.hpp.
+    pixlime::surrogate surrogate;
+    /// The form of the batches the classifier receives (pixlime: the image's pixels as stored;
+    /// e.g. float NCHW normalised for a CNN). See model_input.hpp.
+    pixlime::model_input model_input;
+    /// Called after each batch with the samples done so far and the total (pixlime: none).
+    /// Returning false stops the explanation with pixlime::cancelled.
+    std::function<bool(int samples_done, int samples_total)> progress;
+    /// Threads that build perturbed images, at most the machine's hardware threads
+    /// (pixlime: 1). The classifier is always called from the calling thread. Results do not
+    /// depend on it. >= 1.
+    int num_threads = 1;
+    /// Sizes refused before allocating (see pixlime::limits).
+    pixlime::limits limits;
 };
 
 /// Wall-clock time spent in each stage of one explain call, in milliseconds.
 struct explain_timings {
     double segmentation_ms = 0;
-    double perturbation_ms = 0;  ///< building perturbed images (sampling included)
+    double perturbation_ms = 0;  ///< drawing masks, the fill, building perturbed images
     double classifier_ms = 0;    ///< inside the user's classifier
-    double surrogate_ms = 0;     ///< kernel and ridge fits
+    double surrogate_ms = 0;     ///< kernel and surrogate fits
     double total_ms = 0;
 };
 
@@ -121,14 +135,7 @@ public:
         return predictions_(0, label);
     }
     /// (segment, weight) pairs by |weight| descending, ties by segment (lime: local_exp[label]).
-    std::vector<std::pair<int, double>> ranked(int label) const {
-        const Eigen::VectorXd& w = weights(label);
-        std::vector<std::pair<int, double>> r;
-        r.reserve(std::size_t(w.size()));
-        for (Eigen::Index k = 0; k < w.size(); ++k) r.emplace_back(int(k), w[k]);
-        std::stable_sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return std::abs(a.second) > std::abs(b.second); });
-        return r;
-    }
+    std::vector<std::pair<int, double>> ranked(int label) const { return pixlime::ranked(weights(label)); }
     /// Whether `label` was explained.
     bool has_label(int label) const { return std::find(labels_.begin(), labels_.end(), label) != labels_.end(); }
 
@@ -146,23 +153,50 @@ public:
             if (labels_[i] == label) return fits_[i];
         std::ostringstream s;
         for (std::size_t i = 0; i < labels_.size(); ++i) s << (i ? ", " : "") << labels_[i];
-        throw invalid_argument::make("label", label, "one of the explained labels {" + s.str() + "}");
+        throw invalid_argument("label", label, "one of the explained labels {" + s.str() + "}");
     }
     const explain_timings& timings() const { return timings_; }
 
     /// Assembles an explanation (used by explain; public so that custom pipelines can build one).
+    /// Throws pixlime::invalid_argument unless the parts fit together: `samples` #samples by
+    /// #segments of the segmentation, `predictions` #samples by #classes (>= 1 column),
+    /// `sample_weights` #samples, `labels` distinct classes with one fit each whose weights
+    /// have #segments finite values, `top_labels` classes.
     explanation(segmentation segments, mask_matrix samples, Eigen::MatrixXd predictions, Eigen::VectorXd sample_weights,
                 std::vector<int> labels, std::vector<int> top_labels, std::vector<linear_fit> fits, explain_timings timings = {})
         : segments_(std::move(segments)), samples_(std::move(samples)), predictions_(std::move(predictions)),
           sample_weights_(std::move(sample_weights)), labels_(std::move(labels)), top_labels_(std::move(top_labels)),
           fits_(std::move(fits)), timings_(timings) {
-        if (fits_.size() != labels_.size()) throw invalid_argument("explanation: one fit per label expected");
+        const auto k = Eigen::Index(segments_.count());
+        if (segments_.empty()) throw invalid_argument("explanation segments", "empty", "a segmentation");
+        if (samples_.cols() != k || samples_.rows() < 1)
+            throw invalid_argument("explanation samples size", std::to_string(samples_.rows()) + "x" + std::to_string(samples_.cols()),
+                                   "#samples x #segments with #segments = " + std::to_string(k));
+        if (predictions_.rows() != samples_.rows() || predictions_.cols() < 1)
+            throw invalid_argument("explanation predictions size",
+                                   std::to_string(predictions_.rows()) + "x" + std::to_string(predictions_.cols()),
+                                   std::to_string(samples_.rows()) + " rows (one per sample) and at least 1 column");
+        if (sample_weights_.size() != samples_.rows())
+            throw invalid_argument("explanation sample_weights size", sample_weights_.size(), "one per sample");
+        if (fits_.size() != labels_.size())
+            throw invalid_argument("explanation fits", fits_.size(), "one per label: " + std::to_string(labels_.size()));
+        for (std::size_t i = 0; i < labels_.size(); ++i) {
+            check_class(labels_[i]);
+            if (std::find(labels_.begin(), labels_.begin() + std::ptrdiff_t(i), labels_[i]) != labels_.begin() + std::ptrdiff_t(i))
+                throw invalid_argument("explanation labels", labels_[i], "each label once");
+            const linear_fit& f = fits_[i];
+            const std::string name = "explanation fit of label " + std::to_string(labels_[i]);
+            if (f.weights.size() != k) throw invalid_argument(name + " weights size", f.weights.size(), "#segments = " + std::to_string(k));
+            if (!f.weights.allFinite() || !std::isfinite(f.intercept) || !std::isfinite(f.score) || !std::isfinite(f.local_prediction))
+                throw invalid_argument(name, "NaN or Inf", "finite weights, intercept, score and local prediction");
+        }
+        for (int l : top_labels_) check_class(l);
     }
 
 private:
     void check_class(int label) const {
         if (label < 0 || label >= num_classes())
-            throw invalid_argument::make("label", label, "0.." + std::to_string(num_classes() - 1));
+            throw invalid_argument("label", label, "a class 0.." + std::to_string(num_classes() - 1));
     }
 
     segmentation segments_;
@@ -176,26 +210,23 @@ private:
 
 namespace detail {
 
-template <class T>
-struct is_eigen_result {
-    static constexpr bool value = std::is_base_of_v<Eigen::EigenBase<T>, T>;
-};
+template <class M>
+constexpr bool is_eigen_v = std::is_base_of_v<Eigen::EigenBase<M>, M>;
 
-template <class T, class Classifier>
-constexpr void check_classifier() {
-    static_assert(std::is_invocable_v<Classifier&, batch_view<const T>>,
-                  "pixlime::explain: the classifier must be callable as classify(pixlime::batch_view<const T> batch), "
-                  "where T is the image's pixel type (std::uint8_t or float), and return an Eigen matrix with "
-                  "batch.size() rows and one column per class");
-    if constexpr (std::is_invocable_v<Classifier&, batch_view<const T>>) {
-        using result = std::decay_t<std::invoke_result_t<Classifier&, batch_view<const T>>>;
-        static_assert(is_eigen_result<result>::value,
-                      "pixlime::explain: the classifier must return an Eigen matrix (e.g. Eigen::MatrixXf or "
-                      "Eigen::MatrixXd) with batch.size() rows and one column per class");
-        if constexpr (is_eigen_result<result>::value)
-            static_assert(std::is_same_v<typename result::Scalar, float> || std::is_same_v<typename result::Scalar, double>,
-                          "pixlime::explain: the classifier's Eigen matrix must hold float or double");
-    }
+/// Whether `Classifier` takes batch_view<const V> and returns an Eigen matrix of float or
+/// double (checked with worded static_asserts in wrap_classifier).
+template <class Classifier, class V>
+constexpr bool takes_batch_v = std::is_invocable_v<Classifier&, batch_view<const V>>;
+
+template <class V, class Classifier>
+constexpr void check_classifier_result() {
+    using result = std::decay_t<std::invoke_result_t<Classifier&, batch_view<const V>>>;
+    static_assert(is_eigen_v<result>,
+                  "pixlime::explain: the classifier must return an Eigen matrix (e.g. Eigen::MatrixXf or "
+                  "Eigen::MatrixXd) with batch.size() rows and one column per class");
+    if constexpr (is_eigen_v<result>)
+        static_assert(std::is_same_v<typename result::Scalar, float> || std::is_same_v<typename result::Scalar, double>,
+                      "pixlime::explain: the classifier's Eigen matrix must hold float or double");
 }
 
 inline std::string describe_current_exception() {
@@ -208,178 +239,199 @@ inline std::string describe_current_exception() {
     }
 }
 
-/// The pipeline below is compiled once per pixel type, not once per classifier, sampler and
-/// surrogate type: the public templates wrap those in these function types.
+/// The pipeline below is compiled once per pixel type, not once per classifier type: the
+/// public templates wrap the classifier in these function types.
+template <class V>
+using classifier_function = std::function<Eigen::MatrixXd(batch_view<const V>)>;
+
+/// The classifier as it takes the image's own pixels (`own`) and/or float (`as_float`);
+/// either may be empty.
 template <class T>
-using classifier_function = std::function<Eigen::MatrixXd(batch_view<const T>)>;
-using sampler_function = std::function<mask_matrix(int, int, std::uint64_t)>;
-using surrogate_function =
-    std::function<std::vector<linear_fit>(const mask_matrix&, const Eigen::VectorXd&, const Eigen::MatrixXd&)>;
+struct classifier_functions {
+    classifier_function<T> own;
+    classifier_function<float> as_float;
+};
 
 template <class T, class Classifier>
-classifier_function<T> wrap_classifier(Classifier& classify) {
-    check_classifier<T, Classifier>();
-    return [&classify](batch_view<const T> batch) -> Eigen::MatrixXd { return classify(batch).template cast<double>(); };
+classifier_functions<T> wrap_classifier(Classifier& classify) {
+    static_assert(takes_batch_v<Classifier, T> || takes_batch_v<Classifier, float>,
+                  "pixlime::explain: the classifier must be callable as classify(pixlime::batch_view<const T> batch), "
+                  "where T is the image's pixel type (std::uint8_t or float), or as classify(pixlime::batch_view<const "
+                  "float>) with explain_options::model_input.to_float, and return an Eigen matrix with batch.size() rows "
+                  "and one column per class");
+    classifier_functions<T> f;
+    if constexpr (takes_batch_v<Classifier, T>) {
+        check_classifier_result<T, Classifier>();
+        f.own = [&classify](batch_view<const T> b) -> Eigen::MatrixXd { return classify(b).template cast<double>(); };
+    }
+    if constexpr (takes_batch_v<Classifier, float>) {
+        check_classifier_result<float, Classifier>();
+        f.as_float = [&classify](batch_view<const float> b) -> Eigen::MatrixXd { return classify(b).template cast<double>(); };
+    }
+    return f;
 }
 
-/// Calls the classifier on one batch and returns its outputs as doubles, checking shape and values.
-template <class T>
-Eigen::MatrixXd call_classifier(const classifier_function<T>& classify, batch_view<const T> batch, Eigen::Index expected_cols,
-                                int first_sample) {
+/// Largest magnitude accepted from a classifier: larger values overflow the surrogate's
+/// squared sums (a probability or a logit is far below it).
+constexpr double max_classifier_output = 1e150;
+
+/// Calls the classifier on one batch and returns its outputs, checking shape and values.
+template <class V>
+Eigen::MatrixXd call_classifier(const classifier_function<V>& classify, batch_view<const V> batch, Eigen::Index expected_cols,
+                                int first_sample, const limits& lim) {
     Eigen::MatrixXd out;
-    const std::string where = "on samples " + std::to_string(first_sample) + ".." +
-                              std::to_string(first_sample + batch.size() - 1);
+    const std::string where = " (samples " + std::to_string(first_sample) + ".." + std::to_string(first_sample + batch.size() - 1) + ")";
     try {
         out = classify(batch);
     } catch (...) {
-        std::throw_with_nested(classifier_error("the classifier threw " + where + ": " + describe_current_exception()));
+        std::throw_with_nested(classifier_error("classifier" + where, "threw: " + describe_current_exception(),
+                                                "an output matrix (the exception is nested)"));
     }
     if (out.rows() != batch.size())
-        throw classifier_error("classifier output rows = " + std::to_string(out.rows()) + " " + where +
-                               ": expected batch.size() = " + std::to_string(batch.size()));
-    if (out.cols() < 1)
-        throw classifier_error("classifier output columns = 0 " + where + ": expected at least 1");
+        throw classifier_error("classifier output rows" + where, out.rows(), "batch.size() = " + std::to_string(batch.size()));
+    if (out.cols() < 1) throw classifier_error("classifier output columns" + where, 0, "at least 1");
+    if (out.cols() > lim.max_classes)
+        throw size_limit_error("classifier output columns" + where, out.cols(),
+                               "at most limits.max_classes = " + std::to_string(lim.max_classes));
     if (expected_cols > 0 && out.cols() != expected_cols)
-        throw classifier_error("classifier output columns = " + std::to_string(out.cols()) + " " + where +
-                               ": expected the " + std::to_string(expected_cols) + " columns of the first call");
-    if (!out.allFinite()) {
-        Eigen::Index r = 0, c = 0;
-        for (r = 0; r < out.rows(); ++r) {
-            for (c = 0; c < out.cols(); ++c)
-                if (!std::isfinite(out(r, c))) break;
-            if (c < out.cols()) break;
+        throw classifier_error("classifier output columns" + where, out.cols(),
+                               "the " + std::to_string(expected_cols) + " columns of the first call");
+    for (Eigen::Index c = 0; c < out.cols(); ++c)
+        for (Eigen::Index r = 0; r < out.rows(); ++r) {
+            const double v = out(r, c);
+            const std::string cell = "classifier output[" + std::to_string(first_sample + r) + ", " + std::to_string(c) + "]";
+            if (!(std::abs(v) <= max_classifier_output))
+                throw classifier_error(cell, v,
+                                       std::isfinite(v) ? "a value of magnitude at most 1e150 (larger ones overflow the surrogate)"
+                                                        : "a finite number (no NaN or Inf)");
+            if (out.cols() == 1 && !(v >= 0 && v <= 1))
+                throw classifier_error(cell, v,
+                                       "a value in [0, 1]: a single output column is read as a binary model's P(class 1) "
+                                       "(return two or more columns to explain other scores)");
         }
-        std::ostringstream s;
-        s << "classifier output[" << (first_sample + r) << ", " << c << "] = " << out(r, c)
-          << ": expected a finite number (no NaN or Inf)";
-        throw classifier_error(s.str());
-    }
     return out;
-}
-
-template <class T>
-image<T> make_fill(image_view<const T> img, const segmentation& seg, const explain_options& opt) {
-    const int c = img.channels();
-    switch (opt.hide) {
-        case hide_mode::segment_mean:
-            return segment_mean_fill(img, seg);
-        case hide_mode::constant: {
-            const auto& hc = opt.hide_color;
-            if (!hc.empty() && hc.size() != 1 && hc.size() != std::size_t(c))
-                throw invalid_argument::make("explain_options.hide_color size", hc.size(),
-                                             "0, 1 or the image's channel count " + std::to_string(c));
-            image<T> fill(img.width(), img.height(), c);
-            std::vector<T> px(std::size_t(c), T{});
-            for (int ch = 0; ch < c; ++ch) {
-                const double v = hc.empty() ? 0.0 : hc[hc.size() == 1 ? 0 : std::size_t(ch)];
-                const bool ok = std::is_same_v<T, std::uint8_t> ? (v >= 0 && v <= 255) : std::isfinite(v);
-                if (!ok)
-                    throw invalid_argument::make("explain_options.hide_color[" + std::to_string(ch) + "]", v,
-                                                 std::is_same_v<T, std::uint8_t> ? "0..255 for a uint8 image" : "a finite value");
-                px[std::size_t(ch)] = to_pixel<T>(v);
-            }
-            T* d = fill.data();
-            for (std::int64_t i = 0; i < fill.pixel_count(); ++i)
-                for (int ch = 0; ch < c; ++ch) *d++ = px[std::size_t(ch)];
-            return fill;
-        }
-        case hide_mode::blur: {
-            if (!(opt.blur_sigma >= 0) || !std::isfinite(opt.blur_sigma))
-                throw invalid_argument::make("explain_options.blur_sigma", opt.blur_sigma, "a finite value >= 0 (0 = automatic)");
-            const double sigma = opt.blur_sigma > 0 ? opt.blur_sigma : std::max(1.0, std::max(img.width(), img.height()) / 50.0);
-            return gaussian_blur(img, sigma);
-        }
-        case hide_mode::image: {
-            const image<float>& h = opt.hide_image;
-            if (h.width() != img.width() || h.height() != img.height() || h.channels() != c)
-                throw invalid_argument::make("explain_options.hide_image size",
-                                             std::to_string(h.width()) + "x" + std::to_string(h.height()) + "x" + std::to_string(h.channels()),
-                                             "the image's " + std::to_string(img.width()) + "x" + std::to_string(img.height()) + "x" + std::to_string(c));
-            image<T> fill(img.width(), img.height(), c);
-            for (std::size_t i = 0; i < fill.size(); ++i) fill.data()[i] = to_pixel<T>(double(h.data()[i]));
-            return fill;
-        }
-    }
-    throw invalid_argument::make("explain_options.hide", static_cast<int>(opt.hide), "a pixlime::hide_mode value");
-}
-
-inline void check_options(const explain_options& opt) {
-    if (opt.num_samples < 2) throw invalid_argument::make("explain_options.num_samples", opt.num_samples, "at least 2");
-    if (opt.batch_size < 1) throw invalid_argument::make("explain_options.batch_size", opt.batch_size, "at least 1");
-    if (opt.num_threads < 1) throw invalid_argument::make("explain_options.num_threads", opt.num_threads, "at least 1");
-    if (opt.labels.empty() && opt.top_labels < 1)
-        throw invalid_argument::make("explain_options.top_labels", opt.top_labels, "at least 1 (or give explain_options.labels)");
-    if (!(opt.kernel_width > 0) || !std::isfinite(opt.kernel_width))
-        throw invalid_argument::make("explain_options.kernel_width", opt.kernel_width, "a finite value > 0");
-    if (!(opt.ridge_alpha >= 0) || !std::isfinite(opt.ridge_alpha))
-        throw invalid_argument::make("explain_options.ridge_alpha", opt.ridge_alpha, "a finite value >= 0");
 }
 
 using clock = std::chrono::steady_clock;
 inline double ms_since(clock::time_point t0) { return std::chrono::duration<double, std::milli>(clock::now() - t0).count(); }
 
-/// Renders masks [first, first + count) into `buffer`, split over `threads` threads.
-template <class T>
-void render_batch(const perturber<T>& p, const mask_matrix& masks, int first, int count, T* buffer, int threads) {
-    const std::size_t size = p.image_size();
-    auto work = [&](int begin, int end) {
-        for (int i = begin; i < end; ++i) p.render(masks.row(first + i).data(), buffer + std::size_t(i) * size);
-    };
-    threads = std::min(threads, count);
-    if (threads <= 1) return work(0, count);
-    std::vector<std::thread> pool;
-    for (int t = 1; t < threads; ++t) pool.emplace_back(work, count * t / threads, count * (t + 1) / threads);
-    work(0, count / threads);
-    for (auto& th : pool) th.join();
+inline void check_explain_options(const explain_options& opt) {
+    const limits& lim = opt.limits;
+    if (lim.max_pixels < 1 || lim.max_image_bytes < 1 || lim.max_samples < 2 || lim.max_segments < 2 || lim.max_classes < 1 ||
+        lim.max_surrogate_size < 1 || lim.max_explanation_bytes < 1)
+        throw invalid_argument("explain_options.limits", "a value below its minimum",
+                               "max_pixels, max_image_bytes, max_classes, max_surrogate_size, max_explanation_bytes >= 1; "
+                               "max_samples, max_segments >= 2");
+    if (opt.num_samples < 2) throw invalid_argument("explain_options.num_samples", opt.num_samples, "at least 2");
+    if (opt.num_samples > lim.max_samples)
+        throw size_limit_error("explain_options.num_samples", opt.num_samples,
+                               "at most limits.max_samples = " + std::to_string(lim.max_samples));
+    if (opt.batch_size < 1) throw invalid_argument("explain_options.batch_size", opt.batch_size, "at least 1");
+    if (opt.num_threads < 1) throw invalid_argument("explain_options.num_threads", opt.num_threads, "at least 1");
+    if (opt.labels.empty() && opt.top_labels < 1)
+        throw invalid_argument("explain_options.top_labels", opt.top_labels, "at least 1 (or give explain_options.labels)");
+    for (std::size_t i = 0; i < opt.labels.size(); ++i) {
+        if (opt.labels[i] < 0)
+            throw invalid_argument("explain_options.labels[" + std::to_string(i) + "]", opt.labels[i], "a class index >= 0");
+        for (std::size_t j = 0; j < i; ++j)
+            if (opt.labels[j] == opt.labels[i])
+                throw invalid_argument("explain_options.labels[" + std::to_string(i) + "]", opt.labels[i],
+                                       "each label once (it is also labels[" + std::to_string(j) + "])");
+    }
+    opt.kernel.validate();
+    opt.surrogate.validate();
 }
 
-
 template <class T>
-explanation explain_core(image_view<const T> img, const segmentation& seg, const classifier_function<T>& classify,
-                         const explain_options& opt, const sampler_function& sampler, const surrogate_function& surrogate,
-                         double segmentation_ms) {
-    const auto t_start = detail::clock::now();
-    detail::check_options(opt);
-    if (img.empty()) throw invalid_argument::make("image", "empty", "a non-empty image");
-    if (seg.width() != img.width() || seg.height() != img.height())
-        throw invalid_argument::make("segmentation size", std::to_string(seg.width()) + "x" + std::to_string(seg.height()),
-                                     "the image's size " + std::to_string(img.width()) + "x" + std::to_string(img.height()));
-    if (seg.count() < 2)
-        throw invalid_argument::make("segmentation count", seg.count(),
-                                     "at least 2 segments (with one segment there is nothing to compare; use more segments or a larger image)");
+void check_image(image_view<const T> img, const explain_options& opt) {
+    if (img.empty()) throw invalid_argument("image", "empty", "a non-empty image");
+    detail::check_dimensions("image", img.width(), img.height(), img.channels(), sizeof(T), opt.limits);
+    if constexpr (std::is_same_v<T, float>)
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x)
+                for (int c = 0; c < img.channels(); ++c)
+                    if (!std::isfinite(img.at(x, y, c)))
+                        throw invalid_argument("image pixel (" + std::to_string(x) + ", " + std::to_string(y) + ") channel " +
+                                                   std::to_string(c),
+                                               img.at(x, y, c), "finite values");
+}
 
-    explain_timings timings;
-    timings.segmentation_ms = segmentation_ms;
-    auto t0 = detail::clock::now();
-    const mask_matrix masks = sampler(opt.num_samples, seg.count(), opt.seed);
-    if (masks.rows() != opt.num_samples || masks.cols() != seg.count())
-        throw invalid_argument::make("sampler result size", std::to_string(masks.rows()) + "x" + std::to_string(masks.cols()),
-                                     "num_samples x num_segments = " + std::to_string(opt.num_samples) + "x" + std::to_string(seg.count()));
+/// Checks the sizes of the explanation's arrays against opt.limits before they are allocated
+/// (`classes`: 1 when not yet known). `value_size`: bytes of one value of the batches.
+inline void check_explanation_size(const explain_options& opt, int segments, std::size_t image_values, std::size_t value_size,
+                                   Eigen::Index classes) {
+    const limits& lim = opt.limits;
+    const auto n = std::int64_t(opt.num_samples), k = std::int64_t(segments);
+    const std::int64_t batch = std::min<std::int64_t>(opt.batch_size, n);
+    const std::int64_t system = std::min(n, k);
+    if (opt.surrogate.builtin() && system > lim.max_surrogate_size)
+        throw size_limit_error("surrogate system size min(num_samples, segments)",
+                               std::to_string(system) + " (" + std::to_string(n) + " samples, " + std::to_string(k) + " segments)",
+                               "at most limits.max_surrogate_size = " + std::to_string(lim.max_surrogate_size) +
+                                   " (fewer samples or segments; the solve costs size^3 / 3)");
+    // masks (bytes) + outputs (doubles) + the surrogate's system (doubles) + the batch buffer;
+    // each term is far below 2^63 (n, k, classes <= 2^31; image_values <= 2^32).
+    const double bytes = double(n) * double(k) + 8.0 * double(n) * double(classes) + 8.0 * double(system) * double(system) +
+                         double(batch) * double(image_values) * double(value_size);
+    if (bytes > double(lim.max_explanation_bytes))
+        throw size_limit_error("explanation memory",
+                               detail::to_text(bytes) + " bytes (" + std::to_string(n) + " samples x " + std::to_string(k) +
+                                   " segments, " + std::to_string(classes) + " classes, batch " + std::to_string(batch) + ")",
+                               "at most limits.max_explanation_bytes = " + std::to_string(lim.max_explanation_bytes));
+}
+
+/// Steps 2 to 5, with the batches handed over as V (T, or float with model_input::to_float).
+template <class V, class T>
+explanation explain_batches(image_view<const T> img, segmentation seg, const classifier_function<V>& classify,
+                            const explain_options& opt, explain_timings timings, clock::time_point t_start) {
+    const int n = opt.num_samples, k = seg.count();
+    const int out_channels = opt.model_input.output_channels(img.channels());
+    const std::size_t image_values = std::size_t(img.pixel_count()) * std::size_t(out_channels);
+    check_explanation_size(opt, k, image_values, sizeof(V), 1);
+
+    auto t0 = clock::now();
+    const mask_matrix masks = opt.sampler(n, k, opt.seed, opt.limits);
+    if (masks.rows() != n || masks.cols() != k)
+        throw invalid_argument("sampler (" + opt.sampler.name() + ") result size",
+                               std::to_string(masks.rows()) + "x" + std::to_string(masks.cols()),
+                               "num_samples x num_segments = " + std::to_string(n) + "x" + std::to_string(k));
     if ((masks.row(0).array() != 1).any())
-        throw invalid_argument("sampler result row 0: expected all ones (sample 0 is the unperturbed image)");
-    if ((masks.array() > 1).any()) throw invalid_argument("sampler result: expected only 0 and 1");
-    perturber<T> perturb(img, seg, detail::make_fill(img, seg, opt));
-    timings.perturbation_ms += detail::ms_since(t0);
+        throw invalid_argument("sampler (" + opt.sampler.name() + ") result row 0", "not all ones",
+                               "all ones (sample 0 is the unperturbed image)");
+    if ((masks.array() > 1).any()) throw invalid_argument("sampler (" + opt.sampler.name() + ") result", "a value other than 0 or 1", "only 0 and 1");
+    const image<T> fill = opt.hide(img, seg);
+    const perturber<V> perturb(img, fill.view(), seg, opt.model_input);
+    timings.perturbation_ms += ms_since(t0);
 
-    // Stream the samples through one reused batch buffer.
-    const int n = opt.num_samples;
+    // Stream the samples through one reused batch buffer; the pool's workers live through
+    // every batch.
     const int batch = std::min(opt.batch_size, n);
-    std::vector<T> buffer(std::size_t(batch) * perturb.image_size());
+    detail::thread_pool pool(std::min(opt.num_threads, batch));
+    std::vector<V> buffer(std::size_t(batch) * perturb.image_size());
     Eigen::MatrixXd raw;
     for (int first = 0; first < n; first += batch) {
         const int count = std::min(batch, n - first);
-        t0 = detail::clock::now();
-        detail::render_batch(perturb, masks, first, count, buffer.data(), opt.num_threads);
-        timings.perturbation_ms += detail::ms_since(t0);
-        t0 = detail::clock::now();
-        const batch_view<const T> view(buffer.data(), count, img.width(), img.height(), img.channels());
-        Eigen::MatrixXd out = detail::call_classifier<T>(classify, view, raw.cols(), first);
-        if (raw.size() == 0) raw.resize(n, out.cols());
-        raw.middleRows(first, count) = out;
-        timings.classifier_ms += detail::ms_since(t0);
+        t0 = clock::now();
+        V* out = buffer.data();
+        pool.bands(count, [&](int b, int e) {
+            for (int i = b; i < e; ++i) perturb.render(masks.row(first + i).data(), out + std::size_t(i) * perturb.image_size());
+        });
+        timings.perturbation_ms += ms_since(t0);
+        t0 = clock::now();
+        const batch_view<const V> view(buffer.data(), count, img.width(), img.height(), out_channels, opt.model_input.layout);
+        Eigen::MatrixXd result = call_classifier<V>(classify, view, raw.cols(), first, opt.limits);
+        if (raw.size() == 0) {
+            check_explanation_size(opt, k, image_values, sizeof(V), result.cols() == 1 ? 2 : result.cols());
+            raw.resize(n, result.cols());
+        }
+        raw.middleRows(first, count) = result;
+        timings.classifier_ms += ms_since(t0);
+        if (opt.progress && !opt.progress(first + count, n))
+            throw cancelled("explain_options.progress", "false after " + std::to_string(first + count) + " of " + std::to_string(n) + " samples",
+                            "true to go on (the explanation was cancelled)");
     }
 
-    t0 = detail::clock::now();
+    t0 = clock::now();
     Eigen::MatrixXd predictions;
     if (raw.cols() == 1) {  // a binary model's P(class 1)
         predictions.resize(n, 2);
@@ -398,41 +450,92 @@ explanation explain_core(image_view<const T> img, const segmentation& seg, const
     });
     std::vector<int> top(order.begin(), order.begin() + std::min(std::max(opt.top_labels, 1), classes));
     std::vector<int> labels = opt.labels.empty() ? top : opt.labels;
-    for (int l : labels)
-        if (l < 0 || l >= classes)
-            throw invalid_argument::make("explain_options.labels entry", l,
-                                         "a class index 0.." + std::to_string(classes - 1) + " of the classifier's output");
+    for (std::size_t i = 0; i < labels.size(); ++i)
+        if (labels[i] >= classes)
+            throw invalid_argument("explain_options.labels[" + std::to_string(i) + "]", labels[i],
+                                   "a class index 0.." + std::to_string(classes - 1) + " of the classifier's output");
 
-    const Eigen::VectorXd weights = exponential_kernel(cosine_distances_to_ones(masks), opt.kernel_width);
+    const Eigen::VectorXd weights = opt.kernel(masks);
+    if (weights.size() != n || !weights.allFinite() || (weights.array() < 0).any() || !(weights.tail(n - 1).sum() > 0))
+        throw invalid_argument("kernel (" + opt.kernel.name() + ") result",
+                               std::to_string(weights.size()) + " weights" + (weights.allFinite() ? "" : " with NaN or Inf"),
+                               std::to_string(n) + " finite weights >= 0, some perturbed sample's > 0");
     Eigen::MatrixXd targets(n, Eigen::Index(labels.size()));
     for (std::size_t j = 0; j < labels.size(); ++j) targets.col(Eigen::Index(j)) = predictions.col(labels[j]);
-    std::vector<linear_fit> fits = surrogate(masks, weights, targets);
-    if (fits.size() != labels.size()) throw invalid_argument("surrogate: expected one fit per target column");
-    timings.surrogate_ms = detail::ms_since(t0);
-    timings.total_ms = segmentation_ms + detail::ms_since(t_start);
+    std::vector<linear_fit> fits = opt.surrogate(masks, weights, targets, opt.limits);
+    const std::string surrogate_name = "surrogate (" + opt.surrogate.name() + ") result";
+    if (fits.size() != labels.size())
+        throw invalid_argument(surrogate_name, std::to_string(fits.size()) + " fits", "one per label: " + std::to_string(labels.size()));
+    for (std::size_t j = 0; j < fits.size(); ++j) {
+        const linear_fit& f = fits[j];
+        const std::string which = surrogate_name + " for label " + std::to_string(labels[j]);
+        if (f.weights.size() != k) throw invalid_argument(which + " weights size", f.weights.size(), "#segments = " + std::to_string(k));
+        if (!f.weights.allFinite() || !std::isfinite(f.intercept) || !std::isfinite(f.score) || !std::isfinite(f.local_prediction))
+            throw invalid_argument(which, "NaN or Inf", "finite weights, intercept, score and local prediction");
+    }
+    timings.surrogate_ms = ms_since(t0);
+    timings.total_ms = timings.segmentation_ms + ms_since(t_start);
 
-    return explanation(seg, masks, std::move(predictions), weights, std::move(labels), std::move(top), std::move(fits), timings);
+    return explanation(std::move(seg), masks, std::move(predictions), weights, std::move(labels), std::move(top), std::move(fits),
+                       timings);
 }
+
+/// The whole pipeline: options and image checked, the image segmented unless `given` is set,
+/// then explain_batches with the classifier form model_input asks for.
+template <class T>
+explanation explain_core(image_view<const T> img, const segmentation* given, const classifier_functions<T>& classify,
+                         const explain_options& opt) {
+    const auto t_start = clock::now();
+    check_explain_options(opt);
+    check_image(img, opt);
+    opt.model_input.validate(img.channels());
+    const bool as_float = opt.model_input.to_float || std::is_same_v<T, float>;
+    if (as_float ? !classify.as_float : !classify.own)
+        throw invalid_argument("classifier", std::string("a callable without a batch_view<const ") + (as_float ? "float" : "std::uint8_t") + "> overload",
+                               as_float ? "a classifier taking pixlime::batch_view<const float> (the batches are float: "
+                                          "explain_options::model_input.to_float is set)"
+                                        : "a classifier taking pixlime::batch_view<const std::uint8_t>, the image's pixels "
+                                          "(or set explain_options::model_input.to_float for float batches)");
+    explain_timings timings;
+    segmentation seg;
+    if (given) {
+        seg = *given;
+    } else {
+        const auto t0 = clock::now();
+        seg = opt.segmenter(img);
+        timings.segmentation_ms = ms_since(t0);
+    }
+    if (seg.width() != img.width() || seg.height() != img.height())
+        throw invalid_argument("segmentation size", std::to_string(seg.width()) + "x" + std::to_string(seg.height()),
+                               "the image's size " + std::to_string(img.width()) + "x" + std::to_string(img.height()));
+    if (seg.count() < 2)
+        throw invalid_argument("segmentation count", seg.count(),
+                               "at least 2 segments (with one segment there is nothing to compare; use more segments or a larger image)");
+    if (seg.count() > opt.limits.max_segments)
+        throw size_limit_error("segmentation count", seg.count(),
+                               "at most limits.max_segments = " + std::to_string(opt.limits.max_segments));
+    if constexpr (std::is_same_v<T, float>) {
+        return explain_batches<float>(img, std::move(seg), classify.as_float, opt, timings, t_start);
+    } else {
+        if (as_float) return explain_batches<float>(img, std::move(seg), classify.as_float, opt, timings, t_start);
+        return explain_batches<T>(img, std::move(seg), classify.own, opt, timings, t_start);
+    }
+}
+
 }  // namespace detail
 
-/// Explains `classify`'s prediction on `img` over the segments `seg`, with a custom sampler and
-/// surrogate (see sampler.hpp and surrogate.hpp for their signatures).
-/// `img`: width x height x channels, T = std::uint8_t or float; `seg`: the image's size, >= 2 segments.
-/// Throws pixlime::invalid_argument on bad input or options, pixlime::classifier_error when
-/// the classifier throws (nested) or returns a wrong shape or non-finite values.
-template <class T, class Classifier, class Sampler, class Surrogate>
-explanation explain(image_view<const T> img, const segmentation& seg, Classifier&& classify, const explain_options& opt,
-                    Sampler&& sampler, Surrogate&& surrogate) {
-    return detail::explain_core<T>(img, seg, detail::wrap_classifier<T>(classify), opt, std::forward<Sampler>(sampler),
-                                   std::forward<Surrogate>(surrogate), 0.0);
-}
-
-/// Explains `classify`'s prediction on `img` over the segments `seg` with the built-in sampler
-/// (explain_options::sampling) and weighted ridge surrogate (explain_options::ridge_alpha).
+/// Explains `classify`'s prediction on `img` over the segments `seg`.
+/// \param img       width x height x channels, T = std::uint8_t or float (float: finite values).
+/// \param seg       a segmentation of the image's size with at least 2 segments.
+/// \param classify  see the file comment.
+/// \param opt       every stage and size; see explain_options.
+/// Throws pixlime::invalid_argument on bad input or options (before any classifier call),
+/// pixlime::size_limit_error over opt.limits (before allocating), pixlime::classifier_error
+/// when the classifier throws (nested) or returns a wrong shape or values, pixlime::cancelled
+/// when opt.progress returns false.
 template <class T, class Classifier>
 explanation explain(image_view<const T> img, const segmentation& seg, Classifier&& classify, const explain_options& opt = {}) {
-    return explain(img, seg, std::forward<Classifier>(classify), opt, builtin_sampler{opt.sampling},
-                   weighted_ridge{opt.ridge_alpha});
+    return detail::explain_core<T>(img, &seg, detail::wrap_classifier<T>(classify), opt);
 }
 template <class T, class Classifier>
 explanation explain(const image<T>& img, const segmentation& seg, Classifier&& classify, const explain_options& opt = {}) {
@@ -440,15 +543,10 @@ explanation explain(const image<T>& img, const segmentation& seg, Classifier&& c
 }
 
 /// Explains `classify`'s prediction on `img`, segmenting it with explain_options::segmenter
-/// (SLIC by default).
+/// (SLIC by default). See the overload with a segmentation for the rest.
 template <class T, class Classifier>
 explanation explain(image_view<const T> img, Classifier&& classify, const explain_options& opt = {}) {
-    if (img.empty()) throw invalid_argument::make("image", "empty", "a non-empty image");
-    const auto t0 = detail::clock::now();
-    const segmentation seg = opt.segmenter(img);
-    const double segmentation_ms = detail::ms_since(t0);
-    return detail::explain_core<T>(img, seg, detail::wrap_classifier<T>(classify), opt, builtin_sampler{opt.sampling},
-                                   weighted_ridge{opt.ridge_alpha}, segmentation_ms);
+    return detail::explain_core<T>(img, nullptr, detail::wrap_classifier<T>(classify), opt);
 }
 template <class T, class Classifier>
 explanation explain(const image<T>& img, Classifier&& classify, const explain_options& opt = {}) {

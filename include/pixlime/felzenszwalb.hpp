@@ -10,7 +10,10 @@
 /// Segmentation", IJCV 59(2), 2004. Semantics and defaults follow scikit-image's
 /// skimage.segmentation.felzenszwalb (0.19).
 
-#include <pixlime/color.hpp>
+#include <pixlime/detail/blur.hpp>
+#include <pixlime/detail/color.hpp>
+#include <pixlime/detail/cpu.hpp>
+#include <pixlime/detail/thread_pool.hpp>
 #include <pixlime/error.hpp>
 #include <pixlime/image.hpp>
 #include <pixlime/segmentation.hpp>
@@ -34,26 +37,25 @@ struct felzenszwalb_options {
     /// Observation scale k (scikit-image scale, default 1): components keep joining while
     /// the joining edge weighs less than their internal difference + k / size, colours on
     /// the 0..255 scale (scikit-image divides k by 255 and works on [0, 1]). Higher gives
-    /// larger segments. Must be finite and >= 0.
+    /// larger segments. Must be in [0, 1e30].
     double scale = 1.0;
     /// Standard deviation in pixels of the Gaussian blur applied to the image first
     /// (scikit-image sigma, default 0.8; truncated at 4 sigma, "reflect" borders). Must be
-    /// finite and >= 0.
+    /// in [0, 1000].
     double sigma = 0.8;
     /// Minimum component size in pixels, enforced after the main pass by merging along
     /// edges in increasing weight (scikit-image min_size, default 20). Must be >= 0.
     int min_size = 20;
+
+    /// Throws pixlime::invalid_argument naming the first field out of range.
+    void validate() const {
+        if (!(scale >= 0 && scale <= 1e30)) throw invalid_argument("felzenszwalb_options.scale", scale, "a value in [0, 1e30]");
+        detail::check_blur_sigma("felzenszwalb_options.sigma", sigma);
+        if (min_size < 0) throw invalid_argument("felzenszwalb_options.min_size", min_size, "at least 0");
+    }
 };
 
 namespace detail {
-
-inline void check_felzenszwalb_options(const felzenszwalb_options& o) {
-    if (!(o.scale >= 0) || !std::isfinite(o.scale))
-        throw invalid_argument::make("felzenszwalb_options.scale", o.scale, "a finite value >= 0");
-    if (!(o.sigma >= 0) || !std::isfinite(o.sigma))
-        throw invalid_argument::make("felzenszwalb_options.sigma", o.sigma, "a finite value >= 0");
-    if (o.min_size < 0) throw invalid_argument::make("felzenszwalb_options.min_size", o.min_size, "at least 0");
-}
 
 /// Stable LSD radix sort of packed edges by their upper 32 bits (the key: the bit pattern of
 /// the non-negative float weight, which orders like the weight), 8-bit digits (256 buckets
@@ -83,15 +85,6 @@ inline void radix_sort_edges(std::vector<std::uint64_t>& edges) {
         for (const std::uint64_t e : edges) tmp[c[(e >> shift) & mask]++] = e;
         edges.swap(tmp);
     }
-}
-
-/// Prefetches the cache line at p for reading (a no-op on compilers without the builtin).
-inline void prefetch(const void* p) {
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(p);
-#else
-    (void)p;
-#endif
 }
 
 /// A union-find node: parent, component size, and (for roots) the component's merge
@@ -128,19 +121,22 @@ struct felzenszwalb_node {
 /// (edge ids are 32-bit), or invalid options.
 template <class T>
 segmentation felzenszwalb(image_view<const T> img, const felzenszwalb_options& options = {}) {
-    detail::check_felzenszwalb_options(options);
-    if (img.empty()) throw invalid_argument::make("felzenszwalb image", "empty", "a non-empty image");
+    options.validate();
+    if (img.empty()) throw invalid_argument("felzenszwalb image", "empty", "a non-empty image");
     const int w = img.width(), h = img.height(), ic = img.channels();
     const int used = ic == 4 ? 3 : ic == 2 ? 1 : ic;
     detail::feature_planes feat = detail::to_unit_planes(img, used);
-    detail::gaussian_blur(feat, options.sigma, 1);
+    {
+        detail::thread_pool one(1);
+        detail::gaussian_blur(feat, options.sigma, one);
+    }
 
     // Edges, in scikit-image's order: right, down, down-right, up-right (the stable sort by
     // weight keeps that order for equal weights). Edge id 4 p + dir joins pixel p = (x, y)
     // and p + offset[dir].
     const std::size_t N = std::size_t(w) * std::size_t(h);
     if (N > (std::size_t(1) << 30))
-        throw invalid_argument::make("felzenszwalb image", std::to_string(N) + " pixels", "at most 2^30 pixels");
+        throw size_limit_error("felzenszwalb image", std::to_string(N) + " pixels", "at most 2^30 pixels (edge ids are 32-bit)");
     const std::ptrdiff_t offset[4] = {1, w, std::ptrdiff_t(w) + 1, 1 - std::ptrdiff_t(w)};
     const std::size_t W = std::size_t(w), H = std::size_t(h);
     std::vector<std::uint64_t> edges((W - 1) * H + W * (H - 1) + 2 * (W - 1) * (H - 1));

@@ -21,6 +21,12 @@ struct grid_options {
     int cells_x = 8;
     /// Cells down (rows). Must be >= 1; more than the height is clipped to the height.
     int cells_y = 8;
+
+    /// Throws pixlime::invalid_argument naming the first field out of range.
+    void validate() const {
+        if (cells_x < 1) throw invalid_argument("grid_options.cells_x", cells_x, "at least 1");
+        if (cells_y < 1) throw invalid_argument("grid_options.cells_y", cells_y, "at least 1");
+    }
 };
 
 /// A width x height segmentation into cells_x x cells_y rectangles, labels row-major
@@ -31,9 +37,8 @@ struct grid_options {
 /// "grid_options.cells_x" / "grid_options.cells_y" for the cells) and
 /// pixlime::size_limit_error for more than pixlime::max_image_pixels pixels.
 inline segmentation grid(int width, int height, int cells_x, int cells_y) {
-    detail::check_dimensions("grid", width, height, 1);
-    if (cells_x < 1) throw invalid_argument::make("grid_options.cells_x", cells_x, "at least 1");
-    if (cells_y < 1) throw invalid_argument::make("grid_options.cells_y", cells_y, "at least 1");
+    grid_options{cells_x, cells_y}.validate();
+    detail::check_dimensions("grid", width, height, 1, sizeof(std::int32_t), limits{});
     const int cx = std::min(cells_x, width), cy = std::min(cells_y, height);
     std::vector<std::int32_t> column(static_cast<std::size_t>(width));
     for (int x = 0; x < width; ++x) column[std::size_t(x)] = std::int32_t(std::int64_t(x) * cx / width);
@@ -43,7 +48,7 @@ inline segmentation grid(int width, int height, int cells_x, int cells_y) {
         std::int32_t* row = labels.data() + std::size_t(y) * std::size_t(width);
         for (int x = 0; x < width; ++x) row[x] = r * cx + column[std::size_t(x)];
     }
-    return segmentation(width, height, std::move(labels));
+    return detail::trusted_segmentation(width, height, std::move(labels), cx * cy);
 }
 
 /// grid(width, height, options.cells_x, options.cells_y).
@@ -54,7 +59,7 @@ inline segmentation grid(int width, int height, const grid_options& options = {}
 /// A grid the size of an image (its pixels are not read).
 template <class T>
 segmentation grid(image_view<T> img, const grid_options& options = {}) {
-    if (img.empty()) throw invalid_argument::make("grid image", "empty", "a non-empty image");
+    if (img.empty()) throw invalid_argument("grid image", "empty", "a non-empty image");
     return grid(img.width(), img.height(), options.cells_x, options.cells_y);
 }
 template <class T>

@@ -1,175 +1,362 @@
 #pragma once
 /// \file pixlime/perturb.hpp
-/// Building perturbed images: a segment that a mask hides takes its pixels from a *fill*
-/// image (lime_image's "fudged image"), a kept segment keeps the original pixels.
+/// Perturbed images: a segment that a mask hides takes its pixels from a *fill* image
+/// (lime_image's "fudged image"), a kept segment keeps the original pixels.
+///
+/// The fill stage (explain_options::hide) is a built-in fill or any callable
+/// `image<T>(image_view<const T> img, const segmentation& seg)` returning an image of img's
+/// size and channels (for T = std::uint8_t and/or float):
+///
+///     opt.hide = pixlime::segment_mean_fill{};      // lime_image's hide_color=None (default)
+///     opt.hide = pixlime::constant_fill{{0}};       // lime_image's hide_color=0: black
+///     opt.hide = pixlime::blur_fill{5.0};           // a blurred copy
+///     opt.hide = pixlime::image_fill{background};   // any replacement image
 ///
 /// The perturber precomputes the segmentation's runs (maximal stretches of one label in
 /// raster order) once; each perturbed image is then a sequence of memcpy calls from either
 /// the image or the fill, merging neighbouring runs that come from the same source. lime_image
 /// instead scans the whole label map once per hidden segment.
 
+#include <pixlime/detail/blur.hpp>
+#include <pixlime/detail/planes.hpp>
+#include <pixlime/detail/thread_pool.hpp>
 #include <pixlime/error.hpp>
 #include <pixlime/image.hpp>
-#include <pixlime/sampler.hpp>
+#include <pixlime/model_input.hpp>
 #include <pixlime/segmentation.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <functional>
+#include <limits>
 #include <string>
+#include <type_traits>
+#include <utility>
+#include <variant>
 #include <vector>
 
 namespace pixlime {
 
-/// What a hidden segment is replaced with.
-enum class hide_mode {
-    /// Each segment's own per-channel mean colour (lime_image's default, hide_color=None). For
-    /// uint8 images the mean is truncated toward zero, as numpy does when lime writes it back.
-    segment_mean,
-    /// One colour for every hidden pixel (lime_image's hide_color=value): explain_options::hide_color.
-    constant,
-    /// A Gaussian-blurred copy of the image (explain_options::blur_sigma), as in many LIME ports.
-    blur,
-    /// A user-supplied image of the same size and channels (explain_options::hide_image).
-    image,
-};
-
 namespace detail {
 
+/// v in T's scale: uint8 rounded and clamped to 0..255, float as is.
 template <class T>
 T to_pixel(double v) {
     if constexpr (std::is_same_v<T, std::uint8_t>) {
-        return static_cast<std::uint8_t>(std::clamp(std::lround(v), 0L, 255L));
+        return static_cast<std::uint8_t>(std::lround(std::clamp(v, 0.0, 255.0)));
     } else {
         return static_cast<T>(v);
     }
 }
 
-/// Per-segment per-channel mean colour image; uint8 means truncated toward zero (numpy).
+/// Throws unless v is a valid value of T's scale: 0..255 for uint8, finite (in float range)
+/// for float.
 template <class T>
-image<T> segment_mean_fill(image_view<const T> img, const segmentation& seg) {
-    const int c = img.channels();
-    std::vector<double> sum(std::size_t(seg.count()) * std::size_t(c), 0.0);
-    std::vector<std::int64_t> n(std::size_t(seg.count()), 0);
-    for (int y = 0; y < img.height(); ++y)
-        for (int x = 0; x < img.width(); ++x) {
-            const auto l = std::size_t(seg.label(x, y));
-            ++n[l];
-            for (int ch = 0; ch < c; ++ch) sum[l * std::size_t(c) + std::size_t(ch)] += double(img.at(x, y, ch));
-        }
-    std::vector<T> mean(sum.size());
-    for (std::size_t l = 0; l < n.size(); ++l)
-        for (int ch = 0; ch < c; ++ch) {
-            const double m = sum[l * std::size_t(c) + std::size_t(ch)] / double(n[l]);
-            mean[l * std::size_t(c) + std::size_t(ch)] = static_cast<T>(m);  // uint8: truncation, like numpy
-        }
-    image<T> fill(img.width(), img.height(), c);
-    for (int y = 0; y < img.height(); ++y)
-        for (int x = 0; x < img.width(); ++x) {
-            const auto l = std::size_t(seg.label(x, y));
-            for (int ch = 0; ch < c; ++ch) fill.at(x, y, ch) = mean[l * std::size_t(c) + std::size_t(ch)];
-        }
-    return fill;
+void check_pixel_value(const std::string& name, double v) {
+    if constexpr (std::is_same_v<T, std::uint8_t>) {
+        if (!(v >= 0 && v <= 255)) throw invalid_argument(name, v, "a value in 0..255 for a uint8 image");
+    } else {
+        if (!(std::abs(v) <= double(std::numeric_limits<float>::max())))
+            throw invalid_argument(name, v, "a finite value within float range for a float image");
+    }
 }
 
-/// Separable Gaussian blur, kernel truncated at 4 sigma (scipy.ndimage's default), edges
-/// mirrored (scipy's 'reflect'). sigma = 0 returns a copy.
+/// Throws unless `fill` has img's size and channels (and, for float, finite values).
 template <class T>
-image<T> gaussian_blur(image_view<const T> img, double sigma) {
-    const int w = img.width(), h = img.height(), c = img.channels();
-    image<T> out(img);
-    if (sigma <= 0) return out;
-    const int radius = std::max(1, int(4.0 * sigma + 0.5));
-    std::vector<double> k(std::size_t(2 * radius + 1));
-    double ksum = 0;
-    for (int i = -radius; i <= radius; ++i) ksum += k[std::size_t(i + radius)] = std::exp(-0.5 * i * i / (sigma * sigma));
-    for (double& v : k) v /= ksum;
-    auto reflect = [](int i, int n) {
-        if (n == 1) return 0;
-        const int period = 2 * n;
-        i %= period;
-        if (i < 0) i += period;
-        return i < n ? i : period - 1 - i;
-    };
-    std::vector<double> tmp(std::size_t(w) * std::size_t(h) * std::size_t(c));
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            for (int ch = 0; ch < c; ++ch) {
-                double s = 0;
-                for (int i = -radius; i <= radius; ++i) s += k[std::size_t(i + radius)] * double(img.at(reflect(x + i, w), y, ch));
-                tmp[(std::size_t(y) * w + x) * c + ch] = s;
-            }
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x)
-            for (int ch = 0; ch < c; ++ch) {
-                double s = 0;
-                for (int i = -radius; i <= radius; ++i) s += k[std::size_t(i + radius)] * tmp[(std::size_t(reflect(y + i, h)) * w + x) * c + ch];
-                out.at(x, y, ch) = to_pixel<T>(s);
-            }
-    return out;
+void check_fill(const std::string& name, image_view<const T> img, const image<T>& fill) {
+    if (fill.width() != img.width() || fill.height() != img.height() || fill.channels() != img.channels())
+        throw invalid_argument(name + " size",
+                               std::to_string(fill.width()) + "x" + std::to_string(fill.height()) + "x" +
+                                   std::to_string(fill.channels()),
+                               "the image's " + std::to_string(img.width()) + "x" + std::to_string(img.height()) + "x" +
+                                   std::to_string(img.channels()));
+    if constexpr (std::is_same_v<T, float>)
+        for (std::size_t i = 0; i < fill.size(); ++i)
+            if (!std::isfinite(fill.data()[i])) throw invalid_argument(name + " value", fill.data()[i], "finite values");
 }
 
 }  // namespace detail
 
-/// Builds perturbed images of one image and segmentation from 0/1 masks, by copying runs.
-/// Memory: one packed copy of the image only when the view is not packed, plus the fill image.
-template <class T>
-class perturber {
-public:
-    /// `img` and `fill` must have the same size and channels, `seg` the same size.
-    /// The perturber keeps a view of `img` when it is packed: keep it alive.
-    perturber(image_view<const T> img, const segmentation& seg, image<T> fill)
-        : fill_(std::move(fill)), segments_(seg.count()) {
-        if (!img.is_packed()) {
-            packed_ = image<T>(img);
-            img = packed_.view();
-        }
-        image_ = img;
-        if (fill_.width() != img.width() || fill_.height() != img.height() || fill_.channels() != img.channels())
-            throw invalid_argument("perturber: the fill image must have the image's size and channels");
+/// Hidden segments show their own per-channel mean colour (lime_image's default,
+/// hide_color=None). For uint8 images the mean is truncated toward zero, as numpy does when
+/// lime writes it back into the image.
+struct segment_mean_fill {
+    /// The fill of `img` over `seg` (the image's size).
+    template <class T>
+    image<T> operator()(image_view<const T> img, const segmentation& seg) const {
         if (seg.width() != img.width() || seg.height() != img.height())
-            throw invalid_argument("perturber: the segmentation must have the image's size");
+            throw invalid_argument("segment_mean_fill segmentation size", std::to_string(seg.width()) + "x" + std::to_string(seg.height()),
+                                   "the image's " + std::to_string(img.width()) + "x" + std::to_string(img.height()));
+        const std::size_t c = std::size_t(img.channels());
+        std::vector<double> sum(std::size_t(seg.count()) * c, 0.0);
+        std::vector<std::int64_t> n(std::size_t(seg.count()), 0);
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x) {
+                const auto l = std::size_t(seg.label(x, y));
+                ++n[l];
+                for (std::size_t ch = 0; ch < c; ++ch) sum[l * c + ch] += double(img.at(x, y, int(ch)));
+            }
+        std::vector<T> mean(sum.size());
+        for (std::size_t l = 0; l < n.size(); ++l)
+            for (std::size_t ch = 0; ch < c; ++ch)
+                mean[l * c + ch] = static_cast<T>(sum[l * c + ch] / double(n[l]));  // uint8: truncation, like numpy
+        image<T> fill(img.width(), img.height(), img.channels());
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x) {
+                const auto l = std::size_t(seg.label(x, y));
+                for (std::size_t ch = 0; ch < c; ++ch) fill.at(x, y, int(ch)) = mean[l * c + ch];
+            }
+        return fill;
+    }
+};
+
+/// Hidden segments show one colour (lime_image's hide_color=value).
+struct constant_fill {
+    /// One value for every channel, or one per channel, in the image's scale (0..255 for
+    /// uint8, as stored for float). Empty (default) means 0: black, as lime's hide_color=0.
+    std::vector<double> color;
+
+    template <class T>
+    image<T> operator()(image_view<const T> img, const segmentation& = {}) const {
+        const int c = img.channels();
+        if (!color.empty() && color.size() != 1 && color.size() != std::size_t(c))
+            throw invalid_argument("constant_fill.color size", color.size(), "0, 1 or the image's channel count " + std::to_string(c));
+        std::vector<T> px(static_cast<std::size_t>(c));
+        for (int ch = 0; ch < c; ++ch) {
+            const double v = color.empty() ? 0.0 : color[color.size() == 1 ? 0 : std::size_t(ch)];
+            detail::check_pixel_value<T>("constant_fill.color[" + std::to_string(color.size() == 1 ? 0 : ch) + "]", v);
+            px[std::size_t(ch)] = detail::to_pixel<T>(v);
+        }
+        image<T> fill(img.width(), img.height(), c);
+        T* d = fill.data();
+        for (std::int64_t i = 0; i < fill.pixel_count(); ++i)
+            for (int ch = 0; ch < c; ++ch) *d++ = px[std::size_t(ch)];
+        return fill;
+    }
+};
+
+/// Hidden segments show a Gaussian-blurred copy of the image, as in many LIME ports (kernel
+/// truncated at 4 sigma, mirrored edges).
+struct blur_fill {
+    /// Standard deviation in pixels, in [0, 1000]; 0 (default) = max(width, height) / 50, at
+    /// least 1 (pixlime).
+    double sigma = 0;
+
+    template <class T>
+    image<T> operator()(image_view<const T> img, const segmentation& = {}) const {
+        detail::check_blur_sigma("blur_fill.sigma", sigma, "0 = automatic");
+        const double s = sigma > 0 ? sigma : std::max(1.0, std::max(img.width(), img.height()) / 50.0);
+        detail::feature_planes p = detail::to_planes(img, img.channels(), [](T v) { return float(v); });
+        detail::thread_pool one(1);
+        detail::gaussian_blur(p, s, one);
+        image<T> out(img.width(), img.height(), img.channels());
+        for (int c = 0; c < img.channels(); ++c) {
+            const float* plane = p.plane(c);
+            for (int y = 0; y < img.height(); ++y)
+                for (int x = 0; x < img.width(); ++x)
+                    out.at(x, y, c) = detail::to_pixel<T>(double(plane[std::size_t(y) * std::size_t(img.width()) + std::size_t(x)]));
+        }
+        return out;
+    }
+};
+
+/// Hidden segments show a user-supplied image (a background, an inpainted copy, ...).
+struct image_fill {
+    /// The same width, height and channels as the explained image, in its scale: values in
+    /// 0..255 for a uint8 image (rounded), finite for a float image.
+    image<float> replacement;
+
+    template <class T>
+    image<T> operator()(image_view<const T> img, const segmentation& = {}) const {
+        const image<float>& h = replacement;
+        if (h.width() != img.width() || h.height() != img.height() || h.channels() != img.channels())
+            throw invalid_argument("image_fill.replacement size",
+                                   std::to_string(h.width()) + "x" + std::to_string(h.height()) + "x" + std::to_string(h.channels()),
+                                   "the image's " + std::to_string(img.width()) + "x" + std::to_string(img.height()) + "x" +
+                                       std::to_string(img.channels()));
+        image<T> fill(img.width(), img.height(), img.channels());
+        for (std::size_t i = 0; i < fill.size(); ++i) {
+            const double v = double(h.data()[i]);
+            if (!(std::is_same_v<T, std::uint8_t> ? (v >= 0 && v <= 255) : std::isfinite(v))) {
+                const std::size_t px = i / std::size_t(img.channels());
+                detail::check_pixel_value<T>("image_fill.replacement pixel (" + std::to_string(px % std::size_t(img.width())) + ", " +
+                                                 std::to_string(px / std::size_t(img.width())) + ")",
+                                             v);
+            }
+            fill.data()[i] = detail::to_pixel<T>(v);
+        }
+        return fill;
+    }
+};
+
+/// The fill stage of pixlime::explain: a built-in fill (default segment_mean_fill, lime's) or
+/// any callable over image_view<const std::uint8_t> and/or image_view<const float> (and the
+/// segmentation) returning an image of the same size and channels. Only the fill for the
+/// pixel type actually used is run.
+class filler {
+public:
+    using u8_view = image_view<const std::uint8_t>;
+    using f32_view = image_view<const float>;
+
+    filler() = default;
+    filler(const segment_mean_fill& f) : fill_(f) {}  // NOLINT(google-explicit-constructor)
+    filler(const constant_fill& f) : fill_(f) {}      // NOLINT(google-explicit-constructor)
+    filler(const blur_fill& f) : fill_(f) {}          // NOLINT(google-explicit-constructor)
+    filler(const image_fill& f) : fill_(f) {}         // NOLINT(google-explicit-constructor)
+    /// Any callable `image<T>(image_view<const T>, const segmentation&)`, T = std::uint8_t
+    /// and/or float.
+    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, filler> &&
+                                                (std::is_invocable_r_v<image<std::uint8_t>, F&, u8_view, const segmentation&> ||
+                                                 std::is_invocable_r_v<image<float>, F&, f32_view, const segmentation&>)>>
+    filler(F f, std::string name = "custom") {  // NOLINT(google-explicit-constructor)
+        custom c;
+        c.name = std::move(name);
+        if constexpr (std::is_invocable_r_v<image<std::uint8_t>, F&, u8_view, const segmentation&>) c.u8 = f;
+        if constexpr (std::is_invocable_r_v<image<float>, F&, f32_view, const segmentation&>) c.f32 = f;
+        fill_ = std::move(c);
+    }
+
+    /// The fill of `img` over `seg`, checked: img's size and channels, finite values.
+    template <class T>
+    image<T> operator()(image_view<const T> img, const segmentation& seg) const {
+        image<T> f = std::visit([&](const auto& a) { return run(a, img, seg); }, fill_);
+        detail::check_fill("filler (" + name() + ") result", img, f);
+        return f;
+    }
+    /// "segment_mean", "constant", "blur", "image", or the name given with a callable.
+    std::string name() const {
+        switch (fill_.index()) {
+            case 0: return "segment_mean";
+            case 1: return "constant";
+            case 2: return "blur";
+            case 3: return "image";
+            default: return std::get<custom>(fill_).name;
+        }
+    }
+
+private:
+    struct custom {
+        std::string name;
+        std::function<image<std::uint8_t>(u8_view, const segmentation&)> u8;
+        std::function<image<float>(f32_view, const segmentation&)> f32;
+    };
+
+    template <class Builtin, class T>
+    static image<T> run(const Builtin& b, image_view<const T> img, const segmentation& seg) {
+        return b(img, seg);
+    }
+    template <class T>
+    static image<T> run(const custom& c, image_view<const T> img, const segmentation& seg) {
+        const auto& f = [&]() -> const std::function<image<T>(image_view<const T>, const segmentation&)>& {
+            if constexpr (std::is_same_v<T, std::uint8_t>) return c.u8; else return c.f32;
+        }();
+        if (!f)
+            throw invalid_argument("filler (" + c.name + ")",
+                                   std::string("a callable without an image_view<const ") +
+                                       (std::is_same_v<T, float> ? "float" : "std::uint8_t") + "> overload",
+                                   "a fill that accepts the image's pixel type");
+        return f(img, seg);
+    }
+
+    std::variant<segment_mean_fill, constant_fill, blur_fill, image_fill, custom> fill_;
+};
+
+/// Builds perturbed images of one image and segmentation from 0/1 masks by copying runs, in
+/// the classifier's form (see model_input): U is the image's pixel type, or float when
+/// model_input::to_float.
+template <class U>
+class perturber {
+    static_assert(detail::is_pixel_type_v<U> && !std::is_const_v<U>, "pixlime::perturber<U>: U must be std::uint8_t or float");
+
+public:
+    /// `img` and `fill` of the same size and channels, `seg` of their size; `input`
+    /// validated for img's channels, with U = float when input.to_float, else U = T. When
+    /// nothing is converted and img is packed, the perturber keeps a view of img: keep it alive.
+    template <class T>
+    perturber(image_view<const T> img, image_view<const T> fill, const segmentation& seg, const model_input& input = {})
+        : width_(img.width()), height_(img.height()), channels_(input.output_channels(img.channels())), layout_(input.layout) {
+        static_assert(std::is_same_v<std::remove_const_t<T>, U> || std::is_same_v<U, float>,
+                      "pixlime::perturber<U>: U must be the image's pixel type, or float (model_input::to_float)");
+        if (fill.width() != img.width() || fill.height() != img.height() || fill.channels() != img.channels())
+            throw invalid_argument("perturber fill size",
+                                   std::to_string(fill.width()) + "x" + std::to_string(fill.height()) + "x" + std::to_string(fill.channels()),
+                                   "the image's size and channels");
+        if (seg.width() != img.width() || seg.height() != img.height())
+            throw invalid_argument("perturber segmentation size", std::to_string(seg.width()) + "x" + std::to_string(seg.height()),
+                                   "the image's " + std::to_string(img.width()) + "x" + std::to_string(img.height()));
+        input.validate(img.channels());
+        if (input.to_float != std::is_same_v<U, float> && !std::is_same_v<T, float>)
+            throw invalid_argument("model_input.to_float", input.to_float ? "true" : "false",
+                                   std::string("a perturber of ") + (std::is_same_v<U, float> ? "float" : "the image's pixel type"));
+        if constexpr (std::is_same_v<std::remove_const_t<T>, U>) {
+            if (input.is_identity() && img.is_packed()) {
+                image_ = img.data();
+            } else {
+                image_copy_ = detail::to_model_input<U>(img, input);
+                image_ = image_copy_.data();
+            }
+        } else {
+            image_copy_ = detail::to_model_input<U>(img, input);
+            image_ = image_copy_.data();
+        }
+        fill_ = detail::to_model_input<U>(fill, input);
         const auto& labels = seg.labels();
         for (std::size_t i = 0; i < labels.size(); ++i)
             if (i == 0 || labels[i] != labels[i - 1]) runs_.push_back({std::int64_t(i), labels[i]});
         runs_.push_back({std::int64_t(labels.size()), -1});  // sentinel: end of image
+        segments_ = seg.count();
     }
 
-    int width() const { return image_.width(); }
-    int height() const { return image_.height(); }
-    int channels() const { return image_.channels(); }
-    /// Values in one image.
-    std::size_t image_size() const { return std::size_t(image_.pixel_count()) * std::size_t(image_.channels()); }
-    const image<T>& fill() const { return fill_; }
+    int width() const { return width_; }
+    int height() const { return height_; }
+    /// Channels of the images rendered (model_input::channels, or the image's).
+    int channels() const { return channels_; }
+    pixlime::layout layout() const { return layout_; }
+    int segment_count() const { return segments_; }
+    /// Values in one perturbed image.
+    std::size_t image_size() const { return std::size_t(width_) * std::size_t(height_) * std::size_t(channels_); }
 
-    /// Writes into `out` (image_size() values, packed HWC) the image with the segments whose
-    /// `mask` entry (#segments values) is 0 replaced by the fill.
-    void render(const std::uint8_t* mask, T* out) const {
-        const T* source[2] = {fill_.data(), image_.data()};
-        const std::size_t c = std::size_t(image_.channels());
+    /// Writes into `out` (image_size() values, in layout() order) the image with the segments
+    /// whose `mask` entry (#segments values, 0 or 1) is 0 replaced by the fill.
+    void render(const std::uint8_t* mask, U* out) const {
+        const U* source[2] = {fill_.data(), image_};
+        const std::size_t plane = std::size_t(width_) * std::size_t(height_);
+        const bool planar = layout_ == pixlime::layout::nchw;
+        const std::size_t per_pixel = planar ? 1 : std::size_t(channels_);
+        auto copy = [&](int from, std::int64_t begin, std::int64_t end) {
+            const std::size_t n = std::size_t(end - begin) * per_pixel;
+            if (!planar) {
+                const std::size_t offset = std::size_t(begin) * per_pixel;
+                std::memcpy(out + offset, source[from] + offset, n * sizeof(U));
+                return;
+            }
+            for (int c = 0; c < channels_; ++c) {
+                const std::size_t offset = std::size_t(c) * plane + std::size_t(begin);
+                std::memcpy(out + offset, source[from] + offset, n * sizeof(U));
+            }
+        };
         std::int64_t start = 0;
         int current = mask[runs_[0].segment] ? 1 : 0;
         for (std::size_t r = 1; r < runs_.size(); ++r) {
             const int s = runs_[r].segment < 0 ? -1 : (mask[runs_[r].segment] ? 1 : 0);
             if (s == current) continue;
-            const std::size_t offset = std::size_t(start) * c;
-            std::memcpy(out + offset, source[current] + offset, std::size_t(runs_[r].begin - start) * c * sizeof(T));
+            copy(current, start, runs_[r].begin);
             start = runs_[r].begin;
             current = s;
         }
     }
-    int segment_count() const { return segments_; }
 
 private:
     struct run {
         std::int64_t begin;    // first pixel, raster order
         std::int32_t segment;  // -1 for the end sentinel
     };
-    image<T> packed_;
-    image_view<const T> image_;
-    image<T> fill_;
-    int segments_;
+    int width_, height_, channels_, segments_ = 0;
+    pixlime::layout layout_;
+    const U* image_ = nullptr;
+    std::vector<U> image_copy_, fill_;
     std::vector<run> runs_;
 };
 

@@ -15,9 +15,12 @@
 /// | felzenszwalb.hpp| felzenszwalb, felzenszwalb_options                                 |
 /// | grid.hpp        | grid, grid_options                                                 |
 /// | segmenter.hpp   | segmenter: any segmentation algorithm as one type                  |
-/// | sampler.hpp     | sampling, sample_masks, mask_matrix                                |
-/// | perturb.hpp     | hide_mode, perturber                                               |
-/// | surrogate.hpp   | kernel, weighted_ridge, linear_fit                                 |
+/// | sampler.hpp     | the sampler stage: sampling, sample_masks, sampler, mask_matrix    |
+/// | model_input.hpp | model_input: the batch as the classifier takes it (float, NCHW...)|
+/// | perturb.hpp     | the fill stage (segment_mean_fill, constant_fill, blur_fill,       |
+/// |                 | image_fill, filler) and perturber                                  |
+/// | kernel.hpp      | the kernel stage: exponential_kernel, distances_to_ones, kernel    |
+/// | surrogate.hpp   | the surrogate stage: weighted_ridge, linear_fit, ranked, surrogate |
 /// | explain.hpp     | explain, explain_options, explanation                              |
 /// | render.hpp      | render_positive, render_negative, render_overlay, render_heatmap   |
 
@@ -32,7 +35,9 @@
 #include <pixlime/grid.hpp>
 #include <pixlime/segmenter.hpp>
 #include <pixlime/sampler.hpp>
+#include <pixlime/model_input.hpp>
 #include <pixlime/perturb.hpp>
+#include <pixlime/kernel.hpp>
 #include <pixlime/surrogate.hpp>
 #include <pixlime/explain.hpp>
 #include <pixlime/render.hpp>

@@ -10,7 +10,11 @@
 /// skimage.segmentation.quickshift (0.19); the defaults are lime_image's
 /// (kernel_size = 4, max_dist = 200, ratio = 0.2).
 
-#include <pixlime/color.hpp>
+#include <pixlime/detail/blur.hpp>
+#include <pixlime/detail/color.hpp>
+#include <pixlime/detail/cpu.hpp>
+#include <pixlime/detail/random.hpp>
+#include <pixlime/detail/thread_pool.hpp>
 #include <pixlime/error.hpp>
 #include <pixlime/image.hpp>
 #include <pixlime/segmentation.hpp>
@@ -32,7 +36,7 @@ namespace pixlime {
 struct quickshift_options {
     /// Balance between colour and space (scikit-image ratio, default 0.2): colour features
     /// (CIELAB, or raw channels on the [0, 1] scale) are multiplied by it, positions are in
-    /// pixels. Must be finite and >= 0.
+    /// pixels. Must be in [0, 1e6].
     double ratio = 0.2;
     /// Standard deviation of the Gaussian density kernel, in pixels of the joint space
     /// (scikit-image kernel_size, default 4). The density window is
@@ -45,29 +49,31 @@ struct quickshift_options {
     double max_dist = 200.0;
     /// Standard deviation in pixels of a Gaussian blur applied to the colour features before
     /// everything else (scikit-image sigma, default 0 = none; after the CIELAB conversion,
-    /// truncated at 4 sigma, "reflect" borders). Must be finite and >= 0.
+    /// truncated at 4 sigma, "reflect" borders). Must be in [0, 1000].
     double sigma = 0.0;
     /// Use CIELAB colour (scikit-image convert2lab, default true): L, a, b of the first 3
     /// channels for 3 (RGB) or 4 (RGBA, alpha ignored) channels; L of the first channel for
     /// 1 (gray) or 2 (gray + alpha); other channel counts, or false, use every channel as a
     /// raw feature on the [0, 1] scale (uint8 v / 255, float as is).
     bool convert_to_lab = true;
-    /// Threads used (std::thread; default 1). The labels do not depend on it. Must be >= 1.
+    /// Threads used, at most the machine's hardware threads (default 1). The labels do not
+    /// depend on it. Must be >= 1.
     int num_threads = 1;
+
+    /// Throws pixlime::invalid_argument naming the first field out of range.
+    void validate() const {
+        if (!(ratio >= 0 && ratio <= 1e6))
+            throw invalid_argument("quickshift_options.ratio", ratio, "a value in [0, 1e6] (beyond it colour alone decides)");
+        if (!(kernel_size >= 1) || !std::isfinite(kernel_size))
+            throw invalid_argument("quickshift_options.kernel_size", kernel_size, "a finite value >= 1");
+        if (!(max_dist >= 0))
+            throw invalid_argument("quickshift_options.max_dist", max_dist, "a value >= 0 (infinity: never cut)");
+        detail::check_blur_sigma("quickshift_options.sigma", sigma);
+        if (num_threads < 1) throw invalid_argument("quickshift_options.num_threads", num_threads, "at least 1");
+    }
 };
 
 namespace detail {
-
-inline void check_quickshift_options(const quickshift_options& o) {
-    if (!(o.ratio >= 0) || !std::isfinite(o.ratio))
-        throw invalid_argument::make("quickshift_options.ratio", o.ratio, "a finite value >= 0");
-    if (!(o.kernel_size >= 1) || !std::isfinite(o.kernel_size))
-        throw invalid_argument::make("quickshift_options.kernel_size", o.kernel_size, "a finite value >= 1");
-    if (!(o.max_dist >= 0)) throw invalid_argument::make("quickshift_options.max_dist", o.max_dist, "a value >= 0");
-    if (!(o.sigma >= 0) || !std::isfinite(o.sigma))
-        throw invalid_argument::make("quickshift_options.sigma", o.sigma, "a finite value >= 0");
-    if (o.num_threads < 1) throw invalid_argument::make("quickshift_options.num_threads", o.num_threads, "at least 1");
-}
 
 /// 2^x for x <= 0 (values below -40 give ~0), relative error ~2e-7; branch-free so that
 /// loops calling it vectorise.
@@ -120,8 +126,8 @@ PIXLIME_DETAIL_ALWAYS_INLINE inline void quickshift_density_impl(const quickshif
             const std::size_t pa = std::size_t(y) * std::size_t(w), pb = std::size_t(y + dy) * std::size_t(w);
             float* t = tmp.data();
             if constexpr (NC > 0) {
-                const float* a[NC];
-                const float* b[NC];
+                const float* a[static_cast<std::size_t>(NC)];
+                const float* b[static_cast<std::size_t>(NC)];
                 for (int c = 0; c < NC; ++c) {
                     a[c] = s.feat->plane(c) + pa;
                     b[c] = s.feat->plane(c) + pb + dx;
@@ -159,7 +165,7 @@ template <int NC>
 void quickshift_density_portable(const quickshift_state& s, int y0, int y1, std::int32_t* local, int rows) {
     quickshift_density_impl<NC>(s, y0, y1, local, rows);
 }
-#if PIXLIME_DETAIL_X86_DISPATCH
+#if PIXLIME_DETAIL_X86
 template <int NC>
 __attribute__((target("avx2"))) void quickshift_density_avx2(const quickshift_state& s, int y0, int y1,
                                                              std::int32_t* local, int rows) {
@@ -168,23 +174,19 @@ __attribute__((target("avx2"))) void quickshift_density_avx2(const quickshift_st
 #endif
 template <int NC>
 void quickshift_density(const quickshift_state& s, int y0, int y1, std::int32_t* local, int rows) {
-#if PIXLIME_DETAIL_X86_DISPATCH
-    if (cpu_has_avx2()) {
+#if PIXLIME_DETAIL_X86
+    if (use_isa() >= isa::avx2) {
+        record_isa(isa::avx2);
         quickshift_density_avx2<NC>(s, y0, y1, local, rows);
         return;
     }
 #endif
+    record_isa(isa::portable);
     quickshift_density_portable<NC>(s, y0, y1, local, rows);
 }
 
-/// A fixed pseudo-random value in [-1, 1) for index i (splitmix64).
-inline double tie_noise(std::uint64_t i) {
-    std::uint64_t z = i + 0x9E3779B97F4A7C15ull * 43ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return double(z >> 11) * (2.0 / 9007199254740992.0) - 1.0;
-}
+/// A fixed pseudo-random value in [-1, 1) for pixel i.
+inline double tie_noise(std::uint64_t i) { return splitmix64{i + 0x9E3779B97F4A7C15ull * 42ull}.symmetric_unit(); }
 
 }  // namespace detail
 
@@ -212,13 +214,13 @@ inline double tie_noise(std::uint64_t i) {
 /// Throws pixlime::invalid_argument for an empty image or invalid options.
 template <class T>
 segmentation quickshift(image_view<const T> img, const quickshift_options& options = {}) {
-    detail::check_quickshift_options(options);
-    if (img.empty()) throw invalid_argument::make("quickshift image", "empty", "a non-empty image");
+    options.validate();
+    if (img.empty()) throw invalid_argument("quickshift image", "empty", "a non-empty image");
     const int w = img.width(), h = img.height();
-    const int threads = std::min(options.num_threads, h);
+    detail::thread_pool pool(std::min(options.num_threads, h));
 
-    detail::feature_planes feat = detail::make_features(img, options.convert_to_lab, /*stretch=*/false, 0.0, threads);
-    detail::gaussian_blur(feat, options.sigma, threads);
+    detail::feature_planes feat = detail::make_features(img, options.convert_to_lab, /*stretch=*/false, 0.0, pool);
+    detail::gaussian_blur(feat, options.sigma, pool);
     const float ratio = float(options.ratio);
     for (float& v : feat.values) v *= ratio;
 
@@ -244,11 +246,11 @@ segmentation quickshift(image_view<const T> img, const quickshift_options& optio
     const std::size_t N = std::size_t(w) * std::size_t(h);
     std::vector<std::int32_t> density(N, 0);
     {
-        const int bands = threads;
+        const int bands = pool.size();
         std::vector<int> band_y(std::size_t(bands) + 1);
         for (int b = 0; b <= bands; ++b) band_y[std::size_t(b)] = int(std::int64_t(h) * b / bands);
         std::vector<std::vector<std::int32_t>> locals(static_cast<std::size_t>(bands));
-        detail::parallel_bands(bands, threads, [&](int b0, int b1) {
+        pool.bands(bands, [&](int b0, int b1) {
             for (int b = b0; b < b1; ++b) {
                 const int y0 = band_y[std::size_t(b)], y1 = band_y[std::size_t(b) + 1];
                 const int rows = std::min(h, y1 + s.half) - y0;
@@ -290,7 +292,7 @@ segmentation quickshift(image_view<const T> img, const quickshift_options& optio
     }
     std::vector<std::int32_t> parent(N);
     const double max_dist = options.max_dist;
-    detail::parallel_bands(h, threads, [&](int y0, int y1) {
+    pool.bands(h, [&](int y0, int y1) {
         const int nc = s.nc;
         std::vector<const float*> planes(static_cast<std::size_t>(nc));
         for (int c = 0; c < nc; ++c) planes[std::size_t(c)] = feat.plane(c);

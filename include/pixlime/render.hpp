@@ -65,14 +65,26 @@ struct render_options {
 namespace detail {
 
 inline void check_render_options(const render_options& ro) {
-    if (ro.num_features < 0) throw invalid_argument::make("render_options.num_features", ro.num_features, "at least 0");
-    if (!(ro.min_weight >= 0)) throw invalid_argument::make("render_options.min_weight", ro.min_weight, "a value >= 0");
+    if (ro.num_features < 0) throw invalid_argument("render_options.num_features", ro.num_features, "at least 0");
+    if (!(ro.min_weight >= 0)) throw invalid_argument("render_options.min_weight", ro.min_weight, "a value >= 0");
     if (!(ro.min_relative_weight >= 0 && ro.min_relative_weight <= 1))
-        throw invalid_argument::make("render_options.min_relative_weight", ro.min_relative_weight, "a value in [0, 1]");
-    if (ro.scale < 1) throw invalid_argument::make("render_options.scale", ro.scale, "at least 1");
-    if (!(ro.dim_rest >= 0 && ro.dim_rest <= 1)) throw invalid_argument::make("render_options.dim_rest", ro.dim_rest, "a value in [0, 1]");
+        throw invalid_argument("render_options.min_relative_weight", ro.min_relative_weight, "a value in [0, 1]");
+    if (ro.scale < 1) throw invalid_argument("render_options.scale", ro.scale, "at least 1");
+    if (!(ro.dim_rest >= 0 && ro.dim_rest <= 1)) throw invalid_argument("render_options.dim_rest", ro.dim_rest, "a value in [0, 1]");
     if (!(ro.heatmap_opacity >= 0 && ro.heatmap_opacity <= 1))
-        throw invalid_argument::make("render_options.heatmap_opacity", ro.heatmap_opacity, "a value in [0, 1]");
+        throw invalid_argument("render_options.heatmap_opacity", ro.heatmap_opacity, "a value in [0, 1]");
+}
+
+/// Throws unless `img` and `seg` have the same size and `weights` has one finite value per segment.
+template <class T>
+void check_render_input(image_view<const T> img, const segmentation& seg, const Eigen::VectorXd& weights) {
+    if (img.empty()) throw invalid_argument("image", "empty", "a non-empty image");
+    if (img.width() != seg.width() || img.height() != seg.height())
+        throw invalid_argument("image size", std::to_string(img.width()) + "x" + std::to_string(img.height()),
+                               "the segmentation's " + std::to_string(seg.width()) + "x" + std::to_string(seg.height()));
+    if (weights.size() != Eigen::Index(seg.count()))
+        throw invalid_argument("weights size", weights.size(), "one per segment: " + std::to_string(seg.count()));
+    if (!weights.allFinite()) throw invalid_argument("weights", "NaN or Inf", "finite values");
 }
 
 template <class T>
@@ -90,7 +102,7 @@ std::uint8_t to_u8(T v) {
 /// The image as 8-bit RGB (see the file comment for how channels map).
 template <class T>
 image<std::uint8_t> to_rgb8(image_view<const T> img) {
-    if (img.empty()) throw invalid_argument::make("image", "empty", "a non-empty image");
+    if (img.empty()) throw invalid_argument("image", "empty", "a non-empty image");
     image<std::uint8_t> out(img.width(), img.height(), 3);
     const bool colour = img.channels() == 3 || img.channels() == 4;
     for (int y = 0; y < img.height(); ++y)
@@ -107,9 +119,10 @@ image<std::uint8_t> to_rgb8(const image<T>& img) {
 /// Returns an image `factor` times wider and taller, of the same channels.
 template <class T>
 image<std::remove_const_t<T>> upscale_nearest(image_view<T> img, int factor) {
-    if (factor < 1) throw invalid_argument::make("upscale_nearest factor", factor, "at least 1");
-    if (img.empty()) throw invalid_argument::make("image", "empty", "a non-empty image");
-    detail::check_dimensions("upscale_nearest result", std::int64_t(img.width()) * factor, std::int64_t(img.height()) * factor, img.channels());
+    if (factor < 1) throw invalid_argument("upscale_nearest factor", factor, "at least 1");
+    if (img.empty()) throw invalid_argument("image", "empty", "a non-empty image");
+    detail::check_dimensions("upscale_nearest result", std::int64_t(img.width()) * factor, std::int64_t(img.height()) * factor,
+                             img.channels(), sizeof(T), limits{});
     image<std::remove_const_t<T>> out(img.width() * factor, img.height() * factor, img.channels());
     for (int y = 0; y < out.height(); ++y)
         for (int x = 0; x < out.width(); ++x)
@@ -123,13 +136,15 @@ image<T> upscale_nearest(const image<T>& img, int factor) {
 
 /// The segmentation `factor` times wider and taller (each label repeated, nearest neighbour).
 inline segmentation upscale_nearest(const segmentation& seg, int factor) {
-    if (factor < 1) throw invalid_argument::make("upscale_nearest factor", factor, "at least 1");
-    detail::check_dimensions("upscale_nearest result", std::int64_t(seg.width()) * factor, std::int64_t(seg.height()) * factor, 1);
+    if (factor < 1) throw invalid_argument("upscale_nearest factor", factor, "at least 1");
+    if (seg.empty()) throw invalid_argument("segmentation", "empty", "a non-empty segmentation");
+    detail::check_dimensions("upscale_nearest result", std::int64_t(seg.width()) * factor, std::int64_t(seg.height()) * factor, 1,
+                             sizeof(std::int32_t), limits{});
     const int w = seg.width() * factor, h = seg.height() * factor;
     std::vector<std::int32_t> labels(std::size_t(w) * std::size_t(h));
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) labels[std::size_t(y) * std::size_t(w) + std::size_t(x)] = seg.label(x / factor, y / factor);
-    return segmentation(w, h, std::move(labels));
+    return detail::trusted_segmentation(w, h, std::move(labels), seg.count());
 }
 
 /// Paints `color` on every pixel of a segment in `shown` (#segments flags) that has a 4-neighbour
@@ -147,24 +162,24 @@ inline void draw_boundaries(image<std::uint8_t>& img, const segmentation& seg, c
         }
 }
 
-/// The segments a pane shows for `label`: sign +1 = lime's positive_only list, -1 = negative_only,
-/// 0 = the top num_features by |weight| with |weight| >= min_weight (lime's both-signs mask).
-/// Returns #segments flags.
-inline std::vector<char> shown_segments(const explanation& ex, int label, int sign, const render_options& ro) {
+/// The segments a pane shows, from the segments' `weights` (#segments values): sign +1 =
+/// lime's positive_only list, -1 = negative_only, 0 = the top num_features by |weight| with
+/// |weight| >= min_weight (lime's both-signs mask). Returns #segments flags.
+inline std::vector<char> shown_segments(const Eigen::VectorXd& weights, int sign, const render_options& ro) {
     detail::check_render_options(ro);
-    std::vector<char> shown(std::size_t(ex.num_segments()), 0);
+    std::vector<char> shown(std::size_t(weights.size()), 0);
     int taken = 0;
-    const auto ranked = ex.ranked(label);
-    const double relative_floor = ranked.empty() ? 0.0 : ro.min_relative_weight * std::abs(ranked.front().second);
-    for (std::size_t i = 0; i < ranked.size() && taken < ro.num_features; ++i) {
-        const double w = ranked[i].second;
+    const auto order = ranked(weights);
+    const double relative_floor = order.empty() ? 0.0 : ro.min_relative_weight * std::abs(order.front().second);
+    for (std::size_t i = 0; i < order.size() && taken < ro.num_features; ++i) {
+        const double w = order[i].second;
         const bool pick = sign > 0 ? (w > 0 && w > ro.min_weight)
                         : sign < 0 ? (w < 0 && std::abs(w) > ro.min_weight)
                                    : !(std::abs(w) < ro.min_weight);
         if (sign == 0) ++taken;  // lime walks exp[:num_features], skipping small ones
         if (!pick || std::abs(w) < relative_floor) continue;
         if (sign != 0) ++taken;
-        shown[std::size_t(ranked[i].first)] = 1;
+        shown[std::size_t(order[i].first)] = 1;
     }
     return shown;
 }
@@ -172,16 +187,13 @@ inline std::vector<char> shown_segments(const explanation& ex, int label, int si
 namespace detail {
 
 template <class T>
-image<std::uint8_t> render_pane(image_view<const T> img, const explanation& ex, int label, int sign, const render_options& ro) {
-    const segmentation& seg = ex.segments();
-    if (img.width() != seg.width() || img.height() != seg.height())
-        throw invalid_argument::make("image size", std::to_string(img.width()) + "x" + std::to_string(img.height()),
-                                     "the explanation's " + std::to_string(seg.width()) + "x" + std::to_string(seg.height()));
-    const std::vector<char> shown = shown_segments(ex, label, sign, ro);
-    const segmentation seg_scaled = ro.scale > 1 ? upscale_nearest(ex.segments(), ro.scale) : segmentation();
+image<std::uint8_t> render_pane(image_view<const T> img, const segmentation& seg, const Eigen::VectorXd& w, int sign,
+                                const render_options& ro) {
+    check_render_input(img, seg, w);
+    const std::vector<char> shown = shown_segments(w, sign, ro);
+    const segmentation seg_scaled = ro.scale > 1 ? upscale_nearest(seg, ro.scale) : segmentation();
     const segmentation& s = ro.scale > 1 ? seg_scaled : seg;
     image<std::uint8_t> out = ro.scale > 1 ? upscale_nearest(to_rgb8(img), ro.scale) : to_rgb8(img);
-    const Eigen::VectorXd& w = ex.weights(label);
     const double keep = ro.hide_rest ? 0.0 : 1.0 - ro.dim_rest;
     for (int y = 0; y < s.height(); ++y)
         for (int x = 0; x < s.width(); ++x) {
@@ -215,53 +227,46 @@ inline rgb diverging(double t) {
 
 }  // namespace detail
 
-/// The positive pane of `label`: the image with its top positive segments (weight > 0 and >
-/// min_weight, at most num_features) as they are, the rest dimmed or hidden, shown segments outlined.
-/// `img`: the explained image. Returns an RGB image of the image's size.
+/// The positive pane: the image with its top positive segments (weight > 0 and >
+/// min_weight, at most num_features, in ranked order) as they are, the rest dimmed or hidden,
+/// shown segments outlined.
+/// \param img      the explained image (any channels; see the file comment).
+/// \param seg      its segmentation (the image's size).
+/// \param weights  #segments weights, e.g. explanation::weights(label).
+/// \return         an RGB image of the image's size (times ro.scale).
+/// Throws pixlime::invalid_argument for mismatched sizes, non-finite weights or bad options.
 template <class T>
-image<std::uint8_t> render_positive(image_view<const T> img, const explanation& ex, int label, const render_options& ro = {}) {
-    return detail::render_pane(img, ex, label, +1, ro);
-}
-template <class T>
-image<std::uint8_t> render_positive(const image<T>& img, const explanation& ex, int label, const render_options& ro = {}) {
-    return render_positive(img.view(), ex, label, ro);
+image<std::uint8_t> render_positive(image_view<const T> img, const segmentation& seg, const Eigen::VectorXd& weights,
+                                    const render_options& ro = {}) {
+    return detail::render_pane(img, seg, weights, +1, ro);
 }
 
-/// The negative pane of `label`: as render_positive, for the segments whose weight is < 0 and
-/// |weight| > min_weight.
+/// The negative pane: as render_positive, for the segments whose weight is < 0 and |weight| >
+/// min_weight.
 template <class T>
-image<std::uint8_t> render_negative(image_view<const T> img, const explanation& ex, int label, const render_options& ro = {}) {
-    return detail::render_pane(img, ex, label, -1, ro);
-}
-template <class T>
-image<std::uint8_t> render_negative(const image<T>& img, const explanation& ex, int label, const render_options& ro = {}) {
-    return render_negative(img.view(), ex, label, ro);
+image<std::uint8_t> render_negative(image_view<const T> img, const segmentation& seg, const Eigen::VectorXd& weights,
+                                    const render_options& ro = {}) {
+    return detail::render_pane(img, seg, weights, -1, ro);
 }
 
 /// Both signs in one picture, as lime's get_image_and_mask(positive_only=False): among the top
 /// num_features segments by |weight|, positive ones get positive_color's channels raised to 255,
 /// negative ones negative_color's; the rest dimmed or hidden.
 template <class T>
-image<std::uint8_t> render_overlay(image_view<const T> img, const explanation& ex, int label, const render_options& ro = {}) {
-    return detail::render_pane(img, ex, label, 0, ro);
-}
-template <class T>
-image<std::uint8_t> render_overlay(const image<T>& img, const explanation& ex, int label, const render_options& ro = {}) {
-    return render_overlay(img.view(), ex, label, ro);
+image<std::uint8_t> render_overlay(image_view<const T> img, const segmentation& seg, const Eigen::VectorXd& weights,
+                                   const render_options& ro = {}) {
+    return detail::render_pane(img, seg, weights, 0, ro);
 }
 
 /// Signed heatmap of every segment's weight over a gray copy of the image: a diverging colour
 /// (green for positive, magenta for negative) whose opacity grows with |weight|, on a symmetric
-/// scale where the largest |weight| of the label gets full colour at heatmap_opacity.
-/// Outlines every segment when boundaries is set.
+/// scale where the largest |weight| gets full colour at heatmap_opacity. Outlines every segment
+/// when boundaries is set.
 template <class T>
-image<std::uint8_t> render_heatmap(image_view<const T> img, const explanation& ex, int label, const render_options& ro = {}) {
+image<std::uint8_t> render_heatmap(image_view<const T> img, const segmentation& seg, const Eigen::VectorXd& w,
+                                   const render_options& ro = {}) {
     detail::check_render_options(ro);
-    const segmentation& seg = ex.segments();
-    if (img.width() != seg.width() || img.height() != seg.height())
-        throw invalid_argument::make("image size", std::to_string(img.width()) + "x" + std::to_string(img.height()),
-                                     "the explanation's " + std::to_string(seg.width()) + "x" + std::to_string(seg.height()));
-    const Eigen::VectorXd& w = ex.weights(label);
+    detail::check_render_input(img, seg, w);
     const double largest = w.cwiseAbs().maxCoeff();
     const segmentation seg_scaled = ro.scale > 1 ? upscale_nearest(seg, ro.scale) : segmentation();
     const segmentation& s = ro.scale > 1 ? seg_scaled : seg;
@@ -278,24 +283,45 @@ image<std::uint8_t> render_heatmap(image_view<const T> img, const explanation& e
     if (ro.boundaries) draw_boundaries(out, s, std::vector<char>(std::size_t(s.count()), 1), rgb{128, 128, 128});
     return out;
 }
-template <class T>
-image<std::uint8_t> render_heatmap(const image<T>& img, const explanation& ex, int label, const render_options& ro = {}) {
-    return render_heatmap(img.view(), ex, label, ro);
-}
+
+// The same four pictures from an explanation (its segmentation and the weights of `label`),
+// and for owning images.
+#define PIXLIME_DETAIL_RENDER_OVERLOADS(name)                                                                                  \
+    template <class T>                                                                                                         \
+    image<std::uint8_t> name(const image<T>& img, const segmentation& seg, const Eigen::VectorXd& weights,                    \
+                             const render_options& ro = {}) {                                                                  \
+        return name(img.view(), seg, weights, ro);                                                                             \
+    }                                                                                                                          \
+    template <class T>                                                                                                         \
+    image<std::uint8_t> name(image_view<const T> img, const explanation& ex, int label, const render_options& ro = {}) {      \
+        return name(img, ex.segments(), ex.weights(label), ro);                                                                \
+    }                                                                                                                          \
+    template <class T>                                                                                                         \
+    image<std::uint8_t> name(const image<T>& img, const explanation& ex, int label, const render_options& ro = {}) {          \
+        return name(img.view(), ex.segments(), ex.weights(label), ro);                                                         \
+    }
+PIXLIME_DETAIL_RENDER_OVERLOADS(render_positive)
+PIXLIME_DETAIL_RENDER_OVERLOADS(render_negative)
+PIXLIME_DETAIL_RENDER_OVERLOADS(render_overlay)
+PIXLIME_DETAIL_RENDER_OVERLOADS(render_heatmap)
+#undef PIXLIME_DETAIL_RENDER_OVERLOADS
 
 /// RGB images placed left to right on a white background, `gap` pixels apart, tops aligned
 /// (e.g. the image and its panes in one picture). Every image must have 3 channels.
 inline image<std::uint8_t> side_by_side(const std::vector<image<std::uint8_t>>& images, int gap = 4) {
-    if (images.empty()) throw invalid_argument::make("side_by_side images", "none", "at least one image");
-    if (gap < 0) throw invalid_argument::make("side_by_side gap", gap, "at least 0");
-    std::int64_t width = -gap;
+    if (images.empty()) throw invalid_argument("side_by_side images", "none", "at least one image");
+    if (gap < 0) throw invalid_argument("side_by_side gap", gap, "at least 0");
+    std::int64_t width = -std::int64_t(gap);
     int height = 0;
-    for (const auto& im : images) {
-        if (im.channels() != 3) throw invalid_argument::make("side_by_side image channels", im.channels(), "3 (RGB)");
-        width += im.width() + gap;
+    for (std::size_t i = 0; i < images.size(); ++i) {
+        const auto& im = images[i];
+        if (im.empty()) throw invalid_argument("side_by_side images[" + std::to_string(i) + "]", "empty", "a non-empty image");
+        if (im.channels() != 3)
+            throw invalid_argument("side_by_side images[" + std::to_string(i) + "] channels", im.channels(), "3 (RGB)");
+        width += std::int64_t(im.width()) + gap;
         height = std::max(height, im.height());
     }
-    detail::check_dimensions("side_by_side result", width, height, 3);
+    detail::check_dimensions("side_by_side result", width, height, 3, 1, limits{});
     image<std::uint8_t> out(int(width), height, 3, 255);
     int x0 = 0;
     for (const auto& im : images) {

@@ -39,17 +39,17 @@ public:
         check_size(width, height, labels_.size());
         std::int32_t max_label = -1;
         for (std::int32_t l : labels_) {
-            if (l < 0) throw invalid_argument::make("segmentation label", l, "0..count-1 (use segmentation::from_labels for arbitrary ids)");
+            if (l < 0) throw invalid_argument("segmentation label", l, "0..count-1 (use segmentation::from_labels for arbitrary ids)");
             if (l > max_label) max_label = l;
         }
         if (std::size_t(max_label) >= labels_.size())
-            throw invalid_argument::make("segmentation label", max_label, "0..count-1 with every value used (use segmentation::from_labels)");
+            throw invalid_argument("segmentation label", max_label, "0..count-1 with every value used (use segmentation::from_labels)");
         std::vector<char> used(std::size_t(max_label) + 1, 0);
         for (std::int32_t l : labels_) used[std::size_t(l)] = 1;
         for (std::size_t l = 0; l < used.size(); ++l)
             if (!used[l])
-                throw invalid_argument::make("segmentation labels", "0.." + std::to_string(max_label) + " without " + std::to_string(l),
-                                             "every value 0..count-1 used (use segmentation::from_labels)");
+                throw invalid_argument("segmentation labels", "0.." + std::to_string(max_label) + " without " + std::to_string(l),
+                                       "every value 0..count-1 used (use segmentation::from_labels)");
         count_ = max_label + 1;
     }
 
@@ -65,7 +65,7 @@ public:
     static segmentation from_labels(int width, int height, const Int* labels, std::size_t size) {
         static_assert(std::is_integral_v<Int>, "pixlime::segmentation::from_labels: labels must be integers");
         check_size(width, height, size);
-        if (labels == nullptr) throw invalid_argument("segmentation::from_labels labels = null: expected width * height ids");
+        if (labels == nullptr) throw invalid_argument("segmentation::from_labels labels", "null", "width * height ids");
         std::unordered_map<long long, std::int32_t> ids;
         std::vector<std::int32_t> out(size);
         for (std::size_t i = 0; i < size; ++i) {
@@ -105,10 +105,10 @@ private:
     friend segmentation detail::trusted_segmentation(int, int, std::vector<std::int32_t>, int);
 
     static void check_size(int width, int height, std::size_t size) {
-        detail::check_dimensions("segmentation", width, height, 1);
+        detail::check_dimensions("segmentation", width, height, 1, sizeof(std::int32_t), limits{});
         if (size != std::size_t(width) * std::size_t(height))
-            throw invalid_argument::make("segmentation labels size", size,
-                                         "width * height = " + std::to_string(std::size_t(width) * std::size_t(height)));
+            throw invalid_argument("segmentation labels size", size,
+                                   "width * height = " + std::to_string(std::size_t(width) * std::size_t(height)));
     }
 
     int width_ = 0, height_ = 0, count_ = 0;

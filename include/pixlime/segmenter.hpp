@@ -61,9 +61,9 @@ public:
                       "pixlime::segmenter: images must hold std::uint8_t or float");
         segmentation s = std::visit([&](const auto& a) { return run(a, img); }, algorithm_);
         if (s.width() != img.width() || s.height() != img.height())
-            throw invalid_argument::make("explain_options.segmenter (" + name() + ") result size",
-                                         std::to_string(s.width()) + "x" + std::to_string(s.height()),
-                                         "the image's size " + std::to_string(img.width()) + "x" + std::to_string(img.height()));
+            throw invalid_argument("segmenter (" + name() + ") result size",
+                                   std::to_string(s.width()) + "x" + std::to_string(s.height()),
+                                   "the image's size " + std::to_string(img.width()) + "x" + std::to_string(img.height()));
         return s;
     }
     template <class T>
@@ -103,10 +103,10 @@ private:
             if constexpr (std::is_same_v<T, std::uint8_t>) return c.u8; else return c.f32;
         }();
         if (!f)
-            throw invalid_argument::make("explain_options.segmenter (" + c.name + ")",
-                                         std::string("a callable without an image_view<const ") +
-                                             (std::is_same_v<T, float> ? "float" : "std::uint8_t") + "> overload",
-                                         "a segmenter that accepts the image's pixel type");
+            throw invalid_argument("segmenter (" + c.name + ")",
+                                   std::string("a callable without an image_view<const ") +
+                                       (std::is_same_v<T, float> ? "float" : "std::uint8_t") + "> overload",
+                                   "a segmenter that accepts the image's pixel type");
         return f(img);
     }
 

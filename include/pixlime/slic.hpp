@@ -11,7 +11,10 @@
 /// see slic_options and slic() for the few deliberate differences (notably the search
 /// window: (3S+1) x (3S+1) instead of scikit-image's (4S+1) x (4S+1)).
 
-#include <pixlime/color.hpp>
+#include <pixlime/detail/color.hpp>
+#include <pixlime/detail/connectivity.hpp>
+#include <pixlime/detail/slic.hpp>
+#include <pixlime/detail/thread_pool.hpp>
 #include <pixlime/error.hpp>
 #include <pixlime/image.hpp>
 #include <pixlime/segmentation.hpp>
@@ -20,25 +23,10 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <limits>
 #include <mutex>
-#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-// PIXLIME_DETAIL_SLIC_X86: 1 where SLIC has AVX2 and AVX-512 loops (GCC/Clang on x86-64),
-// chosen at run time from what the CPU has.
-#if !defined(PIXLIME_DETAIL_SLIC_X86)
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#define PIXLIME_DETAIL_SLIC_X86 1
-#else
-#define PIXLIME_DETAIL_SLIC_X86 0
-#endif
-#endif
-#if PIXLIME_DETAIL_SLIC_X86
-#include <immintrin.h>
-#endif
 
 namespace pixlime {
 
@@ -47,19 +35,19 @@ struct slic_options {
     /// Approximate number of segments (scikit-image n_segments, default 100). The seeds are
     /// placed on a regular grid of about this many points (fewer or more, depending on how
     /// the grid fits the image); more segments than pixels is allowed (every pixel is a
-    /// seed). Must be >= 1.
+    /// seed). Must be 1 to 2^20.
     int num_segments = 100;
     /// Balance between colour and space (scikit-image compactness, the paper's m; default
     /// 10). Higher gives squarer segments. The distance is
     /// d^2 = |colour difference|^2 / compactness^2 + |pixel offset|^2 / S^2, with S the seed
-    /// spacing. Must be finite and > 0.
+    /// spacing. Must be in (0, 1e10].
     double compactness = 10.0;
     /// Number of k-means iterations (scikit-image max_num_iter, default 10). Must be >= 1;
     /// 1 gives the grid's Voronoi cells (then connectivity enforcement).
     int max_iterations = 10;
     /// Standard deviation in pixels of a Gaussian blur applied to each channel (on the
     /// [0, 1] scale, before the CIELAB conversion) first (scikit-image sigma, default 0 = no
-    /// blur; truncated at 4 sigma, "reflect" borders). Must be finite and >= 0.
+    /// blur; truncated at 4 sigma, "reflect" borders). Must be in [0, 1000].
     double sigma = 0.0;
     /// Cluster in CIELAB (scikit-image convert2lab; default true). With 3 channels (RGB) or
     /// 4 (RGBA: alpha ignored) the features are L, a, b; with 1 channel (gray) or 2 (gray +
@@ -75,834 +63,39 @@ struct slic_options {
     /// the top row; scikit-image takes the last neighbour its search meets).
     bool enforce_connectivity = true;
     /// Minimum segment size as a fraction of pixels / seeds (scikit-image min_size_factor,
-    /// default 0.5). Must be finite and >= 0.
+    /// default 0.5). Must be finite and >= 0. (scikit-image's max_size_factor has no
+    /// counterpart: scikit-image cuts pieces larger than max_size_factor * pixels / seeds
+    /// only as a side effect of its preallocated search buffer; pixlime does not cut, and a
+    /// cluster cannot outgrow its (3S+1) x (3S+1) search window anyway.)
     double min_size_factor = 0.5;
-    /// scikit-image's max_size_factor (default 3), validated (finite, > 0) and otherwise
-    /// unused: scikit-image cuts connected pieces larger than max_size_factor * (pixels /
-    /// seeds) pixels as a side effect of its preallocated search buffer; pixlime does not cut
-    /// (a cluster cannot outgrow its (3S+1) x (3S+1) search window anyway).
-    double max_size_factor = 3.0;
-    /// Threads used (std::thread; default 1). The labels do not depend on it. Must be >= 1.
+    /// Threads used, at most the machine's hardware threads (default 1). The labels do not
+    /// depend on it. Must be >= 1.
     int num_threads = 1;
+
+    /// Throws pixlime::invalid_argument naming the first field out of range.
+    void validate() const {
+        if (num_segments < 1 || num_segments > (1 << 20))
+            throw invalid_argument("slic_options.num_segments", num_segments, "1 to 2^20 = 1048576");
+        if (!(compactness > 0 && compactness <= 1e10))
+            throw invalid_argument("slic_options.compactness", compactness, "a value in (0, 1e10]");
+        if (max_iterations < 1) throw invalid_argument("slic_options.max_iterations", max_iterations, "at least 1");
+        detail::check_blur_sigma("slic_options.sigma", sigma);
+        if (!(min_size_factor >= 0) || !std::isfinite(min_size_factor))
+            throw invalid_argument("slic_options.min_size_factor", min_size_factor, "a finite value >= 0");
+        if (num_threads < 1) throw invalid_argument("slic_options.num_threads", num_threads, "at least 1");
+    }
 };
 
 namespace detail {
-
-/// Seed grid of scikit-image's util.regular_grid for a (1, height, width) volume:
-/// seeds at (start_y + i * step_y, start_x + j * step_x) inside the image.
-struct slic_grid {
-    int start_y = 0, step_y = 1, start_x = 0, step_x = 1;
-    int count_y = 0, count_x = 0;
-};
-
-inline slic_grid slic_regular_grid(int height, int width, int n_points) {
-    slic_grid g;
-    const double dims[3] = {1.0, double(height), double(width)};
-    int order[3] = {0, 1, 2};
-    std::stable_sort(order, order + 3, [&](int a, int b) { return dims[a] < dims[b]; });
-    double sorted[3], step[3];
-    for (int i = 0; i < 3; ++i) sorted[i] = dims[order[i]];
-    const double space = double(height) * double(width);
-    const double n = double(n_points);
-    if (space <= n) {
-        g.count_y = height;
-        g.count_x = width;
-        return g;
-    }
-    for (double& s : step) s = std::pow(space / n, 1.0 / 3.0);
-    auto fits = [&] { return sorted[0] >= step[0] && sorted[1] >= step[1] && sorted[2] >= step[2]; };
-    if (!fits()) {
-        for (int dim = 0; dim < 2; ++dim) {
-            step[dim] = sorted[dim];
-            double rest = 1.0;
-            for (int j = dim + 1; j < 3; ++j) rest *= sorted[j];
-            for (int j = dim + 1; j < 3; ++j) step[j] = std::pow(rest / n, 1.0 / double(3 - dim - 1));
-            if (fits()) break;
-        }
-    }
-    int start_of[3], step_of[3];
-    for (int i = 0; i < 3; ++i) {
-        start_of[order[i]] = int(std::floor(step[i] / 2.0));
-        step_of[order[i]] = std::max(1, int(std::nearbyint(step[i])));  // round half to even, as numpy
-    }
-    g.start_y = start_of[1];
-    g.step_y = step_of[1];
-    g.start_x = start_of[2];
-    g.step_x = step_of[2];
-    g.count_y = (height - g.start_y + g.step_y - 1) / g.step_y;
-    g.count_x = (width - g.start_x + g.step_x - 1) / g.step_x;
-    return g;
-}
-
-inline void check_slic_options(const slic_options& o) {
-    if (o.num_segments < 1) throw invalid_argument::make("slic_options.num_segments", o.num_segments, "at least 1");
-    if (!(o.compactness > 0) || !std::isfinite(o.compactness))
-        throw invalid_argument::make("slic_options.compactness", o.compactness, "a finite value > 0");
-    if (o.max_iterations < 1)
-        throw invalid_argument::make("slic_options.max_iterations", o.max_iterations, "at least 1");
-    if (!(o.sigma >= 0) || !std::isfinite(o.sigma))
-        throw invalid_argument::make("slic_options.sigma", o.sigma, "a finite value >= 0");
-    if (!(o.min_size_factor >= 0) || !std::isfinite(o.min_size_factor))
-        throw invalid_argument::make("slic_options.min_size_factor", o.min_size_factor, "a finite value >= 0");
-    if (!(o.max_size_factor > 0) || !std::isfinite(o.max_size_factor))
-        throw invalid_argument::make("slic_options.max_size_factor", o.max_size_factor, "a finite value > 0");
-    if (o.num_threads < 1) throw invalid_argument::make("slic_options.num_threads", o.num_threads, "at least 1");
-}
-
-/// Tiles of the assignment: tile_cols columns (at most 256) by tile_rows rows, so that a
-/// tile's features, best distances and labels ((channels + 2) floats a pixel) fit in a
-/// 24 KiB share of L1 while every cluster reaching the tile is tried on it.
-struct slic_tiling {
-    int tile_rows = 1, tile_cols = 1;
-};
-
-inline slic_tiling slic_tile_size(int width, int channels) {
-    slic_tiling t;
-    t.tile_cols = std::max(1, std::min(width, 256));
-    const std::size_t bytes_per_row = std::size_t(t.tile_cols) * (std::size_t(channels) + 2) * sizeof(float);
-    t.tile_rows = int(std::max<std::size_t>(1, std::size_t(24 * 1024) / bytes_per_row));
-    return t;
-}
-
-/// State of one SLIC run: features, clusters and labels.
-struct slic_state {
-    int width = 0, height = 0, nc = 0;  // nc: feature channels
-    const feature_planes* feat = nullptr;
-    int num_clusters = 0;
-    float radius_y = 1, radius_x = 1;  // search window half sizes (1.5 seed steps)
-    float spatial_weight = 1;          // compactness^2 / S^2
-    std::vector<float> cy, cx;         // cluster centres
-    std::vector<float> colour;         // num_clusters * nc
-    std::vector<char> alive;           // cluster has pixels
-    std::vector<std::int32_t> labels;
-    /// Search windows of the clusters for the current round, [ylo, yhi) x [xlo, xhi)
-    /// clipped to the image (4 ints per cluster; all 0 for dead clusters).
-    std::vector<std::int32_t> windows;
-    /// Per cluster, the spatial term (x - cx)^2 * weight of each column of its window, from
-    /// dxw[dxw_start[k]] on; dxw_start[k] - win[2] is a multiple of 16, so that columns
-    /// that are multiples of 16 have 64-byte aligned terms.
-    std::vector<float, uninitialized_allocator<float>> dxw;
-    std::vector<std::size_t> dxw_start;
-    /// The image is assigned tile by tile (tile (i, j): rows from i * tiling.tile_rows,
-    /// columns from j * tiling.tile_cols; tiles_x tiles a row of tiles);
-    /// tile_list[tile_first[t] .. tile_first[t + 1]) are the clusters whose window meets
-    /// tile t = i * tiles_x + j, in increasing index.
-    slic_tiling tiling;
-    int tiles_x = 1;
-    std::vector<std::int32_t> tile_first, tile_list;
-};
-
-/// Computes every alive cluster's search window (the pixels within radius_y rows and
-/// radius_x columns of its centre, as scikit-image: floor(c - r) .. floor(c + r)), its
-/// columns' spatial terms, and the clusters meeting each tile.
-inline void slic_prepare_windows(slic_state& s) {
-    const std::size_t K = std::size_t(s.num_clusters);
-    s.windows.assign(4 * K, 0);
-    s.dxw_start.assign(K + 1, 0);
-    std::size_t total = 0;
-    for (std::size_t k = 0; k < K; ++k) {
-        s.dxw_start[k] = total;
-        if (!s.alive[k]) continue;
-        const float cy = s.cy[k], cx = s.cx[k];
-        std::int32_t* win = s.windows.data() + 4 * k;
-        win[0] = std::max(0, int(std::floor(cy - s.radius_y)));
-        win[1] = std::min(s.height, int(std::floor(cy + s.radius_y)) + 1);
-        win[2] = std::max(0, int(std::floor(cx - s.radius_x)));
-        win[3] = std::min(s.width, int(std::floor(cx + s.radius_x)) + 1);
-        if (win[0] >= win[1] || win[2] >= win[3]) win[0] = win[1] = win[2] = win[3] = 0;
-        total += std::size_t(win[2] % 16 - int(total % 16) + 16) % 16;  // alignment: see dxw
-        s.dxw_start[k] = total;
-        total += std::size_t(win[3] - win[2]);
-    }
-    s.dxw_start[K] = total;
-    s.dxw.resize(total);
-    const float wt = s.spatial_weight;
-    const int TR = s.tiling.tile_rows, TC = s.tiling.tile_cols;
-    s.tiles_x = (s.width + TC - 1) / TC;
-    const std::size_t ntiles = std::size_t((s.height + TR - 1) / TR) * std::size_t(s.tiles_x);
-    s.tile_first.assign(ntiles + 1, 0);
-    const std::size_t tiles_x = std::size_t(s.tiles_x);
-    auto for_tiles = [&](const std::int32_t* win, auto&& f) {
-        // Bounds in locals: f writes int32 arrays the compiler cannot tell apart from win.
-        const int i0 = win[0] / TR, i1 = (win[1] - 1) / TR, j0 = win[2] / TC, j1 = (win[3] - 1) / TC;
-        for (int i = i0; i <= i1; ++i)
-            for (int j = j0; j <= j1; ++j) f(std::size_t(i) * tiles_x + std::size_t(j));
-    };
-    for (std::size_t k = 0; k < K; ++k) {
-        const std::int32_t* win = s.windows.data() + 4 * k;
-        if (win[0] == win[1]) continue;
-        float* d = s.dxw.data() + s.dxw_start[k];
-        for (int x = win[2]; x < win[3]; ++x) {
-            const float dx = float(x) - s.cx[k];
-            d[x - win[2]] = dx * dx * wt;
-        }
-        for_tiles(win, [&](std::size_t t) { ++s.tile_first[t + 1]; });
-    }
-    for (std::size_t t = 0; t < ntiles; ++t) s.tile_first[t + 1] += s.tile_first[t];
-    s.tile_list.resize(std::size_t(s.tile_first[ntiles]));
-    std::vector<std::int32_t> fill(s.tile_first.begin(), s.tile_first.end() - 1);
-    for (std::size_t k = 0; k < K; ++k) {
-        const std::int32_t* win = s.windows.data() + 4 * k;
-        if (win[0] == win[1]) continue;
-        for_tiles(win, [&](std::size_t t) { s.tile_list[std::size_t(fill[t]++)] = std::int32_t(k); });
-    }
-}
-
-/// One cluster on a rectangle of `rows` rows from row y0 and n columns: plane c's pixels at
-/// p[c][r * stride + j], best distances at dist[r * dstride + j], best clusters at
-/// lab[r * dstride + j]; dxw[j] the columns' spatial terms.
-struct slic_rect {
-    const float* const* p;
-    std::size_t stride, dstride;
-    float* dist;
-    std::int32_t* lab;
-    const float* dxw;
-    const float* col;
-    float cy, wt;
-    std::int32_t k;
-    int y0, rows, n;
-    int x0;  // the image column of the rectangle's first column
-};
-
-/// Tries cluster r.k on the rectangle r: per pixel d = dyw + dxw[j] + sum_c (p_c - col_c)^2
-/// with dyw = (y - cy)^2 * wt, summed left to right in exactly this order (no fused
-/// multiply-add, so that every path rounds alike); where d < dist (strict: ties keep the
-/// earlier, lower-index cluster), dist = d and label = k. NC: channels (1, 3, or 0 for nc).
-template <int NC>
-inline void slic_rect_scalar(const slic_rect& r, int nc) {
-    const int C = NC > 0 ? NC : nc;
-    for (int i = 0; i < r.rows; ++i) {
-        const float dy = float(r.y0 + i) - r.cy;
-        const float dyw = dy * dy * r.wt;
-        const std::size_t off = std::size_t(i) * r.stride;
-        float* dist = r.dist + std::size_t(i) * r.dstride;
-        std::int32_t* lab = r.lab + std::size_t(i) * r.dstride;
-        for (int j = 0; j < r.n; ++j) {
-            float d = dyw + r.dxw[j];
-            for (int c = 0; c < C; ++c) {
-                const float e = r.p[c][off + std::size_t(j)] - r.col[c];
-                d = d + e * e;
-            }
-            if (d < dist[j]) {
-                dist[j] = d;
-                lab[j] = r.k;
-            }
-        }
-    }
-}
-
-#if PIXLIME_DETAIL_SLIC_X86
-/// slic_rect_scalar<NC> (NC = 1 or 3) on 8 pixels at j of one row, with AVX2 (same
-/// operations, same order).
-template <int NC>
-__attribute__((target("avx2"), always_inline)) inline void slic_avx2_step(const float* p0, const float* p1,
-                                                                          const float* p2, __m256 vdy, __m256 c0,
-                                                                          __m256 c1, __m256 c2, __m256 vk,
-                                                                          const float* dxw, float* dist,
-                                                                          std::int32_t* lab, int j) {
-    __m256 d = _mm256_add_ps(vdy, _mm256_loadu_ps(dxw + j));
-    const __m256 e0 = _mm256_sub_ps(_mm256_loadu_ps(p0 + j), c0);
-    d = _mm256_add_ps(d, _mm256_mul_ps(e0, e0));
-    if constexpr (NC == 3) {
-        const __m256 e1 = _mm256_sub_ps(_mm256_loadu_ps(p1 + j), c1);
-        d = _mm256_add_ps(d, _mm256_mul_ps(e1, e1));
-        const __m256 e2 = _mm256_sub_ps(_mm256_loadu_ps(p2 + j), c2);
-        d = _mm256_add_ps(d, _mm256_mul_ps(e2, e2));
-    }
-    const __m256 old = _mm256_loadu_ps(dist + j);
-    const __m256 lt = _mm256_cmp_ps(d, old, _CMP_LT_OQ);
-    _mm256_storeu_ps(dist + j, _mm256_min_ps(d, old));  // d if d < old, else old
-    const __m256 l = _mm256_loadu_ps(reinterpret_cast<const float*>(lab + j));
-    _mm256_storeu_ps(reinterpret_cast<float*>(lab + j), _mm256_blendv_ps(l, vk, lt));
-}
-
-/// slic_rect_scalar<NC> (NC = 1 or 3) with AVX2.
-template <int NC>
-__attribute__((target("avx2"))) void slic_rect_avx2(const slic_rect& r) {
-    if (r.n < 8) {
-        slic_rect_scalar<NC>(r, NC);
-        return;
-    }
-    const int n = r.n;
-    const float* dxw = r.dxw;
-    const __m256 c0 = _mm256_set1_ps(r.col[0]);
-    const __m256 c1 = _mm256_set1_ps(r.col[NC == 3 ? 1 : 0]), c2 = _mm256_set1_ps(r.col[NC == 3 ? 2 : 0]);
-    const __m256 vk = _mm256_castsi256_ps(_mm256_set1_epi32(r.k));
-    const float* p0 = r.p[0];
-    const float* p1 = r.p[NC == 3 ? 1 : 0];
-    const float* p2 = r.p[NC == 3 ? 2 : 0];
-    float* dist = r.dist;
-    std::int32_t* lab = r.lab;
-    // A row's last n % 8 pixels are done as the row's last 8 pixels (trying a cluster twice
-    // on a pixel changes nothing), for all rows before the rest: right after the rest of
-    // the row, that overlapping load would wait on the store it overlaps (store
-    // forwarding fails on partial overlaps, costing as much as several steps).
-    if (n % 8 != 0) {
-        for (int i = 0; i < r.rows; ++i) {
-            const float dy = float(r.y0 + i) - r.cy;
-            const std::size_t o = std::size_t(i) * r.stride, od = std::size_t(i) * r.dstride;
-            slic_avx2_step<NC>(p0 + o, p1 + o, p2 + o, _mm256_set1_ps(dy * dy * r.wt), c0, c1, c2, vk, dxw, dist + od,
-                               lab + od, n - 8);
-        }
-    }
-    for (int i = 0; i < r.rows; ++i) {
-        const float dy = float(r.y0 + i) - r.cy;
-        const __m256 vdy = _mm256_set1_ps(dy * dy * r.wt);
-        for (int j = 0; j + 8 <= n; j += 8) slic_avx2_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, j);
-        p0 += r.stride;
-        p1 += r.stride;
-        p2 += r.stride;
-        lab += r.dstride;
-        dist += r.dstride;
-    }
-}
-
-/// slic_rect_scalar<NC> (NC = 1 or 3) on the pixels of mask m among 16 at j of one row,
-/// with AVX-512; dist and labels are stored only where the cluster wins. The arithmetic uses
-/// the explicitly rounded (_round_) forms, which compilers never contract into fused
-/// multiply-adds (GCC's AVX-512 target includes FMA), so it rounds like the portable loop;
-/// their zero-masking forms, as GCC 12 warns about the others' undefined pass-through.
-template <int NC>
-__attribute__((target("avx512f"), always_inline)) inline void slic_avx512_step(const float* p0, const float* p1,
-                                                                              const float* p2, __m512 vdy, __m512 c0,
-                                                                              __m512 c1, __m512 c2, __m512i vk,
-                                                                              const float* dxw, float* dist,
-                                                                              std::int32_t* lab, int j, __mmask16 m) {
-    constexpr int rn = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
-    const __mmask16 all = 0xffff;
-    __m512 d = _mm512_maskz_add_round_ps(all, vdy, _mm512_maskz_loadu_ps(m, dxw + j), rn);
-    const __m512 e0 = _mm512_maskz_sub_round_ps(all, _mm512_maskz_loadu_ps(m, p0 + j), c0, rn);
-    d = _mm512_maskz_add_round_ps(all, d, _mm512_maskz_mul_round_ps(all, e0, e0, rn), rn);
-    if constexpr (NC == 3) {
-        const __m512 e1 = _mm512_maskz_sub_round_ps(all, _mm512_maskz_loadu_ps(m, p1 + j), c1, rn);
-        d = _mm512_maskz_add_round_ps(all, d, _mm512_maskz_mul_round_ps(all, e1, e1, rn), rn);
-        const __m512 e2 = _mm512_maskz_sub_round_ps(all, _mm512_maskz_loadu_ps(m, p2 + j), c2, rn);
-        d = _mm512_maskz_add_round_ps(all, d, _mm512_maskz_mul_round_ps(all, e2, e2, rn), rn);
-    }
-    const __mmask16 lt = _mm512_mask_cmp_ps_mask(m, d, _mm512_maskz_loadu_ps(m, dist + j), _CMP_LT_OQ);
-    _mm512_mask_storeu_ps(dist + j, lt, d);
-    _mm512_mask_storeu_epi32(lab + j, lt, vk);
-}
-
-/// slic_rect_scalar<NC> (NC = 1 or 3) with AVX-512: 16 pixels a step, the row's first and
-/// last steps under masks.
-template <int NC>
-__attribute__((target("avx512f"))) void slic_rect_avx512(const slic_rect& r) {
-    // The steps start at the column below the rectangle's that is a multiple of 16 (the
-    // first step masks the columns before it): with rows and buffers 64-byte aligned, every
-    // load and store then stays within one cache line.
-    const int skip = r.x0 & 15, n = r.n + skip;
-    const __mmask16 head = __mmask16(0xffffu << skip);
-    const __mmask16 tail = n & 15 ? __mmask16((1u << (n & 15)) - 1u) : __mmask16(0xffff);
-    const int last = (n - 1) & ~15;  // the last step's column
-    const __m512 c0 = _mm512_set1_ps(r.col[0]);
-    const __m512 c1 = _mm512_set1_ps(r.col[NC == 3 ? 1 : 0]), c2 = _mm512_set1_ps(r.col[NC == 3 ? 2 : 0]);
-    const __m512i vk = _mm512_set1_epi32(r.k);
-    const float* p0 = r.p[0] - skip;
-    const float* p1 = r.p[NC == 3 ? 1 : 0] - skip;
-    const float* p2 = r.p[NC == 3 ? 2 : 0] - skip;
-    float* dist = r.dist - skip;
-    std::int32_t* lab = r.lab - skip;
-    const float* dxw = r.dxw - skip;
-    for (int i = 0; i < r.rows; ++i) {
-        const float dy = float(r.y0 + i) - r.cy;
-        const __m512 vdy = _mm512_set1_ps(dy * dy * r.wt);
-        if (last == 0) {
-            slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, 0, __mmask16(head & tail));
-        } else {
-            slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, 0, head);
-            for (int j = 16; j < last; j += 16)
-                slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, j, __mmask16(0xffff));
-            slic_avx512_step<NC>(p0, p1, p2, vdy, c0, c1, c2, vk, dxw, dist, lab, last, tail);
-        }
-        p0 += r.stride;
-        p1 += r.stride;
-        p2 += r.stride;
-        lab += r.dstride;
-        dist += r.dstride;
-    }
-}
-
-#endif
-
-/// Instruction sets of SLIC's loops, in increasing order: every one gives the same labels.
-enum class slic_isa { portable, avx2, avx512 };
-
-/// Test hook: the most advanced instruction set SLIC may use (default: whatever the CPU
-/// has). Not for concurrent use with running slic calls.
-inline slic_isa slic_isa_limit = slic_isa::avx512;
-
-/// The instruction set SLIC's loops use: the best the CPU has (AVX-512 F, AVX2; checked
-/// once), at most slic_isa_limit.
-inline slic_isa slic_use_isa() {
-#if PIXLIME_DETAIL_SLIC_X86
-    static const slic_isa cpu = __builtin_cpu_supports("avx512f") ? slic_isa::avx512
-                                : __builtin_cpu_supports("avx2")  ? slic_isa::avx2
-                                                                  : slic_isa::portable;
-    return std::min(cpu, slic_isa_limit);
-#else
-    return slic_isa::portable;
-#endif
-}
-
-/// Fixed-point scale of the colour sums: a feature v adds int(v * 32768) (truncated) to a
-/// 64-bit integer sum. Integer sums are exact and the same in any order: the centres do not
-/// depend on how rows are split between threads (each band of rows sums on its own), and
-/// the sums can be updated pixel by pixel, tile by tile, with exactly the result of summing
-/// afresh. SLIC's features are at most ~130 in magnitude (CIELAB, or [0, 1]), far from
-/// the 32-bit limit of int(v * 32768); the resolution (3e-5) is far below any colour
-/// difference that matters.
-constexpr float slic_sum_scale = 32768.0f;
-
-/// A feature's fixed-point value in the centre sums (slic_sum_scale).
-inline std::int32_t slic_fixed(float v) { return std::int32_t(v * slic_sum_scale); }
-
-/// Sums of the first assignment, the seed grid's Voronoi cells, for rows [y0, y1): cluster
-/// jy[y] * count_x + jx[x] has pixel (x, y), so each row adds whole runs of columns with the
-/// same jx. `sums`: per cluster (stride nc + 3) the pixel count, the sums of x and y, and the
-/// fixed-point sums of the features (slic_fixed).
-inline void slic_grid_sums(const slic_state& s, const std::vector<std::int32_t>& jy, const std::vector<std::int32_t>& jx,
-                           int count_x, std::int64_t* sums, int y0, int y1) {
-    const std::size_t stride = std::size_t(s.nc) + 3;
-    for (int y = y0; y < y1; ++y) {
-        const std::size_t row = std::size_t(y) * std::size_t(s.width);
-        for (int x0 = 0, x1 = 0; x0 < s.width; x0 = x1) {
-            while (x1 < s.width && jx[std::size_t(x1)] == jx[std::size_t(x0)]) ++x1;
-            const std::int64_t n = x1 - x0;
-            std::int64_t* t = sums + std::size_t(jy[std::size_t(y)] * count_x + jx[std::size_t(x0)]) * stride;
-            t[0] += n;
-            t[1] += (std::int64_t(x0) + x1 - 1) * n / 2;
-            t[2] += std::int64_t(y) * n;
-            for (int c = 0; c < s.nc; ++c) {
-                const float* v = s.feat->plane(c) + row;
-                std::int64_t total = 0;
-                for (int x = x0; x < x1; ++x) total += slic_fixed(v[x]);
-                t[3 + c] += total;
-            }
-        }
-    }
-}
-
-/// Adds pixel (x, y) (index `at`) to its cluster's sums in bank x % 4 (see
-/// slic_accumulate_rect; the banks keep neighbouring pixels of one cluster from waiting on
-/// each other's additions).
-inline void slic_add_pixel(const slic_state& s, std::int64_t* sums, int nc, std::size_t at, int x, int y) {
-    const std::size_t K = std::size_t(s.num_clusters);
-    std::int64_t* t = sums + (std::size_t(x & 3) * K + std::size_t(s.labels[at])) * (std::size_t(nc) + 3);
-    t[0] += 1;
-    t[1] += x;
-    t[2] += y;
-    for (int c = 0; c < nc; ++c) t[3 + c] += slic_fixed(s.feat->plane(c)[at]);
-}
-
-#if PIXLIME_DETAIL_SLIC_X86
-/// slic_accumulate_rect<3> with AVX2: the same integer additions as slic_add_pixel, four
-/// pixels at a time (each adds (1, x, y, L) and (a, b) to its bank's sums with two vector
-/// additions, no branches), so exactly the same sums.
-__attribute__((target("avx2"))) inline void slic_accumulate_rect3_avx2(const slic_state& s, std::int64_t* sums, int r0,
-                                                                      int r1, int c0, int c1) {
-    const std::size_t w = std::size_t(s.width), K = std::size_t(s.num_clusters);
-    const __m128 scale = _mm_set1_ps(slic_sum_scale);
-    const __m256i one = _mm256_set1_epi64x(1), step = _mm256_set1_epi64x(4);
-    for (int y = r0; y < r1; ++y) {
-        const std::size_t row = std::size_t(y) * w;
-        const std::int32_t* lr = s.labels.data() + row;
-        const float* p0 = s.feat->plane(0) + row;
-        const float* p1 = s.feat->plane(1) + row;
-        const float* p2 = s.feat->plane(2) + row;
-        const __m256d vy = _mm256_castsi256_pd(_mm256_set1_epi64x(y));
-        const __m256d vone = _mm256_castsi256_pd(one);
-        __m256i vx = _mm256_add_epi64(_mm256_set1_epi64x(c0), _mm256_setr_epi64x(0, 1, 2, 3));
-        int x = c0;
-        for (; x + 4 <= c1; x += 4) {
-            const __m256d L = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p0 + x), scale))));
-            const __m256d A = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p1 + x), scale))));
-            const __m256d B = _mm256_castsi256_pd(_mm256_cvtepi32_epi64(_mm_cvttps_epi32(_mm_mul_ps(_mm_loadu_ps(p2 + x), scale))));
-            const __m256d X = _mm256_castsi256_pd(vx);
-            const __m256d t0 = _mm256_unpacklo_pd(vone, X);  // 1 x0 1 x2
-            const __m256d t1 = _mm256_unpackhi_pd(vone, X);  // 1 x1 1 x3
-            const __m256d t2 = _mm256_unpacklo_pd(vy, L);    // y L0 y L2
-            const __m256d t3 = _mm256_unpackhi_pd(vy, L);    // y L1 y L3
-            const __m256d ab02 = _mm256_unpacklo_pd(A, B);   // a0 b0 a2 b2
-            const __m256d ab13 = _mm256_unpackhi_pd(A, B);   // a1 b1 a3 b3
-            const __m256i r[4] = {_mm256_castpd_si256(_mm256_permute2f128_pd(t0, t2, 0x20)),
-                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t1, t3, 0x20)),
-                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t0, t2, 0x31)),
-                                  _mm256_castpd_si256(_mm256_permute2f128_pd(t1, t3, 0x31))};
-            const __m128i ab[4] = {_mm_castpd_si128(_mm256_castpd256_pd128(ab02)), _mm_castpd_si128(_mm256_castpd256_pd128(ab13)),
-                                   _mm_castpd_si128(_mm256_extractf128_pd(ab02, 1)),
-                                   _mm_castpd_si128(_mm256_extractf128_pd(ab13, 1))};
-            for (int j = 0; j < 4; ++j) {
-                std::int64_t* t = sums + (std::size_t((x + j) & 3) * K + std::size_t(lr[x + j])) * 6;
-                __m256i* t4 = reinterpret_cast<__m256i*>(t);
-                __m128i* t2v = reinterpret_cast<__m128i*>(t + 4);
-                _mm256_storeu_si256(t4, _mm256_add_epi64(_mm256_loadu_si256(t4), r[j]));
-                _mm_storeu_si128(t2v, _mm_add_epi64(_mm_loadu_si128(t2v), ab[j]));
-            }
-            vx = _mm256_add_epi64(vx, step);
-        }
-        for (; x < c1; ++x) slic_add_pixel(s, sums, 3, row + std::size_t(x), x, y);
-    }
-}
-#endif
-
-/// Adds the pixels of rows [r0, r1), columns [c0, c1) to their clusters' sums, in 4 banks
-/// by column (x % 4) of num_clusters * (nc + 3) values each (slic_update adds them up).
-/// NC: feature channels, 0 for any.
-template <int NC>
-void slic_accumulate_rect(const slic_state& s, std::int64_t* sums, int r0, int r1, int c0, int c1) {
-#if PIXLIME_DETAIL_SLIC_X86
-    if constexpr (NC == 3) {
-        if (slic_use_isa() >= slic_isa::avx2) {
-            slic_accumulate_rect3_avx2(s, sums, r0, r1, c0, c1);
-            return;
-        }
-    }
-#endif
-    const int nc = NC > 0 ? NC : s.nc;
-    for (int y = r0; y < r1; ++y) {
-        const std::size_t row = std::size_t(y) * std::size_t(s.width);
-        for (int x = c0; x < c1; ++x) slic_add_pixel(s, sums, nc, row + std::size_t(x), x, y);
-    }
-}
-
-/// Moves pixel (x, y) (index `at`) from cluster `from`'s sums to cluster `to`'s, in bank 0
-/// (the same integers slic_grid_sums and slic_add_pixel add, so the sums stay exactly those
-/// of the labels).
-inline void slic_move_pixel(const slic_state& s, std::int64_t* sums, int nc, std::size_t at, int x, int y,
-                            std::int32_t from, std::int32_t to) {
-    const std::size_t stride = std::size_t(nc) + 3;
-    std::int64_t* a = sums + std::size_t(from) * stride;
-    std::int64_t* b = sums + std::size_t(to) * stride;
-    a[0] -= 1;
-    b[0] += 1;
-    a[1] -= x;
-    b[1] += x;
-    a[2] -= y;
-    b[2] += y;
-    for (int c = 0; c < nc; ++c) {
-        const std::int32_t v = slic_fixed(s.feat->plane(c)[at]);
-        a[3 + c] -= v;
-        b[3 + c] += v;
-    }
-}
-
-/// Writes the assignment of row y, columns [x0, x1) (best[x - x0]: the new cluster where
-/// dist[x - x0] < infinity; elsewhere no window reached the pixel) into the labels; with
-/// `sums` (not null), the pixels that changed cluster are moved between their clusters'
-/// sums (slic_move_pixel).
-inline void slic_commit_row(slic_state& s, std::int64_t* sums, int nc, int y, int x0, int x1, const std::int32_t* best,
-                            const float* dist) {
-    const std::size_t row = std::size_t(y) * std::size_t(s.width);
-    std::int32_t* labels = s.labels.data() + row;
-    for (int x = x0; x < x1; ++x) {
-        const std::int32_t b = best[x - x0];
-        if (!(dist[x - x0] < std::numeric_limits<float>::infinity()) || b == labels[x]) continue;
-        if (sums) slic_move_pixel(s, sums, nc, row + std::size_t(x), x, y, labels[x], b);
-        labels[x] = b;
-    }
-}
-
-#if PIXLIME_DETAIL_SLIC_X86
-/// slic_commit_row comparing 16 labels at a time with AVX-512 (most are unchanged).
-__attribute__((target("avx512f"))) inline void slic_commit_row_avx512(slic_state& s, std::int64_t* sums, int nc, int y,
-                                                                     int x0, int x1, const std::int32_t* best,
-                                                                     const float* dist) {
-    const std::size_t row = std::size_t(y) * std::size_t(s.width);
-    std::int32_t* labels = s.labels.data() + row;
-    const __m512 inf = _mm512_set1_ps(std::numeric_limits<float>::infinity());
-    int x = x0;
-    for (; x + 16 <= x1; x += 16) {
-        const __m512i b = _mm512_loadu_si512(best + (x - x0));
-        const __mmask16 reached = _mm512_cmp_ps_mask(_mm512_loadu_ps(dist + (x - x0)), inf, _CMP_LT_OQ);
-        const __mmask16 changed = _mm512_mask_cmpneq_epi32_mask(reached, b, _mm512_loadu_si512(labels + x));
-        if (!changed) continue;
-        if (sums)
-            for (std::uint32_t m = changed; m; m &= m - 1) {
-                const int j = x + __builtin_ctz(m);
-                slic_move_pixel(s, sums, nc, row + std::size_t(j), j, y, labels[j], best[j - x0]);
-            }
-        _mm512_mask_storeu_epi32(labels + x, changed, b);
-    }
-    slic_commit_row(s, sums, nc, y, x, x1, best + (x - x0), dist + (x - x0));
-}
-#endif
-
-/// Assigns rows [y0, y1) to the nearest cluster (colour + weighted spatial distance) among
-/// the clusters whose window covers them (slic_prepare_windows); pixels in no window keep
-/// their label. Tile by tile, each cluster meeting the tile (in increasing index) is tried
-/// on the part of its window in the tile, against per-pixel best distances; ties go to the
-/// lower cluster index, so labels depend neither on the tiles nor on the split of rows
-/// between threads. The kernels write best distances and clusters to per-tile buffers in
-/// L1; each finished tile is then written into the labels where they changed
-/// (slic_commit_row). With `sums` (not null), the sums follow, while the tile is in cache:
-/// with `fresh`, every pixel of the tile is added to zeroed sums (slic_accumulate_rect);
-/// otherwise the changed pixels are moved between their clusters' sums, so that sums of the
-/// labels before the call become sums of the labels after it (after the first rounds, few
-/// pixels change). NC: feature channels (1, 3, or 0 for any).
-template <int NC>
-void slic_assign_rows(slic_state& s, int y0, int y1, std::int64_t* sums, bool fresh) {
-    const int w = s.width, TR = s.tiling.tile_rows, TC = s.tiling.tile_cols;
-    const int nc = NC > 0 ? NC : s.nc;
-#if PIXLIME_DETAIL_SLIC_X86
-    const slic_isa isa = NC > 0 ? slic_use_isa() : slic_isa::portable;
-#endif
-    // The tile's best distances and clusters (clusters valid where dist < inf), 64-byte
-    // aligned like the features and dxw.
-    std::vector<float, uninitialized_allocator<float>> dist(std::size_t(TR) * std::size_t(TC));
-    std::vector<std::int32_t, uninitialized_allocator<std::int32_t>> best(dist.size());
-    std::vector<const float*> planes(static_cast<std::size_t>(nc));
-    for (int c = 0; c < nc; ++c) planes[std::size_t(c)] = s.feat->plane(c);
-    const std::int32_t* labels = s.labels.data();
-    std::int64_t* moves = fresh ? nullptr : sums;  // sums updated by moves of changed pixels
-    std::vector<const float*> p(static_cast<std::size_t>(nc));
-    slic_rect r{};
-    r.p = p.data();
-    r.stride = std::size_t(w);
-    r.dstride = std::size_t(TC);
-    r.wt = s.spatial_weight;
-    for (int bi = y0 / TR; bi * TR < y1; ++bi) {
-        const int r0 = std::max(y0, bi * TR), r1 = std::min(y1, (bi + 1) * TR);
-        for (int tj = 0; tj < s.tiles_x; ++tj) {
-            const int c0 = tj * TC, c1 = std::min(w, c0 + TC);
-            std::fill(dist.begin(), dist.end(), std::numeric_limits<float>::infinity());
-            {
-                // The next tile's labels, on their way to L2 during this tile's work (one
-                // prefetch per 64-byte line): they are read only by slic_commit_row, after the
-                // kernels, too late for the hardware to fetch them in time. (Prefetching the
-                // features too was no faster: the kernels' streams find them.)
-                const bool right = tj + 1 < s.tiles_x;
-                const int nr0 = right ? r0 : r1, nr1 = right ? r1 : std::min(y1, r1 + TR);
-                const int nc0 = right ? c0 + TC : 0, nc1 = std::min(w, nc0 + TC);
-                for (int y = nr0; y < nr1; ++y) {
-                    const std::size_t row = std::size_t(y) * std::size_t(w);
-                    for (int x = nc0; x < nc1; x += 16) __builtin_prefetch(labels + row + std::size_t(x), 0, 2);
-                }
-            }
-            const std::size_t t = std::size_t(bi) * std::size_t(s.tiles_x) + std::size_t(tj);
-            for (std::int32_t i = s.tile_first[t]; i < s.tile_first[t + 1]; ++i) {
-                const std::int32_t k = s.tile_list[std::size_t(i)];
-                const std::int32_t* win = s.windows.data() + 4 * std::size_t(k);
-                const int ylo = std::max(r0, win[0]), yhi = std::min(r1, win[1]);
-                const int xlo = std::max(c0, win[2]), xhi = std::min(c1, win[3]);
-                if (ylo >= yhi || xlo >= xhi) continue;
-                const std::size_t base = std::size_t(ylo) * std::size_t(w) + std::size_t(xlo);
-                for (int c = 0; c < nc; ++c) p[std::size_t(c)] = planes[std::size_t(c)] + base;
-                r.dist = dist.data() + std::size_t(ylo - r0) * std::size_t(TC) + std::size_t(xlo - c0);
-                r.lab = best.data() + std::size_t(ylo - r0) * std::size_t(TC) + std::size_t(xlo - c0);
-                r.dxw = s.dxw.data() + s.dxw_start[std::size_t(k)] + std::size_t(xlo - win[2]);
-                r.col = s.colour.data() + std::size_t(k) * std::size_t(nc);
-                r.cy = s.cy[std::size_t(k)];
-                r.k = k;
-                r.y0 = ylo;
-                r.rows = yhi - ylo;
-                r.n = xhi - xlo;
-                r.x0 = xlo;
-#if PIXLIME_DETAIL_SLIC_X86
-                if constexpr (NC > 0) {
-                    if (isa == slic_isa::avx512) {
-                        slic_rect_avx512<NC>(r);
-                        continue;
-                    }
-                    if (isa == slic_isa::avx2) {
-                        slic_rect_avx2<NC>(r);
-                        continue;
-                    }
-                }
-#endif
-                slic_rect_scalar<NC>(r, nc);
-            }
-            for (int y = r0; y < r1; ++y) {
-                const std::size_t at = std::size_t(y - r0) * std::size_t(TC);
-#if PIXLIME_DETAIL_SLIC_X86
-                if (isa == slic_isa::avx512) {
-                    slic_commit_row_avx512(s, moves, nc, y, c0, c1, best.data() + at, dist.data() + at);
-                    continue;
-                }
-#endif
-                slic_commit_row(s, moves, nc, y, c0, c1, best.data() + at, dist.data() + at);
-            }
-            if (sums && fresh) slic_accumulate_rect<NC>(s, sums, r0, r1, c0, c1);
-        }
-    }
-}
-
-/// Moves every cluster to the mean position and colour of its pixels, from `sums`
-/// (slic_grid_sums, slic_move_pixel); clusters without pixels die (they are never assigned
-/// again, like scikit-image's NaN centres).
-inline void slic_update(slic_state& s, const std::vector<std::int64_t>& sums) {
-    const int nc = s.nc;
-    const std::size_t stride = std::size_t(nc) + 3, K = std::size_t(s.num_clusters);
-    std::vector<std::int64_t> total(stride);
-    for (std::size_t k = 0; k < K; ++k) {
-        for (std::size_t j = 0; j < stride; ++j)
-            total[j] = sums[k * stride + j] + sums[(K + k) * stride + j] + sums[(2 * K + k) * stride + j] +
-                       sums[(3 * K + k) * stride + j];
-        const std::int64_t* a = total.data();
-        const double n = double(a[0]);
-        s.alive[k] = a[0] > 0;
-        if (a[0] == 0) continue;
-        s.cx[k] = float(double(a[1]) / n);
-        s.cy[k] = float(double(a[2]) / n);
-        for (int c = 0; c < nc; ++c)
-            s.colour[k * std::size_t(nc) + std::size_t(c)] = float(double(a[3 + c]) / n / double(slic_sum_scale));
-    }
-}
-
-/// Starts of the runs of equal labels in the row lr of w labels: starts[0 .. n) (starts[0]
-/// = 0) and starts[n] = w; returns n. `starts` has room for w + 17 values. Branch-free (a
-/// store per pixel; the count moves on where the label changes).
-inline std::size_t run_starts(const std::int32_t* lr, int w, std::int32_t* starts) {
-    std::size_t n = 1;
-    starts[0] = 0;
-    for (int x = 1; x < w; ++x) {
-        starts[n] = x;
-        n += lr[x] != lr[x - 1];
-    }
-    starts[n] = w;
-    return n;
-}
-
-#if PIXLIME_DETAIL_SLIC_X86
-/// run_starts with AVX-512: 16 labels compared at a time, the starts among them packed
-/// (compressed) into one store.
-__attribute__((target("avx512f"))) inline std::size_t run_starts_avx512(const std::int32_t* lr, int w, std::int32_t* starts) {
-    std::size_t n = 1;
-    starts[0] = 0;
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    int x = 1;
-    for (; x + 16 <= w; x += 16) {
-        const __mmask16 m = _mm512_cmpneq_epi32_mask(_mm512_loadu_si512(lr + x), _mm512_loadu_si512(lr + x - 1));
-        _mm512_storeu_si512(starts + n, _mm512_maskz_compress_epi32(m, _mm512_add_epi32(iota, _mm512_set1_epi32(x))));
-        n += std::size_t(__builtin_popcount(m));
-    }
-    for (; x < w; ++x) {
-        starts[n] = x;
-        n += lr[x] != lr[x - 1];
-    }
-    starts[n] = w;
-    return n;
-}
-#endif
-
-/// Connectivity enforcement (after scikit-image's, on runs of pixels rather than pixel by
-/// pixel): the 4-connected pieces of every label are found with a union-find over horizontal
-/// runs; pieces are taken in row-major order of their first pixel; a piece smaller than
-/// min_size joins the segment of the pixel above its first pixel (left of it on the top row),
-/// which comes earlier; the first piece is always kept. Returns labels 0..K-1 numbered in
-/// order of first appearance, written over `labels` (width * height values); returns K.
-inline int enforce_connectivity(std::vector<std::int32_t>& labels, int width, int height, std::int64_t min_size) {
-    // 1. Horizontal runs of equal labels, row by row: run r covers [x0[r], x1[r]) of its row
-    //    and has label lab[r]; row y's runs are row_first[y] .. row_first[y + 1] - 1.
-    const std::size_t w = std::size_t(width);
-    std::vector<std::int32_t> x0, x1, lab, row_first(std::size_t(height) + 1);
-    std::vector<std::int32_t> starts(w + 17);
-#if PIXLIME_DETAIL_SLIC_X86
-    const bool avx512 = slic_use_isa() == slic_isa::avx512;
-#endif
-    for (int y = 0; y < height; ++y) {
-        const std::int32_t* lr = labels.data() + std::size_t(y) * w;
-        row_first[std::size_t(y)] = std::int32_t(x0.size());
-#if PIXLIME_DETAIL_SLIC_X86
-        const std::size_t n = avx512 ? run_starts_avx512(lr, width, starts.data()) : run_starts(lr, width, starts.data());
-#else
-        const std::size_t n = run_starts(lr, width, starts.data());
-#endif
-        for (std::size_t i = 0; i < n; ++i) {
-            x0.push_back(starts[i]);
-            x1.push_back(starts[i + 1]);
-            lab.push_back(lr[starts[i]]);
-        }
-    }
-    const std::size_t nruns = x0.size();
-    row_first[std::size_t(height)] = std::int32_t(nruns);
-
-    // 2. Union-find over runs: a run joins the overlapping runs of equal label in the row
-    //    above (two pointers over the two rows). The root of a piece is its earliest run
-    //    (union by smaller index), so parent[r] <= r.
-    std::vector<std::int32_t> parent(nruns);
-    for (std::size_t r = 0; r < nruns; ++r) parent[r] = std::int32_t(r);
-    auto find = [&](std::int32_t r) {
-        while (parent[std::size_t(r)] != r) {
-            parent[std::size_t(r)] = parent[std::size_t(parent[std::size_t(r)])];
-            r = parent[std::size_t(r)];
-        }
-        return r;
-    };
-    for (int y = 1; y < height; ++y) {
-        std::size_t a = std::size_t(row_first[std::size_t(y) - 1]);
-        const std::size_t a_end = std::size_t(row_first[std::size_t(y)]);
-        const std::size_t b_end = std::size_t(row_first[std::size_t(y) + 1]);
-        for (std::size_t b = a_end; b < b_end; ++b) {
-            while (x1[a] <= x0[b]) ++a;  // the runs above that end before b starts
-            for (std::size_t c = a; c < a_end && x0[c] < x1[b]; ++c) {
-                if (lab[c] != lab[b]) continue;
-                const std::int32_t rb = find(std::int32_t(b)), rc = find(std::int32_t(c));
-                if (rb < rc)
-                    parent[std::size_t(rc)] = rb;
-                else if (rc < rb)
-                    parent[std::size_t(rb)] = rc;
-            }
-        }
-    }
-    // Every parent is an earlier run: one forward pass points each run at its root.
-    for (std::size_t r = 0; r < nruns; ++r) parent[r] = parent[std::size_t(parent[r])];
-
-    // 3. Piece sizes, then final labels in order of first pixel.
-    std::vector<std::int64_t> size(nruns, 0);
-    for (std::size_t r = 0; r < nruns; ++r) size[std::size_t(parent[r])] += x1[r] - x0[r];
-    std::vector<std::int32_t> final_label(nruns, -1);
-    std::int32_t next = 0;
-    for (int y = 0; y < height; ++y) {
-        for (std::size_t r = std::size_t(row_first[std::size_t(y)]); r < std::size_t(row_first[std::size_t(y) + 1]); ++r) {
-            if (parent[r] != std::int32_t(r)) continue;  // roots are their piece's earliest run
-            std::int32_t target = -1;
-            if (size[r] < min_size) {
-                if (y > 0) {
-                    // The run of the row above that contains x0[r].
-                    const auto first = x0.begin() + row_first[std::size_t(y) - 1];
-                    const auto last = x0.begin() + row_first[std::size_t(y)];
-                    const auto above = std::size_t(std::upper_bound(first, last, x0[r]) - 1 - x0.begin());
-                    target = final_label[std::size_t(parent[above])];
-                } else if (x0[r] > 0) {
-                    target = final_label[std::size_t(parent[r - 1])];
-                }
-            }
-            final_label[r] = target >= 0 ? target : next++;
-        }
-    }
-
-    // 4. Paint over the input (no longer read: the runs carry what is needed), in blocks of
-    //    16 values that may run past the run's end (runs are short): the runs after it, in
-    //    this row or the next, paint over the excess; only near the end of the image does a
-    //    run stop exactly at its end.
-    const std::size_t total = labels.size();
-    for (int y = 0; y < height; ++y) {
-        const std::size_t base = std::size_t(y) * w;
-        std::int32_t* out = labels.data() + base;
-        for (std::size_t r = std::size_t(row_first[std::size_t(y)]); r < std::size_t(row_first[std::size_t(y) + 1]); ++r) {
-            const std::int32_t v = final_label[std::size_t(parent[r])];
-            if (base + std::size_t(x1[r]) + 16 <= total) {
-                for (std::int32_t x = x0[r]; x < x1[r]; x += 16)
-                    for (int j = 0; j < 16; ++j) out[x + j] = v;
-            } else {
-                for (std::int32_t x = x0[r]; x < x1[r]; ++x) out[x] = v;
-            }
-        }
-    }
-    return next;
-}
 
 /// The k-means part of slic() (everything before connectivity enforcement): the clusters'
 /// labels of img's pixels (row-major) and, in `seeds`, the number of grid seeds. The
 /// features are freed on return, before connectivity enforcement allocates its own buffers.
 template <class T>
-std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_options& options, std::size_t& seeds) {
+std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_options& options, thread_pool& pool,
+                                        std::size_t& seeds) {
     const int w = img.width(), h = img.height();
-    const int threads = std::min(options.num_threads, h);
-
-    const feature_planes feat =
-        make_features(img, options.convert_to_lab, /*stretch=*/true, options.sigma, threads);
+    const feature_planes feat = make_features(img, options.convert_to_lab, /*stretch=*/true, options.sigma, pool);
 
     const slic_grid g = slic_regular_grid(h, w, options.num_segments);
     slic_state s;
@@ -925,12 +118,12 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
     const std::size_t N = std::size_t(w) * std::size_t(h);
 
     // First assignment: nearest grid seed (ties to the lower index, as scikit-image).
-    auto nearest = [](int n, int start, int step, int count) {
+    auto nearest = [](int n, int start, int spacing, int count) {
         std::vector<std::int32_t> idx(static_cast<std::size_t>(n));
         for (int i = 0; i < n; ++i) {
-            int j = (i - start) >= 0 ? (i - start) / step : 0;
+            int j = (i - start) >= 0 ? (i - start) / spacing : 0;
             j = std::min(j, count - 1);
-            if (j + 1 < count && std::abs(start + (j + 1) * step - i) < std::abs(start + j * step - i)) ++j;
+            if (j + 1 < count && std::abs(start + (j + 1) * spacing - i) < std::abs(start + j * spacing - i)) ++j;
             idx[std::size_t(i)] = j;
         }
         return idx;
@@ -955,7 +148,7 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
     std::mutex sums_mutex;
     auto over_bands = [&](bool assign, bool accumulate, bool fresh) {
         if (accumulate && fresh) std::fill(sums.begin(), sums.end(), 0);
-        parallel_bands(h, threads, [&](int y0, int y1) {
+        pool.bands(h, [&](int y0, int y1) {
             std::vector<std::int64_t> local(accumulate ? sums.size() : 0, 0);
             std::int64_t* out = accumulate ? local.data() : nullptr;
             if (!assign)
@@ -1015,15 +208,11 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
 /// repeat the last one exactly).
 ///
 /// Deliberate deviation from scikit-image: the search window. scikit-image searches
-/// (4S+1) x (4S+1) around each centre (about 16 distance evaluations per pixel and round),
-/// the paper (2S+1) x (2S+1). The paper's window changes segment counts too much
-/// (astronaut_224: 71 segments against scikit-image's 56); (3S+1) x (3S+1) (half-width
-/// 1.5 S, floor(c - 1.5 S) .. floor(c + 1.5 S)) does 44% less distance work and stays
-/// within 8% of scikit-image's counts on every fixture of tests/data/skimage (measured
-/// 2026-11-23, pixlime / scikit-image, 100 segments, compactness 10: chelsea_224 83 / 82,
-/// astronaut_224 60 / 56, coffee_224 85 / 82, rocket_224 86 / 87, chelsea_full 77 / 75;
-/// 200 segments, compactness 20: 191 / 191, 162 / 163, 173 / 173, 183 / 183, 199 / 199),
-/// with boundary recall of scikit-image's boundaries >= 0.8 at 2 px.
+/// (4S+1) x (4S+1) around each centre, the paper (2S+1) x (2S+1), which changes segment
+/// counts too much; (3S+1) x (3S+1) (half-width 1.5 S, floor(c - 1.5 S) .. floor(c + 1.5 S))
+/// does 44% less distance work than scikit-image and keeps its segment counts within 8% and
+/// boundary recall >= 0.8 on every fixture of tests/data/skimage (figures in
+/// benchmarks/RESULTS.md, "SLIC's search window").
 ///
 /// Implementation (none of it changes a label; tests/test_slic.cpp compares every path
 /// with plain reference loops):
@@ -1035,8 +224,7 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
 ///   do not depend on the order or the threads), taken over the grid's cells, then afresh
 ///   from each tile after the first round (a third of the pixels change cluster in it);
 ///   after later rounds each finished tile moves only its pixels that changed cluster from
-///   one cluster's sums to the other's, while the tile is in cache (13% of the pixels after
-///   the second round, falling to a few percent).
+///   one cluster's sums to the other's, while the tile is in cache.
 /// - On x86-64 with GCC/Clang the kernel (1 or 3 feature channels) has AVX-512 and AVX2
 ///   versions, chosen at run time. Neither fuses multiply-adds, so both round like the
 ///   portable loop (a build that enables FMA itself, e.g. -march=native, lets compilers
@@ -1046,13 +234,19 @@ std::vector<std::int32_t> slic_clusters(image_view<const T> img, const slic_opti
 ///   buffers are 64-byte aligned: no load straddles two cache lines.
 /// - The features are freed before connectivity enforcement, which relabels in place, so
 ///   the peak memory is about the features plus the labels.
+/// Memory: about (feature channels + 2) x 4 bytes per pixel, plus 24 + 8 x channels bytes
+/// per seed.
 /// Throws pixlime::invalid_argument for an empty image or invalid options.
 template <class T>
 segmentation slic(image_view<const T> img, const slic_options& options = {}) {
-    detail::check_slic_options(options);
-    if (img.empty()) throw invalid_argument::make("slic image", "empty", "a non-empty image");
+    options.validate();
+    if (img.empty()) throw invalid_argument("slic image", "empty", "a non-empty image");
     std::size_t seeds = 0;
-    std::vector<std::int32_t> labels = detail::slic_clusters(img, options, seeds);
+    std::vector<std::int32_t> labels;
+    {
+        detail::thread_pool pool(std::min(options.num_threads, img.height()));
+        labels = detail::slic_clusters(img, options, pool, seeds);
+    }
     const int w = img.width(), h = img.height();
     if (!options.enforce_connectivity) return segmentation::from_labels(w, h, labels);
     const double N = double(labels.size());

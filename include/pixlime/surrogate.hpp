@@ -1,23 +1,31 @@
 #pragma once
 /// \file pixlime/surrogate.hpp
-/// The local surrogate: sample weights from a distance kernel, and a weighted ridge regression
-/// fitted to the classifier's outputs, exactly as lime_image does it with scikit-learn.
+/// The surrogate stage: a linear model of each explained label's output over the segment
+/// indicators, fitted to the classifier's outputs on the perturbed samples, weighted by the
+/// kernel. lime_image: scikit-learn's Ridge(alpha=1) with sample_weight.
 ///
-/// A surrogate is any callable
+/// explain_options::surrogate takes a pixlime::weighted_ridge (the built-in) or any callable
 /// `std::vector<linear_fit>(const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
 ///                          const Eigen::MatrixXd& targets)`
 /// where samples is #samples by #segments (0/1, row 0 all ones), sample_weights has #samples
-/// entries and targets is #samples by #labels (column j = the classifier's output for the
-/// j-th explained label). It returns one linear_fit per target column.
+/// entries and targets is #samples by #labels (column j: the classifier's output for the j-th
+/// explained label); it returns one linear_fit per target column (explain checks the result).
 
 #include <pixlime/error.hpp>
+#include <pixlime/image.hpp>
 #include <pixlime/sampler.hpp>
 
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <bitset>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace pixlime {
@@ -30,75 +38,139 @@ struct linear_fit {
     double local_prediction = 0;    ///< the model at the all-ones row (the unperturbed image)
 };
 
-/// Cosine distance of each 0/1 row to the all-ones row (lime_image: sklearn pairwise_distances
-/// with metric='cosine' against data[0]). For a row with m of K segments kept this is
-/// 1 - sqrt(m / K); a row with none kept has distance 1 (sklearn's convention for zero vectors).
-/// Returns #samples values.
-inline Eigen::VectorXd cosine_distances_to_ones(const mask_matrix& samples) {
-    const double k = double(samples.cols());
-    Eigen::VectorXd d(samples.rows());
-    for (Eigen::Index i = 0; i < samples.rows(); ++i) {
-        const double m = samples.row(i).cast<double>().sum();
-        d[i] = m == 0 ? 1.0 : std::min(2.0, std::max(0.0, 1.0 - m / (std::sqrt(m) * std::sqrt(k))));
-    }
-    return d;
-}
-
-/// lime_image's kernel: sqrt(exp(-d² / width²)), applied to each distance.
-inline Eigen::VectorXd exponential_kernel(const Eigen::VectorXd& distances, double kernel_width) {
-    if (!(kernel_width > 0) || !std::isfinite(kernel_width))
-        throw invalid_argument::make("explain_options.kernel_width", kernel_width, "a finite value > 0");
-    return (-(distances.array().square()) / (kernel_width * kernel_width)).exp().sqrt().matrix();
+/// (segment, weight) pairs by |weight| descending, equal |weight| in segment order (lime's
+/// local_exp order). `weights`: #segments values.
+inline std::vector<std::pair<int, double>> ranked(const Eigen::VectorXd& weights) {
+    std::vector<std::pair<int, double>> r;
+    r.reserve(std::size_t(weights.size()));
+    for (Eigen::Index k = 0; k < weights.size(); ++k) r.emplace_back(int(k), weights[k]);
+    std::stable_sort(r.begin(), r.end(), [](const auto& a, const auto& b) { return std::abs(a.second) > std::abs(b.second); });
+    return r;
 }
 
 /// Weighted ridge regression with intercept, as scikit-learn's Ridge(alpha, fit_intercept=True)
 /// fitted with sample_weight: X and y are centred by their weighted means, the penalty
-/// alpha * |w|² leaves the intercept free, and score is the weighted R². One Cholesky
-/// factorisation of the #segments by #segments Gram matrix serves every target column.
+/// alpha * |w|² leaves the intercept free, and score is the weighted R². One factorisation
+/// serves every target column: of the #segments by #segments Gram matrix when there are at
+/// least as many samples as segments, else of the #samples by #samples kernel matrix (the
+/// dual form, the same solution: (XᵀWX + αI)⁻¹XᵀW = XᵀW^½(W^½XXᵀW^½ + αI)⁻¹W^½).
 ///
 /// Written for 0/1 masks with plain loops: the Gram matrix is accumulated from each sample's
-/// kept segments only (about N K²/8 additions for N samples, K segments, half kept), which is
-/// faster than a dense product here and keeps the header cheap to compile.
+/// kept segments only (about N K²/8 additions for N samples, K segments, half kept), the dual
+/// kernel matrix from bit-packed rows (N² K / 128 word operations).
 struct weighted_ridge {
-    double alpha = 1.0;  ///< lime_image: Ridge(alpha=1)
+    /// The penalty (lime_image: Ridge(alpha=1)). Must be finite and >= 0; 0 needs at least as
+    /// many samples as segments, and samples that determine every segment's weight.
+    double alpha = 1.0;
 
-    /// `samples`: #samples by #segments of 0/1 (a mask_matrix); `sample_weights`: #samples
-    /// values > 0 in total; `targets`: #samples by #targets. Returns one fit per target column.
-    /// Throws pixlime::invalid_argument on mismatched sizes, alpha < 0, or alpha = 0 with
-    /// segments whose weights the samples do not determine.
-    template <class Masks>
-    std::vector<linear_fit> operator()(const Masks& samples, const Eigen::VectorXd& sample_weights,
-                                       const Eigen::MatrixXd& targets) const {
-        const std::size_t n = std::size_t(samples.rows()), k = std::size_t(samples.cols()), nt = std::size_t(targets.cols());
-        if (!(alpha >= 0) || !std::isfinite(alpha))
-            throw invalid_argument::make("explain_options.ridge_alpha", alpha, "a finite value >= 0");
-        if (std::size_t(sample_weights.size()) != n || std::size_t(targets.rows()) != n)
-            throw invalid_argument("weighted_ridge: samples, sample_weights and targets must have the same number of rows");
-        const double total = sample_weights.sum();
-        if (!(total > 0)) throw invalid_argument::make("weighted_ridge sum of sample weights", total, "a value > 0");
+    /// Throws pixlime::invalid_argument naming the field when alpha is out of range.
+    void validate() const {
+        if (!(alpha >= 0) || !std::isfinite(alpha)) throw invalid_argument("weighted_ridge.alpha", alpha, "a finite value >= 0");
+    }
+    /// `samples`: #samples by #segments of 0/1; `sample_weights`: #samples finite values >= 0,
+    /// not all 0; `targets`: #samples by #targets, finite. Returns one fit per target column.
+    /// Throws pixlime::invalid_argument on mismatched sizes or values, an invalid alpha, or
+    /// alpha = 0 (or tiny) with segments whose weights the samples do not determine;
+    /// pixlime::size_limit_error when min(#samples, #segments) exceeds lim.max_surrogate_size.
+    std::vector<linear_fit> operator()(const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
+                                       const Eigen::MatrixXd& targets, const limits& lim = {}) const;
+};
 
-        // Each sample's kept segments, ascending.
-        std::vector<std::int32_t> kept;
-        std::vector<std::size_t> first(n + 1, 0);
-        for (std::size_t i = 0; i < n; ++i) {
-            first[i] = kept.size();
-            for (std::size_t j = 0; j < k; ++j)
-                if (samples(Eigen::Index(i), Eigen::Index(j)) != 0) kept.push_back(std::int32_t(j));
+namespace detail {
+
+/// Throws unless the surrogate's inputs fit together and min(N, K) is within the limit.
+inline void check_surrogate_inputs(const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
+                                   const Eigen::MatrixXd& targets, const limits& lim) {
+    const std::string shape = std::to_string(samples.rows()) + " samples";
+    if (samples.rows() < 1 || samples.cols() < 1)
+        throw invalid_argument("surrogate samples size", std::to_string(samples.rows()) + "x" + std::to_string(samples.cols()),
+                               "at least 1 sample and 1 segment");
+    if (sample_weights.size() != samples.rows())
+        throw invalid_argument("surrogate sample_weights size", sample_weights.size(), "one per sample: " + shape);
+    if (targets.rows() != samples.rows())
+        throw invalid_argument("surrogate targets rows", targets.rows(), "one per sample: " + shape);
+    if ((samples.array() > 1).any()) throw invalid_argument("surrogate samples", "a value other than 0 or 1", "0/1 masks");
+    if (!sample_weights.allFinite() || (sample_weights.array() < 0).any() || !(sample_weights.sum() > 0))
+        throw invalid_argument("surrogate sample_weights", "negative, non-finite or all 0", "finite values >= 0, not all 0");
+    if (!targets.allFinite()) throw invalid_argument("surrogate targets", "NaN or Inf", "finite values");
+    const Eigen::Index size = std::min(samples.rows(), samples.cols());
+    if (size > lim.max_surrogate_size)
+        throw size_limit_error("surrogate system size min(samples, segments)", size,
+                               "at most limits.max_surrogate_size = " + std::to_string(lim.max_surrogate_size) +
+                                   " (fewer samples or segments; the solve costs size^3 / 3)");
+}
+
+/// Cholesky factorisation in place of the lower triangle of the n x n row-major matrix g
+/// (g = L Lᵀ). Returns false when a pivot is not clearly positive (a singular system).
+inline bool cholesky_in_place(std::vector<double>& g, std::size_t n) {
+    for (std::size_t j = 0; j < n; ++j) {
+        double* rj = g.data() + j * n;
+        const double original = rj[j];
+        double d = original;
+        for (std::size_t m = 0; m < j; ++m) d -= rj[m] * rj[m];
+        if (!(d > 1e-12 * std::max(1.0, original))) return false;
+        rj[j] = std::sqrt(d);
+        for (std::size_t i = j + 1; i < n; ++i) {
+            double* ri = g.data() + i * n;
+            double s = ri[j];
+            for (std::size_t m = 0; m < j; ++m) s -= ri[m] * rj[m];
+            ri[j] = s / rj[j];
         }
-        first[n] = kept.size();
+    }
+    return true;
+}
 
-        // Weighted means of X and y.
-        std::vector<double> x_mean(k, 0.0), y_mean(nt, 0.0);
-        for (std::size_t i = 0; i < n; ++i) {
-            const double w = sample_weights[Eigen::Index(i)];
-            for (std::size_t a = first[i]; a < first[i + 1]; ++a) x_mean[std::size_t(kept[a])] += w;
-            for (std::size_t t = 0; t < nt; ++t) y_mean[t] += w * targets(Eigen::Index(i), Eigen::Index(t));
-        }
-        for (double& v : x_mean) v /= total;
-        for (double& v : y_mean) v /= total;
+/// Solves L Lᵀ x = b in place (b: n values) with the factor from cholesky_in_place.
+inline void cholesky_solve(const std::vector<double>& l, std::size_t n, double* b) {
+    for (std::size_t i = 0; i < n; ++i) {
+        double s = b[i];
+        for (std::size_t m = 0; m < i; ++m) s -= l[i * n + m] * b[m];
+        b[i] = s / l[i * n + i];
+    }
+    for (std::size_t i = n; i-- > 0;) {
+        double s = b[i];
+        for (std::size_t m = i + 1; m < n; ++m) s -= l[m * n + i] * b[m];
+        b[i] = s / l[i * n + i];
+    }
+}
 
-        // Lower triangle of the centred weighted Gram matrix + alpha I (row-major k x k):
-        // sum_i w_i (x_i - m)(x_i - m)^T = sum_i w_i x_i x_i^T - total m m^T.
+/// The weighted ridge fits, inputs and alpha already checked.
+inline std::vector<linear_fit> ridge_fit(double alpha, const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
+                                         const Eigen::MatrixXd& targets) {
+    const std::size_t n = std::size_t(samples.rows()), k = std::size_t(samples.cols()), nt = std::size_t(targets.cols());
+    const double total = sample_weights.sum();
+
+    // Each sample's kept segments, ascending.
+    std::vector<std::int32_t> kept;
+    std::vector<std::size_t> first(n + 1, 0);
+    for (std::size_t i = 0; i < n; ++i) {
+        first[i] = kept.size();
+        for (std::size_t j = 0; j < k; ++j)
+            if (samples(Eigen::Index(i), Eigen::Index(j)) != 0) kept.push_back(std::int32_t(j));
+    }
+    first[n] = kept.size();
+
+    // Weighted means of X and y.
+    std::vector<double> x_mean(k, 0.0), y_mean(nt, 0.0);
+    for (std::size_t i = 0; i < n; ++i) {
+        const double w = sample_weights[Eigen::Index(i)];
+        for (std::size_t a = first[i]; a < first[i + 1]; ++a) x_mean[std::size_t(kept[a])] += w;
+        for (std::size_t t = 0; t < nt; ++t) y_mean[t] += w * targets(Eigen::Index(i), Eigen::Index(t));
+    }
+    for (double& v : x_mean) v /= total;
+    for (double& v : y_mean) v /= total;
+
+    const auto singular = [&] {
+        return invalid_argument("weighted_ridge.alpha", alpha,
+                                k > n ? "a value > 0 here: with more segments (" + std::to_string(k) + ") than samples (" +
+                                            std::to_string(n) + ") and no penalty, the segments' weights are not determined"
+                                      : "a larger value here: with this penalty the samples do not determine every "
+                                        "segment's weight (segments always kept or hidden together, or too few samples)");
+    };
+    std::vector<Eigen::VectorXd> betas(nt, Eigen::VectorXd::Zero(Eigen::Index(k)));
+    if (k <= n) {
+        // Primal: lower triangle of the centred weighted Gram matrix + alpha I (row-major
+        // k x k): sum_i w_i (x_i - m)(x_i - m)^T = sum_i w_i x_i x_i^T - total m m^T.
         std::vector<double> g(k * k, 0.0);
         for (std::size_t i = 0; i < n; ++i) {
             const double w = sample_weights[Eigen::Index(i)];
@@ -111,7 +183,6 @@ struct weighted_ridge {
             for (std::size_t c = 0; c <= r; ++c) g[r * k + c] -= total * x_mean[r] * x_mean[c];
             g[r * k + r] += alpha;
         }
-
         // Right-hand sides X_c^T W (y - y_mean) (k x nt); the centring of X drops out because
         // sum_i w_i (y_i - y_mean) = 0.
         std::vector<double> rhs(k * nt, 0.0), yc(nt);
@@ -121,57 +192,121 @@ struct weighted_ridge {
             for (std::size_t a = first[i]; a < first[i + 1]; ++a)
                 for (std::size_t t = 0; t < nt; ++t) rhs[std::size_t(kept[a]) * nt + t] += yc[t];
         }
-
-        // Cholesky g = L L^T in place (lower triangle), then L L^T coef = rhs.
-        for (std::size_t j = 0; j < k; ++j) {
-            double* rj = g.data() + j * k;
-            const double original = rj[j];
-            double d = original;
-            for (std::size_t m = 0; m < j; ++m) d -= rj[m] * rj[m];
-            if (!(d > 1e-12 * std::max(1.0, original)))  // only possible with alpha = 0
-                throw invalid_argument::make("explain_options.ridge_alpha", alpha,
-                                             "a value > 0 here: with no penalty the samples do not determine every segment's weight");
-            rj[j] = std::sqrt(d);
-            for (std::size_t i = j + 1; i < k; ++i) {
-                double* ri = g.data() + i * k;
-                double s = ri[j];
-                for (std::size_t m = 0; m < j; ++m) s -= ri[m] * rj[m];
-                ri[j] = s / rj[j];
-            }
-        }
-        std::vector<linear_fit> fits(nt);
-        std::vector<double> z(k);
+        if (!cholesky_in_place(g, k)) throw singular();
+        std::vector<double> b(k);
         for (std::size_t t = 0; t < nt; ++t) {
-            for (std::size_t i = 0; i < k; ++i) {  // L z = rhs
-                double s = rhs[i * nt + t];
-                for (std::size_t m = 0; m < i; ++m) s -= g[i * k + m] * z[m];
-                z[i] = s / g[i * k + i];
-            }
-            Eigen::VectorXd beta(Eigen::Index(k), 1);
-            for (std::size_t i = k; i-- > 0;) {  // L^T beta = z
-                double s = z[i];
-                for (std::size_t m = i + 1; m < k; ++m) s -= g[m * k + i] * beta[Eigen::Index(m)];
-                beta[Eigen::Index(i)] = s / g[i * k + i];
-            }
-            linear_fit& f = fits[t];
-            double mean_term = 0;  // x_mean . beta
-            for (std::size_t j = 0; j < k; ++j) mean_term += x_mean[j] * beta[Eigen::Index(j)];
-            f.intercept = y_mean[t] - mean_term;
-            f.local_prediction = f.intercept + beta.sum();
-            double ss_res = 0, ss_tot = 0;
-            for (std::size_t i = 0; i < n; ++i) {
-                double pred = f.intercept;
-                for (std::size_t a = first[i]; a < first[i + 1]; ++a) pred += beta[kept[a]];
-                const double w = sample_weights[Eigen::Index(i)], y = targets(Eigen::Index(i), Eigen::Index(t));
-                ss_res += w * (y - pred) * (y - pred);
-                ss_tot += w * (y - y_mean[t]) * (y - y_mean[t]);
-            }
-            // scikit-learn's r2_score with force_finite: a constant target scores 1 when fitted exactly, else 0.
-            f.score = ss_tot != 0 ? 1.0 - ss_res / ss_tot : (ss_res == 0 ? 1.0 : 0.0);
-            f.weights = std::move(beta);
+            for (std::size_t i = 0; i < k; ++i) b[i] = rhs[i * nt + t];
+            cholesky_solve(g, k, b.data());
+            for (std::size_t i = 0; i < k; ++i) betas[t][Eigen::Index(i)] = b[i];
         }
-        return fits;
+    } else {
+        // Dual: M = S Xc Xcᵀ S + alpha I (n x n, S = diag(sqrt(w))), M z = S yc, beta = Xcᵀ S z.
+        // (x_i - m).(x_j - m) = |kept_i ∩ kept_j| - m.x_i - m.x_j + m.m, the intersections
+        // counted on bit-packed rows.
+        if (!(alpha > 0)) throw singular();
+        const std::size_t words = (k + 63) / 64;
+        std::vector<std::bitset<64>> bits(n * words);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t a = first[i]; a < first[i + 1]; ++a) bits[i * words + std::size_t(kept[a]) / 64].set(std::size_t(kept[a]) % 64);
+        std::vector<double> mx(n, 0.0), s(n);
+        double mm = 0;
+        for (double v : x_mean) mm += v * v;
+        for (std::size_t i = 0; i < n; ++i) {
+            for (std::size_t a = first[i]; a < first[i + 1]; ++a) mx[i] += x_mean[std::size_t(kept[a])];
+            s[i] = std::sqrt(sample_weights[Eigen::Index(i)]);
+        }
+        std::vector<double> g(n * n, 0.0);
+        for (std::size_t i = 0; i < n; ++i)
+            for (std::size_t j = 0; j <= i; ++j) {
+                std::size_t common = 0;
+                for (std::size_t q = 0; q < words; ++q) common += (bits[i * words + q] & bits[j * words + q]).count();
+                g[i * n + j] = s[i] * s[j] * (double(common) - mx[i] - mx[j] + mm) + (i == j ? alpha : 0.0);
+            }
+        if (!cholesky_in_place(g, n)) throw singular();
+        std::vector<double> z(n);
+        for (std::size_t t = 0; t < nt; ++t) {
+            for (std::size_t i = 0; i < n; ++i) z[i] = s[i] * (targets(Eigen::Index(i), Eigen::Index(t)) - y_mean[t]);
+            cholesky_solve(g, n, z.data());
+            double sz = 0;  // sum_i s_i z_i, for the centring
+            Eigen::VectorXd& beta = betas[t];
+            for (std::size_t i = 0; i < n; ++i) {
+                const double c = s[i] * z[i];
+                sz += c;
+                for (std::size_t a = first[i]; a < first[i + 1]; ++a) beta[kept[a]] += c;
+            }
+            for (std::size_t j = 0; j < k; ++j) beta[Eigen::Index(j)] -= x_mean[j] * sz;
+        }
     }
+
+    std::vector<linear_fit> fits(nt);
+    for (std::size_t t = 0; t < nt; ++t) {
+        linear_fit& f = fits[t];
+        const Eigen::VectorXd& beta = betas[t];
+        double mean_term = 0;  // x_mean . beta
+        for (std::size_t j = 0; j < k; ++j) mean_term += x_mean[j] * beta[Eigen::Index(j)];
+        f.intercept = y_mean[t] - mean_term;
+        f.local_prediction = f.intercept + beta.sum();
+        double ss_res = 0, ss_tot = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            double pred = f.intercept;
+            for (std::size_t a = first[i]; a < first[i + 1]; ++a) pred += beta[kept[a]];
+            const double w = sample_weights[Eigen::Index(i)], y = targets(Eigen::Index(i), Eigen::Index(t));
+            ss_res += w * (y - pred) * (y - pred);
+            ss_tot += w * (y - y_mean[t]) * (y - y_mean[t]);
+        }
+        // scikit-learn's r2_score with force_finite: a constant target scores 1 when fitted exactly, else 0.
+        f.score = ss_tot != 0 ? 1.0 - ss_res / ss_tot : (ss_res == 0 ? 1.0 : 0.0);
+        f.weights = std::move(betas[t]);
+    }
+    return fits;
+}
+
+}  // namespace detail
+
+inline std::vector<linear_fit> weighted_ridge::operator()(const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
+                                                          const Eigen::MatrixXd& targets, const limits& lim) const {
+    validate();
+    detail::check_surrogate_inputs(samples, sample_weights, targets, lim);
+    return detail::ridge_fit(alpha, samples, sample_weights, targets);
+}
+
+/// The surrogate stage of pixlime::explain: the built-in weighted_ridge (default: lime's,
+/// alpha 1) or any callable with the surrogate signature (see the file comment).
+class surrogate {
+public:
+    using function =
+        std::function<std::vector<linear_fit>(const mask_matrix&, const Eigen::VectorXd&, const Eigen::MatrixXd&)>;
+
+    surrogate(const weighted_ridge& r = {}) : builtin_(r), name_("weighted_ridge") {}  // NOLINT(google-explicit-constructor)
+    /// Any callable with the surrogate signature.
+    template <class F, class = std::enable_if_t<
+                           !std::is_same_v<std::decay_t<F>, surrogate> && !std::is_same_v<std::decay_t<F>, weighted_ridge> &&
+                           std::is_invocable_r_v<std::vector<linear_fit>, F&, const mask_matrix&, const Eigen::VectorXd&,
+                                                 const Eigen::MatrixXd&>>>
+    surrogate(F f, std::string name = "custom")  // NOLINT(google-explicit-constructor)
+        : custom_(std::move(f)), name_(std::move(name)) {}
+
+    /// Checks the built-in surrogate's options (a callable has none to check).
+    void validate() const {
+        if (!custom_) builtin_.validate();
+    }
+    /// The fits; the built-in's options are not checked again (call validate() first), its
+    /// inputs are (and min(#samples, #segments) against lim.max_surrogate_size).
+    std::vector<linear_fit> operator()(const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
+                                       const Eigen::MatrixXd& targets, const limits& lim = {}) const {
+        if (custom_) return custom_(samples, sample_weights, targets);
+        detail::check_surrogate_inputs(samples, sample_weights, targets, lim);
+        return detail::ridge_fit(builtin_.alpha, samples, sample_weights, targets);
+    }
+    /// "weighted_ridge" or the name given with a callable.
+    const std::string& name() const { return name_; }
+    /// The built-in surrogate's options, or nullptr for a callable.
+    const weighted_ridge* builtin() const { return custom_ ? nullptr : &builtin_; }
+
+private:
+    weighted_ridge builtin_;
+    function custom_;
+    std::string name_;
 };
 
 }  // namespace pixlime

@@ -1,6 +1,6 @@
 #pragma once
 /// \file pixlime/detail/stb.hpp
-/// Includes stb_image, stb_image_write and stb_image_resize from wherever they are installed
+/// Includes stb_image and stb_image_write from wherever they are installed
 /// (<stb_image.h> or <stb/stb_image.h>). The compiled code comes from a system stb library
 /// (Debian's libstb-dev; pixlime's CMake links it and defines PIXLIME_STB_LINKED) or, where
 /// there is none, from the one translation unit that defines PIXLIME_STB_IMPLEMENTATION
@@ -9,7 +9,6 @@
 #if defined(PIXLIME_STB_IMPLEMENTATION) && !defined(PIXLIME_STB_LINKED)
 #define STB_IMAGE_IMPLEMENTATION
 #define STB_IMAGE_WRITE_IMPLEMENTATION
-#define STB_IMAGE_RESIZE_IMPLEMENTATION
 #endif
 
 #if defined(__GNUC__)
@@ -18,11 +17,9 @@
 
 #if __has_include(<stb_image.h>)
 #include <stb_image.h>
-#include <stb_image_resize.h>
 #include <stb_image_write.h>
 #elif __has_include(<stb/stb_image.h>)
 #include <stb/stb_image.h>
-#include <stb/stb_image_resize.h>
 #include <stb/stb_image_write.h>
 #else
 #error "pixlime needs the stb headers (Debian: apt-get install libstb-dev)"

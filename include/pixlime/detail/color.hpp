@@ -1,13 +1,15 @@
 #pragma once
-/// \file pixlime/color.hpp
-/// Colour and feature preparation shared by the segmenters (pixlime::slic, pixlime::quickshift,
-/// pixlime::felzenszwalb): conversion of an image to planar float features, sRGB -> CIELAB
-/// (D65 white, 2 degree observer, the same constants as scikit-image's rgb2lab), a separable
-/// Gaussian blur with scipy.ndimage's defaults (truncate = 4, mode "reflect") and a small
-/// helper that splits rows between std::threads. Everything here is an implementation detail
-/// (namespace pixlime::detail) and may change without notice.
+/// \file pixlime/detail/color.hpp
+/// The features the segmenters (pixlime::slic, pixlime::quickshift, pixlime::felzenszwalb)
+/// work on: an image's channels as planar floats on the [0, 1] scale, optionally stretched,
+/// blurred and converted from sRGB to CIELAB (D65 white, 2 degree observer, the same
+/// constants as scikit-image's rgb2lab). Implementation detail of pixlime: may change without
+/// notice.
 
-#include <pixlime/error.hpp>
+#include <pixlime/detail/blur.hpp>
+#include <pixlime/detail/cpu.hpp>
+#include <pixlime/detail/planes.hpp>
+#include <pixlime/detail/thread_pool.hpp>
 #include <pixlime/image.hpp>
 
 #include <algorithm>
@@ -16,125 +18,21 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <thread>
-#include <memory>
-#include <new>
 #include <type_traits>
-#include <utility>
 #include <vector>
-
-// PIXLIME_DETAIL_X86_DISPATCH: 1 when hot loops may also be compiled for AVX2 (GCC/Clang
-// target attribute) and chosen at run time; 0 elsewhere or when AVX2 is already enabled.
-#if !defined(PIXLIME_DETAIL_X86_DISPATCH)
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && !defined(__AVX2__)
-#define PIXLIME_DETAIL_X86_DISPATCH 1
-#else
-#define PIXLIME_DETAIL_X86_DISPATCH 0
-#endif
-#endif
-#if defined(__GNUC__) || defined(__clang__)
-#define PIXLIME_DETAIL_ALWAYS_INLINE __attribute__((always_inline))
-#else
-#define PIXLIME_DETAIL_ALWAYS_INLINE
-#endif
 
 namespace pixlime {
 namespace detail {
-
-#if PIXLIME_DETAIL_X86_DISPATCH
-/// True when the CPU has AVX2 (checked once).
-inline bool cpu_has_avx2() {
-    static const bool has = __builtin_cpu_supports("avx2");
-    return has;
-}
-#endif
-
-/// Calls f(begin, end) on `threads` contiguous bands covering [0, n), each on its own
-/// std::thread (the calling thread takes the first band). `threads` <= 1 or n < 2 runs
-/// f(0, n) inline. f must not throw. Bands are balanced to within one row.
-template <class F>
-void parallel_bands(int n, int threads, const F& f) {
-    if (threads <= 1 || n < 2) {
-        f(0, n);
-        return;
-    }
-    threads = std::min(threads, n);
-    std::vector<std::thread> pool;
-    pool.reserve(std::size_t(threads - 1));
-    auto band_begin = [&](int t) { return int(std::int64_t(n) * t / threads); };
-    for (int t = 1; t < threads; ++t) {
-        const int b = band_begin(t), e = band_begin(t + 1);
-        pool.emplace_back([&f, b, e] { f(b, e); });
-    }
-    f(0, band_begin(1));
-    for (auto& th : pool) th.join();
-}
-
-/// A std::allocator for the buffers of vectorised loops: memory aligned to 64 bytes (a
-/// cache line, and an AVX-512 vector: loads that straddle two lines cost about a third more
-/// in SLIC's assignment), and a resize that leaves new elements uninitialised
-/// (default-initialised) instead of zeroing them, for buffers that are written in full
-/// right after (zeroing tens of megabytes costs as much as a pass of work).
-template <class T>
-struct uninitialized_allocator : std::allocator<T> {
-    template <class U>
-    struct rebind {
-        using other = uninitialized_allocator<U>;
-    };
-    static constexpr std::align_val_t alignment{64};
-    uninitialized_allocator() = default;
-    template <class U>
-    uninitialized_allocator(const uninitialized_allocator<U>&) noexcept {}
-    T* allocate(std::size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), alignment)); }
-    void deallocate(T* p, std::size_t) noexcept { ::operator delete(p, alignment); }
-    template <class U>
-    void construct(U* p) noexcept(std::is_nothrow_default_constructible_v<U>) {
-        ::new (static_cast<void*>(p)) U;
-    }
-    template <class U, class... Args>
-    void construct(U* p, Args&&... args) {
-        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-    }
-};
-
-/// Planar float features of an image: `channels` planes of width * height values each,
-/// plane c at data() + c * width * height, row-major (64-byte aligned storage). Every
-/// producer writes all values.
-struct feature_planes {
-    int width = 0, height = 0, channels = 0;
-    std::vector<float, uninitialized_allocator<float>> values;
-
-    std::size_t plane_size() const { return std::size_t(width) * std::size_t(height); }
-    float* plane(int c) { return values.data() + std::size_t(c) * plane_size(); }
-    const float* plane(int c) const { return values.data() + std::size_t(c) * plane_size(); }
-};
-
 /// The first `channels` channels of `img` as planar floats on the [0, 1] scale: uint8 values
 /// become v / 255, float values are kept, except that non-finite values (NaN, +-Inf) become 0
 /// and values are clamped to [-1e6, 1e6] so that squared distances stay finite.
 template <class T>
 feature_planes to_unit_planes(image_view<const T> img, int channels) {
-    feature_planes p;
-    p.width = img.width();
-    p.height = img.height();
-    p.channels = channels;
-    p.values.resize(p.plane_size() * std::size_t(channels));
-    const int w = img.width(), ic = img.channels();
-    for (int y = 0; y < img.height(); ++y) {
-        const T* row = img.row(y);
-        for (int c = 0; c < channels; ++c) {
-            float* out = p.plane(c) + std::size_t(y) * std::size_t(w);
-            if constexpr (std::is_same_v<std::remove_const_t<T>, std::uint8_t>) {
-                for (int x = 0; x < w; ++x) out[x] = float(row[std::ptrdiff_t(x) * ic + c]) / 255.0f;
-            } else {
-                for (int x = 0; x < w; ++x) {
-                    const float v = row[std::ptrdiff_t(x) * ic + c];
-                    out[x] = std::isfinite(v) ? std::min(std::max(v, -1e6f), 1e6f) : 0.0f;
-                }
-            }
-        }
+    if constexpr (std::is_same_v<std::remove_const_t<T>, std::uint8_t>) {
+        return to_planes(img, channels, [](std::uint8_t v) { return float(v) / 255.0f; });
+    } else {
+        return to_planes(img, channels, [](float v) { return std::isfinite(v) ? std::min(std::max(v, -1e6f), 1e6f) : 0.0f; });
     }
-    return p;
 }
 
 /// Smallest and largest value of every plane (a vectorisable loop; planes are not empty).
@@ -162,77 +60,6 @@ inline void stretch_to_unit(feature_planes& p) {
     if (lo == 0.0f && hi == 1.0f) return;
     const float range = hi - lo;
     for (float& v : p.values) v = stretch_value(v, lo, range);
-}
-
-/// scipy.ndimage's "reflect" boundary (half-sample symmetric: d c b a | a b c d | d c b a),
-/// valid for any index, also far outside [0, n).
-inline int reflect_index(int i, int n) {
-    if (n == 1) return 0;
-    const int period = 2 * n;
-    i %= period;
-    if (i < 0) i += period;
-    return i < n ? i : period - 1 - i;
-}
-
-/// Normalised 1-D Gaussian weights w[0..2r] (centre r) with r = int(4 * sigma + 0.5), as
-/// scipy.ndimage.gaussian_filter1d with truncate = 4.
-inline std::vector<float> gaussian_kernel(double sigma) {
-    const int r = int(4.0 * sigma + 0.5);
-    std::vector<double> wd(static_cast<std::size_t>(2 * r + 1));
-    double sum = 0;
-    for (int i = -r; i <= r; ++i) {
-        const double v = std::exp(-0.5 * double(i) * double(i) / (sigma * sigma));
-        wd[std::size_t(i + r)] = v;
-        sum += v;
-    }
-    std::vector<float> w(wd.size());
-    for (std::size_t i = 0; i < wd.size(); ++i) w[i] = float(wd[i] / sum);
-    return w;
-}
-
-/// Separable Gaussian blur of every plane (standard deviation `sigma` pixels along x and y,
-/// none across channels), scipy.ndimage.gaussian_filter semantics (truncate 4, "reflect").
-/// sigma <= 0 does nothing.
-inline void gaussian_blur(feature_planes& p, double sigma, int threads = 1) {
-    if (!(sigma > 0) || p.values.empty()) return;
-    const std::vector<float> k = gaussian_kernel(sigma);
-    const int r = int(k.size() / 2);
-    const int w = p.width, h = p.height;
-    std::vector<float> tmp(p.plane_size());
-    for (int c = 0; c < p.channels; ++c) {
-        float* pl = p.plane(c);
-        // Horizontal pass: pl -> tmp.
-        parallel_bands(h, threads, [&](int y0, int y1) {
-            std::vector<float> padded(static_cast<std::size_t>(w + 2 * r));
-            for (int y = y0; y < y1; ++y) {
-                const float* in = pl + std::size_t(y) * std::size_t(w);
-                for (int i = 0; i < r; ++i) {
-                    padded[std::size_t(i)] = in[reflect_index(i - r, w)];
-                    padded[std::size_t(w + r + i)] = in[reflect_index(w + i, w)];
-                }
-                std::copy(in, in + w, padded.begin() + r);
-                float* out = tmp.data() + std::size_t(y) * std::size_t(w);
-                for (int x = 0; x < w; ++x) out[x] = 0.0f;
-                for (int j = 0; j <= 2 * r; ++j) {
-                    const float kj = k[std::size_t(j)];
-                    const float* src = padded.data() + j;
-                    for (int x = 0; x < w; ++x) out[x] += kj * src[x];
-                }
-            }
-        });
-        // Vertical pass: tmp -> pl, combining whole rows (cache friendly).
-        parallel_bands(h, threads, [&](int y0, int y1) {
-            for (int y = y0; y < y1; ++y) {
-                float* out = pl + std::size_t(y) * std::size_t(w);
-                for (int x = 0; x < w; ++x) out[x] = 0.0f;
-                for (int j = -r; j <= r; ++j) {
-                    const float kj = k[std::size_t(j + r)];
-                    const float* src = tmp.data() + std::size_t(reflect_index(y + j, h)) * std::size_t(w);
-                    for (int x = 0; x < w; ++x) out[x] += kj * src[x];
-                }
-            }
-        });
-    }
 }
 
 /// Exact inverse sRGB companding (IEC 61966-2-1, as scikit-image): the linear intensity of
@@ -298,12 +125,12 @@ PIXLIME_DETAIL_ALWAYS_INLINE inline float lab_f(float t) {
 }
 
 /// Inverse sRGB companding of every value of every plane, in place.
-inline void linearize_planes(feature_planes& p, int threads = 1) {
+inline void linearize_planes(feature_planes& p, thread_pool& pool) {
     const auto& table = srgb_table();
     const std::size_t n = p.plane_size();
     for (int c = 0; c < p.channels; ++c) {
         float* v = p.plane(c);
-        parallel_bands(int(n), threads, [&](int b, int e) {
+        pool.bands(int(n), [&](int b, int e) {
             for (int i = b; i < e; ++i) v[i] = srgb_to_linear(v[i], table);
         });
     }
@@ -323,7 +150,7 @@ PIXLIME_DETAIL_ALWAYS_INLINE inline void linear_rgb_to_lab_range(float* r, float
     }
 }
 
-#if PIXLIME_DETAIL_X86_DISPATCH
+#if PIXLIME_DETAIL_X86
 /// linear_rgb_to_lab_range compiled for AVX2 (8 floats a vector), chosen at run time. No
 /// FMA is enabled, so it computes exactly the same values.
 __attribute__((target("avx2"))) inline void linear_rgb_to_lab_avx2(float* r, float* g, float* bl, int b, int e) {
@@ -340,25 +167,26 @@ inline void linear_planes_to_lab_range(feature_planes& p, std::size_t b, std::si
         for (std::size_t i = b; i < e; ++i) g[i] = 116.0f * lab_f(g[i]) - 16.0f;
         return;
     }
-#if PIXLIME_DETAIL_X86_DISPATCH
-    if (cpu_has_avx2()) {
+#if PIXLIME_DETAIL_X86
+    if (use_isa() >= isa::avx2) {
+        record_isa(isa::avx2);
         linear_rgb_to_lab_avx2(p.plane(0), p.plane(1), p.plane(2), int(b), int(e));
         return;
     }
 #endif
+    record_isa(isa::portable);
     linear_rgb_to_lab_range(p.plane(0), p.plane(1), p.plane(2), int(b), int(e));
 }
 
-/// linear_planes_to_lab_range over the whole image, split between `threads` threads.
-inline void linear_planes_to_lab(feature_planes& p, int threads = 1) {
-    parallel_bands(int(p.plane_size()), threads,
-                   [&](int b, int e) { linear_planes_to_lab_range(p, std::size_t(b), std::size_t(e)); });
+/// linear_planes_to_lab_range over the whole image, split between the pool's threads.
+inline void linear_planes_to_lab(feature_planes& p, thread_pool& pool) {
+    pool.bands(int(p.plane_size()), [&](int b, int e) { linear_planes_to_lab_range(p, std::size_t(b), std::size_t(e)); });
 }
 
 /// Converts planes holding sRGB in [0, 1] (3 planes RGB, or 1 plane gray) to CIELAB in place.
-inline void srgb_planes_to_lab(feature_planes& p, int threads = 1) {
-    linearize_planes(p, threads);
-    linear_planes_to_lab(p, threads);
+inline void srgb_planes_to_lab(feature_planes& p, thread_pool& pool) {
+    linearize_planes(p, pool);
+    linear_planes_to_lab(p, pool);
 }
 
 /// How the segmenters read an image's channels (see each segmenter's documentation):
@@ -390,7 +218,7 @@ void lookup_row(const std::uint8_t* row, int w, int ic, const float* lut, featur
 /// 4. if `lab` and the image has 1 to 4 channels, converted to CIELAB (L only for gray).
 /// uint8 images without blur take a lookup-table shortcut that gives bit-identical values.
 template <class T>
-feature_planes make_features(image_view<const T> img, bool lab, bool stretch, double sigma_before, int threads) {
+feature_planes make_features(image_view<const T> img, bool lab, bool stretch, double sigma_before, thread_pool& pool) {
     const int used = feature_channels_used(img.channels(), lab);
     const bool to_lab = lab && img.channels() <= 4;
     if constexpr (std::is_same_v<std::remove_const_t<T>, std::uint8_t>) {
@@ -423,13 +251,9 @@ feature_planes make_features(image_view<const T> img, bool lab, bool stretch, do
                 if (!identity) u = stretch_value(u, lo, range);
                 lut[std::size_t(v)] = to_lab ? srgb_to_linear(u, table) : u;
             }
-            feature_planes p;
-            p.width = w;
-            p.height = h;
-            p.channels = used;
-            p.values.resize(p.plane_size() * std::size_t(used));
+            feature_planes p(w, h, used);
             // Row by row: table lookups, then (while the row is in cache) the Lab matrix.
-            parallel_bands(h, threads, [&](int y0, int y1) {
+            pool.bands(h, [&](int y0, int y1) {
                 for (int y = y0; y < y1; ++y) {
                     const std::size_t b = std::size_t(y) * std::size_t(w);
                     if (used == 3 && ic == 3)
@@ -446,10 +270,11 @@ feature_planes make_features(image_view<const T> img, bool lab, bool stretch, do
     }
     feature_planes p = to_unit_planes(img, used);
     if (stretch) stretch_to_unit(p);
-    gaussian_blur(p, sigma_before, threads);
-    if (to_lab) srgb_planes_to_lab(p, threads);
+    gaussian_blur(p, sigma_before, pool);
+    if (to_lab) srgb_planes_to_lab(p, pool);
     return p;
 }
 
 }  // namespace detail
 }  // namespace pixlime
+
