@@ -12,7 +12,13 @@ if [ ${#packages[@]} -eq 0 ]; then
     libeigen3-dev libstb-dev doctest-dev              # the library's dependencies, tests
     nlohmann-json3-dev libcli11-dev zlib1g-dev        # the examples' JSON, CLI and gzip
     dataset-fashion-mnist chromium                    # the main job's data; its report test
+    python3 libopencv-dnn-dev                         # the README's snippets (runner; OpenCV DNN example)
   )
+  # The README's comparison with lime runs where lime's source is beside the repository
+  # (../shared/vendor/lime, kept for comparisons only); lime needs these.
+  if [ -d "$(dirname "$0")/../../shared/vendor/lime" ]; then
+    packages+=(python3-numpy python3-sklearn python3-skimage python3-tqdm)
+  fi
 fi
 
 missing=()

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh clone:
-#   1. g++, Release: unit tests, every header on its own, examples run as tests, consumer
-#      projects (find_package from an install prefix, add_subdirectory, own stb), the
+#   1. g++, Release: unit tests (one file per header, the hostile-input sweep, lime's and
+#      scikit-image's numbers), every header on its own and every template instantiated under
+#      strict warnings, a build with standard C++ only, examples run as tests, consumer projects
+#      (find_package from an install prefix, add_subdirectory, own stb), the README's snippets
+#      (and the comparison with lime where its source is at ../shared/vendor/lime), the
 #      workflow's tests (Fashion-MNIST, report in headless Chromium);
 #   2. clang++, C++20, AddressSanitizer + UndefinedBehaviorSanitizer: the same suite (less the
-#      consumer projects, which test packaging).
+#      packaging and README tests), the same strict checks with clang, and the libFuzzer targets
+#      (their seed corpora and crash reproducers, then PIXLIME_FUZZ_SECONDS=60 s of fuzzing each).
 # Both builds use -Wall -Wextra -Wpedantic -Werror on pixlime's own code.
 #   scripts/test.sh            (build folders: build/test-gcc, build/test-asan)
 set -euo pipefail
