@@ -14,6 +14,14 @@
 #include <pixlime/quickshift.hpp>
 #include <pixlime/slic.hpp>
 
+// The 1024 x 1024 inputs are resized with stb_image_resize (from Debian's libstb-dev; pixlime
+// itself does not use it).
+#if __has_include(<stb_image_resize.h>)
+#include <stb_image_resize.h>
+#else
+#include <stb/stb_image_resize.h>
+#endif
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

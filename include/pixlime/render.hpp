@@ -8,7 +8,9 @@
 /// - render_heatmap: every segment's signed weight as a diverging colour (green up, magenta
 ///   down) blended over a gray copy of the image, on a symmetric scale (|largest weight| = full
 ///   colour).
-/// The segments shown follow lime_image's ImageExplanation.get_image_and_mask.
+/// The segments shown follow lime_image's ImageExplanation.get_image_and_mask. Each function
+/// takes what it draws, the image, its segmentation and the segments' weights; overloads take
+/// an explanation and a label instead (its segmentation and that label's weights).
 ///
 /// Input images of any channel count are shown as RGB: gray (1, 2 channels) is repeated,
 /// RGB(A) keeps its first three channels, other counts show channel 0 as gray. Float images are
