@@ -1,0 +1,62 @@
+#pragma once
+/// \file steps.hpp
+/// The workflow's steps as functions of one configuration (what `pixlime_workflow` parses
+/// from its command line): prepare, train, score, explain, faithfulness, report, all. Each
+/// prints its progress on standard output and returns the process exit status; errors throw.
+
+#include "dataset.hpp"
+#include "model.hpp"
+#include "transactions.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace wf {
+
+struct workflow_config {
+    std::string work = "workflow-out";
+    std::string data;  // default <work>/data
+    bool binary = false;
+    std::vector<std::string> positive = {"sandal", "sneaker", "ankle_boot"};
+    std::string binary_name = "footwear";
+
+    wf::prepare_options prepare;
+
+    wf::train_options train;
+    std::vector<int> binary_hidden = {128, 32};
+    int binary_epochs = 3;
+    int width = 28, height = 28, channels = 1;
+    int train_limit = 0;
+    bool retrain = false;
+
+    int score_limit = 0;
+
+    std::vector<std::string> ids;
+    int first = 0;
+    bool all_tx = false;
+    int mixed = 0;
+    wf::explain_settings explain;
+
+    int explain_count = 24, binary_explain_count = 12;
+    int faithfulness_images = 60;
+    bool skip_binary = false;
+
+    std::string data_dir() const { return data.empty() ? (std::filesystem::path(work) / "data").string() : data; }
+    std::string task_dir(bool bin) const { return bin ? (std::filesystem::path(work) / "binary").string() : work; }
+    std::string model_path(bool bin) const { return (std::filesystem::path(task_dir(bin)) / "model" / "model.pxm").string(); }
+    std::string log_path(bool bin) const { return (std::filesystem::path(task_dir(bin)) / "transactions.jsonl").string(); }
+    std::string explanations_dir(bool bin) const { return (std::filesystem::path(task_dir(bin)) / "explanations").string(); }
+    std::string faithfulness_path(bool bin) const { return (std::filesystem::path(task_dir(bin)) / "faithfulness.json").string(); }
+    std::string report_dir() const { return (std::filesystem::path(work) / "report").string(); }
+};
+
+int run_prepare(const workflow_config& c);
+int run_train(const workflow_config& c, bool bin);
+int run_score(const workflow_config& c, bool bin);
+int run_explain(const workflow_config& c, bool bin, int default_mixed);
+int run_faithfulness(const workflow_config& c, bool bin);
+int run_report(const workflow_config& c);
+int run_all(const workflow_config& c);
+
+}  // namespace wf
