@@ -5,7 +5,8 @@
 #
 # 1. installs the Debian packages it needs when they are missing (as root: apt-get; else sudo),
 # 2. builds examples/workflow in Release (build/main),
-# 3. runs `pixlime_workflow all`: lays Fashion-MNIST out as workflow-out/data/{train,validation}/<class>/,
+# 3. runs `pixlime_workflow all`: lays Fashion-MNIST out as workflow-out/data/{train,validation}/<class>/
+#    (with --data DIR: uses DIR/{train,validation}/<class>/ as they are; DIR is never written),
 #    trains the 10-class MLP and the binary (footwear) one, stores and deploys them, scores the
 #    10,000 validation images into transaction logs, explains a mix of transactions, runs the
 #    faithfulness check and writes the report,

@@ -41,8 +41,11 @@ struct prepare_result {
 };
 /// Writes the IDX images as PNG files into `<data>/train/<class>/train-NNNNN.png` and
 /// `<data>/validation/<class>/validation-NNNNN.png` (NNNNN = index in the IDX file).
-/// A stamp file `<data>/.prepared` records what was written; a rerun with the same options
-/// skips the work.
+/// A stamp file `<data>/.prepared` records what was written (before the first image, and
+/// again when complete); a rerun with the same options skips the work. Only what prepare
+/// wrote is ever removed: `<data>/train` or `<data>/validation` without the stamp, a
+/// stamp that is not prepare's, or a file in the layout that prepare did not write make it
+/// throw std::runtime_error, leaving everything as it is. Other files in `<data>` stay.
 prepare_result prepare_fashion_mnist(const prepare_options& options,
                                      const std::function<void(const std::string&)>& progress = {});
 

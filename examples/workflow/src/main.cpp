@@ -22,7 +22,9 @@ int main(int argc, char** argv) {
     CLI::App app{"pixlime_workflow: the image-model workflow on Fashion-MNIST, explained with pixlime"};
     app.require_subcommand(1);
     app.add_option("--work", c.work, "work folder for every output")->capture_default_str();
-    app.add_option("--data", c.data, "data folder with train/<class>/ and validation/<class>/ (default <work>/data)");
+    app.add_option("--data", c.data,
+                   "your own data folder with train/<class>/ and validation/<class>/, used as it is: no step writes "
+                   "into it (default <work>/data, laid out by prepare)");
     app.fallthrough();  // the options above may also follow the subcommand
     app.add_option("--positive", c.positive, "classes that form the binary task's positive class")
         ->delimiter(',')

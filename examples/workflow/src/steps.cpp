@@ -68,6 +68,17 @@ loaded_split load_split(const std::string& dir, const wf::input_shape& shape, co
     return s;
 }
 
+/// Whether `inner` is `outer` or lies inside it (both absolute and normalized).
+bool is_within(const fs::path& inner, const fs::path& outer) {
+    auto i = inner.begin();
+    for (auto o = outer.begin(); o != outer.end(); ++o, ++i) {
+        if (o->empty()) continue;  // a trailing separator
+        if (i == inner.end() || *i != *o) return false;
+    }
+    return true;
+}
+
+fs::path resolved(const std::string& p) { return fs::weakly_canonical(fs::absolute(p)).lexically_normal(); }
 
 std::vector<wf::report_task> report_tasks(const workflow_config& c) {
     std::vector<wf::report_task> tasks;
@@ -90,7 +101,28 @@ std::vector<wf::report_task> report_tasks(const workflow_config& c) {
 
 }  // namespace
 
+void check_data_folder(const workflow_config& c) {
+    if (c.data.empty()) return;  // <work>/data: prepare's own layout
+    const fs::path data = resolved(c.data), work = resolved(c.work);
+    if (is_within(work, data))
+        throw std::runtime_error("the work folder '" + work.string() + "' is inside the data folder '" + data.string() +
+                                 "': the steps would write into your input folder; choose a --work outside it");
+    for (const std::string& out : {c.model_path(false), c.log_path(false), c.explanations_dir(false), c.faithfulness_path(false),
+                                   c.task_dir(true), c.report_dir()}) {
+        const fs::path o = resolved(out);
+        const fs::path dir = o.filename() == "model.pxm" ? o.parent_path() : o;
+        if (is_within(data, dir))
+            throw std::runtime_error("the data folder '" + data.string() + "' is inside '" + dir.string() +
+                                     "', which the steps write: choose a --data outside the work folder's outputs");
+    }
+}
+
 int run_prepare(const workflow_config& c) {
+    if (!c.data.empty())
+        throw std::runtime_error("prepare lays Fashion-MNIST out only under the work folder ('" +
+                                 (fs::path(c.work) / "data").string() + "'); --data '" + c.data +
+                                 "' names your own input folder, which no step writes into: drop --data (with --data, "
+                                 "`all` uses that folder as it is)");
     say("[prepare] Fashion-MNIST from " + c.prepare.idx_dir + " -> " + c.data_dir());
     wf::prepare_options o = c.prepare;
     o.data_dir = c.data_dir();
@@ -106,6 +138,7 @@ int run_prepare(const workflow_config& c) {
 
 
 int run_train(const workflow_config& c, bool bin) {
+    check_data_folder(c);
     const auto t0 = std::chrono::steady_clock::now();
     const std::string task = bin ? "train --binary" : "train";
     const wf::input_shape shape{c.width, c.height, c.channels};
@@ -186,6 +219,7 @@ int run_train(const workflow_config& c, bool bin) {
 }
 
 int run_score(const workflow_config& c, bool bin) {
+    check_data_folder(c);
     const std::string task = bin ? "score --binary" : "score";
     const auto t0 = std::chrono::steady_clock::now();
     const wf::deployed_model m = wf::deploy(c.model_path(bin));  // deploy: load the stored model back
@@ -208,6 +242,7 @@ int run_score(const workflow_config& c, bool bin) {
 }
 
 int run_explain(const workflow_config& c, bool bin, int default_mixed) {
+    check_data_folder(c);
     const std::string task = bin ? "explain --binary" : "explain";
     const auto t0 = std::chrono::steady_clock::now();
     const wf::deployed_model m = wf::deploy(c.model_path(bin));
@@ -247,6 +282,7 @@ int run_explain(const workflow_config& c, bool bin, int default_mixed) {
 }
 
 int run_faithfulness(const workflow_config& c, bool bin) {
+    check_data_folder(c);
     const std::string task = bin ? "faithfulness --binary" : "faithfulness";
     const auto t0 = std::chrono::steady_clock::now();
     const wf::deployed_model m = wf::deploy(c.model_path(bin));
@@ -267,6 +303,7 @@ int run_faithfulness(const workflow_config& c, bool bin) {
 }
 
 int run_report(const workflow_config& c) {
+    check_data_folder(c);
     const wf::report_result r = wf::write_report(c.report_dir(), report_tasks(c));
     say("[report] " + std::to_string(r.cards) + " transactions (" + std::to_string(r.failed) + " failed), " +
         std::to_string(r.images) + " images");
@@ -276,7 +313,11 @@ int run_report(const workflow_config& c) {
 
 int run_all(const workflow_config& c) {
     const auto t0 = std::chrono::steady_clock::now();
-    run_prepare(c);
+    check_data_folder(c);
+    if (c.data.empty())
+        run_prepare(c);
+    else
+        say("[prepare] --data " + c.data + ": your folders are used as they are (no Fashion-MNIST layout)");
     for (bool bin : {false, true}) {
         if (bin && c.skip_binary) break;
         if (!c.retrain && fs::exists(c.model_path(bin))) {
@@ -293,6 +334,5 @@ int run_all(const workflow_config& c) {
     say("[all] finished in " + fixed(seconds_since(t0), 1) + " s");
     return run_report(c);
 }
-
 
 }  // namespace wf

@@ -16,7 +16,7 @@ namespace wf {
 
 struct workflow_config {
     std::string work = "workflow-out";
-    std::string data;  // default <work>/data
+    std::string data;  // the user's own data folder (input only); empty: <work>/data, laid out by prepare
     bool binary = false;
     std::vector<std::string> positive = {"sandal", "sneaker", "ankle_boot"};
     std::string binary_name = "footwear";
@@ -51,12 +51,22 @@ struct workflow_config {
     std::string report_dir() const { return (std::filesystem::path(work) / "report").string(); }
 };
 
+/// Throws std::runtime_error when the outputs of the steps and the folder given with --data
+/// overlap (the work folder inside the data folder, or the data folder inside an output
+/// folder such as <work>/report): no step writes into a folder the user gave as input.
+/// Every step below checks it first.
+void check_data_folder(const workflow_config& c);
+
+/// Lays Fashion-MNIST out under <work>/data (see prepare_fashion_mnist). Refused with --data:
+/// that names the user's own input folder.
 int run_prepare(const workflow_config& c);
 int run_train(const workflow_config& c, bool bin);
 int run_score(const workflow_config& c, bool bin);
 int run_explain(const workflow_config& c, bool bin, int default_mixed);
 int run_faithfulness(const workflow_config& c, bool bin);
 int run_report(const workflow_config& c);
+/// Every step for the multi-class and the binary task, then the report. With --data the
+/// user's folders are used as they are (prepare is not run).
 int run_all(const workflow_config& c);
 
 }  // namespace wf

@@ -4,6 +4,7 @@
 #include "dataset.hpp"
 #include "model.hpp"
 #include "report.hpp"
+#include "steps.hpp"
 #include "transactions.hpp"
 
 #include <pixlime/io.hpp>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <unistd.h>
@@ -77,6 +79,7 @@ pixlime::image<std::uint8_t> band_image(int k, std::mt19937& rng) {
 }
 
 const std::vector<std::string> band_classes = {"high", "middle", "low"};
+std::vector<std::string> band_classes_sorted() { return {"high", "low", "middle"}; }
 
 /// Writes <dir>/<class>/img-N.png for the three band classes.
 void write_band_folder(const fs::path& dir, int per_class, unsigned seed) {
@@ -112,7 +115,142 @@ std::string slurp(const fs::path& p) {
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+/// Every file and folder under `dir`: relative path -> bytes ("<dir>" for a folder).
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+    std::map<std::string, std::string> m;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        m[fs::relative(e.path(), dir).string()] = e.is_directory() ? std::string("<dir>") : slurp(e.path());
+    return m;
+}
+
+/// A user's data folder: the band task in train/ and validation/, plus files that are not
+/// images (a note at the top, one inside a class folder).
+void write_user_folder(const fs::path& dir) {
+    write_band_folder(dir / "train", 20, 1);
+    write_band_folder(dir / "validation", 3, 2);
+    std::ofstream(dir / "README.txt") << "my own images, do not touch\n";
+    std::ofstream(dir / "train" / "high" / "notes.txt") << "not an image\n";
+}
+
+/// A small run of every step: tiny network, few samples, no binary task.
+wf::workflow_config small_config(const fs::path& work) {
+    wf::workflow_config c;
+    c.work = work.string();
+    c.train.hidden = {16};
+    c.train.epochs = 2;
+    c.train.batch_size = 16;
+    c.skip_binary = true;
+    c.explain_count = 2;
+    c.faithfulness_images = 3;
+    c.explain.num_samples = 100;
+    return c;
+}
+
+
 }  // namespace
+
+TEST_CASE("all --data uses the user's folders as they are: not a byte in them changes") {
+    temp_dir t("user_data");
+    const fs::path data = t.path / "mine";
+    write_user_folder(data);
+    write_fake_fashion(t.path / "idx", 20, 10);  // what prepare would lay out
+    const auto before = snapshot(data);
+    REQUIRE(before.size() == 2 + 2 * 3 + 3 * 20 + 3 * 3 + 2);  // train, validation, 6 class folders, images, notes
+
+    wf::workflow_config c = small_config(t.path / "work");
+    c.data = data.string();
+    c.prepare.idx_dir = (t.path / "idx").string();
+    CHECK(wf::run_all(c) == 0);
+    CHECK(snapshot(data) == before);
+    // The model learned the user's classes, scored the user's images, and nothing was laid out.
+    CHECK(wf::mlp::load(c.model_path(false)).classes == band_classes_sorted());
+    const auto log = wf::read_log(c.log_path(false));
+    REQUIRE(log.size() == 9);
+    CHECK(log[0].input.rfind(data.string(), 0) == 0);
+    CHECK_FALSE(fs::exists(t.path / "work" / "data"));
+
+    // A second run (everything done) leaves the folder as it is too.
+    CHECK(wf::run_all(c) == 0);
+    CHECK(snapshot(data) == before);
+}
+
+TEST_CASE("prepare never writes into a folder named by --data, nor removes folders it did not create") {
+    temp_dir t("prepare_guard");
+    write_fake_fashion(t.path / "idx", 20, 10);
+    const fs::path data = t.path / "mine";
+    write_user_folder(data);
+    const auto before = snapshot(data);
+    wf::workflow_config c = small_config(t.path / "work");
+    c.prepare.idx_dir = (t.path / "idx").string();
+
+    // prepare --data DIR is refused: prepare writes only under <work>/data.
+    c.data = data.string();
+    CHECK_THROWS_WITH_AS(wf::run_prepare(c), doctest::Contains("--data"), std::runtime_error);
+    CHECK(snapshot(data) == before);
+    CHECK_FALSE(fs::exists(t.path / "work" / "data" / "train"));
+
+    // <work>/data/{train,validation} that prepare did not lay out (no stamp) are not removed.
+    c.data.clear();
+    const fs::path wdata = t.path / "work" / "data";
+    write_user_folder(wdata);
+    const auto wbefore = snapshot(wdata);
+    CHECK_THROWS_WITH_AS(wf::run_prepare(c), doctest::Contains("not laid out by"), std::runtime_error);
+    CHECK(snapshot(wdata) == wbefore);
+
+    // Laid out by prepare, then a file of the user's added: a changed request refuses to remove it.
+    fs::remove_all(wdata);
+    CHECK(wf::run_prepare(c) == 0);
+    CHECK(wf::scan_folder((wdata / "validation").string()).files.size() == 10);
+    std::ofstream(wdata / "validation" / "bag" / "my-own.png") << "mine";
+    c.prepare.validation_limit = 5;
+    CHECK_THROWS_WITH_AS(wf::run_prepare(c), doctest::Contains("my-own.png"), std::runtime_error);
+    CHECK(slurp(wdata / "validation" / "bag" / "my-own.png") == "mine");
+    CHECK(wf::scan_folder((wdata / "validation").string()).files.size() == 11);
+    // Without it, the changed request replaces the layout prepare made.
+    fs::remove(wdata / "validation" / "bag" / "my-own.png");
+    CHECK(wf::run_prepare(c) == 0);
+    CHECK(wf::scan_folder((wdata / "validation").string()).files.size() == 5);
+    // Files next to the layout in <work>/data are kept.
+    std::ofstream(wdata / "keep.txt") << "keep";
+    c.prepare.validation_limit = 7;
+    CHECK(wf::run_prepare(c) == 0);
+    CHECK(slurp(wdata / "keep.txt") == "keep");
+}
+
+TEST_CASE("outputs never go into the data folder: a work folder inside it (or it inside an output) is refused") {
+    temp_dir t("overlap");
+    const fs::path data = t.path / "mine";
+    write_user_folder(data);
+    const auto before = snapshot(data);
+    for (const fs::path& work : {data, data / "out", data / "train"}) {
+        wf::workflow_config c = small_config(work);
+        c.data = data.string();
+        CAPTURE(work.string());
+        CHECK_THROWS_WITH_AS(wf::run_all(c), doctest::Contains("data folder"), std::runtime_error);
+        CHECK_THROWS_WITH_AS(wf::run_score(c, false), doctest::Contains("data folder"), std::runtime_error);
+    }
+    // Data inside an output folder of the work folder (here its report) is refused too.
+    wf::workflow_config c = small_config(t.path);
+    c.data = (t.path / "report").string();
+    fs::create_directories(t.path / "report" / "train" / "a");
+    CHECK_THROWS_WITH_AS(wf::run_all(c), doctest::Contains("data folder"), std::runtime_error);
+    CHECK(snapshot(data) == before);
+}
+
+TEST_CASE("the report replaces the images it copied earlier, and nothing else") {
+    temp_dir t("report_img");
+    const fs::path img = t.path / "report" / "img";
+    fs::create_directories(img / "multiclass");
+    std::ofstream(img / "multiclass" / "tx-000001-input.png") << "an earlier report's copy";
+    CHECK(wf::write_report((t.path / "report").string(), {}).cards == 0);
+    CHECK_FALSE(fs::exists(img / "multiclass" / "tx-000001-input.png"));
+    CHECK(fs::exists(t.path / "report" / "index.html"));
+    // A file the report did not write: refused, left as it is.
+    fs::create_directories(img / "holiday");
+    std::ofstream(img / "holiday" / "beach.jpg") << "mine";
+    CHECK_THROWS_WITH_AS(wf::write_report((t.path / "report").string(), {}), doctest::Contains("beach.jpg"), std::runtime_error);
+    CHECK(slurp(img / "holiday" / "beach.jpg") == "mine");
+}
 
 TEST_CASE("prepare lays Fashion-MNIST out as data/{train,validation}/<class>/*.png with readable names") {
     temp_dir t("layout");
