@@ -13,7 +13,8 @@
 # 4. prints, last, where the report is.
 #
 # Outputs go to ./workflow-out/ (or $PIXLIME_WORK). A rerun skips what is done (data layout,
-# trained models, explanations); pass --retrain to train again. See docs/workflow.md.
+# trained models, complete transaction logs, explanations) and continues an interrupted
+# transaction log; pass --retrain to train again. See docs/workflow.md.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

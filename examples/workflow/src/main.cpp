@@ -51,6 +51,9 @@ int main(int argc, char** argv) {
     };
     auto add_score = [&](CLI::App* s) {
         s->add_option("--score-limit", c.score_limit, "score N validation images spread over the classes (0 = all)");
+        s->add_flag("--new-log", c.new_log,
+                    "start a new transaction log, keeping the existing one as <stem>.<UTC time>.jsonl (needed to score "
+                    "another model or other inputs; without it an interrupted log is continued)");
     };
     auto add_explain = [&](CLI::App* s) {
         s->add_option("--samples", c.explain.num_samples, "perturbed samples per explanation")->capture_default_str();

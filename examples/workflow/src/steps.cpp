@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <csignal>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -67,6 +69,33 @@ loaded_split load_split(const std::string& dir, const wf::input_shape& shape, co
     for (const auto& f : s.files.files) s.labels.push_back(f.label);
     return s;
 }
+
+/// Set by SIGINT / SIGTERM while a score step runs: scoring stops after the transaction in
+/// hand (everything scored is in the log already; a rerun continues).
+volatile std::sig_atomic_t stop_requested = 0;
+extern "C" void request_stop(int) { stop_requested = 1; }
+
+/// Installs request_stop for SIGINT and SIGTERM; restores the previous handlers.
+class stop_on_signals {
+public:
+    stop_on_signals() {
+        stop_requested = 0;
+        struct sigaction sa {};
+        sa.sa_handler = request_stop;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &old_int_);
+        sigaction(SIGTERM, &sa, &old_term_);
+    }
+    ~stop_on_signals() {
+        sigaction(SIGINT, &old_int_, nullptr);
+        sigaction(SIGTERM, &old_term_, nullptr);
+    }
+    stop_on_signals(const stop_on_signals&) = delete;
+    stop_on_signals& operator=(const stop_on_signals&) = delete;
+
+private:
+    struct sigaction old_int_ {}, old_term_ {};
+};
 
 /// Whether `inner` is `outer` or lies inside it (both absolute and normalized).
 bool is_within(const fs::path& inner, const fs::path& outer) {
@@ -231,13 +260,35 @@ int run_score(const workflow_config& c, bool bin) {
         check_positive(c, data.classes);
         for (auto& in : inputs) in.true_label = binary_label(c, in.true_label);
     }
-    const wf::score_summary s = wf::score(inputs, m, c.log_path(bin), [&](int done, int total) {
+    const std::string log = c.log_path(bin);
+    wf::score_options so;
+    so.new_log = c.new_log;
+    so.stop = [](int) { return stop_requested != 0; };
+    so.started = [&](const wf::score_summary& r) {
+        if (!r.rotated.empty()) say("[" + task + "] a new log: the previous one is kept as " + r.rotated);
+        if (r.torn_bytes > 0)
+            say("[" + task + "] dropped the incomplete last line (" + std::to_string(r.torn_bytes) +
+                " bytes) an interrupted run left; its input is scored again");
+        if (r.repaired) say("[" + task + "] completed the last line of the log (its newline was missing)");
+        if (r.resumed > 0)
+            say("[" + task + "] " + log + " already holds " + std::to_string(r.resumed) + " of " + std::to_string(inputs.size()) +
+                " transactions of this model: " +
+                (r.resumed == int(inputs.size()) ? std::string("nothing to score")
+                                                 : "continuing from input " + std::to_string(r.resumed + 1)));
+    };
+    const stop_on_signals guard;
+    const wf::score_summary s = wf::score(inputs, m, log, [&](int done, int total) {
         if (tty) std::cout << "\r  scored " << done << "/" << total << std::flush;
-    });
+    }, so);
     if (tty) std::cout << "\r" << std::string(40, ' ') << "\r";
     say("[" + task + "] " + std::to_string(s.total) + " transactions (" + std::to_string(s.failed) + " failed), accuracy " +
         fixed(100 * s.accuracy(), 2) + "% (" + std::to_string(s.correct) + "/" + std::to_string(s.labelled) + ") in " +
-        fixed(seconds_since(t0), 1) + " s -> " + c.log_path(bin));
+        fixed(seconds_since(t0), 1) + " s -> " + log);
+    if (s.stopped) {
+        say("[" + task + "] interrupted after " + std::to_string(s.total) + " of " + std::to_string(inputs.size()) +
+            " transactions; every one of them is in the log, and a rerun continues from there");
+        return interrupted_status;
+    }
     return 0;
 }
 
@@ -320,14 +371,16 @@ int run_all(const workflow_config& c) {
         say("[prepare] --data " + c.data + ": your folders are used as they are (no Fashion-MNIST layout)");
     for (bool bin : {false, true}) {
         if (bin && c.skip_binary) break;
+        workflow_config ct = c;
         if (!c.retrain && fs::exists(c.model_path(bin))) {
             const wf::mlp m = wf::mlp::load(c.model_path(bin));
             say(std::string("[train") + (bin ? " --binary" : "") + "] model exists: " + c.model_path(bin) + " (id " + m.id() +
                 "): skipped (--retrain to train again)");
         } else {
             run_train(c, bin);
+            ct.new_log = true;  // a new model: its own log (an existing one is kept under a dated name)
         }
-        run_score(c, bin);
+        if (run_score(ct, bin) == interrupted_status) return interrupted_status;
         run_explain(c, bin, bin ? c.binary_explain_count : c.explain_count);  // failures are reported, not fatal
         if (c.faithfulness_images > 0) run_faithfulness(c, bin);
     }

@@ -31,6 +31,7 @@ struct workflow_config {
     bool retrain = false;
 
     int score_limit = 0;
+    bool new_log = false;  // score: keep an existing log under a dated name and start a new one
 
     std::vector<std::string> ids;
     int first = 0;
@@ -61,12 +62,19 @@ void check_data_folder(const workflow_config& c);
 /// that names the user's own input folder.
 int run_prepare(const workflow_config& c);
 int run_train(const workflow_config& c, bool bin);
+/// Exit status of a step stopped by SIGINT or SIGTERM (128 + SIGINT, as a shell reports it).
+constexpr int interrupted_status = 130;
+
+/// Scores the validation images into the task's log, continuing a log of the same model and
+/// inputs (see wf::score). SIGINT / SIGTERM stop it after the transaction in hand:
+/// returns interrupted_status.
 int run_score(const workflow_config& c, bool bin);
 int run_explain(const workflow_config& c, bool bin, int default_mixed);
 int run_faithfulness(const workflow_config& c, bool bin);
 int run_report(const workflow_config& c);
 /// Every step for the multi-class and the binary task, then the report. With --data the
-/// user's folders are used as they are (prepare is not run).
+/// user's folders are used as they are (prepare is not run). A model trained by this run
+/// (none yet, or --retrain) is scored into a new log: an existing one is kept under a dated name.
 int run_all(const workflow_config& c);
 
 }  // namespace wf

@@ -147,6 +147,61 @@ wf::workflow_config small_config(const fs::path& work) {
 }
 
 
+/// The lines of a file, each with its newline.
+std::vector<std::string> lines_of(const fs::path& p) {
+    std::vector<std::string> v;
+    const std::string text = slurp(p);
+    for (std::size_t a = 0; a < text.size();) {
+        std::size_t b = text.find('\n', a);
+        b = b == std::string::npos ? text.size() : b + 1;
+        v.push_back(text.substr(a, b - a));
+        a = b;
+    }
+    return v;
+}
+
+/// Two logs hold the same transactions: ids, inputs, labels, outcomes (not times).
+void check_same_transactions(const fs::path& a, const fs::path& b) {
+    const auto x = wf::read_log(a.string()), y = wf::read_log(b.string());
+    REQUIRE(x.size() == y.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        CAPTURE(i);
+        CHECK(x[i].id == y[i].id);
+        CHECK(x[i].input == y[i].input);
+        CHECK(x[i].true_label == y[i].true_label);
+        CHECK(x[i].model == y[i].model);
+        CHECK(x[i].error == y[i].error);
+        CHECK(x[i].predicted == y[i].predicted);
+        CHECK(x[i].probabilities == y[i].probabilities);
+    }
+}
+
+/// A band model, its validation inputs (12, one of them a missing file at index 2) and a
+/// reference log scored in one uninterrupted run.
+struct scoring_fixture {
+    temp_dir t{"resume"};
+    wf::deployed_model model;
+    std::vector<wf::score_input> inputs;
+    fs::path reference;
+    int calls = 0;  ///< classifier calls through `counted`
+    wf::deployed_model counted;
+    scoring_fixture() {
+        write_band_folder(t.path / "train", 40, 1);
+        write_band_folder(t.path / "validation", 4, 2);
+        model = wf::deploy(trained_band_model(t.path / "train"));
+        inputs = wf::score_inputs(wf::scan_folder((t.path / "validation").string(), model.classes));
+        inputs.insert(inputs.begin() + 2, {(t.path / "missing.png").string(), "low"});
+        inputs.pop_back();
+        REQUIRE(inputs.size() == 12);
+        reference = t.path / "reference.jsonl";
+        wf::score(inputs, model, reference.string());
+        counted = model;
+        counted.classify = [this, inner = model.classify](pixlime::batch_view<const float> b) {
+            ++calls;
+            return inner(b);
+        };
+    }
+};
 }  // namespace
 
 TEST_CASE("all --data uses the user's folders as they are: not a byte in them changes") {
@@ -169,9 +224,26 @@ TEST_CASE("all --data uses the user's folders as they are: not a byte in them ch
     CHECK(log[0].input.rfind(data.string(), 0) == 0);
     CHECK_FALSE(fs::exists(t.path / "work" / "data"));
 
-    // A second run (everything done) leaves the folder as it is too.
+    // A second run (everything done) leaves the folder as it is too, and the log as it was.
+    const std::string log_bytes = slurp(c.log_path(false));
     CHECK(wf::run_all(c) == 0);
     CHECK(snapshot(data) == before);
+    CHECK(slurp(c.log_path(false)) == log_bytes);
+
+    // --retrain: a new model, scored into a new log; the old log is kept under a dated name.
+    c.retrain = true;
+    CHECK(wf::run_all(c) == 0);
+    CHECK(snapshot(data) == before);
+    int kept = 0;
+    for (const auto& e : fs::directory_iterator(t.path / "work")) {
+        const std::string n = e.path().filename().string();
+        if (n != "transactions.jsonl" && n.rfind("transactions.", 0) == 0) kept += slurp(e.path()) == log_bytes;
+    }
+    CHECK(kept == 1);
+    const auto relog = wf::read_log(c.log_path(false));
+    REQUIRE(relog.size() == 9);
+    CHECK(relog[0].model == wf::mlp::load(c.model_path(false)).id());
+    CHECK(relog[0].model != log[0].model);
 }
 
 TEST_CASE("prepare never writes into a folder named by --data, nor removes folders it did not create") {
@@ -474,6 +546,136 @@ TEST_CASE("scoring writes a transaction log that parses back; failing transactio
         fire += tx.error.find("model error: GPU on fire") != std::string::npos;
     CHECK(fire == 2);  // calls 5 and 10 of the 12 readable inputs
     CHECK(s2.failed == 4);
+}
+
+TEST_CASE("an interrupted score keeps what it scored, and a rerun continues where it stopped") {
+    scoring_fixture f;
+    const fs::path log = f.t.path / "transactions.jsonl";
+    wf::score_options stop_at_5;
+    stop_at_5.stop = [](int done) { return done >= 5; };
+    const wf::score_summary s1 = wf::score(f.inputs, f.counted, log.string(), {}, stop_at_5);
+    CHECK(s1.stopped);
+    CHECK(s1.scored == 5);
+    CHECK(f.calls == 4);  // input 2 is a missing file
+    const auto first = lines_of(log);
+    REQUIRE(first.size() == 5);
+    CHECK(wf::read_log(log.string()).back().id == "tx-000005");
+
+    f.calls = 0;
+    int resumed_at_start = -1, calls_at_start = -1;
+    wf::score_options watch;
+    watch.started = [&](const wf::score_summary& r) {
+        resumed_at_start = r.resumed;
+        calls_at_start = f.calls;
+    };
+    const wf::score_summary s2 = wf::score(f.inputs, f.counted, log.string(), {}, watch);
+    CHECK(resumed_at_start == 5);  // told before scoring went on
+    CHECK(calls_at_start == 0);
+    CHECK_FALSE(s2.stopped);
+    CHECK(s2.resumed == 5);
+    CHECK(s2.scored == 7);
+    CHECK(f.calls == 7);  // only the inputs not yet scored
+    CHECK(s2.total == 12);
+    CHECK(s2.failed == 1);
+    check_same_transactions(log, f.reference);
+    const auto all = lines_of(log);
+    REQUIRE(all.size() == 12);
+    CHECK(std::equal(first.begin(), first.end(), all.begin()));  // the first five lines as they were
+
+    // Everything scored: a rerun has nothing to do and leaves the file as it is.
+    f.calls = 0;
+    const std::string bytes = slurp(log);
+    const wf::score_summary s3 = wf::score(f.inputs, f.counted, log.string());
+    CHECK(s3.scored == 0);
+    CHECK(s3.resumed == 12);
+    CHECK(s3.total == 12);
+    CHECK(s3.correct == s2.correct);
+    CHECK(f.calls == 0);
+    CHECK(slurp(log) == bytes);
+}
+
+TEST_CASE("a crash in the middle of score loses none of the transactions it finished") {
+    scoring_fixture f;
+    const fs::path log = f.t.path / "transactions.jsonl";
+    struct crash {};
+    wf::score_options crash_at_7;
+    crash_at_7.stop = [](int done) -> bool {
+        if (done == 7) throw crash{};  // like a kill: score does not get to return
+        return false;
+    };
+    CHECK_THROWS_AS(wf::score(f.inputs, f.counted, log.string(), {}, crash_at_7), crash);
+    REQUIRE(lines_of(log).size() == 7);
+    f.calls = 0;
+    const wf::score_summary s = wf::score(f.inputs, f.counted, log.string());
+    CHECK(s.resumed == 7);
+    CHECK(f.calls == 5);
+    check_same_transactions(log, f.reference);
+}
+
+TEST_CASE("a torn last line is dropped (or completed when only its newline is missing), never duplicated") {
+    scoring_fixture f;
+    const fs::path log = f.t.path / "transactions.jsonl";
+    const auto ref = lines_of(f.reference);
+    REQUIRE(ref.size() == 12);
+    auto write_log = [&](int complete, const std::string& tail) {
+        std::ofstream out(log, std::ios::binary | std::ios::trunc);
+        for (int i = 0; i < complete; ++i) out << ref[std::size_t(i)];
+        out << tail;
+    };
+    // Cut in the middle of line 7: explain's reader leaves it out; score drops it and scores input 7 again.
+    const std::string& l7 = ref[6];
+    write_log(6, l7.substr(0, l7.size() / 2));
+    CHECK(wf::read_log(log.string()).size() == 6);
+    f.calls = 0;
+    wf::score_summary s = wf::score(f.inputs, f.counted, log.string());
+    CHECK(s.torn_bytes == int(l7.size() / 2));
+    CHECK(s.resumed == 6);
+    CHECK(f.calls == 6);
+    check_same_transactions(log, f.reference);
+    REQUIRE(lines_of(log).size() == 12);
+    // Line 7 complete but for its newline: kept as it was, completed; input 7 not scored again.
+    write_log(6, l7.substr(0, l7.size() - 1));
+    f.calls = 0;
+    s = wf::score(f.inputs, f.counted, log.string());
+    CHECK(s.repaired);
+    CHECK(s.torn_bytes == 0);
+    CHECK(s.resumed == 7);
+    CHECK(f.calls == 5);
+    check_same_transactions(log, f.reference);
+    CHECK(lines_of(log)[6] == l7);
+    // A malformed line before the last one is not an interrupted write: refused, file untouched.
+    write_log(3, "{\"id\": 3}\n" + ref[3]);
+    const std::string bad = slurp(log);
+    CHECK_THROWS_WITH_AS(wf::score(f.inputs, f.counted, log.string()), doctest::Contains("line 4"), std::runtime_error);
+    CHECK(slurp(log) == bad);
+}
+
+TEST_CASE("a log belongs to one model and one list of inputs: another is refused unless a new log is asked for") {
+    scoring_fixture f;
+    const fs::path log = f.t.path / "transactions.jsonl";
+    wf::score(f.inputs, f.model, log.string());
+    const std::string bytes = slurp(log);
+
+    wf::deployed_model other = f.model;
+    other.id = "another-model";
+    CHECK_THROWS_WITH_AS(wf::score(f.inputs, other, log.string()), doctest::Contains("--new-log"), std::runtime_error);
+    CHECK(slurp(log) == bytes);
+    std::vector<wf::score_input> fewer(f.inputs.begin() + 1, f.inputs.end());
+    CHECK_THROWS_WITH_AS(wf::score(fewer, f.model, log.string()), doctest::Contains("other inputs"), std::runtime_error);
+    CHECK(slurp(log) == bytes);
+
+    wf::score_options fresh;
+    fresh.new_log = true;
+    const wf::score_summary s = wf::score(f.inputs, other, log.string(), {}, fresh);
+    CHECK(s.resumed == 0);
+    CHECK(s.scored == 12);
+    REQUIRE_FALSE(s.rotated.empty());
+    CHECK(fs::path(s.rotated).parent_path() == log.parent_path());
+    CHECK(slurp(s.rotated) == bytes);  // the old log, kept under a dated name
+    const auto now = wf::read_log(log.string());
+    REQUIRE(now.size() == 12);
+    CHECK(now[0].model == "another-model");
+    CHECK(now[0].id == "tx-000001");
 }
 
 TEST_CASE("explaining transactions: panes and JSON per transaction, failures isolated, reruns skip done work") {
