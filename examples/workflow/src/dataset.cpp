@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -262,6 +263,76 @@ folder_dataset scan_folder(const std::string& dir, const std::vector<std::string
     return d;
 }
 
+namespace {
+
+/// One output sample along an axis: a weighted sum of input samples first..first+weights.size()-1.
+struct tap {
+    int first = 0;
+    std::vector<double> weights;
+};
+
+/// The taps that take n_in samples to n_out along one axis. Shrinking: output sample i is
+/// the mean of the input over [i * n_in / n_out, (i + 1) * n_in / n_out), each input sample
+/// weighted by how much of it lies in that span (area averaging). Enlarging: linear
+/// interpolation between the two nearest input samples, sample centres aligned
+/// (x_in = (i + 0.5) * n_in / n_out - 0.5), clamped to the first and last sample at the edges.
+std::vector<tap> taps(int n_in, int n_out) {
+    std::vector<tap> t(static_cast<std::size_t>(n_out));
+    const double scale = double(n_in) / double(n_out);
+    for (int i = 0; i < n_out; ++i) {
+        tap& k = t[std::size_t(i)];
+        if (n_out == n_in) {
+            k.first = i;
+            k.weights = {1.0};
+        } else if (n_out < n_in) {
+            const double a = i * scale, b = (i + 1) * scale;
+            k.first = int(std::floor(a));
+            const int last = std::min(n_in - 1, int(std::ceil(b)) - 1);
+            for (int j = k.first; j <= last; ++j)
+                k.weights.push_back((std::min(b, double(j + 1)) - std::max(a, double(j))) / scale);
+        } else {
+            const double x = std::clamp((i + 0.5) * scale - 0.5, 0.0, double(n_in - 1));
+            k.first = std::min(int(std::floor(x)), n_in - 1);
+            const double f = x - k.first;
+            k.weights = {1.0 - f};
+            if (f > 0) k.weights.push_back(f);
+        }
+    }
+    return t;
+}
+
+}  // namespace
+
+pixlime::image<float> resize(const pixlime::image<float>& img, int width, int height) {
+    if (img.empty()) throw pixlime::invalid_argument::make("resize image", "empty", "a non-empty image");
+    if (width < 1 || height < 1)
+        throw pixlime::invalid_argument::make("resize size", std::to_string(width) + "x" + std::to_string(height), "at least 1x1");
+    const int w0 = img.width(), h0 = img.height(), ch = img.channels();
+    const std::vector<tap> tx = taps(w0, width), ty = taps(h0, height);
+    // Across first (width x h0), then down (width x height); each axis on its own.
+    pixlime::image<float> across(width, h0, ch);
+    std::vector<double> acc(static_cast<std::size_t>(ch));
+    for (int y = 0; y < h0; ++y)
+        for (int x = 0; x < width; ++x) {
+            const tap& k = tx[std::size_t(x)];
+            std::fill(acc.begin(), acc.end(), 0.0);
+            for (std::size_t j = 0; j < k.weights.size(); ++j)
+                for (int c = 0; c < ch; ++c) acc[std::size_t(c)] += k.weights[j] * img.at(k.first + int(j), y, c);
+            for (int c = 0; c < ch; ++c) across.at(x, y, c) = float(acc[std::size_t(c)]);
+        }
+    pixlime::image<float> out(width, height, ch);
+    for (int y = 0; y < height; ++y) {
+        const tap& k = ty[std::size_t(y)];
+        for (int x = 0; x < width; ++x) {
+            std::fill(acc.begin(), acc.end(), 0.0);
+            for (std::size_t j = 0; j < k.weights.size(); ++j)
+                for (int c = 0; c < ch; ++c) acc[std::size_t(c)] += k.weights[j] * across.at(x, k.first + int(j), c);
+            for (int c = 0; c < ch; ++c) out.at(x, y, c) = float(acc[std::size_t(c)]);
+        }
+    }
+    return out;
+}
+
 pixlime::image<float> standardize(const pixlime::image<std::uint8_t>& img, const input_shape& shape) {
     const int sc = img.channels();
     if (sc < 1 || sc > 4) throw pixlime::invalid_argument::make("image channels", sc, "1..4");
@@ -284,10 +355,7 @@ pixlime::image<float> standardize(const pixlime::image<std::uint8_t>& img, const
         }
     }
     if (img.width() == shape.width && img.height() == shape.height) return conv;
-    pixlime::image<float> out(shape.width, shape.height, shape.channels);
-    if (!stbir_resize_float(conv.data(), conv.width(), conv.height(), 0, out.data(), out.width(), out.height(), 0,
-                            shape.channels))
-        throw pixlime::invalid_argument("standardize: stb_image_resize failed");
+    pixlime::image<float> out = resize(conv, shape.width, shape.height);
     for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = std::clamp(out.data()[i], 0.0f, 1.0f);
     return out;
 }

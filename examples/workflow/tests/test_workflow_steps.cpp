@@ -398,6 +398,85 @@ TEST_CASE("standardize converts channels, resizes to the input size and rescales
     CHECK(c3.at(5, 5, 2) == doctest::Approx(0.2));
 }
 
+TEST_CASE("standardize shrinks by area averaging: a 56 x 56 image becomes the means of its 2 x 2 blocks") {
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> v(0, 255);
+    pixlime::image<std::uint8_t> big(56, 56, 1);
+    for (std::size_t i = 0; i < big.size(); ++i) big.data()[i] = std::uint8_t(v(rng));
+    const auto small = wf::standardize(big, {28, 28, 1});
+    for (int y = 0; y < 28; ++y)
+        for (int x = 0; x < 28; ++x) {
+            const double mean = (big.at(2 * x, 2 * y) + big.at(2 * x + 1, 2 * y) + big.at(2 * x, 2 * y + 1) +
+                                 big.at(2 * x + 1, 2 * y + 1)) / (4 * 255.0);
+            REQUIRE(small.at(x, y) == doctest::Approx(mean).epsilon(1e-6));
+        }
+}
+
+TEST_CASE("resize: area means when shrinking, linear interpolation when enlarging, constants stay constant") {
+    // 4 x 4 by half: the 2 x 2 block means, per channel.
+    pixlime::image<float> a(4, 4, 3);
+    for (int y = 0; y < 4; ++y)
+        for (int x = 0; x < 4; ++x)
+            for (int c = 0; c < 3; ++c) a.at(x, y, c) = float(x + 10 * y + 100 * c) / 256.0f;
+    const auto half = wf::resize(a, 2, 2);
+    REQUIRE(half.width() == 2);
+    REQUIRE(half.height() == 2);
+    REQUIRE(half.channels() == 3);
+    for (int y = 0; y < 2; ++y)
+        for (int x = 0; x < 2; ++x)
+            for (int c = 0; c < 3; ++c) {
+                double m = 0;
+                for (int dy = 0; dy < 2; ++dy)
+                    for (int dx = 0; dx < 2; ++dx) m += a.at(2 * x + dx, 2 * y + dy, c) / 4.0;
+                CHECK(half.at(x, y, c) == doctest::Approx(m).epsilon(1e-6));
+            }
+    // 3 -> 2: each output covers one and a half inputs, the middle one split between them.
+    pixlime::image<float> row(3, 1, 1);
+    row.at(0, 0) = 0.3f;
+    row.at(1, 0) = 0.9f;
+    row.at(2, 0) = 0.6f;
+    const auto r2 = wf::resize(row, 2, 1);
+    CHECK(r2.at(0, 0) == doctest::Approx((0.3 + 0.5 * 0.9) / 1.5).epsilon(1e-6));
+    CHECK(r2.at(1, 0) == doctest::Approx((0.5 * 0.9 + 0.6) / 1.5).epsilon(1e-6));
+    // 2 -> 4: centres at -0.25, 0.25, 0.75, 1.25 of the input, clamped at the edges.
+    pixlime::image<float> two(2, 1, 1);
+    two.at(0, 0) = 0.0f;
+    two.at(1, 0) = 1.0f;
+    const auto four = wf::resize(two, 4, 1);
+    CHECK(four.at(0, 0) == doctest::Approx(0.0));
+    CHECK(four.at(1, 0) == doctest::Approx(0.25));
+    CHECK(four.at(2, 0) == doctest::Approx(0.75));
+    CHECK(four.at(3, 0) == doctest::Approx(1.0));
+
+    // A constant image stays constant whatever the sizes (shrink, enlarge, one axis each way).
+    const pixlime::image<float> flat(7, 5, 2, 0.37f);
+    for (auto [w, h] : {std::pair<int, int>{3, 2}, {20, 11}, {13, 3}, {1, 1}, {7, 5}}) {
+        const auto r = wf::resize(flat, w, h);
+        REQUIRE(r.width() == w);
+        REQUIRE(r.height() == h);
+        for (std::size_t i = 0; i < r.size(); ++i) REQUIRE(r.data()[i] == doctest::Approx(0.37f).epsilon(1e-6));
+    }
+
+    // An enlarged gradient stays monotone along it, constant across it, within its range.
+    pixlime::image<float> grad(5, 3, 1);
+    for (int y = 0; y < 3; ++y)
+        for (int x = 0; x < 5; ++x) grad.at(x, y) = float(x * x) / 16.0f;
+    const auto up = wf::resize(grad, 23, 9);
+    for (int y = 0; y < 9; ++y)
+        for (int x = 0; x < 23; ++x) {
+            REQUIRE(up.at(x, y) >= 0.0f);
+            REQUIRE(up.at(x, y) <= 1.0f);
+            if (x > 0) REQUIRE(up.at(x, y) >= up.at(x - 1, y));
+            REQUIRE(up.at(x, y) == doctest::Approx(up.at(x, 0)).epsilon(1e-6));
+        }
+    CHECK(up.at(0, 0) == doctest::Approx(0.0));
+    CHECK(up.at(22, 0) == doctest::Approx(1.0));
+    CHECK(up.at(11, 0) > up.at(5, 0));
+
+    CHECK_THROWS_AS(wf::resize(flat, 0, 3), pixlime::invalid_argument);
+    CHECK_THROWS_AS(wf::resize(pixlime::image<float>(), 3, 3), pixlime::invalid_argument);
+}
+
 TEST_CASE("loading a folder for training: unreadable files throw, or are skipped and named") {
     temp_dir t("load");
     write_band_folder(t.path / "train", 3, 1);
