@@ -135,15 +135,26 @@ struct explain_settings {
     nlohmann::ordered_json to_json() const;
 };
 
-/// The segmentation used for an image under these settings.
-pixlime::segmentation segment(const pixlime::image<float>& img, const explain_settings& s);
-/// pixlime::explain_options for these settings (hide mode, samples, top labels, seed).
+/// Which segments of `img` are background: per segment 1 when the mean over its pixels of the
+/// per-pixel maximum over channels is at most `threshold`, else 0. (The one definition of
+/// "background" the workflow has: merged by segmenter_for, left out of the faithfulness
+/// check's random segments.)
+std::vector<char> background_segments(pixlime::image_view<const float> img, const pixlime::segmentation& seg,
+                                      double threshold);
+
+/// The segmenter these settings choose, for pixlime::explain_options::segmenter: "grid" is
+/// pixlime::grid with ceil(sqrt(segments)) cells per side; "slic" is pixlime::slic (segments,
+/// compactness) whose background segments (background_segments with merge_background, when
+/// that is >= 0) become one segment. Throws std::invalid_argument for another name or
+/// segments < 1.
+pixlime::segmenter segmenter_for(const explain_settings& s);
+/// pixlime::explain_options for these settings (segmenter, hide mode, samples, top labels, seed).
 pixlime::explain_options explain_options_for(const explain_settings& s);
 
-/// pixlime::explain of one standardized image with these settings through model.classify
-/// (the one place the workflow instantiates pixlime::explain).
-pixlime::explanation explain_image(const pixlime::image<float>& img, const pixlime::segmentation& seg,
-                                   const deployed_model& model, const explain_settings& s);
+/// pixlime::explain of one standardized image with these settings through model.classify:
+/// pixlime::explain(img, model.classify, explain_options_for(s)), the image segmented by
+/// the options' segmenter (the explanation's segments() are those segments).
+pixlime::explanation explain_image(const pixlime::image<float>& img, const deployed_model& model, const explain_settings& s);
 
 struct explain_outcome {
     std::string id;

@@ -870,6 +870,67 @@ TEST_CASE("explaining transactions: panes and JSON per transaction, failures iso
     CHECK(n_img == 12);
 }
 
+TEST_CASE("explain_options_for carries the workflow's segmentation: pixlime::grid, or SLIC with the background merged") {
+    std::mt19937 rng(4);
+    const auto img = wf::standardize(band_image(1, rng), {});
+    wf::explain_settings es;
+    es.segmenter = "grid";
+    es.segments = 49;  // 7 x 7 cells
+    const pixlime::segmentation g = wf::explain_options_for(es).segmenter(img);
+    const pixlime::segmentation want_grid = pixlime::grid(28, 28, 7, 7);
+    CHECK(g.count() == 49);
+    CHECK(std::vector<std::int32_t>(g.labels().begin(), g.labels().end()) ==
+          std::vector<std::int32_t>(want_grid.labels().begin(), want_grid.labels().end()));
+
+    // SLIC (the settings' count and compactness), then every segment whose mean of the
+    // per-pixel channel maximum is <= merge_background becomes one segment; computed here
+    // on its own. An image with real black background: the band on black.
+    pixlime::image<float> dark(28, 28, 1, 0.0f);
+    for (int y = 10; y < 16; ++y)
+        for (int x = 3; x < 25; ++x) dark.at(x, y) = 0.5f + 0.02f * float(x % 5);
+    es = wf::explain_settings{};
+    pixlime::slic_options so;
+    so.num_segments = es.segments;
+    so.compactness = es.compactness;
+    const pixlime::segmentation raw = pixlime::slic(dark, so);
+    std::vector<double> sum(std::size_t(raw.count()), 0.0);
+    std::vector<int> n(std::size_t(raw.count()), 0);
+    for (int y = 0; y < 28; ++y)
+        for (int x = 0; x < 28; ++x) {
+            sum[std::size_t(raw.label(x, y))] += dark.at(x, y);
+            ++n[std::size_t(raw.label(x, y))];
+        }
+    std::vector<int> merged(raw.labels().begin(), raw.labels().end());
+    int background = 0;
+    for (std::size_t l = 0; l < sum.size(); ++l) background += sum[l] <= es.merge_background * n[l];
+    for (auto& l : merged)
+        if (sum[std::size_t(l)] <= es.merge_background * n[std::size_t(l)]) l = -1;
+    REQUIRE(background >= 2);  // there is something to merge
+    const pixlime::segmentation want = pixlime::segmentation::from_labels(28, 28, merged);
+    const pixlime::segmentation got = wf::explain_options_for(es).segmenter(dark);
+    CHECK(got.count() == raw.count() - background + 1);
+    CHECK(std::vector<std::int32_t>(got.labels().begin(), got.labels().end()) ==
+          std::vector<std::int32_t>(want.labels().begin(), want.labels().end()));
+    // merge_background < 0 keeps SLIC's segments.
+    es.merge_background = -1;
+    CHECK(wf::explain_options_for(es).segmenter(dark).count() == raw.count());
+    es.segmenter = "watershed";
+    CHECK_THROWS_AS(wf::explain_options_for(es), std::invalid_argument);
+}
+
+TEST_CASE("background_segments: the mean of the per-pixel channel maximum, at most the threshold") {
+    // 4 x 1, two channels; segment 0 = pixels 0, 1; segment 1 = pixels 2, 3.
+    pixlime::image<float> img(4, 1, 2);
+    const float px[4][2] = {{0.0f, 0.5f}, {0.0f, 0.0f}, {0.25f, 0.0f}, {0.0f, 0.5f}};
+    for (int x = 0; x < 4; ++x)
+        for (int c = 0; c < 2; ++c) img.at(x, 0, c) = px[x][c];
+    const auto seg = pixlime::segmentation::from_labels(4, 1, std::vector<int>{0, 0, 1, 1});
+    // Means of the maxima: segment 0 (0.5 + 0) / 2 = 0.25, segment 1 (0.25 + 0.5) / 2 = 0.375.
+    CHECK(wf::background_segments(img, seg, 0.25) == std::vector<char>{1, 0});
+    CHECK(wf::background_segments(img, seg, 0.2) == std::vector<char>{0, 0});
+    CHECK(wf::background_segments(img, seg, 0.375) == std::vector<char>{1, 1});
+}
+
 TEST_CASE("select_mixed picks correct and wrong predictions over several classes") {
     std::vector<wf::transaction> log;
     const std::vector<std::string> cls = {"a", "b", "c", "d"};
