@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The transaction log survives a stop and a kill of `pixlime_workflow score`:
-#   score_kill.sh <pixlime_workflow> <scratch dir>
+#   score_kill.sh <pixlime_workflow> <scratch dir> [images to score, default 2000]
 # A model with a large input (280 x 280, so that scoring 2,000 images takes a few seconds)
 # scores Fashion-MNIST validation images; the test waits until some transactions are in the
 # log (it never sleeps for a fixed time) and then
@@ -13,7 +13,7 @@
 #     keeps the old log under a dated name.
 # Exits 77 (skipped) without the data.
 set -euo pipefail
-prog="$1"; scratch="$2"; shift 2
+prog="$1"; scratch="$2"; n="${3:-2000}"
 
 idx="${PIXLIME_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
 if [ ! -f "$idx/train-images-idx3-ubyte.gz" ]; then
@@ -23,7 +23,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 rm -rf "$scratch"
 mkdir -p "$scratch"
 scratch="$(cd "$scratch" && pwd)"
-n=2000
+[ "$n" -ge 400 ] || fail "score at least 400 images (the test stops score after 100, and again 100 later)"
 
 "$prog" --work "$scratch/small" prepare --idx-dir "$idx" --train-images 300 --validation-images 50 > /dev/null
 "$prog" --work "$scratch/many" prepare --idx-dir "$idx" --train-images 10 --validation-images "$n" > /dev/null
