@@ -5,14 +5,16 @@
 #
 # 1. installs the Debian packages it needs when they are missing (as root: apt-get; else sudo),
 # 2. builds examples/workflow in Release (build/main),
-# 3. runs `pixlime_workflow all`: lays Fashion-MNIST out as workflow-out/data/{train,validation}/<class>/,
+# 3. runs `pixlime_workflow all`: lays Fashion-MNIST out as workflow-out/data/{train,validation}/<class>/
+#    (with --data DIR: uses DIR/{train,validation}/<class>/ as they are; DIR is never written),
 #    trains the 10-class MLP and the binary (footwear) one, stores and deploys them, scores the
 #    10,000 validation images into transaction logs, explains a mix of transactions, runs the
 #    faithfulness check and writes the report,
-# 4. prints, last, where the report is.
+# 4. prints, last, where the report is (the workflow's own last line, "Report: <path>").
 #
 # Outputs go to ./workflow-out/ (or $PIXLIME_WORK). A rerun skips what is done (data layout,
-# trained models, explanations); pass --retrain to train again. See docs/workflow.md.
+# trained models, complete transaction logs, explanations) and continues an interrupted
+# transaction log; pass --retrain to train again. See docs/workflow.md.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,8 +39,6 @@ fi
 prog="$build/examples/workflow/pixlime_workflow"
 echo "[build] done in $(( $(date +%s) - t1 )) s"
 
-t2=$(date +%s)
-"$prog" --work "$work" all "$@"
-t3=$(date +%s)
-echo "[main] workflow $(( t3 - t2 )) s, build $(( t2 - t1 )) s, total after installation $(( t3 - t1 )) s"
-echo "Report: $(cd "$work/report" && pwd)/index.html"
+echo "[main] running the workflow ($(( $(date +%s) - t0 )) s so far)"
+# The workflow's last line is the report's path ("Report: /abs/path/index.html"), printed once.
+exec "$prog" --work "$work" all "$@"

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -124,6 +125,49 @@ int write_split(const std::string& idx_dir, const std::string& stem, const std::
 
 }  // namespace
 
+namespace {
+
+/// Whether `name` is a file name write_split gives: "<split>-NNNNN.png".
+bool is_layout_file_name(const std::string& name, const std::string& split) {
+    const std::string head = split + "-", tail = ".png";
+    if (name.size() < head.size() + 5 + tail.size() || name.compare(0, head.size(), head) != 0 ||
+        name.compare(name.size() - tail.size(), tail.size(), tail) != 0)
+        return false;
+    for (std::size_t i = head.size(); i < name.size() - tail.size(); ++i)
+        if (name[i] < '0' || name[i] > '9') return false;
+    return true;
+}
+
+/// The files and folders of `<out>/<split>` that prepare wrote. Throws, naming the first
+/// entry prepare did not write, when there is any: then nothing is removed.
+std::vector<fs::path> own_layout_entries(const fs::path& out, const std::string& split) {
+    std::vector<fs::path> files, dirs;
+    const fs::path root = out / split;
+    if (!fs::exists(fs::symlink_status(root))) return {};
+    auto foreign = [&](const fs::path& p) {
+        return std::runtime_error("'" + p.string() + "' was not written by pixlime_workflow prepare: the layout in '" +
+                                  out.string() + "' is left as it is (move that away, or lay the data out in another --work)");
+    };
+    if (!fs::is_directory(fs::symlink_status(root))) throw foreign(root);
+    const auto& names = fashion_mnist_classes();
+    for (const auto& c : fs::directory_iterator(root)) {
+        const std::string cls = c.path().filename().string();
+        if (!c.is_directory() || c.is_symlink() || std::find(names.begin(), names.end(), cls) == names.end())
+            throw foreign(c.path());
+        for (const auto& f : fs::directory_iterator(c.path())) {
+            if (!f.is_regular_file() || f.is_symlink() || !is_layout_file_name(f.path().filename().string(), split))
+                throw foreign(f.path());
+            files.push_back(f.path());
+        }
+        dirs.push_back(c.path());
+    }
+    dirs.push_back(root);
+    files.insert(files.end(), dirs.begin(), dirs.end());  // files first, then the (then empty) folders
+    return files;
+}
+
+}  // namespace
+
 prepare_result prepare_fashion_mnist(const prepare_options& o, const std::function<void(const std::string&)>& progress) {
     const auto t0 = std::chrono::steady_clock::now();
     const fs::path out(o.data_dir);
@@ -133,24 +177,53 @@ prepare_result prepare_fashion_mnist(const prepare_options& o, const std::functi
                                    {"train_limit", o.train_limit},
                                    {"validation_limit", o.validation_limit}};
     prepare_result r;
+    // The stamp proves that train/ and validation/ are prepare's: without it they are not
+    // touched. It is written before the first image (complete: false) and again at the end.
+    bool ours = false;
     if (fs::exists(stamp)) {
         std::ifstream in(stamp);
-        nlohmann::ordered_json have = nlohmann::ordered_json::parse(in, nullptr, false);
-        if (!have.is_discarded() && have.value("request", nlohmann::ordered_json()) == want) {
+        const nlohmann::ordered_json have = nlohmann::ordered_json::parse(in, nullptr, false);
+        ours = have.is_object() && have.contains("request") && have["request"].is_object() &&
+               have["request"].value("source", "") == "fashion-mnist";
+        if (!ours)
+            throw std::runtime_error("'" + stamp.string() + "' is not a stamp of pixlime_workflow prepare: '" + out.string() +
+                                     "' is left as it is");
+        const bool complete = have.value("complete", have.contains("train") && have.contains("validation"));
+        if (complete && have["request"] == want) {
             r.train = have.value("train", 0);
             r.validation = have.value("validation", 0);
             r.skipped = true;
             return r;
         }
+    } else {
+        for (const char* split : {"train", "validation"})
+            if (fs::exists(fs::symlink_status(out / split)))
+                throw std::runtime_error("'" + (out / split).string() + "' exists but was not laid out by pixlime_workflow prepare (no stamp '" +
+                                         stamp.string() + "'): it is left as it is. Move it away, or use the folder as your data "
+                                         "with --data " + out.string());
     }
-    // A different request: start from empty split folders so no stale file stays behind.
-    fs::remove(stamp);
-    fs::remove_all(out / "train");
-    fs::remove_all(out / "validation");
+    // Another request over prepare's own layout: remove what prepare wrote (after checking
+    // that nothing else is there), so that no stale image stays behind.
+    std::vector<fs::path> remove;
+    for (const char* split : {"train", "validation"}) {
+        std::vector<fs::path> e = own_layout_entries(out, split);
+        remove.insert(remove.end(), e.begin(), e.end());
+    }
+    for (const auto& p : remove) fs::remove(p);  // folders last: fs::remove fails on a non-empty one
+    fs::create_directories(out);
+    auto write_stamp = [&](const nlohmann::ordered_json& j) {
+        const fs::path tmp = stamp.string() + ".tmp";
+        {
+            std::ofstream f(tmp, std::ios::trunc);
+            f << j.dump(2) << "\n";
+            if (!f) throw std::runtime_error("cannot write '" + tmp.string() + "'");
+        }
+        fs::rename(tmp, stamp);
+    };
+    write_stamp({{"request", want}, {"complete", false}});
     r.train = write_split(o.idx_dir, "train", "train", out, o.train_limit, progress);
     r.validation = write_split(o.idx_dir, "t10k", "validation", out, o.validation_limit, progress);
-    std::ofstream(stamp) << nlohmann::ordered_json{{"request", want}, {"train", r.train}, {"validation", r.validation}}.dump(2)
-                         << "\n";
+    write_stamp({{"request", want}, {"complete", true}, {"train", r.train}, {"validation", r.validation}});
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     return r;
 }
@@ -190,6 +263,76 @@ folder_dataset scan_folder(const std::string& dir, const std::vector<std::string
     return d;
 }
 
+namespace {
+
+/// One output sample along an axis: a weighted sum of input samples first..first+weights.size()-1.
+struct tap {
+    int first = 0;
+    std::vector<double> weights;
+};
+
+/// The taps that take n_in samples to n_out along one axis. Shrinking: output sample i is
+/// the mean of the input over [i * n_in / n_out, (i + 1) * n_in / n_out), each input sample
+/// weighted by how much of it lies in that span (area averaging). Enlarging: linear
+/// interpolation between the two nearest input samples, sample centres aligned
+/// (x_in = (i + 0.5) * n_in / n_out - 0.5), clamped to the first and last sample at the edges.
+std::vector<tap> taps(int n_in, int n_out) {
+    std::vector<tap> t(static_cast<std::size_t>(n_out));
+    const double scale = double(n_in) / double(n_out);
+    for (int i = 0; i < n_out; ++i) {
+        tap& k = t[std::size_t(i)];
+        if (n_out == n_in) {
+            k.first = i;
+            k.weights = {1.0};
+        } else if (n_out < n_in) {
+            const double a = i * scale, b = (i + 1) * scale;
+            k.first = int(std::floor(a));
+            const int last = std::min(n_in - 1, int(std::ceil(b)) - 1);
+            for (int j = k.first; j <= last; ++j)
+                k.weights.push_back((std::min(b, double(j + 1)) - std::max(a, double(j))) / scale);
+        } else {
+            const double x = std::clamp((i + 0.5) * scale - 0.5, 0.0, double(n_in - 1));
+            k.first = std::min(int(std::floor(x)), n_in - 1);
+            const double f = x - k.first;
+            k.weights = {1.0 - f};
+            if (f > 0) k.weights.push_back(f);
+        }
+    }
+    return t;
+}
+
+}  // namespace
+
+pixlime::image<float> resize(const pixlime::image<float>& img, int width, int height) {
+    if (img.empty()) throw pixlime::invalid_argument::make("resize image", "empty", "a non-empty image");
+    if (width < 1 || height < 1)
+        throw pixlime::invalid_argument::make("resize size", std::to_string(width) + "x" + std::to_string(height), "at least 1x1");
+    const int w0 = img.width(), h0 = img.height(), ch = img.channels();
+    const std::vector<tap> tx = taps(w0, width), ty = taps(h0, height);
+    // Across first (width x h0), then down (width x height); each axis on its own.
+    pixlime::image<float> across(width, h0, ch);
+    std::vector<double> acc(static_cast<std::size_t>(ch));
+    for (int y = 0; y < h0; ++y)
+        for (int x = 0; x < width; ++x) {
+            const tap& k = tx[std::size_t(x)];
+            std::fill(acc.begin(), acc.end(), 0.0);
+            for (std::size_t j = 0; j < k.weights.size(); ++j)
+                for (int c = 0; c < ch; ++c) acc[std::size_t(c)] += k.weights[j] * img.at(k.first + int(j), y, c);
+            for (int c = 0; c < ch; ++c) across.at(x, y, c) = float(acc[std::size_t(c)]);
+        }
+    pixlime::image<float> out(width, height, ch);
+    for (int y = 0; y < height; ++y) {
+        const tap& k = ty[std::size_t(y)];
+        for (int x = 0; x < width; ++x) {
+            std::fill(acc.begin(), acc.end(), 0.0);
+            for (std::size_t j = 0; j < k.weights.size(); ++j)
+                for (int c = 0; c < ch; ++c) acc[std::size_t(c)] += k.weights[j] * across.at(x, k.first + int(j), c);
+            for (int c = 0; c < ch; ++c) out.at(x, y, c) = float(acc[std::size_t(c)]);
+        }
+    }
+    return out;
+}
+
 pixlime::image<float> standardize(const pixlime::image<std::uint8_t>& img, const input_shape& shape) {
     const int sc = img.channels();
     if (sc < 1 || sc > 4) throw pixlime::invalid_argument::make("image channels", sc, "1..4");
@@ -212,10 +355,7 @@ pixlime::image<float> standardize(const pixlime::image<std::uint8_t>& img, const
         }
     }
     if (img.width() == shape.width && img.height() == shape.height) return conv;
-    pixlime::image<float> out(shape.width, shape.height, shape.channels);
-    if (!stbir_resize_float(conv.data(), conv.width(), conv.height(), 0, out.data(), out.width(), out.height(), 0,
-                            shape.channels))
-        throw pixlime::invalid_argument("standardize: stb_image_resize failed");
+    pixlime::image<float> out = resize(conv, shape.width, shape.height);
     for (std::size_t i = 0; i < out.size(); ++i) out.data()[i] = std::clamp(out.data()[i], 0.0f, 1.0f);
     return out;
 }

@@ -41,8 +41,11 @@ struct prepare_result {
 };
 /// Writes the IDX images as PNG files into `<data>/train/<class>/train-NNNNN.png` and
 /// `<data>/validation/<class>/validation-NNNNN.png` (NNNNN = index in the IDX file).
-/// A stamp file `<data>/.prepared` records what was written; a rerun with the same options
-/// skips the work.
+/// A stamp file `<data>/.prepared` records what was written (before the first image, and
+/// again when complete); a rerun with the same options skips the work. Only what prepare
+/// wrote is ever removed: `<data>/train` or `<data>/validation` without the stamp, a
+/// stamp that is not prepare's, or a file in the layout that prepare did not write make it
+/// throw std::runtime_error, leaving everything as it is. Other files in `<data>` stay.
 prepare_result prepare_fashion_mnist(const prepare_options& options,
                                      const std::function<void(const std::string&)>& progress = {});
 
@@ -70,8 +73,15 @@ struct folder_dataset {
 /// not among them is an error. Throws std::runtime_error when `dir` has no class folder.
 folder_dataset scan_folder(const std::string& dir, const std::vector<std::string>& classes = {});
 
+/// Resizes each channel to width x height, each axis on its own: an axis that shrinks is
+/// area-averaged (an output pixel is the mean of the input area it covers, partly covered
+/// pixels weighted by the part), an axis that grows is interpolated linearly (pixel centres
+/// aligned, edge pixels repeated). Constant images stay constant; values stay within the
+/// input's range. Throws pixlime::invalid_argument for an empty image or a size below 1x1.
+pixlime::image<float> resize(const pixlime::image<float>& img, int width, int height);
+
 /// Step 2: any 8-bit image (1 to 4 channels, any size) to the model's input: channels
-/// converted (gray <-> RGB, alpha dropped), resized with stb_image_resize, rescaled to [0, 1].
+/// converted (gray <-> RGB, alpha dropped), resized with wf::resize, rescaled to [0, 1].
 pixlime::image<float> standardize(const pixlime::image<std::uint8_t>& img, const input_shape& shape);
 /// Loads a file and standardizes it. Throws pixlime::io_error for a missing or corrupt file.
 pixlime::image<float> load_standardized(const std::string& path, const input_shape& shape);

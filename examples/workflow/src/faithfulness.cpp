@@ -26,8 +26,8 @@ faithfulness_result faithfulness(const deployed_model& m, const std::vector<pixl
     faithfulness_result r;
     double sum_top = 0, sum_rand = 0;
     for (const auto& img : images) {
-        const pixlime::segmentation seg = segment(img, es);
-        const pixlime::explanation ex = explain_image(img, seg, m, es);
+        const pixlime::explanation ex = explain_image(img, m, es);
+        const pixlime::segmentation& seg = ex.segments();
         const int label = ex.top_labels().at(0);
         auto prob = [&](const pixlime::image<float>& im) {
             const Eigen::MatrixXf p =
@@ -41,17 +41,10 @@ faithfulness_result faithfulness(const deployed_model& m, const std::vector<pixl
             if (w > 0 && int(top.size()) < k) top.push_back(s);
         // Random segments come from those holding part of the object (not the black
         // background, whose hiding changes nothing): the harder comparison.
-        std::vector<double> sum(std::size_t(seg.count()), 0.0);
-        const auto sizes = seg.sizes();
-        for (int y = 0; y < img.height(); ++y)
-            for (int x = 0; x < img.width(); ++x) {
-                double v = 0;
-                for (int c = 0; c < img.channels(); ++c) v = std::max(v, double(img.at(x, y, c)));
-                sum[std::size_t(seg.label(x, y))] += v;
-            }
+        const std::vector<char> background = background_segments(img, seg, std::max(es.merge_background, 0.0));
         std::vector<int> candidates;
         for (int s = 0; s < seg.count(); ++s)
-            if (sum[std::size_t(s)] > std::max(es.merge_background, 0.0) * double(sizes[std::size_t(s)])) candidates.push_back(s);
+            if (!background[std::size_t(s)]) candidates.push_back(s);
         const std::size_t n = std::min(top.size(), candidates.size());
         if (n == 0) continue;
         top.resize(n);

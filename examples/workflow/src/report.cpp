@@ -300,11 +300,44 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
     return s.str();
 }
 
+/// Removes `<report>/img` (the images an earlier report copied there) after checking that
+/// it holds only such copies, `<key>/<id>-{input,positive,negative,heatmap}.png`: a folder the
+/// report did not write is never removed.
+void remove_old_images(const fs::path& img) {
+    if (!fs::exists(fs::symlink_status(img))) return;
+    auto foreign = [&](const fs::path& p) {
+        return std::runtime_error("'" + p.string() + "' was not written by the report: '" + img.string() +
+                                  "' is left as it is (move it away to write the report)");
+    };
+    if (!fs::is_directory(fs::symlink_status(img))) throw foreign(img);
+    std::vector<fs::path> files, dirs;
+    for (const auto& d : fs::directory_iterator(img)) {
+        if (!d.is_directory() || d.is_symlink()) throw foreign(d.path());
+        for (const auto& f : fs::directory_iterator(d.path())) {
+            const std::string n = f.path().filename().string();
+            bool ours = f.is_regular_file() && !f.is_symlink();
+            if (ours) {
+                ours = false;
+                for (const char* suffix : {"-input.png", "-positive.png", "-negative.png", "-heatmap.png"}) {
+                    const std::string sfx = suffix;
+                    ours = ours || (n.size() > sfx.size() && n.compare(n.size() - sfx.size(), sfx.size(), sfx) == 0);
+                }
+            }
+            if (!ours) throw foreign(f.path());
+            files.push_back(f.path());
+        }
+        dirs.push_back(d.path());
+    }
+    for (const auto& f : files) fs::remove(f);
+    for (const auto& d : dirs) fs::remove(d);
+    fs::remove(img);
+}
+
 }  // namespace
 
 report_result write_report(const std::string& report_dir, const std::vector<report_task>& tasks) {
     const fs::path out(report_dir);
-    fs::remove_all(out / "img");
+    remove_old_images(out / "img");
     fs::create_directories(out);
     task_stats st;
     std::ostringstream body;

@@ -23,8 +23,9 @@ struct report_result {
     int images = 0;    ///< <img> elements
 };
 
-/// Writes `<report_dir>/index.html` and `<report_dir>/img/...`. Throws std::runtime_error
-/// when a task has no model or transaction log.
+/// Writes `<report_dir>/index.html` and `<report_dir>/img/...`, replacing the images of an
+/// earlier report. Throws std::runtime_error when a task has no model or transaction log, or
+/// when `<report_dir>/img` holds anything the report did not write (it is left as it is).
 report_result write_report(const std::string& report_dir, const std::vector<report_task>& tasks);
 
 }  // namespace wf

@@ -1,8 +1,14 @@
 #include "transactions.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -168,66 +174,224 @@ std::vector<double> classify_one(const deployed_model& m, const pixlime::image<f
 
 }  // namespace
 
+namespace {
+
+std::string tx_id(int n) {
+    char id[32];
+    std::snprintf(id, sizeof id, "tx-%06d", n);
+    return id;
+}
+
+/// An open transaction log: appended to, one write per line; locked against a second writer.
+class log_file {
+public:
+    explicit log_file(const fs::path& p) : path_(p) {
+        fd_ = ::open(p.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        if (fd_ < 0) throw std::runtime_error("cannot open transaction log '" + p.string() + "': " + std::strerror(errno));
+        if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+            ::close(fd_);
+            throw std::runtime_error("transaction log '" + p.string() + "' is in use by another process (a score step still running?)");
+        }
+    }
+    ~log_file() {
+        if (fd_ >= 0) ::close(fd_);  // also releases the lock
+    }
+    log_file(const log_file&) = delete;
+    log_file& operator=(const log_file&) = delete;
+
+    std::string read_all() const {
+        std::string text;
+        char buf[1 << 16];
+        for (off_t at = 0;;) {
+            const ssize_t n = ::pread(fd_, buf, sizeof buf, at);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) fail("read");
+            if (n == 0) return text;
+            text.append(buf, std::size_t(n));
+            at += n;
+        }
+    }
+    void truncate(std::size_t size) const {
+        if (::ftruncate(fd_, off_t(size)) != 0) fail("truncate");
+    }
+    /// Appends `line` with one write (repeated only if the system writes part of it).
+    void append(const std::string& line) const {
+        for (std::size_t done = 0; done < line.size();) {
+            const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) fail("write");
+            done += std::size_t(n);
+        }
+    }
+    void sync() const { ::fdatasync(fd_); }
+
+private:
+    [[noreturn]] void fail(const char* what) const {
+        throw std::runtime_error(std::string("cannot ") + what + " transaction log '" + path_.string() + "': " + std::strerror(errno));
+    }
+    fs::path path_;
+    int fd_ = -1;
+};
+
+/// The complete lines of a log's text and what follows the last newline.
+struct split_log {
+    std::vector<std::string> lines;  ///< without their newlines
+    std::string tail;                ///< after the last newline (empty when the text ends with one)
+};
+split_log split_lines(const std::string& text) {
+    split_log r;
+    std::size_t a = 0;
+    for (std::size_t b; (b = text.find('\n', a)) != std::string::npos; a = b + 1) r.lines.push_back(text.substr(a, b - a));
+    r.tail = text.substr(a);
+    return r;
+}
+
+bool blank(const std::string& line) { return line.find_first_not_of(" \t\r") == std::string::npos; }
+
+/// A dated name next to `p` that does not exist yet: transactions.2024-05-01T12-34-56Z.jsonl.
+fs::path rotated_name(const fs::path& p) {
+    std::string stamp = utc_now().substr(0, 19) + "Z";
+    std::replace(stamp.begin(), stamp.end(), ':', '-');
+    for (int k = 1;; ++k) {
+        const fs::path q = p.parent_path() / (p.stem().string() + "." + stamp + (k > 1 ? "-" + std::to_string(k) : "") +
+                                              p.extension().string());
+        if (!fs::exists(fs::symlink_status(q))) return q;
+    }
+}
+
+void count(score_summary& s, const transaction& t) {
+    ++s.total;
+    if (!t.ok()) {
+        ++s.failed;
+        return;
+    }
+    ++s.ok;
+    if (!t.true_label.empty()) {
+        ++s.labelled;
+        s.correct += t.correct();
+    }
+}
+
+}  // namespace
+
 score_summary score(const std::vector<score_input>& inputs, const deployed_model& model, const std::string& log_path,
-                    const std::function<void(int, int)>& progress) {
+                    const std::function<void(int, int)>& progress, const score_options& options) {
     const auto t0 = clock_type::now();
     score_summary s;
-    std::string text;
+    const fs::path p(log_path);
+    if (p.has_parent_path()) fs::create_directories(p.parent_path());
+    auto log = std::make_unique<log_file>(p);
+
+    // What the log already holds: complete lines, then perhaps an interrupted write.
+    const std::string raw = log->read_all();
+    split_log text = split_lines(raw);
+    std::vector<transaction> have;
+    for (std::size_t i = 0; i < text.lines.size(); ++i) {
+        if (blank(text.lines[i])) throw std::runtime_error("transaction log '" + log_path + "' line " + std::to_string(i + 1) + " is empty");
+        try {
+            have.push_back(transaction_from_json(nlohmann::ordered_json::parse(text.lines[i])));
+        } catch (const std::exception& e) {
+            throw std::runtime_error("transaction log '" + log_path + "' line " + std::to_string(i + 1) + ": " + e.what() +
+                                     " (not an interrupted write, which can only cut the last line: fix or move the log)");
+        }
+    }
+    bool complete_tail = false;  // the last line is whole but for its newline
+    if (!text.tail.empty()) {
+        try {
+            have.push_back(transaction_from_json(nlohmann::ordered_json::parse(text.tail)));
+            complete_tail = true;
+        } catch (const std::exception&) {
+            // cut short by an interrupted write: dropped below, its input scored again
+        }
+    }
+    // The log must be this model's transactions of the first inputs, in order.
+    std::string mismatch;
+    for (std::size_t i = 0; i < have.size() && mismatch.empty(); ++i) {
+        const transaction& t = have[i];
+        const std::string line = "line " + std::to_string(i + 1) + ": ";
+        if (t.model != model.id)
+            mismatch = line + "transactions of model " + t.model + ", this is model " + model.id;
+        else if (i >= inputs.size() || t.input != inputs[i].path || t.true_label != inputs[i].true_label)
+            mismatch = line + "scored other inputs (" + t.input + ") than this run's input " + std::to_string(i + 1) +
+                       (i < inputs.size() ? " (" + inputs[i].path + ")" : " (there are only " + std::to_string(inputs.size()) + ")");
+        else if (t.id != tx_id(int(i) + 1))
+            mismatch = line + "id " + t.id + ", expected " + tx_id(int(i) + 1);
+    }
+    if (options.new_log && (!have.empty() || !text.tail.empty())) {
+        const fs::path old = rotated_name(p);
+        fs::rename(p, old);  // under the lock; the old file is kept whole
+        s.rotated = old.string();
+        log = std::make_unique<log_file>(p);
+        have.clear();
+        text = {};
+        complete_tail = false;
+    } else if (!mismatch.empty()) {
+        throw std::runtime_error("transaction log '" + log_path + "' " + mismatch +
+                                 ": a log belongs to one model and one list of inputs. Pass --new-log to keep it as a dated "
+                                 "file next to it and start a new one");
+    }
+    if (complete_tail) {
+        log->append("\n");
+        s.repaired = true;
+    } else if (!text.tail.empty()) {
+        log->truncate(raw.size() - text.tail.size());
+        s.torn_bytes = int(text.tail.size());
+    }
+    for (const auto& t : have) count(s, t);
+    s.resumed = int(have.size());
+    if (options.started) options.started(s);
+
     const int total = int(inputs.size());
-    for (int i = 0; i < total; ++i) {
+    for (int i = s.resumed; i < total; ++i) {
+        if (options.stop && options.stop(i)) {
+            s.stopped = true;
+            break;
+        }
         const auto ti = clock_type::now();
         transaction t;
-        char id[32];
-        std::snprintf(id, sizeof id, "tx-%06d", i + 1);
-        t.id = id;
+        t.id = tx_id(i + 1);
         t.input = inputs[std::size_t(i)].path;
         t.true_label = inputs[std::size_t(i)].true_label;
         t.model = model.id;
         t.time = utc_now();
         try {
             const pixlime::image<float> img = load_standardized(t.input, model.shape);
-            const std::vector<double> p = classify_one(model, img);
-            for (std::size_t c = 0; c < p.size(); ++c) t.probabilities.emplace_back(model.classes[c], p[c]);
-            t.predicted_index = int(std::max_element(p.begin(), p.end()) - p.begin());
+            const std::vector<double> pr = classify_one(model, img);
+            for (std::size_t c = 0; c < pr.size(); ++c) t.probabilities.emplace_back(model.classes[c], pr[c]);
+            t.predicted_index = int(std::max_element(pr.begin(), pr.end()) - pr.begin());
             t.predicted = model.classes[std::size_t(t.predicted_index)];
         } catch (const std::exception& e) {
             t.error = e.what();
             t.probabilities.clear();
         }
         t.latency_ms = ms_since(ti);
-        ++s.total;
-        if (t.ok()) {
-            ++s.ok;
-            if (!t.true_label.empty()) {
-                ++s.labelled;
-                s.correct += t.correct();
-            }
-        } else {
-            ++s.failed;
-        }
-        text += to_json(t).dump() + "\n";
+        log->append(to_json(t).dump() + "\n");  // on disk before the next input
+        count(s, t);
+        ++s.scored;
         if (progress && ((i + 1) % 1000 == 0 || i + 1 == total)) progress(i + 1, total);
     }
-    const fs::path p(log_path);
-    if (p.has_parent_path()) fs::create_directories(p.parent_path());
-    write_atomic(p, text);
+    log->sync();
     s.seconds = std::chrono::duration<double>(clock_type::now() - t0).count();
     return s;
 }
 
 std::vector<transaction> read_log(const std::string& path) {
-    std::ifstream in(path);
+    std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot open transaction log '" + path + "' (run the score step first)");
+    const split_log text = split_lines(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()));
     std::vector<transaction> out;
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line)) {
-        ++n;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    for (std::size_t i = 0; i < text.lines.size(); ++i) {
+        if (blank(text.lines[i])) continue;
         try {
-            out.push_back(transaction_from_json(nlohmann::ordered_json::parse(line)));
+            out.push_back(transaction_from_json(nlohmann::ordered_json::parse(text.lines[i])));
         } catch (const std::exception& e) {
-            throw std::runtime_error("transaction log '" + path + "' line " + std::to_string(n) + ": " + e.what());
+            throw std::runtime_error("transaction log '" + path + "' line " + std::to_string(i + 1) + ": " + e.what());
+        }
+    }
+    if (!blank(text.tail)) {
+        try {  // a last line without its newline: whole, or cut short by an interrupted write (left out)
+            out.push_back(transaction_from_json(nlohmann::ordered_json::parse(text.tail)));
+        } catch (const std::exception&) {
         }
     }
     return out;
@@ -290,46 +454,53 @@ nlohmann::ordered_json explain_settings::to_json() const {
             {"num_samples", num_samples}, {"top_labels", top_labels}, {"seed", seed}, {"num_features", num_features}};
 }
 
-pixlime::segmentation segment(const pixlime::image<float>& img, const explain_settings& s) {
+std::vector<char> background_segments(pixlime::image_view<const float> img, const pixlime::segmentation& seg,
+                                      double threshold) {
+    std::vector<double> sum(std::size_t(seg.count()), 0.0);
+    std::vector<std::int64_t> n(std::size_t(seg.count()), 0);
+    for (int y = 0; y < img.height(); ++y)
+        for (int x = 0; x < img.width(); ++x) {
+            const auto l = std::size_t(seg.label(x, y));
+            double v = 0;
+            for (int c = 0; c < img.channels(); ++c) v = std::max(v, double(img.at(x, y, c)));
+            sum[l] += v;
+            ++n[l];
+        }
+    std::vector<char> background(std::size_t(seg.count()), 0);
+    for (std::size_t l = 0; l < background.size(); ++l) background[l] = sum[l] <= threshold * double(n[l]);
+    return background;
+}
+
+pixlime::segmenter segmenter_for(const explain_settings& s) {
     if (s.segments < 1) throw std::invalid_argument("segments must be >= 1");
     if (s.segmenter == "grid") {
         const int n = int(std::ceil(std::sqrt(double(s.segments)) - 1e-9));
-        std::vector<int> labels(std::size_t(img.width()) * std::size_t(img.height()));
-        for (int y = 0; y < img.height(); ++y)
-            for (int x = 0; x < img.width(); ++x)
-                labels[std::size_t(y) * std::size_t(img.width()) + std::size_t(x)] =
-                    (y * n / img.height()) * n + (x * n / img.width());
-        return pixlime::segmentation::from_labels(img.width(), img.height(), labels);
+        return pixlime::grid_options{n, n};
     }
     if (s.segmenter == "slic") {
         pixlime::slic_options so;
         so.num_segments = s.segments;
         so.compactness = s.compactness;
-        pixlime::segmentation seg = pixlime::slic(img, so);
-        if (s.merge_background < 0) return seg;
-        // Segments whose mean is at most merge_background (on every channel) become one
-        // background segment: on Fashion-MNIST's black background hiding them changes
-        // nothing, so they would only dilute the samples.
-        std::vector<double> sum(std::size_t(seg.count()), 0.0);
-        std::vector<std::int64_t> n(std::size_t(seg.count()), 0);
-        for (int y = 0; y < img.height(); ++y)
-            for (int x = 0; x < img.width(); ++x) {
-                const auto l = std::size_t(seg.label(x, y));
-                double v = 0;
-                for (int c = 0; c < img.channels(); ++c) v = std::max(v, double(img.at(x, y, c)));
-                sum[l] += v;
-                ++n[l];
-            }
-        std::vector<int> labels(seg.labels().begin(), seg.labels().end());
-        for (auto& l : labels)
-            if (sum[std::size_t(l)] <= s.merge_background * double(n[std::size_t(l)])) l = -1;
-        return pixlime::segmentation::from_labels(img.width(), img.height(), labels);
+        if (s.merge_background < 0) return so;
+        // Background segments become one: on Fashion-MNIST's black background hiding them
+        // changes nothing, so they would only dilute the samples.
+        return pixlime::segmenter(
+            [so, threshold = s.merge_background](pixlime::image_view<const float> img) {
+                const pixlime::segmentation seg = pixlime::slic(img, so);
+                const std::vector<char> background = background_segments(img, seg, threshold);
+                std::vector<int> labels(seg.labels().begin(), seg.labels().end());
+                for (auto& l : labels)
+                    if (background[std::size_t(l)]) l = -1;
+                return pixlime::segmentation::from_labels(img.width(), img.height(), labels);
+            },
+            "slic");
     }
     throw std::invalid_argument("segmenter '" + s.segmenter + "': expected slic or grid");
 }
 
 pixlime::explain_options explain_options_for(const explain_settings& s) {
     pixlime::explain_options o;
+    o.segmenter = segmenter_for(s);
     o.num_samples = s.num_samples;
     o.seed = s.seed;
     o.top_labels = s.top_labels;
@@ -345,9 +516,8 @@ pixlime::explain_options explain_options_for(const explain_settings& s) {
     return o;
 }
 
-pixlime::explanation explain_image(const pixlime::image<float>& img, const pixlime::segmentation& seg,
-                                   const deployed_model& model, const explain_settings& s) {
-    return pixlime::explain(img, seg, model.classify, explain_options_for(s));
+pixlime::explanation explain_image(const pixlime::image<float>& img, const deployed_model& model, const explain_settings& s) {
+    return pixlime::explain(img, model.classify, explain_options_for(s));
 }
 
 namespace {
@@ -376,11 +546,8 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     const pixlime::image<float> img = load_standardized(t.input, m.shape);
     const double load_ms = ms_since(t0);
 
-    const auto ts = clock_type::now();
-    const pixlime::segmentation seg = segment(img, s);
-    const double seg_ms = ms_since(ts);
-
-    const pixlime::explanation ex = explain_image(img, seg, m, s);
+    const pixlime::explanation ex = explain_image(img, m, s);
+    const pixlime::segmentation& seg = ex.segments();
 
     const auto tr = clock_type::now();
     const int label = ex.top_labels().at(0);  // the model's prediction on the unperturbed image
@@ -434,11 +601,11 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     j["labels"] = labels;
     const auto& tm = ex.timings();
     j["timings_ms"] = {{"load", round6(load_ms)},
-                       {"segmentation", round6(seg_ms)},
+                       {"segmentation", round6(tm.segmentation_ms)},
                        {"perturbation", round6(tm.perturbation_ms)},
                        {"classifier", round6(tm.classifier_ms)},
                        {"surrogate", round6(tm.surrogate_ms)},
-                       {"explain", round6(tm.total_ms)},
+                       {"explain", round6(tm.total_ms - tm.segmentation_ms)},
                        {"render", round6(render_ms)},
                        {"total", round6(ms_since(t0))}};
     j["time"] = utc_now();

@@ -71,18 +71,45 @@ struct score_input {
 std::vector<score_input> score_inputs(const folder_dataset& data, int limit = 0);
 
 struct score_summary {
+    /// Over the whole log (the transactions already in it included).
     int total = 0, ok = 0, failed = 0, labelled = 0, correct = 0;
-    double seconds = 0;
+    int resumed = 0;       ///< transactions found in the log and kept (a rerun continues after them)
+    int scored = 0;        ///< transactions scored and appended by this call
+    bool stopped = false;  ///< score_options::stop ended the run before the last input
+    int torn_bytes = 0;    ///< an interrupted write's incomplete last line, dropped (its size)
+    bool repaired = false; ///< a complete last line without its newline, completed
+    std::string rotated;   ///< score_options::new_log: where the previous log was moved
+    double seconds = 0;    ///< this call
     double accuracy() const { return labelled ? double(correct) / labelled : 0.0; }
 };
-/// Step 5: scores every input one at a time through model.classify and writes one JSON line
-/// per input to `log_path` (replacing the file, written atomically). An unreadable or
-/// corrupt file, or a classifier that throws or returns NaN / a wrong shape, makes that
-/// transaction fail with its reason; the others go on.
+struct score_options {
+    /// Called before each input with the number of transactions in the log so far; true
+    /// stops there (everything scored stays in the log; a rerun continues).
+    std::function<bool(int done)> stop;
+    /// Called once the existing log is checked and continued (score_summary::resumed, torn_bytes,
+    /// repaired, rotated and the counts so far are set), before the first input is scored.
+    std::function<void(const score_summary&)> started;
+    /// Start a new log: an existing one is first renamed `<stem>.<UTC time>.jsonl` (never deleted).
+    bool new_log = false;
+};
+/// Step 5: scores the inputs one at a time through model.classify and appends one JSON line
+/// per input to `log_path`, written and flushed to the file before the next input (one
+/// write per line, the file open in append mode and locked against a second writer), so an
+/// interrupted or killed run keeps every transaction it finished.
+///
+/// A log belongs to one model and one list of inputs, in order: an existing log whose
+/// transactions are the first k of these inputs, scored by this model with ids tx-000001 ..
+/// tx-k, is continued from input k+1 (k = all: nothing to do). An incomplete last line (a
+/// write cut short) is dropped and its input scored again; a complete last line that only
+/// lacks its newline is completed. A log of another model or of other inputs is refused
+/// (std::runtime_error, the file untouched) unless options.new_log. A malformed line before
+/// the last one is refused too. An unreadable or corrupt file, or a classifier that throws or
+/// returns NaN / a wrong shape, makes that transaction fail with its reason; the others go on.
 score_summary score(const std::vector<score_input>& inputs, const deployed_model& model, const std::string& log_path,
-                    const std::function<void(int done, int total)>& progress = {});
+                    const std::function<void(int done, int total)>& progress = {}, const score_options& options = {});
 
-/// Reads a transaction log back. Throws std::runtime_error naming the line of a malformed entry.
+/// Reads a transaction log back. Throws std::runtime_error naming the line of a malformed entry;
+/// an incomplete last line (no newline, not parseable: a write cut short) is left out.
 std::vector<transaction> read_log(const std::string& path);
 
 /// Which transactions to explain.
@@ -108,15 +135,26 @@ struct explain_settings {
     nlohmann::ordered_json to_json() const;
 };
 
-/// The segmentation used for an image under these settings.
-pixlime::segmentation segment(const pixlime::image<float>& img, const explain_settings& s);
-/// pixlime::explain_options for these settings (hide mode, samples, top labels, seed).
+/// Which segments of `img` are background: per segment 1 when the mean over its pixels of the
+/// per-pixel maximum over channels is at most `threshold`, else 0. (The one definition of
+/// "background" the workflow has: merged by segmenter_for, left out of the faithfulness
+/// check's random segments.)
+std::vector<char> background_segments(pixlime::image_view<const float> img, const pixlime::segmentation& seg,
+                                      double threshold);
+
+/// The segmenter these settings choose, for pixlime::explain_options::segmenter: "grid" is
+/// pixlime::grid with ceil(sqrt(segments)) cells per side; "slic" is pixlime::slic (segments,
+/// compactness) whose background segments (background_segments with merge_background, when
+/// that is >= 0) become one segment. Throws std::invalid_argument for another name or
+/// segments < 1.
+pixlime::segmenter segmenter_for(const explain_settings& s);
+/// pixlime::explain_options for these settings (segmenter, hide mode, samples, top labels, seed).
 pixlime::explain_options explain_options_for(const explain_settings& s);
 
-/// pixlime::explain of one standardized image with these settings through model.classify
-/// (the one place the workflow instantiates pixlime::explain).
-pixlime::explanation explain_image(const pixlime::image<float>& img, const pixlime::segmentation& seg,
-                                   const deployed_model& model, const explain_settings& s);
+/// pixlime::explain of one standardized image with these settings through model.classify:
+/// pixlime::explain(img, model.classify, explain_options_for(s)), the image segmented by
+/// the options' segmenter (the explanation's segments() are those segments).
+pixlime::explanation explain_image(const pixlime::image<float>& img, const deployed_model& model, const explain_settings& s);
 
 struct explain_outcome {
     std::string id;

@@ -4,6 +4,7 @@
 #include "dataset.hpp"
 #include "model.hpp"
 #include "report.hpp"
+#include "steps.hpp"
 #include "transactions.hpp"
 
 #include <pixlime/io.hpp>
@@ -14,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <unistd.h>
@@ -77,6 +79,7 @@ pixlime::image<std::uint8_t> band_image(int k, std::mt19937& rng) {
 }
 
 const std::vector<std::string> band_classes = {"high", "middle", "low"};
+std::vector<std::string> band_classes_sorted() { return {"high", "low", "middle"}; }
 
 /// Writes <dir>/<class>/img-N.png for the three band classes.
 void write_band_folder(const fs::path& dir, int per_class, unsigned seed) {
@@ -112,7 +115,214 @@ std::string slurp(const fs::path& p) {
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
+/// Every file and folder under `dir`: relative path -> bytes ("<dir>" for a folder).
+std::map<std::string, std::string> snapshot(const fs::path& dir) {
+    std::map<std::string, std::string> m;
+    for (const auto& e : fs::recursive_directory_iterator(dir))
+        m[fs::relative(e.path(), dir).string()] = e.is_directory() ? std::string("<dir>") : slurp(e.path());
+    return m;
+}
+
+/// A user's data folder: the band task in train/ and validation/, plus files that are not
+/// images (a note at the top, one inside a class folder).
+void write_user_folder(const fs::path& dir) {
+    write_band_folder(dir / "train", 20, 1);
+    write_band_folder(dir / "validation", 3, 2);
+    std::ofstream(dir / "README.txt") << "my own images, do not touch\n";
+    std::ofstream(dir / "train" / "high" / "notes.txt") << "not an image\n";
+}
+
+/// A small run of every step: tiny network, few samples, no binary task.
+wf::workflow_config small_config(const fs::path& work) {
+    wf::workflow_config c;
+    c.work = work.string();
+    c.train.hidden = {16};
+    c.train.epochs = 2;
+    c.train.batch_size = 16;
+    c.skip_binary = true;
+    c.explain_count = 2;
+    c.faithfulness_images = 3;
+    c.explain.num_samples = 100;
+    return c;
+}
+
+
+/// The lines of a file, each with its newline.
+std::vector<std::string> lines_of(const fs::path& p) {
+    std::vector<std::string> v;
+    const std::string text = slurp(p);
+    for (std::size_t a = 0; a < text.size();) {
+        std::size_t b = text.find('\n', a);
+        b = b == std::string::npos ? text.size() : b + 1;
+        v.push_back(text.substr(a, b - a));
+        a = b;
+    }
+    return v;
+}
+
+/// Two logs hold the same transactions: ids, inputs, labels, outcomes (not times).
+void check_same_transactions(const fs::path& a, const fs::path& b) {
+    const auto x = wf::read_log(a.string()), y = wf::read_log(b.string());
+    REQUIRE(x.size() == y.size());
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        CAPTURE(i);
+        CHECK(x[i].id == y[i].id);
+        CHECK(x[i].input == y[i].input);
+        CHECK(x[i].true_label == y[i].true_label);
+        CHECK(x[i].model == y[i].model);
+        CHECK(x[i].error == y[i].error);
+        CHECK(x[i].predicted == y[i].predicted);
+        CHECK(x[i].probabilities == y[i].probabilities);
+    }
+}
+
+/// A band model, its validation inputs (12, one of them a missing file at index 2) and a
+/// reference log scored in one uninterrupted run.
+struct scoring_fixture {
+    temp_dir t{"resume"};
+    wf::deployed_model model;
+    std::vector<wf::score_input> inputs;
+    fs::path reference;
+    int calls = 0;  ///< classifier calls through `counted`
+    wf::deployed_model counted;
+    scoring_fixture() {
+        write_band_folder(t.path / "train", 40, 1);
+        write_band_folder(t.path / "validation", 4, 2);
+        model = wf::deploy(trained_band_model(t.path / "train"));
+        inputs = wf::score_inputs(wf::scan_folder((t.path / "validation").string(), model.classes));
+        inputs.insert(inputs.begin() + 2, {(t.path / "missing.png").string(), "low"});
+        inputs.pop_back();
+        REQUIRE(inputs.size() == 12);
+        reference = t.path / "reference.jsonl";
+        wf::score(inputs, model, reference.string());
+        counted = model;
+        counted.classify = [this, inner = model.classify](pixlime::batch_view<const float> b) {
+            ++calls;
+            return inner(b);
+        };
+    }
+};
 }  // namespace
+
+TEST_CASE("all --data uses the user's folders as they are: not a byte in them changes") {
+    temp_dir t("user_data");
+    const fs::path data = t.path / "mine";
+    write_user_folder(data);
+    write_fake_fashion(t.path / "idx", 20, 10);  // what prepare would lay out
+    const auto before = snapshot(data);
+    REQUIRE(before.size() == 2 + 2 * 3 + 3 * 20 + 3 * 3 + 2);  // train, validation, 6 class folders, images, notes
+
+    wf::workflow_config c = small_config(t.path / "work");
+    c.data = data.string();
+    c.prepare.idx_dir = (t.path / "idx").string();
+    CHECK(wf::run_all(c) == 0);
+    CHECK(snapshot(data) == before);
+    // The model learned the user's classes, scored the user's images, and nothing was laid out.
+    CHECK(wf::mlp::load(c.model_path(false)).classes == band_classes_sorted());
+    const auto log = wf::read_log(c.log_path(false));
+    REQUIRE(log.size() == 9);
+    CHECK(log[0].input.rfind(data.string(), 0) == 0);
+    CHECK_FALSE(fs::exists(t.path / "work" / "data"));
+
+    // A second run (everything done) leaves the folder as it is too, and the log as it was.
+    const std::string log_bytes = slurp(c.log_path(false));
+    CHECK(wf::run_all(c) == 0);
+    CHECK(snapshot(data) == before);
+    CHECK(slurp(c.log_path(false)) == log_bytes);
+
+    // --retrain: a new model, scored into a new log; the old log is kept under a dated name.
+    c.retrain = true;
+    CHECK(wf::run_all(c) == 0);
+    CHECK(snapshot(data) == before);
+    int kept = 0;
+    for (const auto& e : fs::directory_iterator(t.path / "work")) {
+        const std::string n = e.path().filename().string();
+        if (n != "transactions.jsonl" && n.rfind("transactions.", 0) == 0) kept += slurp(e.path()) == log_bytes;
+    }
+    CHECK(kept == 1);
+    const auto relog = wf::read_log(c.log_path(false));
+    REQUIRE(relog.size() == 9);
+    CHECK(relog[0].model == wf::mlp::load(c.model_path(false)).id());
+    CHECK(relog[0].model != log[0].model);
+}
+
+TEST_CASE("prepare never writes into a folder named by --data, nor removes folders it did not create") {
+    temp_dir t("prepare_guard");
+    write_fake_fashion(t.path / "idx", 20, 10);
+    const fs::path data = t.path / "mine";
+    write_user_folder(data);
+    const auto before = snapshot(data);
+    wf::workflow_config c = small_config(t.path / "work");
+    c.prepare.idx_dir = (t.path / "idx").string();
+
+    // prepare --data DIR is refused: prepare writes only under <work>/data.
+    c.data = data.string();
+    CHECK_THROWS_WITH_AS(wf::run_prepare(c), doctest::Contains("--data"), std::runtime_error);
+    CHECK(snapshot(data) == before);
+    CHECK_FALSE(fs::exists(t.path / "work" / "data" / "train"));
+
+    // <work>/data/{train,validation} that prepare did not lay out (no stamp) are not removed.
+    c.data.clear();
+    const fs::path wdata = t.path / "work" / "data";
+    write_user_folder(wdata);
+    const auto wbefore = snapshot(wdata);
+    CHECK_THROWS_WITH_AS(wf::run_prepare(c), doctest::Contains("not laid out by"), std::runtime_error);
+    CHECK(snapshot(wdata) == wbefore);
+
+    // Laid out by prepare, then a file of the user's added: a changed request refuses to remove it.
+    fs::remove_all(wdata);
+    CHECK(wf::run_prepare(c) == 0);
+    CHECK(wf::scan_folder((wdata / "validation").string()).files.size() == 10);
+    std::ofstream(wdata / "validation" / "bag" / "my-own.png") << "mine";
+    c.prepare.validation_limit = 5;
+    CHECK_THROWS_WITH_AS(wf::run_prepare(c), doctest::Contains("my-own.png"), std::runtime_error);
+    CHECK(slurp(wdata / "validation" / "bag" / "my-own.png") == "mine");
+    CHECK(wf::scan_folder((wdata / "validation").string()).files.size() == 11);
+    // Without it, the changed request replaces the layout prepare made.
+    fs::remove(wdata / "validation" / "bag" / "my-own.png");
+    CHECK(wf::run_prepare(c) == 0);
+    CHECK(wf::scan_folder((wdata / "validation").string()).files.size() == 5);
+    // Files next to the layout in <work>/data are kept.
+    std::ofstream(wdata / "keep.txt") << "keep";
+    c.prepare.validation_limit = 7;
+    CHECK(wf::run_prepare(c) == 0);
+    CHECK(slurp(wdata / "keep.txt") == "keep");
+}
+
+TEST_CASE("outputs never go into the data folder: a work folder inside it (or it inside an output) is refused") {
+    temp_dir t("overlap");
+    const fs::path data = t.path / "mine";
+    write_user_folder(data);
+    const auto before = snapshot(data);
+    for (const fs::path& work : {data, data / "out", data / "train"}) {
+        wf::workflow_config c = small_config(work);
+        c.data = data.string();
+        CAPTURE(work.string());
+        CHECK_THROWS_WITH_AS(wf::run_all(c), doctest::Contains("data folder"), std::runtime_error);
+        CHECK_THROWS_WITH_AS(wf::run_score(c, false), doctest::Contains("data folder"), std::runtime_error);
+    }
+    // Data inside an output folder of the work folder (here its report) is refused too.
+    wf::workflow_config c = small_config(t.path);
+    c.data = (t.path / "report").string();
+    fs::create_directories(t.path / "report" / "train" / "a");
+    CHECK_THROWS_WITH_AS(wf::run_all(c), doctest::Contains("data folder"), std::runtime_error);
+    CHECK(snapshot(data) == before);
+}
+
+TEST_CASE("the report replaces the images it copied earlier, and nothing else") {
+    temp_dir t("report_img");
+    const fs::path img = t.path / "report" / "img";
+    fs::create_directories(img / "multiclass");
+    std::ofstream(img / "multiclass" / "tx-000001-input.png") << "an earlier report's copy";
+    CHECK(wf::write_report((t.path / "report").string(), {}).cards == 0);
+    CHECK_FALSE(fs::exists(img / "multiclass" / "tx-000001-input.png"));
+    CHECK(fs::exists(t.path / "report" / "index.html"));
+    // A file the report did not write: refused, left as it is.
+    fs::create_directories(img / "holiday");
+    std::ofstream(img / "holiday" / "beach.jpg") << "mine";
+    CHECK_THROWS_WITH_AS(wf::write_report((t.path / "report").string(), {}), doctest::Contains("beach.jpg"), std::runtime_error);
+    CHECK(slurp(img / "holiday" / "beach.jpg") == "mine");
+}
 
 TEST_CASE("prepare lays Fashion-MNIST out as data/{train,validation}/<class>/*.png with readable names") {
     temp_dir t("layout");
@@ -186,6 +396,85 @@ TEST_CASE("standardize converts channels, resizes to the input size and rescales
     const auto c3 = wf::standardize(gray, {28, 28, 3});
     CHECK(c3.channels() == 3);
     CHECK(c3.at(5, 5, 2) == doctest::Approx(0.2));
+}
+
+TEST_CASE("standardize shrinks by area averaging: a 56 x 56 image becomes the means of its 2 x 2 blocks") {
+    std::mt19937 rng(5);
+    std::uniform_int_distribution<int> v(0, 255);
+    pixlime::image<std::uint8_t> big(56, 56, 1);
+    for (std::size_t i = 0; i < big.size(); ++i) big.data()[i] = std::uint8_t(v(rng));
+    const auto small = wf::standardize(big, {28, 28, 1});
+    for (int y = 0; y < 28; ++y)
+        for (int x = 0; x < 28; ++x) {
+            const double mean = (big.at(2 * x, 2 * y) + big.at(2 * x + 1, 2 * y) + big.at(2 * x, 2 * y + 1) +
+                                 big.at(2 * x + 1, 2 * y + 1)) / (4 * 255.0);
+            REQUIRE(small.at(x, y) == doctest::Approx(mean).epsilon(1e-6));
+        }
+}
+
+TEST_CASE("resize: area means when shrinking, linear interpolation when enlarging, constants stay constant") {
+    // 4 x 4 by half: the 2 x 2 block means, per channel.
+    pixlime::image<float> a(4, 4, 3);
+    for (int y = 0; y < 4; ++y)
+        for (int x = 0; x < 4; ++x)
+            for (int c = 0; c < 3; ++c) a.at(x, y, c) = float(x + 10 * y + 100 * c) / 256.0f;
+    const auto half = wf::resize(a, 2, 2);
+    REQUIRE(half.width() == 2);
+    REQUIRE(half.height() == 2);
+    REQUIRE(half.channels() == 3);
+    for (int y = 0; y < 2; ++y)
+        for (int x = 0; x < 2; ++x)
+            for (int c = 0; c < 3; ++c) {
+                double m = 0;
+                for (int dy = 0; dy < 2; ++dy)
+                    for (int dx = 0; dx < 2; ++dx) m += a.at(2 * x + dx, 2 * y + dy, c) / 4.0;
+                CHECK(half.at(x, y, c) == doctest::Approx(m).epsilon(1e-6));
+            }
+    // 3 -> 2: each output covers one and a half inputs, the middle one split between them.
+    pixlime::image<float> row(3, 1, 1);
+    row.at(0, 0) = 0.3f;
+    row.at(1, 0) = 0.9f;
+    row.at(2, 0) = 0.6f;
+    const auto r2 = wf::resize(row, 2, 1);
+    CHECK(r2.at(0, 0) == doctest::Approx((0.3 + 0.5 * 0.9) / 1.5).epsilon(1e-6));
+    CHECK(r2.at(1, 0) == doctest::Approx((0.5 * 0.9 + 0.6) / 1.5).epsilon(1e-6));
+    // 2 -> 4: centres at -0.25, 0.25, 0.75, 1.25 of the input, clamped at the edges.
+    pixlime::image<float> two(2, 1, 1);
+    two.at(0, 0) = 0.0f;
+    two.at(1, 0) = 1.0f;
+    const auto four = wf::resize(two, 4, 1);
+    CHECK(four.at(0, 0) == doctest::Approx(0.0));
+    CHECK(four.at(1, 0) == doctest::Approx(0.25));
+    CHECK(four.at(2, 0) == doctest::Approx(0.75));
+    CHECK(four.at(3, 0) == doctest::Approx(1.0));
+
+    // A constant image stays constant whatever the sizes (shrink, enlarge, one axis each way).
+    const pixlime::image<float> flat(7, 5, 2, 0.37f);
+    for (auto [w, h] : {std::pair<int, int>{3, 2}, {20, 11}, {13, 3}, {1, 1}, {7, 5}}) {
+        const auto r = wf::resize(flat, w, h);
+        REQUIRE(r.width() == w);
+        REQUIRE(r.height() == h);
+        for (std::size_t i = 0; i < r.size(); ++i) REQUIRE(r.data()[i] == doctest::Approx(0.37f).epsilon(1e-6));
+    }
+
+    // An enlarged gradient stays monotone along it, constant across it, within its range.
+    pixlime::image<float> grad(5, 3, 1);
+    for (int y = 0; y < 3; ++y)
+        for (int x = 0; x < 5; ++x) grad.at(x, y) = float(x * x) / 16.0f;
+    const auto up = wf::resize(grad, 23, 9);
+    for (int y = 0; y < 9; ++y)
+        for (int x = 0; x < 23; ++x) {
+            REQUIRE(up.at(x, y) >= 0.0f);
+            REQUIRE(up.at(x, y) <= 1.0f);
+            if (x > 0) REQUIRE(up.at(x, y) >= up.at(x - 1, y));
+            REQUIRE(up.at(x, y) == doctest::Approx(up.at(x, 0)).epsilon(1e-6));
+        }
+    CHECK(up.at(0, 0) == doctest::Approx(0.0));
+    CHECK(up.at(22, 0) == doctest::Approx(1.0));
+    CHECK(up.at(11, 0) > up.at(5, 0));
+
+    CHECK_THROWS_AS(wf::resize(flat, 0, 3), pixlime::invalid_argument);
+    CHECK_THROWS_AS(wf::resize(pixlime::image<float>(), 3, 3), pixlime::invalid_argument);
 }
 
 TEST_CASE("loading a folder for training: unreadable files throw, or are skipped and named") {
@@ -338,6 +627,136 @@ TEST_CASE("scoring writes a transaction log that parses back; failing transactio
     CHECK(s2.failed == 4);
 }
 
+TEST_CASE("an interrupted score keeps what it scored, and a rerun continues where it stopped") {
+    scoring_fixture f;
+    const fs::path log = f.t.path / "transactions.jsonl";
+    wf::score_options stop_at_5;
+    stop_at_5.stop = [](int done) { return done >= 5; };
+    const wf::score_summary s1 = wf::score(f.inputs, f.counted, log.string(), {}, stop_at_5);
+    CHECK(s1.stopped);
+    CHECK(s1.scored == 5);
+    CHECK(f.calls == 4);  // input 2 is a missing file
+    const auto first = lines_of(log);
+    REQUIRE(first.size() == 5);
+    CHECK(wf::read_log(log.string()).back().id == "tx-000005");
+
+    f.calls = 0;
+    int resumed_at_start = -1, calls_at_start = -1;
+    wf::score_options watch;
+    watch.started = [&](const wf::score_summary& r) {
+        resumed_at_start = r.resumed;
+        calls_at_start = f.calls;
+    };
+    const wf::score_summary s2 = wf::score(f.inputs, f.counted, log.string(), {}, watch);
+    CHECK(resumed_at_start == 5);  // told before scoring went on
+    CHECK(calls_at_start == 0);
+    CHECK_FALSE(s2.stopped);
+    CHECK(s2.resumed == 5);
+    CHECK(s2.scored == 7);
+    CHECK(f.calls == 7);  // only the inputs not yet scored
+    CHECK(s2.total == 12);
+    CHECK(s2.failed == 1);
+    check_same_transactions(log, f.reference);
+    const auto all = lines_of(log);
+    REQUIRE(all.size() == 12);
+    CHECK(std::equal(first.begin(), first.end(), all.begin()));  // the first five lines as they were
+
+    // Everything scored: a rerun has nothing to do and leaves the file as it is.
+    f.calls = 0;
+    const std::string bytes = slurp(log);
+    const wf::score_summary s3 = wf::score(f.inputs, f.counted, log.string());
+    CHECK(s3.scored == 0);
+    CHECK(s3.resumed == 12);
+    CHECK(s3.total == 12);
+    CHECK(s3.correct == s2.correct);
+    CHECK(f.calls == 0);
+    CHECK(slurp(log) == bytes);
+}
+
+TEST_CASE("a crash in the middle of score loses none of the transactions it finished") {
+    scoring_fixture f;
+    const fs::path log = f.t.path / "transactions.jsonl";
+    struct crash {};
+    wf::score_options crash_at_7;
+    crash_at_7.stop = [](int done) -> bool {
+        if (done == 7) throw crash{};  // like a kill: score does not get to return
+        return false;
+    };
+    CHECK_THROWS_AS(wf::score(f.inputs, f.counted, log.string(), {}, crash_at_7), crash);
+    REQUIRE(lines_of(log).size() == 7);
+    f.calls = 0;
+    const wf::score_summary s = wf::score(f.inputs, f.counted, log.string());
+    CHECK(s.resumed == 7);
+    CHECK(f.calls == 5);
+    check_same_transactions(log, f.reference);
+}
+
+TEST_CASE("a torn last line is dropped (or completed when only its newline is missing), never duplicated") {
+    scoring_fixture f;
+    const fs::path log = f.t.path / "transactions.jsonl";
+    const auto ref = lines_of(f.reference);
+    REQUIRE(ref.size() == 12);
+    auto write_log = [&](int complete, const std::string& tail) {
+        std::ofstream out(log, std::ios::binary | std::ios::trunc);
+        for (int i = 0; i < complete; ++i) out << ref[std::size_t(i)];
+        out << tail;
+    };
+    // Cut in the middle of line 7: explain's reader leaves it out; score drops it and scores input 7 again.
+    const std::string& l7 = ref[6];
+    write_log(6, l7.substr(0, l7.size() / 2));
+    CHECK(wf::read_log(log.string()).size() == 6);
+    f.calls = 0;
+    wf::score_summary s = wf::score(f.inputs, f.counted, log.string());
+    CHECK(s.torn_bytes == int(l7.size() / 2));
+    CHECK(s.resumed == 6);
+    CHECK(f.calls == 6);
+    check_same_transactions(log, f.reference);
+    REQUIRE(lines_of(log).size() == 12);
+    // Line 7 complete but for its newline: kept as it was, completed; input 7 not scored again.
+    write_log(6, l7.substr(0, l7.size() - 1));
+    f.calls = 0;
+    s = wf::score(f.inputs, f.counted, log.string());
+    CHECK(s.repaired);
+    CHECK(s.torn_bytes == 0);
+    CHECK(s.resumed == 7);
+    CHECK(f.calls == 5);
+    check_same_transactions(log, f.reference);
+    CHECK(lines_of(log)[6] == l7);
+    // A malformed line before the last one is not an interrupted write: refused, file untouched.
+    write_log(3, "{\"id\": 3}\n" + ref[3]);
+    const std::string bad = slurp(log);
+    CHECK_THROWS_WITH_AS(wf::score(f.inputs, f.counted, log.string()), doctest::Contains("line 4"), std::runtime_error);
+    CHECK(slurp(log) == bad);
+}
+
+TEST_CASE("a log belongs to one model and one list of inputs: another is refused unless a new log is asked for") {
+    scoring_fixture f;
+    const fs::path log = f.t.path / "transactions.jsonl";
+    wf::score(f.inputs, f.model, log.string());
+    const std::string bytes = slurp(log);
+
+    wf::deployed_model other = f.model;
+    other.id = "another-model";
+    CHECK_THROWS_WITH_AS(wf::score(f.inputs, other, log.string()), doctest::Contains("--new-log"), std::runtime_error);
+    CHECK(slurp(log) == bytes);
+    std::vector<wf::score_input> fewer(f.inputs.begin() + 1, f.inputs.end());
+    CHECK_THROWS_WITH_AS(wf::score(fewer, f.model, log.string()), doctest::Contains("other inputs"), std::runtime_error);
+    CHECK(slurp(log) == bytes);
+
+    wf::score_options fresh;
+    fresh.new_log = true;
+    const wf::score_summary s = wf::score(f.inputs, other, log.string(), {}, fresh);
+    CHECK(s.resumed == 0);
+    CHECK(s.scored == 12);
+    REQUIRE_FALSE(s.rotated.empty());
+    CHECK(fs::path(s.rotated).parent_path() == log.parent_path());
+    CHECK(slurp(s.rotated) == bytes);  // the old log, kept under a dated name
+    const auto now = wf::read_log(log.string());
+    REQUIRE(now.size() == 12);
+    CHECK(now[0].model == "another-model");
+    CHECK(now[0].id == "tx-000001");
+}
+
 TEST_CASE("explaining transactions: panes and JSON per transaction, failures isolated, reruns skip done work") {
     temp_dir t("explain");
     write_band_folder(t.path / "train", 40, 1);
@@ -449,6 +868,67 @@ TEST_CASE("explaining transactions: panes and JSON per transaction, failures iso
         ++n_img;
     }
     CHECK(n_img == 12);
+}
+
+TEST_CASE("explain_options_for carries the workflow's segmentation: pixlime::grid, or SLIC with the background merged") {
+    std::mt19937 rng(4);
+    const auto img = wf::standardize(band_image(1, rng), {});
+    wf::explain_settings es;
+    es.segmenter = "grid";
+    es.segments = 49;  // 7 x 7 cells
+    const pixlime::segmentation g = wf::explain_options_for(es).segmenter(img);
+    const pixlime::segmentation want_grid = pixlime::grid(28, 28, 7, 7);
+    CHECK(g.count() == 49);
+    CHECK(std::vector<std::int32_t>(g.labels().begin(), g.labels().end()) ==
+          std::vector<std::int32_t>(want_grid.labels().begin(), want_grid.labels().end()));
+
+    // SLIC (the settings' count and compactness), then every segment whose mean of the
+    // per-pixel channel maximum is <= merge_background becomes one segment; computed here
+    // on its own. An image with real black background: the band on black.
+    pixlime::image<float> dark(28, 28, 1, 0.0f);
+    for (int y = 10; y < 16; ++y)
+        for (int x = 3; x < 25; ++x) dark.at(x, y) = 0.5f + 0.02f * float(x % 5);
+    es = wf::explain_settings{};
+    pixlime::slic_options so;
+    so.num_segments = es.segments;
+    so.compactness = es.compactness;
+    const pixlime::segmentation raw = pixlime::slic(dark, so);
+    std::vector<double> sum(std::size_t(raw.count()), 0.0);
+    std::vector<int> n(std::size_t(raw.count()), 0);
+    for (int y = 0; y < 28; ++y)
+        for (int x = 0; x < 28; ++x) {
+            sum[std::size_t(raw.label(x, y))] += dark.at(x, y);
+            ++n[std::size_t(raw.label(x, y))];
+        }
+    std::vector<int> merged(raw.labels().begin(), raw.labels().end());
+    int background = 0;
+    for (std::size_t l = 0; l < sum.size(); ++l) background += sum[l] <= es.merge_background * n[l];
+    for (auto& l : merged)
+        if (sum[std::size_t(l)] <= es.merge_background * n[std::size_t(l)]) l = -1;
+    REQUIRE(background >= 2);  // there is something to merge
+    const pixlime::segmentation want = pixlime::segmentation::from_labels(28, 28, merged);
+    const pixlime::segmentation got = wf::explain_options_for(es).segmenter(dark);
+    CHECK(got.count() == raw.count() - background + 1);
+    CHECK(std::vector<std::int32_t>(got.labels().begin(), got.labels().end()) ==
+          std::vector<std::int32_t>(want.labels().begin(), want.labels().end()));
+    // merge_background < 0 keeps SLIC's segments.
+    es.merge_background = -1;
+    CHECK(wf::explain_options_for(es).segmenter(dark).count() == raw.count());
+    es.segmenter = "watershed";
+    CHECK_THROWS_AS(wf::explain_options_for(es), std::invalid_argument);
+}
+
+TEST_CASE("background_segments: the mean of the per-pixel channel maximum, at most the threshold") {
+    // 4 x 1, two channels; segment 0 = pixels 0, 1; segment 1 = pixels 2, 3.
+    pixlime::image<float> img(4, 1, 2);
+    const float px[4][2] = {{0.0f, 0.5f}, {0.0f, 0.0f}, {0.25f, 0.0f}, {0.0f, 0.5f}};
+    for (int x = 0; x < 4; ++x)
+        for (int c = 0; c < 2; ++c) img.at(x, 0, c) = px[x][c];
+    const auto seg = pixlime::segmentation::from_labels(4, 1, std::vector<int>{0, 0, 1, 1});
+    // Means of the maxima: segment 0 (0.5 + 0) / 2 = 0.25, segment 1 (0.25 + 0.5) / 2 = 0.375.
+    CHECK(wf::background_segments(img, seg, 0.25) == std::vector<char>{1, 0});
+    CHECK(wf::background_segments(img, seg, 0.2) == std::vector<char>{0, 0});
+    CHECK(wf::background_segments(img, seg, 0.375) == std::vector<char>{1, 1});
 }
 
 TEST_CASE("select_mixed picks correct and wrong predictions over several classes") {
