@@ -76,6 +76,23 @@ inline pixlime::image<std::uint8_t> texture(int w, int h, int channels) {
     return img;
 }
 
+/// An RGB image's RGBA copy (alpha varying along x), its gray version (the green channel) and
+/// gray + alpha (alpha varying along y): segmenters must ignore alpha and treat gray as L.
+struct channel_variants {
+    pixlime::image<std::uint8_t> rgba, gray, gray_alpha;
+    explicit channel_variants(const pixlime::image<std::uint8_t>& rgb)
+        : rgba(rgb.width(), rgb.height(), 4), gray(rgb.width(), rgb.height(), 1), gray_alpha(rgb.width(), rgb.height(), 2) {
+        for (int y = 0; y < rgb.height(); ++y)
+            for (int x = 0; x < rgb.width(); ++x) {
+                for (int c = 0; c < 3; ++c) rgba.at(x, y, c) = rgb.at(x, y, c);
+                rgba.at(x, y, 3) = std::uint8_t(x * 6);
+                gray.at(x, y) = rgb.at(x, y, 1);
+                gray_alpha.at(x, y, 0) = gray.at(x, y);
+                gray_alpha.at(x, y, 1) = std::uint8_t(y * 8);
+            }
+    }
+};
+
 /// The image's values / 255 as floats.
 inline pixlime::image<float> to_float(const pixlime::image<std::uint8_t>& img) {
     pixlime::image<float> f(img.width(), img.height(), img.channels());

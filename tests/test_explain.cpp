@@ -200,27 +200,21 @@ TEST_CASE("gray, gray+alpha, RGBA and float images: the classifier gets the imag
     CHECK(ex.ranked(0)[0].first == 8);
 }
 
-TEST_CASE("user label maps with gaps and arbitrary ids are relabelled 0..K-1") {
+TEST_CASE("a user label map with arbitrary ids is explained by its relabelled segments") {
     const int w = 20, h = 10;
     std::vector<long> ids(std::size_t(w * h));
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x) ids[std::size_t(y * w + x)] = x < 5 ? 1000 : (x < 12 ? -7 : 42);
     const auto seg = pixlime::segmentation::from_labels(w, h, ids);
-    CHECK(seg.count() == 3);
-    CHECK(seg.label(0, 0) == 0);
-    CHECK(seg.label(6, 3) == 1);
-    CHECK(seg.label(19, 9) == 2);
-    CHECK(seg.sizes() == std::vector<std::int64_t>{50, 70, 80});
-
     const auto img = test::noise(w, h, 3, 8);
     auto classify = [&](batch_view<const std::uint8_t> batch) {
         Eigen::MatrixXf p(batch.size(), 2);
         for (int i = 0; i < batch.size(); ++i) p(i, 0) = batch[i].at(15, 5, 0) != 0 ? 1.f : 0.f, p(i, 1) = 0;
         return p;
     };
-    auto opt = black_fill();
-    const auto ex = pixlime::explain(img, seg, classify, opt);
+    const auto ex = pixlime::explain(img, seg, classify, black_fill());
     CHECK(ex.ranked(0)[0].first == seg.label(15, 5));
+    CHECK(seg.label(15, 5) == 2);  // id 42, the third to appear
 }
 
 TEST_CASE("a view over user memory with a row stride is explained like the packed image") {

@@ -58,15 +58,8 @@ TEST_CASE("felzenszwalb: tiny, constant, gray, RGBA, many-channel and extreme in
     test::check_valid(pixlime::felzenszwalb(test::texture(40, 1, 3)), 40, 1);
     CHECK(pixlime::felzenszwalb(image<std::uint8_t>(32, 24, 3, 128)).count() == 1);
     const auto rgb = test::texture(40, 30, 3);
-    image<std::uint8_t> rgba(40, 30, 4), gray(40, 30, 1), gray_alpha(40, 30, 2);
-    for (int y = 0; y < 30; ++y)
-        for (int x = 0; x < 40; ++x) {
-            for (int c = 0; c < 3; ++c) rgba.at(x, y, c) = rgb.at(x, y, c);
-            rgba.at(x, y, 3) = std::uint8_t(x * 6);
-            gray.at(x, y) = rgb.at(x, y, 1);
-            gray_alpha.at(x, y, 0) = gray.at(x, y);
-            gray_alpha.at(x, y, 1) = std::uint8_t(y * 8);
-        }
+    const test::channel_variants v(rgb);
+    const auto &rgba = v.rgba, &gray = v.gray, &gray_alpha = v.gray_alpha;
     CHECK(pixlime::felzenszwalb(rgba) == pixlime::felzenszwalb(rgb));
     CHECK(pixlime::felzenszwalb(gray_alpha) == pixlime::felzenszwalb(gray));
     image<float> multi(30, 20, 7, 0.5f);

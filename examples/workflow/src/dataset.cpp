@@ -304,9 +304,9 @@ std::vector<tap> taps(int n_in, int n_out) {
 }  // namespace
 
 pixlime::image<float> resize(const pixlime::image<float>& img, int width, int height) {
-    if (img.empty()) throw pixlime::invalid_argument::make("resize image", "empty", "a non-empty image");
+    if (img.empty()) throw pixlime::invalid_argument("resize image", "empty", "a non-empty image");
     if (width < 1 || height < 1)
-        throw pixlime::invalid_argument::make("resize size", std::to_string(width) + "x" + std::to_string(height), "at least 1x1");
+        throw pixlime::invalid_argument("resize size", std::to_string(width) + "x" + std::to_string(height), "at least 1x1");
     const int w0 = img.width(), h0 = img.height(), ch = img.channels();
     const std::vector<tap> tx = taps(w0, width), ty = taps(h0, height);
     // Across first (width x h0), then down (width x height); each axis on its own.
@@ -335,7 +335,7 @@ pixlime::image<float> resize(const pixlime::image<float>& img, int width, int he
 
 pixlime::image<float> standardize(const pixlime::image<std::uint8_t>& img, const input_shape& shape) {
     const int sc = img.channels();
-    if (sc < 1 || sc > 4) throw pixlime::invalid_argument::make("image channels", sc, "1..4");
+    if (sc < 1 || sc > 4) throw pixlime::invalid_argument("image channels", sc, "1..4");
     pixlime::image<float> conv(img.width(), img.height(), shape.channels);
     const std::uint8_t* src = img.data();
     float* dst = conv.data();

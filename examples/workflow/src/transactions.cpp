@@ -506,10 +506,9 @@ pixlime::explain_options explain_options_for(const explain_settings& s) {
     o.top_labels = s.top_labels;
     o.batch_size = 250;
     if (s.hide == "black") {
-        o.hide = pixlime::hide_mode::constant;
-        o.hide_color = {0.0};
+        o.hide = pixlime::constant_fill{{0.0}};
     } else if (s.hide == "mean") {
-        o.hide = pixlime::hide_mode::segment_mean;
+        o.hide = pixlime::segment_mean_fill{};
     } else {
         throw std::invalid_argument("hide '" + s.hide + "': expected black or mean");
     }
