@@ -221,6 +221,11 @@ struct scanned {
     /// bytes are inserted after the palette (and the pixel offset moved by 12); this is where.
     bool os2_palette = false;
     std::size_t os2_palette_end = 0;
+    /// GIF: the first frame's rectangle, and the background colour of the pixels outside it
+    /// when the background index is not 0 (stb 2.27 fills them with red and blue swapped).
+    bool gif_background = false;
+    std::uint8_t background[3] = {0, 0, 0};
+    std::int64_t frame_x = 0, frame_y = 0, frame_w = 0, frame_h = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -886,7 +891,7 @@ inline scanned scan_gif(const input& in) {
     const byte* d = in.d;
     in.need("GIF", 0, 13, true, "the screen descriptor is cut short");
     const std::int64_t sw = le16(d + 6), sh = le16(d + 8);
-    const unsigned flags = d[10];
+    const unsigned flags = d[10], bg = d[11];
     if (sw == 0 || sh == 0)
         in.fail("GIF screen of " + num(sw) + "x" + num(sh) + " pixels", "an image of at least 1x1 pixels");
     s.width = sw;
@@ -932,8 +937,16 @@ inline scanned scan_gif(const input& in) {
             pos += 3 * std::size_t(local_entries);
             const unsigned entries = local_entries ? local_entries : global_entries;
             if (entries == 0) in.fail("GIF frame at byte " + num(at) + " without a colour table", "a global or a local colour table");
-            if (frames == 0)
+            if (frames == 0) {
                 pos = gif_first_frame(in, pos, w * h, entries);
+                s.frame_x = x;
+                s.frame_y = y;
+                s.frame_w = w;
+                s.frame_h = h;
+                s.gif_background = bg > 0 && (w < sw || h < sh);
+                if (bg < global_entries)  // else stb's zeroed palette: black
+                    for (std::size_t k = 0; k < 3; ++k) s.background[k] = d[13 + 3 * std::size_t(bg) + k];
+            }
             else
                 pos = skip_sub_blocks(in, pos + 1, "the image data at byte " + num(at) + " is cut short");
             ++frames;
@@ -1088,7 +1101,7 @@ inline scanned scan_pnm(const input& in) {
             if (v > 0x7fffffff) in.fail(std::string("PNM header with a ") + what + " over 2^31", std::string("a ") + what + " that fits an int");
             c = get();
         }
-        if (!digits) in.truncated("PNM", n + 1, true, std::string("the header ends before its ") + what);
+        if (!digits || at_end()) in.truncated("PNM", n + 1, true, std::string("the header ends in or before its ") + what);
         return v;
     };
     skip();
@@ -1241,8 +1254,9 @@ inline decoded call_stb(const input& in, const byte* data, std::size_t size, int
     return r;
 }
 
-/// stb's conversion of RGBA to 1..3 channels (stbi__convert_format), for PIC files, which
-/// pixlime decodes as RGBA (stb 2.27 dereferences a null pointer converting a damaged one).
+/// stb's conversion of RGBA to 1..3 channels (stbi__convert_format), for the PIC and GIF files
+/// pixlime decodes as RGBA (stb 2.27 dereferences a null pointer converting a damaged PIC;
+/// GIF backgrounds are corrected in RGBA).
 inline void from_rgba(const stbi_uc* src, std::size_t pixels, int channels, stbi_uc* dst) {
     for (std::size_t i = 0; i < pixels; ++i, src += 4) {
         const stbi_uc y = stbi_uc((src[0] * 77 + src[1] * 150 + src[2] * 29) >> 8);
@@ -1293,7 +1307,7 @@ inline image<std::uint8_t> decode(const input& in, const load_options& opt) {
     }
     const int out_channels = opt.channels ? opt.channels : s.channels;
 
-    const int req = f == format::pic ? 4 : opt.channels;
+    const int req = (f == format::pic || f == format::gif) ? 4 : opt.channels;
     decoded r;
     if (s.short_palette) {
         // Indices past the PLTE read stb's uninitialised stack: decode copies whose padding
@@ -1317,6 +1331,17 @@ inline image<std::uint8_t> decode(const input& in, const load_options& opt) {
         r = call_stb(in, in.d, in.n, req, s);
     }
 
+    if (s.gif_background) {  // as stb means it, in the right channel order: opaque background colour
+        for (std::int64_t y = 0; y < s.height; ++y)
+            for (std::int64_t x = 0; x < s.width; ++x) {
+                if (x >= s.frame_x && x < s.frame_x + s.frame_w && y >= s.frame_y && y < s.frame_y + s.frame_h) continue;
+                stbi_uc* p = r.pixels.get() + 4 * std::size_t(y * s.width + x);
+                p[0] = s.background[0];
+                p[1] = s.background[1];
+                p[2] = s.background[2];
+                p[3] = 255;
+            }
+    }
     image<std::uint8_t> out(r.width, r.height, out_channels, 0, opt.limits);
     const std::size_t row = std::size_t(r.width) * std::size_t(out_channels);
     const bool flipped = stb_flips_on_load();
