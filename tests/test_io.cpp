@@ -1271,7 +1271,12 @@ TEST_CASE("load_image: missing, unreadable, too large, damaged files and bad cha
     o.channels = 7;
     refused([&] { (void)pixlime::load_image("x.png", o); }, kind::invalid, "load_image 'x.png' load_options.channels", "= 7");
 
-    // A damaged file: the messages name it.
+    // Not an image, and a damaged file: the messages name them.
+    const std::string text = "pixlime_test_io_text.png";
+    write_file(text, bytes{'t', 'h', 'i', 's', ' ', 'i', 's', ' ', 'n', 'o', 't', ' ', 'a', ' ', 'P', 'N', 'G'});
+    refused([&] { (void)pixlime::load_image(text); }, kind::io, "load_image '" + text + "' data",
+            "load_image '" + text + "' data = not an image: the first bytes (74 68 69 73 20 69 73 20) match no supported format");
+    std::remove(text.c_str());
     const std::string cut = "pixlime_test_io_cut.png";
     write_file(cut, prefix(read_file(data_dir + "/images/coffee_224.png"), 2000));
     refused([&] { (void)pixlime::load_image(cut); }, kind::io, "load_image '" + cut + "' data",
