@@ -30,6 +30,8 @@
 /// stb's process-wide settings are respected where they would silently change the result:
 /// pixlime notices stbi_set_flip_vertically_on_load and stbi_flip_vertically_on_write (set
 /// by many graphics programs) and undoes their effect, so rows always come top row first.
+/// The functions keep no state of their own and may run concurrently (stb 2.27 keeps its
+/// failure reason per thread).
 
 #include <pixlime/detail/stb.hpp>
 #include <pixlime/error.hpp>
@@ -90,8 +92,9 @@ struct load_options {
     /// Size limits of the decoded image (default pixlime::limits{}): checked against the
     /// dimensions in the file's header before anything is decoded.
     pixlime::limits limits;
-    /// Largest input accepted, in bytes (default 2^30 = 1 GiB): load_image refuses a larger
-    /// file before reading it. stb takes at most 2^31 - 1 bytes, whatever this says.
+    /// Largest input accepted, in bytes (default 2^30 = 1 GiB, a bound on the memory a file
+    /// can take before its header is even read): decode_image refuses more bytes, load_image
+    /// a larger file before reading it. stb takes at most 2^31 - 1 bytes, whatever this says.
     std::int64_t max_file_bytes = std::int64_t{1} << 30;
 };
 
@@ -1371,9 +1374,11 @@ inline std::string os_reason(int err) { return err ? std::strerror(err) : "unkno
 
 /// Decodes an image file held in memory: `size` bytes at `data` (a PNG, JPEG, BMP or GIF by
 /// default; see image_formats and the table at the top of this header), into a packed 8-bit
-/// image of `options.channels` channels (0: as stored). The format is recognised from its
-/// magic bytes; the file's structure is checked before decoding, and the dimensions in its
-/// header against `options.limits` before anything is allocated.
+/// HWC image, top row first, of the file's width and height and `options.channels` channels
+/// (0: as stored). The format is recognised from its magic bytes (not from a file name); the
+/// file's structure is checked before decoding, and the dimensions in its header against
+/// `options.limits` before anything is allocated. Bytes after the end of the image (after a
+/// PNG's IEND, a JPEG's EOI, a GIF's trailer) are ignored.
 /// Throws pixlime::invalid_argument for a null `data` with `size` > 0 or channels outside
 /// 0..4; pixlime::size_limit_error over options.limits or options.max_file_bytes (or 2^31 - 1
 /// bytes); pixlime::io_error, naming "decode_image data" and what is wrong with it, for
