@@ -3,8 +3,8 @@
 # library. Defines the imported target pixlime::stb.
 #
 # Without a compiled stb library, define PIXLIME_STB_IMPLEMENTATION in exactly one .cpp
-# file before including <pixlime/pixlime.hpp>: that file then compiles stb_image,
-# stb_image_write and stb_image_resize.
+# file before including <pixlime/pixlime.hpp>: that file then compiles stb_image and
+# stb_image_write (the only stb headers pixlime uses).
 if(TARGET pixlime::stb)
   return()
 endif()

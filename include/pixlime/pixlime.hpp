@@ -7,8 +7,8 @@
 /// |-----------------|--------------------------------------------------------------------|
 /// | version.hpp     | PIXLIME_VERSION, pixlime::version                                  |
 /// | error.hpp       | pixlime::error and its subclasses                                  |
-/// | image.hpp       | image<T>, image_view<T>, batch_view<T>                             |
-/// | io.hpp          | load_image, save_png (stb)                                         |
+/// | image.hpp       | image<T>, image_view<T>, batch_view<T>, layout, limits             |
+/// | io.hpp          | load_image, decode_image, save_png, load_options (stb, checked)    |
 /// | segmentation.hpp| segmentation (labels 0..K-1), from_labels                          |
 /// | slic.hpp        | slic, slic_options (SLIC superpixels)                              |
 /// | quickshift.hpp  | quickshift, quickshift_options (lime_image's default segmenter)    |

@@ -62,6 +62,10 @@
 #include <variant>
 #include <vector>
 
+#if __has_include(<sys/stat.h>)
+#include <sys/stat.h>  // the system's own headers use the extensions freely
+#endif
+
 #include <Eigen/Core>
 #include <Eigen/Dense>
 

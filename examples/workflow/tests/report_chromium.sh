@@ -47,7 +47,7 @@ rc=$?
 set -e
 cat "$work/explain.out"
 [ "$rc" -eq 3 ] || fail "explain with a failing transaction should exit 3, got $rc"
-grep -q "$bad_id FAILED: .*not a readable image" "$work/explain.out" || fail "no failure reason for $bad_id"
+grep -q "$bad_id FAILED: .*not an image" "$work/explain.out" || fail "no failure reason for $bad_id"
 [ -f "$work/explanations/$bad_id/error.json" ] || fail "no error.json for $bad_id"
 [ -f "$work/explanations/$good_id/explanation.json" ] || fail "no explanation for $good_id"
 "$prog" --work "$work" report > "$work/report.out"

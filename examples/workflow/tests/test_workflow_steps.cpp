@@ -786,7 +786,7 @@ TEST_CASE("explaining transactions: panes and JSON per transaction, failures iso
     CHECK(first[1].reason.find("load_image") != std::string::npos);
     CHECK(first[2].status == "failed");
     CHECK(first[2].reason.find(victim.filename().string()) != std::string::npos);
-    CHECK(first[2].reason.find("not a readable image") != std::string::npos);
+    CHECK(first[2].reason.find("not an image") != std::string::npos);
     CHECK(first[3].status == "done");
     CHECK(first[4].status == "failed");
     CHECK(first[4].reason.find("no transaction with id") != std::string::npos);
@@ -856,7 +856,7 @@ TEST_CASE("explaining transactions: panes and JSON per transaction, failures iso
     CHECK(r.images == 12);
     const std::string html = slurp(t.path / "report" / "index.html");
     CHECK(html.find("tx-000005") != std::string::npos);
-    CHECK(html.find("not a readable image") != std::string::npos);
+    CHECK(html.find("not an image") != std::string::npos);
     int n_img = 0;
     for (std::size_t p = html.find("<img src=\""); p != std::string::npos; p = html.find("<img src=\"", p + 1)) {
         const std::size_t a = p + 10, b = html.find('"', a);
