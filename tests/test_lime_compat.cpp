@@ -1,8 +1,7 @@
 // lime-compatible mode against lime_image's own numbers (tests/data/lime_image/, made with
 // marcotcr/lime v0.2.0.1; see the README there). Same image, segments, classifier, seed and
 // options must give the same explanation to 1e-9.
-#include <doctest/doctest.h>
-#include <pixlime/pixlime.hpp>
+#include "support.hpp"
 
 #include <nlohmann/json.hpp>
 
