@@ -18,17 +18,20 @@ bash scripts/install-deps.sh
 jobs=$(nproc 2>/dev/null || echo 2)
 start=$(date +%s)
 
-echo "== g++ Release"
+phase() { echo "== $1 ($(( $(date +%s) - start )) s)"; }
+phase "g++ Release: build"
 cmake -S . -B build/test-gcc -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=g++ -DPIXLIME_WERROR=ON >/dev/null
 cmake --build build/test-gcc -j "$jobs"
+phase "g++ Release: tests"
 ctest --test-dir build/test-gcc -j "$jobs" --output-on-failure
 
-echo "== clang++, C++20, AddressSanitizer + UBSan"
+phase "clang++, C++20, AddressSanitizer + UBSan: build"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
 cmake -S . -B build/test-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DPIXLIME_WERROR=ON \
   -DCMAKE_CXX_STANDARD=20 -DCMAKE_CXX_FLAGS="-O1 -gline-tables-only $san" -DCMAKE_EXE_LINKER_FLAGS="$san" -DPIXLIME_BUILD_BENCHMARKS=OFF \
   -DPIXLIME_SANITIZED=ON >/dev/null
 cmake --build build/test-asan -j "$jobs"
+phase "clang++, C++20, AddressSanitizer + UBSan: tests and fuzzing"
 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/test-asan -j "$jobs" --output-on-failure -LE no-sanitizer
 

@@ -164,9 +164,20 @@ public:
     /// have #segments finite values, `top_labels` classes.
     explanation(segmentation segments, mask_matrix samples, Eigen::MatrixXd predictions, Eigen::VectorXd sample_weights,
                 std::vector<int> labels, std::vector<int> top_labels, std::vector<linear_fit> fits, explain_timings timings = {})
+        : explanation(detail::trusted_t{}, std::move(segments), std::move(samples), std::move(predictions),
+                      std::move(sample_weights), std::move(labels), std::move(top_labels), std::move(fits), timings) {
+        check();
+    }
+    /// The constructor above without its checks (explain has checked every part as it made it).
+    explanation(detail::trusted_t, segmentation segments, mask_matrix samples, Eigen::MatrixXd predictions,
+                Eigen::VectorXd sample_weights, std::vector<int> labels, std::vector<int> top_labels,
+                std::vector<linear_fit> fits, explain_timings timings)
         : segments_(std::move(segments)), samples_(std::move(samples)), predictions_(std::move(predictions)),
           sample_weights_(std::move(sample_weights)), labels_(std::move(labels)), top_labels_(std::move(top_labels)),
-          fits_(std::move(fits)), timings_(timings) {
+          fits_(std::move(fits)), timings_(timings) {}
+
+private:
+    void check() const {
         const auto k = Eigen::Index(segments_.count());
         if (segments_.empty()) throw invalid_argument("explanation segments", "empty", "a segmentation");
         if (samples_.cols() != k || samples_.rows() < 1)
@@ -193,7 +204,6 @@ public:
         for (int l : top_labels_) check_class(l);
     }
 
-private:
     void check_class(int label) const {
         if (label < 0 || label >= num_classes())
             throw invalid_argument("label", label, "a class 0.." + std::to_string(num_classes() - 1));
@@ -400,7 +410,7 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
                                "all ones (sample 0 is the unperturbed image)");
     if ((masks.array() > 1).any()) throw invalid_argument("sampler (" + opt.sampler.name() + ") result", "a value other than 0 or 1", "only 0 and 1");
     const image<T> fill = opt.hide(img, seg);
-    const perturber<V> perturb(img, fill.view(), seg, opt.model_input);
+    const perturber<V> perturb(trusted_t{}, img, fill.view(), seg, opt.model_input);
     timings.perturbation_ms += ms_since(t0);
 
     // Stream the samples through one reused batch buffer; the pool's workers live through
@@ -462,7 +472,7 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
                                std::to_string(n) + " finite weights >= 0, some perturbed sample's > 0");
     Eigen::MatrixXd targets(n, Eigen::Index(labels.size()));
     for (std::size_t j = 0; j < labels.size(); ++j) targets.col(Eigen::Index(j)) = predictions.col(labels[j]);
-    std::vector<linear_fit> fits = opt.surrogate(masks, weights, targets, opt.limits);
+    std::vector<linear_fit> fits = opt.surrogate(masks, weights, targets);
     const std::string surrogate_name = "surrogate (" + opt.surrogate.name() + ") result";
     if (fits.size() != labels.size())
         throw invalid_argument(surrogate_name, std::to_string(fits.size()) + " fits", "one per label: " + std::to_string(labels.size()));
@@ -476,8 +486,8 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     timings.surrogate_ms = ms_since(t0);
     timings.total_ms = timings.segmentation_ms + ms_since(t_start);
 
-    return explanation(std::move(seg), masks, std::move(predictions), weights, std::move(labels), std::move(top), std::move(fits),
-                       timings);
+    return explanation(trusted_t{}, std::move(seg), masks, std::move(predictions), weights, std::move(labels), std::move(top),
+                       std::move(fits), timings);
 }
 
 /// The whole pipeline: options and image checked, the image segmented unless `given` is set,

@@ -47,6 +47,10 @@ struct limits {
 };
 
 namespace detail {
+/// Tag of the constructors that pixlime's own code calls with arguments it has already checked
+/// (so that no check is done twice); not for user code.
+struct trusted_t {};
+
 template <class T>
 constexpr bool is_pixel_type_v =
     std::is_same_v<std::remove_const_t<T>, std::uint8_t> || std::is_same_v<std::remove_const_t<T>, float>;

@@ -115,7 +115,8 @@ public:
     void validate() const {
         if (!custom_) builtin_.validate();
     }
-    /// The sample weights; options are not checked again (call validate() first).
+    /// The sample weights, as explain calls them: the options are not checked again (explain
+    /// calls validate() first; exponential_kernel itself checks them when called directly).
     Eigen::VectorXd operator()(const mask_matrix& samples) const {
         return custom_ ? custom_(samples) : detail::kernel_weights(builtin_, samples);
     }

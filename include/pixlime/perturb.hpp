@@ -276,6 +276,12 @@ public:
     /// nothing is converted and img is packed, the perturber keeps a view of img: keep it alive.
     template <class T>
     perturber(image_view<const T> img, image_view<const T> fill, const segmentation& seg, const model_input& input = {})
+        : perturber(detail::trusted_t{}, img, fill, seg, (input.validate(img.channels()), input)) {}
+
+    /// The constructor above without validating `input` (explain has done it).
+    template <class T>
+    perturber(detail::trusted_t, image_view<const T> img, image_view<const T> fill, const segmentation& seg,
+              const model_input& input)
         : width_(img.width()), height_(img.height()), channels_(input.output_channels(img.channels())), layout_(input.layout) {
         static_assert(std::is_same_v<std::remove_const_t<T>, U> || std::is_same_v<U, float>,
                       "pixlime::perturber<U>: U must be the image's pixel type, or float (model_input::to_float)");
@@ -286,7 +292,6 @@ public:
         if (seg.width() != img.width() || seg.height() != img.height())
             throw invalid_argument("perturber segmentation size", std::to_string(seg.width()) + "x" + std::to_string(seg.height()),
                                    "the image's " + std::to_string(img.width()) + "x" + std::to_string(img.height()));
-        input.validate(img.channels());
         if (input.to_float != std::is_same_v<U, float> && !std::is_same_v<T, float>)
             throw invalid_argument("model_input.to_float", input.to_float ? "true" : "false",
                                    std::string("a perturber of ") + (std::is_same_v<U, float> ? "float" : "the image's pixel type"));

@@ -290,12 +290,12 @@ public:
     void validate() const {
         if (!custom_) builtin_.validate();
     }
-    /// The fits; the built-in's options are not checked again (call validate() first), its
-    /// inputs are (and min(#samples, #segments) against lim.max_surrogate_size).
+    /// The fits, as explain calls them: nothing is checked again (explain calls validate()
+    /// first and checks the inputs as it makes them; weighted_ridge itself checks everything
+    /// when called directly).
     std::vector<linear_fit> operator()(const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
-                                       const Eigen::MatrixXd& targets, const limits& lim = {}) const {
+                                       const Eigen::MatrixXd& targets) const {
         if (custom_) return custom_(samples, sample_weights, targets);
-        detail::check_surrogate_inputs(samples, sample_weights, targets, lim);
         return detail::ridge_fit(builtin_.alpha, samples, sample_weights, targets);
     }
     /// "weighted_ridge" or the name given with a callable.
