@@ -306,18 +306,20 @@ Eigen::MatrixXd call_classifier(const classifier_function<V>& classify, batch_vi
     if (expected_cols > 0 && out.cols() != expected_cols)
         throw classifier_error("classifier output columns" + where, out.cols(),
                                "the " + std::to_string(expected_cols) + " columns of the first call");
+    const bool binary = out.cols() == 1;
     for (Eigen::Index c = 0; c < out.cols(); ++c)
         for (Eigen::Index r = 0; r < out.rows(); ++r) {
             const double v = out(r, c);
+            const bool in_range = std::abs(v) <= max_classifier_output && (!binary || (v >= 0 && v <= 1));
+            if (in_range) continue;
             const std::string cell = "classifier output[" + std::to_string(first_sample + r) + ", " + std::to_string(c) + "]";
             if (!(std::abs(v) <= max_classifier_output))
                 throw classifier_error(cell, v,
                                        std::isfinite(v) ? "a value of magnitude at most 1e150 (larger ones overflow the surrogate)"
                                                         : "a finite number (no NaN or Inf)");
-            if (out.cols() == 1 && !(v >= 0 && v <= 1))
-                throw classifier_error(cell, v,
-                                       "a value in [0, 1]: a single output column is read as a binary model's P(class 1) "
-                                       "(return two or more columns to explain other scores)");
+            throw classifier_error(cell, v,
+                                   "a value in [0, 1]: a single output column is read as a binary model's P(class 1) "
+                                   "(return two or more columns to explain other scores)");
         }
     return out;
 }

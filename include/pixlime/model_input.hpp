@@ -20,6 +20,7 @@
 #include <pixlime/error.hpp>
 #include <pixlime/image.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <type_traits>
@@ -101,6 +102,13 @@ std::vector<U> to_model_input(image_view<const T> img, const model_input& input)
     const int w = img.width(), h = img.height(), ic = img.channels(), oc = input.output_channels(ic);
     const std::size_t plane = std::size_t(w) * std::size_t(h);
     std::vector<U> out(plane * std::size_t(oc));
+    if constexpr (std::is_same_v<U, T>) {
+        if (input.is_identity()) {  // the values as stored: row by row
+            const std::size_t row = std::size_t(w) * std::size_t(ic);
+            for (int y = 0; y < h; ++y) std::copy(img.row(y), img.row(y) + row, out.begin() + std::ptrdiff_t(std::size_t(y) * row));
+            return out;
+        }
+    }
     std::vector<int> source(static_cast<std::size_t>(oc));
     std::vector<double> mean(std::size_t(oc), 0.0), inv(std::size_t(oc), 1.0);
     for (int c = 0; c < oc; ++c) {

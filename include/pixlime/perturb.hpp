@@ -314,6 +314,12 @@ public:
         segments_ = seg.count();
     }
 
+    /// Not copyable (it may point into its own copy of the image); movable.
+    perturber(const perturber&) = delete;
+    perturber& operator=(const perturber&) = delete;
+    perturber(perturber&&) noexcept = default;
+    perturber& operator=(perturber&&) noexcept = default;
+
     int width() const { return width_; }
     int height() const { return height_; }
     /// Channels of the images rendered (model_input::channels, or the image's).
@@ -327,21 +333,32 @@ public:
     /// whose `mask` entry (#segments values, 0 or 1) is 0 replaced by the fill.
     void render(const std::uint8_t* mask, U* out) const {
         const U* source[2] = {fill_.data(), image_};
-        const std::size_t plane = std::size_t(width_) * std::size_t(height_);
-        const bool planar = layout_ == pixlime::layout::nchw;
-        const std::size_t per_pixel = planar ? 1 : std::size_t(channels_);
-        auto copy = [&](int from, std::int64_t begin, std::int64_t end) {
-            const std::size_t n = std::size_t(end - begin) * per_pixel;
-            if (!planar) {
-                const std::size_t offset = std::size_t(begin) * per_pixel;
-                std::memcpy(out + offset, source[from] + offset, n * sizeof(U));
-                return;
-            }
-            for (int c = 0; c < channels_; ++c) {
-                const std::size_t offset = std::size_t(c) * plane + std::size_t(begin);
-                std::memcpy(out + offset, source[from] + offset, n * sizeof(U));
-            }
-        };
+        if (layout_ == pixlime::layout::nhwc) {
+            render_runs(mask, [&](int from, std::int64_t begin, std::int64_t end) {
+                const std::size_t c = std::size_t(channels_), offset = std::size_t(begin) * c;
+                std::memcpy(out + offset, source[from] + offset, std::size_t(end - begin) * c * sizeof(U));
+            });
+        } else {
+            const std::size_t plane = std::size_t(width_) * std::size_t(height_);
+            render_runs(mask, [&](int from, std::int64_t begin, std::int64_t end) {
+                for (int c = 0; c < channels_; ++c) {
+                    const std::size_t offset = std::size_t(c) * plane + std::size_t(begin);
+                    std::memcpy(out + offset, source[from] + offset, std::size_t(end - begin) * sizeof(U));
+                }
+            });
+        }
+    }
+
+private:
+    struct run {
+        std::int64_t begin;    // first pixel, raster order
+        std::int32_t segment;  // -1 for the end sentinel
+    };
+
+    /// Calls copy(source, begin, end) for each maximal stretch of pixels [begin, end) that comes
+    /// from one source (0: the fill, 1: the image), merging neighbouring runs.
+    template <class Copy>
+    void render_runs(const std::uint8_t* mask, const Copy& copy) const {
         std::int64_t start = 0;
         int current = mask[runs_[0].segment] ? 1 : 0;
         for (std::size_t r = 1; r < runs_.size(); ++r) {
@@ -352,12 +369,6 @@ public:
             current = s;
         }
     }
-
-private:
-    struct run {
-        std::int64_t begin;    // first pixel, raster order
-        std::int32_t segment;  // -1 for the end sentinel
-    };
     int width_, height_, channels_, segments_ = 0;
     pixlime::layout layout_;
     const U* image_ = nullptr;
