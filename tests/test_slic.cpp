@@ -523,6 +523,27 @@ TEST_CASE("slic: views with a row stride and views of mutable pixels") {
     CHECK(slic(copy.view()) == slic(copy));  // image_view<std::uint8_t> (not const)
 }
 
+TEST_CASE("slic: every option has an effect (none is only validated)") {
+    // scikit-image's max_size_factor used to be an option that was validated and otherwise
+    // ignored; each option that remains must change the labels of some ordinary image.
+    const auto img = sample("coffee_224.png");
+    const segmentation base = slic(img);
+    auto differs = [&](auto change) {
+        slic_options o;
+        change(o);
+        return slic(img, o) != base;
+    };
+    CHECK(differs([](slic_options& o) { o.num_segments = 50; }));
+    CHECK(differs([](slic_options& o) { o.compactness = 20; }));
+    CHECK(differs([](slic_options& o) { o.max_iterations = 2; }));
+    CHECK(differs([](slic_options& o) { o.sigma = 1; }));
+    CHECK(differs([](slic_options& o) { o.convert_to_lab = false; }));
+    CHECK(differs([](slic_options& o) { o.enforce_connectivity = false; }));
+    CHECK(differs([](slic_options& o) { o.min_size_factor = 2; }));
+    // num_threads is documented to change nothing.
+    CHECK(!differs([](slic_options& o) { o.num_threads = 2; }));
+}
+
 TEST_CASE("slic: invalid options are rejected with the field's name") {
     const image<std::uint8_t> img(16, 16, 3, 100);
     auto rejects = [&](const slic_options& o, const std::string& field) {
