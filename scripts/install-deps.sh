@@ -13,11 +13,18 @@ if [ ${#packages[@]} -eq 0 ]; then
     nlohmann-json3-dev libcli11-dev zlib1g-dev        # the examples' JSON, CLI and gzip
     dataset-fashion-mnist chromium                    # the main job's data; its report test
     python3 libopencv-dnn-dev                         # the README's snippets (runner; OpenCV DNN example)
+    git pkg-config                                    # the FetchContent and pkg-config consumer tests
   )
   # The README's comparison with lime runs where lime's source is beside the repository
   # (../shared/vendor/lime, kept for comparisons only); lime needs these.
   if [ -d "$(dirname "$0")/../../shared/vendor/lime" ]; then
     packages+=(python3-numpy python3-sklearn python3-skimage python3-tqdm)
+  fi
+  # The Conan packaging test runs where the Conan client is beside the repository
+  # (../shared/tools/conan.sh, Conan 2 from source on Debian's Python); Conan needs these.
+  if [ -f "$(dirname "$0")/../../shared/tools/conan.sh" ]; then
+    packages+=(python3-requests python3-yaml python3-jinja2 python3-dateutil python3-fasteners python3-distro
+               python3-colorama python3-patch-ng)
   fi
 fi
 

@@ -10,10 +10,13 @@ Markers (an HTML comment on the line before the opening fence):
     <!-- snippet: run NAME -->         the block (sh or python) runs in WORKDIR and must exit 0;
                                         exit 77 means "skipped" (a missing optional tool)
     <!-- snippet: same-as PATH -->     every non-blank line of the block occurs in PATH (a file
-                                        the test suite builds, relative to the repository)
+                                        the test suite builds, relative to the repository);
+    <!-- snippet: same-as PATH ; A => B ; ... -->  the same after replacing each README text A
+                                        by the file's B (e.g. a URL by the variable the test sets)
     <!-- snippet: not-tested REASON --> not run, for the reason given (shown in the README too)
-WORKDIR gets symlinks `include` and `tests` to the repository's, so that commands written to
-run from the repository root work there without writing into the source tree.
+WORKDIR gets symlinks `include` and `tests` to the repository's, and `pixlime` to the repository
+itself, so that commands written to run from the repository root (or beside a checkout called
+pixlime) work there without writing into the source tree.
 Exit status: 0 when everything ran, 77 when the only blocks asked for were skipped, 1 on failure.
 """
 import argparse
@@ -62,10 +65,10 @@ def main():
     args = ap.parse_args()
     repo = os.path.dirname(os.path.abspath(args.readme))
     os.makedirs(args.workdir, exist_ok=True)
-    for name in ("include", "tests"):
+    for name, target in (("include", "include"), ("tests", "tests"), ("pixlime", ".")):
         link = os.path.join(args.workdir, name)
         if not os.path.lexists(link):
-            os.symlink(os.path.join(repo, name), link)
+            os.symlink(os.path.normpath(os.path.join(repo, target)), link)
 
     failed, ran, skipped = [], [], []
     text = open(args.readme, encoding="utf-8").read().lower()
@@ -88,12 +91,18 @@ def main():
         if kind == "same-as":
             if args.only:
                 continue
-            text = open(os.path.join(repo, arg), encoding="utf-8").read()
-            missing = [l.strip() for l in code.split("\n") if l.strip() and l.strip() not in text]
+            path, *replacements = [part.strip() for part in arg.split(";")]
+            text = open(os.path.join(repo, path), encoding="utf-8").read()
+            lines = [re.sub(r"\s+#.*$", "", l.strip()) for l in code.split("\n")]  # trailing comments
+            lines = [l for l in lines if l and not (l + " ").startswith("# ")]
+            for r in replacements:
+                old, new = [x.strip() for x in r.split("=>")]
+                lines = [l.replace(old, new) for l in lines]
+            missing = [l for l in lines if l not in text]
             if missing:
-                failed.append(f"{where}: not in {arg}: {missing}")
+                failed.append(f"{where}: not in {path}: {missing}")
             else:
-                ran.append(f"same-as {arg}")
+                ran.append(f"same-as {path}")
             continue
         name = arg
         if (args.only and name not in args.only) or name in args.skip:
