@@ -1,0 +1,198 @@
+"""pixlime: what did the image classifier look at?
+
+LIME for images (Ribeiro et al. 2016) with lime_image's semantics and defaults, on pixlime's C++
+core: numpy in, numpy out, the GIL released while pixlime works.
+
+    import pixlime
+    img = pixlime.load_image("cat.png")                    # (H, W, C) uint8
+    ex = pixlime.explain(img, classifier, num_samples=1000, seed=7)
+    label = ex.top_labels[0]
+    pixlime.save_png("positive.png", ex.positive_pane(label))
+
+`from pixlime import lime_image` is a drop-in for lime's module (same classes, arguments and results);
+`pixlime.dask.explain_many` spreads many images over a Dask cluster.
+"""
+import sys as _sys
+
+from . import _pixlime as _core
+from ._pixlime import (  # noqa: F401  (re-exported)
+    Cancelled,
+    ClassifierError,
+    Error,
+    Explanation,
+    InvalidArgument,
+    IoError,
+    SizeLimitError,
+    blur_fill,
+    constant_fill,
+    decode_image,
+    distance_metric,
+    exponential_kernel,
+    felzenszwalb_options,
+    grid_options,
+    image_fill,
+    layout,
+    limits,
+    load_image,
+    model_input,
+    quickshift_options,
+    render_options,
+    save_png,
+    segment_mean_fill,
+    slic_options,
+    weighted_ridge,
+)
+
+__version__ = _core.__version__
+
+__all__ = [
+    "explain", "slic", "quickshift", "felzenszwalb", "grid", "load_image", "decode_image", "save_png",
+    "Explanation", "Error", "InvalidArgument", "SizeLimitError", "IoError", "ClassifierError", "Cancelled",
+    "slic_options", "quickshift_options", "felzenszwalb_options", "grid_options", "segment_mean_fill",
+    "constant_fill", "blur_fill", "image_fill", "exponential_kernel", "distance_metric", "weighted_ridge",
+    "model_input", "layout", "limits", "render_options",
+]
+
+
+def _fields(obj):
+    return [name for name in dir(obj) if not name.startswith("_")]
+
+
+def _accept_keywords(cls):
+    """Lets an options class be built with keyword arguments, e.g. slic_options(num_segments=50),
+    refusing names it does not have; repr shows every field."""
+    native_init = cls.__init__
+
+    def __init__(self, **options):
+        native_init(self)
+        for name, value in options.items():
+            if name not in _fields(self):
+                raise TypeError(f"{cls.__name__} has no option {name!r} (its options: {', '.join(_fields(self))})")
+            setattr(self, name, value)
+
+    def __repr__(self):
+        return f"{cls.__name__}(" + ", ".join(f"{n}={getattr(self, n)!r}" for n in _fields(self)) + ")"
+
+    __init__.__doc__ = f"{cls.__name__}(**options): the C++ struct pixlime::{cls.__name__}, with its defaults."
+    cls.__init__ = __init__
+    cls.__repr__ = __repr__
+    return cls
+
+
+for _cls in (slic_options, quickshift_options, felzenszwalb_options, grid_options, segment_mean_fill, constant_fill,
+             blur_fill, exponential_kernel, weighted_ridge, model_input, limits, render_options):
+    _accept_keywords(_cls)
+
+
+def slic(image, *, num_segments=100, compactness=10.0, max_iterations=10, sigma=0.0, convert_to_lab=True,
+         enforce_connectivity=True, min_size_factor=0.5, num_threads=1):
+    """SLIC superpixels with scikit-image's semantics and defaults. `image`: (H, W) or (H, W, C),
+    uint8 or float32 (float taken as [0, 1]). Returns (H, W) int32 labels 0..K-1."""
+    o = slic_options(num_segments=num_segments, compactness=compactness, max_iterations=max_iterations, sigma=sigma,
+                     convert_to_lab=convert_to_lab, enforce_connectivity=enforce_connectivity,
+                     min_size_factor=min_size_factor, num_threads=num_threads)
+    return _core.slic(image, o)
+
+
+def quickshift(image, *, ratio=0.2, kernel_size=4.0, max_dist=200.0, sigma=0.0, convert_to_lab=True, num_threads=1):
+    """Quick shift superpixels with scikit-image's semantics and lime_image's defaults (kernel_size 4,
+    max_dist 200, ratio 0.2). Returns (H, W) int32 labels 0..K-1."""
+    o = quickshift_options(ratio=ratio, kernel_size=kernel_size, max_dist=max_dist, sigma=sigma,
+                           convert_to_lab=convert_to_lab, num_threads=num_threads)
+    return _core.quickshift(image, o)
+
+
+def felzenszwalb(image, *, scale=1.0, sigma=0.8, min_size=20):
+    """Felzenszwalb-Huttenlocher segmentation with scikit-image's semantics and defaults. Returns
+    (H, W) int32 labels 0..K-1."""
+    return _core.felzenszwalb(image, felzenszwalb_options(scale=scale, sigma=sigma, min_size=min_size))
+
+
+def grid(image, *, cells_x=8, cells_y=8):
+    """A regular grid of cells_x x cells_y rectangles the size of `image` (an array, or (height,
+    width)). Returns (H, W) int32 labels, row-major."""
+    height, width = (image[0], image[1]) if isinstance(image, tuple) else image.shape[:2]
+    return _core.grid(int(width), int(height), grid_options(cells_x=cells_x, cells_y=cells_y))
+
+
+def _progress_callback(progress):
+    """progress=True: a tqdm bar when tqdm is installed, else a line on stderr every tenth."""
+    if progress is None or progress is False:
+        return None
+    if callable(progress):
+        return progress
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        tqdm = None
+    state = {"bar": None, "shown": 0}
+
+    def report(done, total):
+        if tqdm is not None:
+            if state["bar"] is None:
+                state["bar"] = tqdm(total=total, unit="sample", desc="pixlime.explain")
+            state["bar"].update(done - state["bar"].n)
+            if done >= total:
+                state["bar"].close()
+        elif done * 10 // total > state["shown"] or done == total:
+            state["shown"] = done * 10 // total
+            print(f"pixlime.explain: {done}/{total} samples", file=_sys.stderr, flush=True)
+        return True
+
+    return report
+
+
+def _model_input(value):
+    if value is None or isinstance(value, model_input):
+        return value
+    if isinstance(value, dict):
+        options = dict(value)
+        if isinstance(options.get("layout"), str):
+            options["layout"] = getattr(layout, options["layout"])
+        return model_input(**options)
+    raise InvalidArgument(f"pixlime: model_input = {type(value).__name__}: expected a pixlime.model_input or a dict of its fields")
+
+
+def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1000, batch_size=10, seed=0,
+            top_labels=5, labels=None, sampler="balanced", hide="segment_mean", kernel=None, surrogate=None,
+            model_input=None, progress=False, num_threads=1, limits=None):
+    """Explains `classifier`'s prediction on `image` (LIME, lime_image's semantics and defaults).
+
+    image        (H, W) or (H, W, C) numpy array, uint8 or float32, any strides.
+    classifier   a callable taking an (N, H, W, C) array of the image's dtype (or the layout
+                 model_input asks for, e.g. float32 (N, C, H, W)) and returning (N, classes), or
+                 (N,) for a binary model's P(class 1) in [0, 1]; lists and torch tensors are
+                 accepted. The array it receives is a read-only view of pixlime's batch buffer,
+                 valid during the call: copy it to keep it.
+    segments     (H, W) integer ids of your own segmentation (any ids), or None to segment with
+    segmenter    "slic" (default), "quickshift" (lime's), "felzenszwalb", "grid", an options object
+                 (slic_options(...), ...) or a callable image -> (H, W) ids.
+    num_samples  perturbed samples, sample 0 the unperturbed image (lime: 1000).
+    batch_size   images per classifier call (lime: 10).
+    seed         drives the masks: the same seed gives the same explanation.
+    top_labels   explain the classes with the highest outputs (lime: 5), unless `labels` lists them.
+    sampler      "balanced" (default), "lime_compatible" (lime's own masks), "bernoulli", or a
+                 callable (num_samples, num_segments, seed) -> (N, K) array of 0/1, row 0 all ones.
+    hide         what hidden segments show: "segment_mean" (lime's hide_color=None, default),
+                 "constant" (black, lime's hide_color=0), "blur", constant_fill(color=[...]),
+                 blur_fill(sigma=...), image_fill(array), or a callable (image, segments) -> image.
+    kernel       exponential_kernel(width=0.25, distance=...) (lime's, default) or a callable
+                 samples -> (N,) weights.
+    surrogate    weighted_ridge(alpha=1.0) (lime's Ridge, default) or a callable
+                 (samples, weights, targets) -> [(weights, intercept, score, local_prediction), ...].
+    model_input  what the classifier receives: pixlime.model_input(...) or a dict of its fields,
+                 e.g. {"to_float": True, "layout": "nchw", "scale": 1/255, "mean": [...], "stddev": [...]}.
+    progress     True for a progress bar (tqdm when installed), or a callable (done, total) returning
+                 False to stop (pixlime.Cancelled).
+    num_threads  threads building perturbed images (the classifier is called from this thread).
+    limits       pixlime.limits(...) to raise or lower the sizes checked before allocating.
+
+    Returns a pixlime.Explanation. Raises pixlime.Error subclasses (InvalidArgument is a ValueError,
+    IoError an OSError, ClassifierError and Cancelled RuntimeErrors); the classifier's own exception
+    propagates unchanged, its __cause__ a pixlime.ClassifierError saying where. Ctrl-C stops the
+    explanation (KeyboardInterrupt) within one batch.
+    """
+    return _core.explain(image, classifier, segments=segments, segmenter=segmenter, num_samples=num_samples,
+                         batch_size=batch_size, seed=seed, top_labels=top_labels, labels=labels, sampler=sampler,
+                         hide=hide, kernel=kernel, surrogate=surrogate, model_input=_model_input(model_input),
+                         progress=_progress_callback(progress), num_threads=num_threads, limits=limits)

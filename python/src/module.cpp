@@ -1,0 +1,639 @@
+// pixlime._pixlime: the C++ library for Python (pybind11). numpy in, numpy out; the GIL is
+// released while pixlime works and taken only around the user's callables (the classifier, a
+// custom sampler, kernel or surrogate, the progress callback). The public package (python/pixlime)
+// re-exports these names and adds the keyword conveniences.
+//
+// stb is compiled into this module unless the build links a system stb library (CMake defines
+// PIXLIME_STB_LINKED then).
+#define PIXLIME_STB_IMPLEMENTATION
+#include <pixlime/pixlime.hpp>
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace py = pybind11;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Exceptions: pixlime.Error and subclasses that are also the fitting Python built-ins.
+
+struct exception_types {
+    PyObject* error = nullptr;
+    PyObject* invalid_argument = nullptr;
+    PyObject* size_limit = nullptr;
+    PyObject* io = nullptr;
+    PyObject* classifier = nullptr;
+    PyObject* cancelled = nullptr;
+};
+exception_types exceptions;
+
+PyObject* new_exception(py::module_& m, const char* name, py::tuple bases, const char* doc) {
+    const std::string qualified = std::string("pixlime.") + name;
+    PyObject* type = PyErr_NewExceptionWithDoc(qualified.c_str(), doc, bases.ptr(), nullptr);
+    if (!type) throw py::error_already_set();
+    m.attr(name) = py::handle(type);
+    return type;
+}
+
+/// The Python exception object for a pixlime::error, with its parts as attributes.
+py::object python_error(const pixlime::error& e) {
+    PyObject* type = exceptions.error;
+    if (dynamic_cast<const pixlime::size_limit_error*>(&e)) type = exceptions.size_limit;
+    else if (dynamic_cast<const pixlime::invalid_argument*>(&e)) type = exceptions.invalid_argument;
+    else if (dynamic_cast<const pixlime::io_error*>(&e)) type = exceptions.io;
+    else if (dynamic_cast<const pixlime::classifier_error*>(&e)) type = exceptions.classifier;
+    else if (dynamic_cast<const pixlime::cancelled*>(&e)) type = exceptions.cancelled;
+    py::object instance = py::reinterpret_borrow<py::object>(type)(e.what());
+    instance.attr("parameter") = e.parameter();
+    instance.attr("value") = e.value();
+    instance.attr("expected") = e.expected();
+    return instance;
+}
+
+/// A Python exception raised by a user's callable, carried through pixlime's C++ code (which
+/// nests it in a pixlime::classifier_error) and restored unchanged when it reaches Python again.
+/// what() is "TypeName: message", without the traceback.
+struct python_exception : std::exception {
+    py::error_already_set original;
+    std::string message;
+    explicit python_exception(py::error_already_set e) : original(std::move(e)) {
+        message = py::str(original.type().attr("__name__")).cast<std::string>();
+        const std::string text = py::str(original.value()).cast<std::string>();
+        if (!text.empty()) message += ": " + text;
+    }
+    const char* what() const noexcept override { return message.c_str(); }
+};
+
+/// Runs f (with the GIL held), turning a Python exception into a python_exception.
+template <class F>
+auto call_python(const F& f) -> decltype(f()) {
+    try {
+        return f();
+    } catch (py::error_already_set& e) {
+        throw python_exception(std::move(e));
+    }
+}
+
+void translate(std::exception_ptr p) {
+    try {
+        if (p) std::rethrow_exception(p);
+    } catch (const pixlime::classifier_error& e) {
+        // The classifier's own Python exception comes back unchanged, chained to pixlime's.
+        try {
+            std::rethrow_if_nested(e);
+        } catch (python_exception& p) {
+            const py::object cause = python_error(e);
+            p.original.value().attr("__cause__") = cause;
+            p.original.restore();
+            return;
+        } catch (...) {
+        }
+        const py::object err = python_error(e);
+        PyErr_SetObject(err.get_type().ptr(), err.ptr());
+    } catch (const pixlime::error& e) {
+        const py::object err = python_error(e);
+        PyErr_SetObject(err.get_type().ptr(), err.ptr());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Images
+
+/// A numpy image, (H, W) or (H, W, C) of uint8 or float32, held for as long as pixlime reads
+/// it: contiguous (a copy only when the input is not).
+struct input_image {
+    py::array array;  // C-contiguous
+    int width = 0, height = 0, channels = 0;
+    bool is_float = false;
+
+    explicit input_image(const py::handle& object, const char* name = "image") {
+        py::array a = py::array::ensure(object);
+        if (!a) throw pixlime::invalid_argument(name, py::str(py::type::of(object)).cast<std::string>(), "a numpy array");
+        if (a.ndim() != 2 && a.ndim() != 3)
+            throw pixlime::invalid_argument(std::string(name) + " shape", std::to_string(a.ndim()) + " dimensions",
+                                            "(H, W) or (H, W, C)");
+        if (a.dtype().is(py::dtype::of<std::uint8_t>())) is_float = false;
+        else if (a.dtype().is(py::dtype::of<float>())) is_float = true;
+        else
+            throw pixlime::invalid_argument(std::string(name) + " dtype", py::str(a.dtype()).cast<std::string>(),
+                                            "uint8 or float32 (convert with .astype)");
+        array = py::array::ensure(a, py::array::c_style);
+        height = int(array.shape(0));
+        width = int(array.shape(1));
+        channels = array.ndim() == 3 ? int(array.shape(2)) : 1;
+        if (array.ndim() == 3 && array.shape(2) > pixlime::max_channels)
+            throw pixlime::invalid_argument(std::string(name) + " channels", array.shape(2), "1 to " + std::to_string(pixlime::max_channels));
+        if (array.shape(0) > (1 << 30) || array.shape(1) > (1 << 30))
+            throw pixlime::size_limit_error(std::string(name) + " size", std::to_string(array.shape(1)) + "x" + std::to_string(array.shape(0)),
+                                            "at most 2^30 pixels a side");
+    }
+    template <class T>
+    pixlime::image_view<const T> view() const {
+        return pixlime::image_view<const T>(static_cast<const T*>(array.data()), width, height, channels);
+    }
+};
+
+template <class T>
+py::array to_numpy(const pixlime::image<T>& img) {
+    py::array_t<T> out({py::ssize_t(img.height()), py::ssize_t(img.width()), py::ssize_t(img.channels())});
+    std::copy(img.data(), img.data() + img.size(), out.mutable_data());
+    return std::move(out);
+}
+
+py::array labels_to_numpy(const pixlime::segmentation& seg) {
+    py::array_t<std::int32_t> out({py::ssize_t(seg.height()), py::ssize_t(seg.width())});
+    std::copy(seg.labels().begin(), seg.labels().end(), out.mutable_data());
+    return std::move(out);
+}
+
+/// An (H, W) array of integer ids as a segmentation of a width x height image (any ids).
+pixlime::segmentation to_segmentation(const py::handle& object, int width, int height, const char* name = "segments") {
+    py::array a = py::array::ensure(object);
+    if (!a || a.ndim() != 2)
+        throw pixlime::invalid_argument(std::string(name) + " shape", a ? std::to_string(a.ndim()) + " dimensions" : "not an array",
+                                        "(H, W) integer ids");
+    if (a.shape(0) != height || a.shape(1) != width)
+        throw pixlime::invalid_argument(std::string(name) + " size", std::to_string(a.shape(1)) + "x" + std::to_string(a.shape(0)),
+                                        "the image's " + std::to_string(width) + "x" + std::to_string(height));
+    const auto kind = a.dtype().kind();
+    if (kind != 'i' && kind != 'u')
+        throw pixlime::invalid_argument(std::string(name) + " dtype", py::str(a.dtype()).cast<std::string>(), "integer ids");
+    py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> ids(a);
+    return pixlime::segmentation::from_labels(width, height, ids.data(), std::size_t(ids.size()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Options from Python values
+
+pixlime::segmenter make_segmenter(const py::object& s) {
+    if (s.is_none()) return pixlime::segmenter{};
+    if (py::isinstance<py::str>(s)) {
+        const auto name = s.cast<std::string>();
+        if (name == "slic") return pixlime::slic_options{};
+        if (name == "quickshift") return pixlime::quickshift_options{};
+        if (name == "felzenszwalb") return pixlime::felzenszwalb_options{};
+        if (name == "grid") return pixlime::grid_options{};
+        throw pixlime::invalid_argument("segmenter", name, "'slic', 'quickshift', 'felzenszwalb', 'grid', an options object or a callable");
+    }
+    if (py::isinstance<pixlime::slic_options>(s)) return s.cast<pixlime::slic_options>();
+    if (py::isinstance<pixlime::quickshift_options>(s)) return s.cast<pixlime::quickshift_options>();
+    if (py::isinstance<pixlime::felzenszwalb_options>(s)) return s.cast<pixlime::felzenszwalb_options>();
+    if (py::isinstance<pixlime::grid_options>(s)) return s.cast<pixlime::grid_options>();
+    throw pixlime::invalid_argument("segmenter", py::str(py::type::of(s)).cast<std::string>(),
+                                    "'slic', 'quickshift', 'felzenszwalb', 'grid', an options object or a callable");
+}
+
+/// The fill: a name, a fill object, or (handled by explain) a callable.
+pixlime::filler make_fill(const py::object& h) {
+    if (h.is_none()) return pixlime::segment_mean_fill{};
+    if (py::isinstance<py::str>(h)) {
+        const auto name = h.cast<std::string>();
+        if (name == "segment_mean") return pixlime::segment_mean_fill{};
+        if (name == "constant" || name == "black") return pixlime::constant_fill{};
+        if (name == "blur") return pixlime::blur_fill{};
+        throw pixlime::invalid_argument("hide", name, "'segment_mean', 'constant' (black), 'blur', a fill object or a callable");
+    }
+    if (py::isinstance<pixlime::segment_mean_fill>(h)) return h.cast<pixlime::segment_mean_fill>();
+    if (py::isinstance<pixlime::constant_fill>(h)) return h.cast<pixlime::constant_fill>();
+    if (py::isinstance<pixlime::blur_fill>(h)) return h.cast<pixlime::blur_fill>();
+    if (py::isinstance<pixlime::image_fill>(h)) return h.cast<pixlime::image_fill>();
+    throw pixlime::invalid_argument("hide", py::str(py::type::of(h)).cast<std::string>(),
+                                    "'segment_mean', 'constant' (black), 'blur', a fill object or a callable");
+}
+
+/// A Python array as a #samples by #segments mask matrix (a custom sampler's result).
+pixlime::mask_matrix to_masks(const py::handle& object) {
+    py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast> a(py::array::ensure(object));
+    if (!a || a.ndim() != 2) throw std::invalid_argument("a sampler must return a (num_samples, num_segments) array of 0 and 1");
+    pixlime::mask_matrix m(a.shape(0), a.shape(1));
+    std::copy(a.data(), a.data() + a.size(), m.data());
+    return m;
+}
+
+py::array masks_to_numpy(const pixlime::mask_matrix& m) {
+    py::array_t<std::uint8_t> out({py::ssize_t(m.rows()), py::ssize_t(m.cols())});
+    std::copy(m.data(), m.data() + m.size(), out.mutable_data());
+    return std::move(out);
+}
+
+py::array matrix_to_numpy(const Eigen::MatrixXd& m) {
+    py::array_t<double> out({py::ssize_t(m.rows()), py::ssize_t(m.cols())});
+    for (Eigen::Index r = 0; r < m.rows(); ++r)
+        for (Eigen::Index c = 0; c < m.cols(); ++c) out.mutable_at(r, c) = m(r, c);
+    return std::move(out);
+}
+
+py::array vector_to_numpy(const Eigen::VectorXd& v) {
+    py::array_t<double> out(py::ssize_t(v.size()));
+    std::copy(v.data(), v.data() + v.size(), out.mutable_data());
+    return std::move(out);
+}
+
+Eigen::VectorXd to_vector(const py::handle& object, const char* what) {
+    py::array_t<double, py::array::c_style | py::array::forcecast> a(py::array::ensure(object));
+    if (!a || a.ndim() != 1) throw std::invalid_argument(std::string(what) + " must be a 1-D array");
+    return Eigen::Map<const Eigen::VectorXd>(a.data(), a.size());
+}
+
+/// Whatever a Python classifier returned, as an N x C matrix of doubles: numpy arrays, lists,
+/// torch tensors (.detach().cpu().numpy()), (N,) for a binary model.
+Eigen::MatrixXd to_outputs(py::object result) {
+    if (py::hasattr(result, "detach") && py::hasattr(result, "numpy")) result = result.attr("detach")().attr("cpu")().attr("numpy")();
+    else if (!py::isinstance<py::array>(result) && py::hasattr(result, "numpy")) result = result.attr("numpy")();
+    py::array_t<double, py::array::c_style | py::array::forcecast> a(py::array::ensure(result));
+    if (!a) throw std::invalid_argument("the classifier returned " + py::str(py::type::of(result)).cast<std::string>() +
+                                        ": expected an (N, classes) or (N,) array");
+    if (a.ndim() == 1) return Eigen::Map<const Eigen::MatrixXd>(a.data(), a.shape(0), 1);
+    if (a.ndim() != 2)
+        throw std::invalid_argument("the classifier returned an array of " + std::to_string(a.ndim()) +
+                                    " dimensions: expected (N, classes) or (N,)");
+    Eigen::MatrixXd m(a.shape(0), a.shape(1));
+    for (py::ssize_t r = 0; r < a.shape(0); ++r)
+        for (py::ssize_t c = 0; c < a.shape(1); ++c) m(r, c) = a.at(r, c);
+    return m;
+}
+
+/// Raises KeyboardInterrupt (as a Python exception in flight) when Ctrl-C was pressed.
+void check_signals() {
+    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The explanation, with the image it explains (for the panes).
+
+class explanation {
+public:
+    explanation(pixlime::explanation ex, std::variant<pixlime::image<std::uint8_t>, pixlime::image<float>> img)
+        : ex_(std::move(ex)), image_(std::move(img)) {}
+
+    const pixlime::explanation& get() const { return ex_; }
+
+    py::array pane(int which, int label, const py::object& num_features, const py::object& options) const {
+        pixlime::render_options ro = options.is_none() ? pixlime::render_options{} : options.cast<pixlime::render_options>();
+        if (!num_features.is_none()) ro.num_features = num_features.cast<int>();
+        const Eigen::VectorXd& w = ex_.weights(label);  // throws for a label not explained
+        pixlime::image<std::uint8_t> out;
+        {
+            py::gil_scoped_release release;
+            std::visit(
+                [&](const auto& img) {
+                    switch (which) {
+                        case 0: out = pixlime::render_positive(img, ex_.segments(), w, ro); break;
+                        case 1: out = pixlime::render_negative(img, ex_.segments(), w, ro); break;
+                        case 2: out = pixlime::render_overlay(img, ex_.segments(), w, ro); break;
+                        default: out = pixlime::render_heatmap(img, ex_.segments(), w, ro);
+                    }
+                },
+                image_);
+        }
+        return to_numpy(out);
+    }
+
+private:
+    pixlime::explanation ex_;
+    std::variant<pixlime::image<std::uint8_t>, pixlime::image<float>> image_;
+};
+
+struct callables {
+    py::object classifier = py::none(), sampler = py::none(), kernel = py::none(), surrogate = py::none(),
+               progress = py::none();
+};
+
+/// explain, the GIL released for everything but the Python callables.
+template <class T>
+explanation explain_typed(const input_image& in, const pixlime::segmentation* seg, pixlime::explain_options opt,
+                          const callables& py_calls) {
+    const auto view = in.view<T>();
+    auto classify = [&](auto batch) -> Eigen::MatrixXd {
+        using V = std::remove_const_t<typename decltype(batch)::value_type>;
+        py::gil_scoped_acquire gil;
+        call_python(check_signals);
+        std::vector<py::ssize_t> shape, strides;
+        const py::ssize_t n = batch.size(), h = batch.height(), w = batch.width(), c = batch.channels(), s = sizeof(V);
+        if (batch.layout() == pixlime::layout::nchw) {
+            shape = {n, c, h, w};
+            strides = {c * h * w * s, h * w * s, w * s, s};
+        } else {
+            shape = {n, h, w, c};
+            strides = {h * w * c * s, w * c * s, c * s, s};
+        }
+        // A view of pixlime's batch buffer, valid during this call (the buffer is reused).
+        py::capsule owner(batch.data(), [](void*) {});
+        py::array arr(py::dtype::of<V>(), shape, strides, batch.data(), owner);
+        py::detail::array_proxy(arr.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+        return call_python([&] { return to_outputs(py_calls.classifier(arr)); });
+    };
+    if (!py_calls.sampler.is_none())
+        opt.sampler = pixlime::sampler(
+            [f = py_calls.sampler](int n, int k, std::uint64_t s) {
+                py::gil_scoped_acquire gil;
+                return to_masks(f(n, k, s));
+            },
+            "python");
+    if (!py_calls.kernel.is_none())
+        opt.kernel = pixlime::kernel(
+            [f = py_calls.kernel](const pixlime::mask_matrix& m) {
+                py::gil_scoped_acquire gil;
+                return to_vector(f(masks_to_numpy(m)), "a kernel's result");
+            },
+            "python");
+    if (!py_calls.surrogate.is_none())
+        opt.surrogate = pixlime::surrogate(
+            [f = py_calls.surrogate](const pixlime::mask_matrix& m, const Eigen::VectorXd& w, const Eigen::MatrixXd& y) {
+                py::gil_scoped_acquire gil;
+                std::vector<pixlime::linear_fit> fits;
+                for (const py::handle& fit : f(masks_to_numpy(m), vector_to_numpy(w), matrix_to_numpy(y))) {
+                    const py::tuple t = py::reinterpret_borrow<py::object>(fit).cast<py::tuple>();
+                    if (t.size() != 4) throw std::invalid_argument("a surrogate must return (weights, intercept, score, local_prediction) per target");
+                    fits.push_back({to_vector(t[0], "a fit's weights"), t[1].cast<double>(), t[2].cast<double>(), t[3].cast<double>()});
+                }
+                return fits;
+            },
+            "python");
+    if (!py_calls.progress.is_none())
+        opt.progress = [f = py_calls.progress](int done, int total) {
+            py::gil_scoped_acquire gil;
+            check_signals();
+            const py::object r = f(done, total);
+            return r.is_none() ? true : r.cast<bool>();
+        };
+    pixlime::explanation ex = [&] {
+        py::gil_scoped_release release;
+        return seg ? pixlime::explain(view, *seg, classify, opt) : pixlime::explain(view, classify, opt);
+    }();
+    return explanation(std::move(ex), pixlime::image<T>(view));
+}
+
+explanation explain(const py::object& image, const py::object& classifier, const py::object& segments,
+                    const py::object& segmenter, int num_samples, int batch_size, std::uint64_t seed, int top_labels,
+                    const py::object& labels, const py::object& sampler, const py::object& hide, const py::object& kernel,
+                    const py::object& surrogate, const py::object& model_input, const py::object& progress, int num_threads,
+                    const py::object& limits) {
+    const input_image in(image);
+    pixlime::explain_options opt;
+    opt.num_samples = num_samples;
+    opt.batch_size = batch_size;
+    opt.seed = seed;
+    opt.top_labels = top_labels;
+    if (!labels.is_none()) opt.labels = labels.cast<std::vector<int>>();
+    opt.num_threads = num_threads;
+    if (!limits.is_none()) opt.limits = limits.cast<pixlime::limits>();
+    if (!model_input.is_none()) opt.model_input = model_input.cast<pixlime::model_input>();
+    callables calls;
+    calls.classifier = classifier;
+    if (!py::isinstance<py::function>(classifier) && !py::hasattr(classifier, "__call__"))
+        throw pixlime::invalid_argument("classifier", py::str(py::type::of(classifier)).cast<std::string>(), "a callable");
+    // Python callables for the segmenter and the fill run here, before the GIL is released.
+    std::unique_ptr<pixlime::segmentation> seg;
+    if (!segments.is_none()) {
+        seg = std::make_unique<pixlime::segmentation>(to_segmentation(segments, in.width, in.height));
+    } else if (!segmenter.is_none() && !py::isinstance<py::str>(segmenter) && PyCallable_Check(segmenter.ptr()) &&
+               !py::isinstance<pixlime::slic_options>(segmenter)) {
+        seg = std::make_unique<pixlime::segmentation>(to_segmentation(segmenter(in.array), in.width, in.height, "segmenter result"));
+    } else {
+        opt.segmenter = make_segmenter(segmenter);
+    }
+    if (!hide.is_none() && !py::isinstance<py::str>(hide) && PyCallable_Check(hide.ptr())) {
+        if (!seg) {
+            py::gil_scoped_release release;
+            seg = std::make_unique<pixlime::segmentation>(in.is_float ? opt.segmenter(in.view<float>()) : opt.segmenter(in.view<std::uint8_t>()));
+        }
+        const input_image fill(hide(in.array, labels_to_numpy(*seg)), "hide result");
+        if (fill.width != in.width || fill.height != in.height || fill.channels != in.channels)
+            throw pixlime::invalid_argument("hide result size",
+                                            std::to_string(fill.width) + "x" + std::to_string(fill.height) + "x" + std::to_string(fill.channels),
+                                            "the image's size and channels");
+        pixlime::image<float> replacement(in.width, in.height, in.channels);
+        if (fill.is_float) {
+            const auto v = fill.view<float>();
+            std::copy(v.data(), v.data() + replacement.size(), replacement.data());
+        } else {
+            const auto v = fill.view<std::uint8_t>();
+            std::copy(v.data(), v.data() + replacement.size(), replacement.data());
+        }
+        opt.hide = pixlime::image_fill{std::move(replacement)};
+    } else {
+        opt.hide = make_fill(hide);
+    }
+    if (!sampler.is_none() && py::isinstance<py::str>(sampler)) {
+        const auto name = sampler.cast<std::string>();
+        if (name == "balanced") opt.sampler = pixlime::sampling::balanced;
+        else if (name == "lime_compatible") opt.sampler = pixlime::sampling::lime_compatible;
+        else if (name == "bernoulli") opt.sampler = pixlime::sampling::bernoulli;
+        else throw pixlime::invalid_argument("sampler", name, "'balanced', 'lime_compatible', 'bernoulli' or a callable");
+    } else if (!sampler.is_none()) {
+        calls.sampler = sampler;
+    }
+    if (!kernel.is_none() && py::isinstance<pixlime::exponential_kernel>(kernel)) opt.kernel = kernel.cast<pixlime::exponential_kernel>();
+    else if (!kernel.is_none()) calls.kernel = kernel;
+    if (!surrogate.is_none() && py::isinstance<pixlime::weighted_ridge>(surrogate)) opt.surrogate = surrogate.cast<pixlime::weighted_ridge>();
+    else if (!surrogate.is_none()) calls.surrogate = surrogate;
+    calls.progress = progress;
+    return in.is_float ? explain_typed<float>(in, seg.get(), std::move(opt), calls)
+                       : explain_typed<std::uint8_t>(in, seg.get(), std::move(opt), calls);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segmenters
+
+template <class Options, class Run>
+py::array segment(const py::object& image, const Options& o, const Run& run) {
+    const input_image in(image);
+    pixlime::segmentation s;
+    {
+        py::gil_scoped_release release;
+        s = in.is_float ? run(in.view<float>(), o) : run(in.view<std::uint8_t>(), o);
+    }
+    return labels_to_numpy(s);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_pixlime, m) {
+    m.doc() = "pixlime's C++ core (use the pixlime package)";
+    m.attr("__version__") = pixlime::version;
+
+    exceptions.error = new_exception(m, "Error", py::make_tuple(py::handle(PyExc_Exception)),
+                                     "Base of pixlime's errors; .parameter, .value and .expected hold the parts of the message.");
+    exceptions.invalid_argument = new_exception(m, "InvalidArgument", py::make_tuple(py::handle(exceptions.error), py::handle(PyExc_ValueError)),
+                                                "A parameter, option or input outside what is accepted.");
+    exceptions.size_limit = new_exception(m, "SizeLimitError", py::make_tuple(py::handle(exceptions.invalid_argument)),
+                                          "An input over a pixlime.limits value (checked before allocating).");
+    exceptions.io = new_exception(m, "IoError", py::make_tuple(py::handle(exceptions.error), py::handle(PyExc_OSError)),
+                                  "A file that cannot be opened, decoded or written.");
+    exceptions.classifier = new_exception(m, "ClassifierError", py::make_tuple(py::handle(exceptions.error), py::handle(PyExc_RuntimeError)),
+                                          "The classifier returned a bad output (its own exceptions propagate unchanged, chained to this).");
+    exceptions.cancelled = new_exception(m, "Cancelled", py::make_tuple(py::handle(exceptions.error), py::handle(PyExc_RuntimeError)),
+                                         "The progress callback returned False.");
+    py::register_exception_translator(&translate);
+
+    // Options (the C++ structs, same fields and defaults).
+    py::class_<pixlime::slic_options>(m, "slic_options")
+        .def(py::init<>())
+        .def_readwrite("num_segments", &pixlime::slic_options::num_segments)
+        .def_readwrite("compactness", &pixlime::slic_options::compactness)
+        .def_readwrite("max_iterations", &pixlime::slic_options::max_iterations)
+        .def_readwrite("sigma", &pixlime::slic_options::sigma)
+        .def_readwrite("convert_to_lab", &pixlime::slic_options::convert_to_lab)
+        .def_readwrite("enforce_connectivity", &pixlime::slic_options::enforce_connectivity)
+        .def_readwrite("min_size_factor", &pixlime::slic_options::min_size_factor)
+        .def_readwrite("num_threads", &pixlime::slic_options::num_threads);
+    py::class_<pixlime::quickshift_options>(m, "quickshift_options")
+        .def(py::init<>())
+        .def_readwrite("ratio", &pixlime::quickshift_options::ratio)
+        .def_readwrite("kernel_size", &pixlime::quickshift_options::kernel_size)
+        .def_readwrite("max_dist", &pixlime::quickshift_options::max_dist)
+        .def_readwrite("sigma", &pixlime::quickshift_options::sigma)
+        .def_readwrite("convert_to_lab", &pixlime::quickshift_options::convert_to_lab)
+        .def_readwrite("num_threads", &pixlime::quickshift_options::num_threads);
+    py::class_<pixlime::felzenszwalb_options>(m, "felzenszwalb_options")
+        .def(py::init<>())
+        .def_readwrite("scale", &pixlime::felzenszwalb_options::scale)
+        .def_readwrite("sigma", &pixlime::felzenszwalb_options::sigma)
+        .def_readwrite("min_size", &pixlime::felzenszwalb_options::min_size);
+    py::class_<pixlime::grid_options>(m, "grid_options")
+        .def(py::init<>())
+        .def_readwrite("cells_x", &pixlime::grid_options::cells_x)
+        .def_readwrite("cells_y", &pixlime::grid_options::cells_y);
+    py::class_<pixlime::segment_mean_fill>(m, "segment_mean_fill").def(py::init<>());
+    py::class_<pixlime::constant_fill>(m, "constant_fill").def(py::init<>()).def_readwrite("color", &pixlime::constant_fill::color);
+    py::class_<pixlime::blur_fill>(m, "blur_fill").def(py::init<>()).def_readwrite("sigma", &pixlime::blur_fill::sigma);
+    py::class_<pixlime::image_fill>(m, "image_fill")
+        .def(py::init([](const py::object& replacement) {
+                 const input_image in(replacement, "image_fill.replacement");
+                 pixlime::image<float> r(in.width, in.height, in.channels);
+                 if (in.is_float) std::copy(in.view<float>().data(), in.view<float>().data() + r.size(), r.data());
+                 else std::copy(in.view<std::uint8_t>().data(), in.view<std::uint8_t>().data() + r.size(), r.data());
+                 return pixlime::image_fill{std::move(r)};
+             }),
+             py::arg("replacement"));
+    py::enum_<pixlime::distance_metric>(m, "distance_metric")
+        .value("cosine", pixlime::distance_metric::cosine)
+        .value("euclidean", pixlime::distance_metric::euclidean)
+        .value("hamming", pixlime::distance_metric::hamming);
+    py::class_<pixlime::exponential_kernel>(m, "exponential_kernel")
+        .def(py::init<>())
+        .def_readwrite("width", &pixlime::exponential_kernel::width)
+        .def_readwrite("distance", &pixlime::exponential_kernel::distance);
+    py::class_<pixlime::weighted_ridge>(m, "weighted_ridge").def(py::init<>()).def_readwrite("alpha", &pixlime::weighted_ridge::alpha);
+    py::enum_<pixlime::layout>(m, "layout").value("nhwc", pixlime::layout::nhwc).value("nchw", pixlime::layout::nchw);
+    py::class_<pixlime::model_input>(m, "model_input")
+        .def(py::init<>())
+        .def_readwrite("to_float", &pixlime::model_input::to_float)
+        .def_readwrite("layout", &pixlime::model_input::layout)
+        .def_readwrite("channels", &pixlime::model_input::channels)
+        .def_readwrite("scale", &pixlime::model_input::scale)
+        .def_readwrite("mean", &pixlime::model_input::mean)
+        .def_readwrite("stddev", &pixlime::model_input::stddev);
+    py::class_<pixlime::limits>(m, "limits")
+        .def(py::init<>())
+        .def_readwrite("max_pixels", &pixlime::limits::max_pixels)
+        .def_readwrite("max_image_bytes", &pixlime::limits::max_image_bytes)
+        .def_readwrite("max_samples", &pixlime::limits::max_samples)
+        .def_readwrite("max_segments", &pixlime::limits::max_segments)
+        .def_readwrite("max_classes", &pixlime::limits::max_classes)
+        .def_readwrite("max_surrogate_size", &pixlime::limits::max_surrogate_size)
+        .def_readwrite("max_explanation_bytes", &pixlime::limits::max_explanation_bytes);
+    py::class_<pixlime::render_options>(m, "render_options")
+        .def(py::init<>())
+        .def_readwrite("num_features", &pixlime::render_options::num_features)
+        .def_readwrite("min_weight", &pixlime::render_options::min_weight)
+        .def_readwrite("min_relative_weight", &pixlime::render_options::min_relative_weight)
+        .def_readwrite("scale", &pixlime::render_options::scale)
+        .def_readwrite("hide_rest", &pixlime::render_options::hide_rest)
+        .def_readwrite("dim_rest", &pixlime::render_options::dim_rest)
+        .def_readwrite("boundaries", &pixlime::render_options::boundaries)
+        .def_readwrite("heatmap_opacity", &pixlime::render_options::heatmap_opacity);
+
+    py::class_<explanation>(m, "Explanation", "The result of pixlime.explain: per explained label a linear model over the segments.")
+        .def_property_readonly("labels", [](const explanation& e) { return e.get().labels(); })
+        .def_property_readonly("top_labels", [](const explanation& e) { return e.get().top_labels(); })
+        .def_property_readonly("num_classes", [](const explanation& e) { return e.get().num_classes(); })
+        .def_property_readonly("num_segments", [](const explanation& e) { return e.get().num_segments(); })
+        .def_property_readonly("segments", [](const explanation& e) { return labels_to_numpy(e.get().segments()); })
+        .def_property_readonly("samples", [](const explanation& e) { return masks_to_numpy(e.get().samples()); })
+        .def_property_readonly("predictions", [](const explanation& e) { return matrix_to_numpy(e.get().predictions()); })
+        .def_property_readonly("sample_weights", [](const explanation& e) { return vector_to_numpy(e.get().sample_weights()); })
+        .def("weights", [](const explanation& e, int label) { return vector_to_numpy(e.get().weights(label)); }, py::arg("label"))
+        .def("intercept", [](const explanation& e, int label) { return e.get().intercept(label); }, py::arg("label"))
+        .def("score", [](const explanation& e, int label) { return e.get().score(label); }, py::arg("label"))
+        .def("local_prediction", [](const explanation& e, int label) { return e.get().local_prediction(label); }, py::arg("label"))
+        .def("model_prediction", [](const explanation& e, int label) { return e.get().model_prediction(label); }, py::arg("label"))
+        .def("ranked", [](const explanation& e, int label) { return e.get().ranked(label); }, py::arg("label"))
+        .def_property_readonly("timings", [](const explanation& e) {
+            const auto& t = e.get().timings();
+            py::dict d;
+            d["segmentation_ms"] = t.segmentation_ms;
+            d["perturbation_ms"] = t.perturbation_ms;
+            d["classifier_ms"] = t.classifier_ms;
+            d["surrogate_ms"] = t.surrogate_ms;
+            d["total_ms"] = t.total_ms;
+            return d;
+        })
+        .def("positive_pane", [](const explanation& e, int label, const py::object& n, const py::object& o) { return e.pane(0, label, n, o); },
+             py::arg("label"), py::arg("num_features") = py::none(), py::arg("options") = py::none())
+        .def("negative_pane", [](const explanation& e, int label, const py::object& n, const py::object& o) { return e.pane(1, label, n, o); },
+             py::arg("label"), py::arg("num_features") = py::none(), py::arg("options") = py::none())
+        .def("overlay", [](const explanation& e, int label, const py::object& n, const py::object& o) { return e.pane(2, label, n, o); },
+             py::arg("label"), py::arg("num_features") = py::none(), py::arg("options") = py::none())
+        .def("heatmap", [](const explanation& e, int label, const py::object& n, const py::object& o) { return e.pane(3, label, n, o); },
+             py::arg("label"), py::arg("num_features") = py::none(), py::arg("options") = py::none());
+
+    m.def("explain", &explain, py::arg("image"), py::arg("classifier"), py::kw_only(), py::arg("segments") = py::none(),
+          py::arg("segmenter") = "slic", py::arg("num_samples") = 1000, py::arg("batch_size") = 10, py::arg("seed") = 0,
+          py::arg("top_labels") = 5, py::arg("labels") = py::none(), py::arg("sampler") = "balanced",
+          py::arg("hide") = "segment_mean", py::arg("kernel") = py::none(), py::arg("surrogate") = py::none(),
+          py::arg("model_input") = py::none(), py::arg("progress") = py::none(), py::arg("num_threads") = 1,
+          py::arg("limits") = py::none());
+
+    m.def("slic", [](const py::object& img, const pixlime::slic_options& o) {
+        return segment(img, o, [](auto v, const pixlime::slic_options& so) { return pixlime::slic(v, so); });
+    }, py::arg("image"), py::arg("options"));
+    m.def("quickshift", [](const py::object& img, const pixlime::quickshift_options& o) {
+        return segment(img, o, [](auto v, const pixlime::quickshift_options& so) { return pixlime::quickshift(v, so); });
+    }, py::arg("image"), py::arg("options"));
+    m.def("felzenszwalb", [](const py::object& img, const pixlime::felzenszwalb_options& o) {
+        return segment(img, o, [](auto v, const pixlime::felzenszwalb_options& so) { return pixlime::felzenszwalb(v, so); });
+    }, py::arg("image"), py::arg("options"));
+    m.def("grid", [](int width, int height, const pixlime::grid_options& o) {
+        return labels_to_numpy(pixlime::grid(width, height, o));
+    }, py::arg("width"), py::arg("height"), py::arg("options"));
+
+    m.def("load_image", [](const std::string& path, int channels) {
+        pixlime::image<std::uint8_t> img;
+        {
+            py::gil_scoped_release release;
+            img = pixlime::load_image(path, channels);
+        }
+        return to_numpy(img);
+    }, py::arg("path"), py::arg("channels") = 0);
+    m.def("decode_image", [](const py::bytes& data, int channels) {
+        const std::string bytes = data;
+        pixlime::load_options o;
+        o.channels = channels;
+        pixlime::image<std::uint8_t> img;
+        {
+            py::gil_scoped_release release;
+            img = pixlime::decode_image(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), o);
+        }
+        return to_numpy(img);
+    }, py::arg("data"), py::arg("channels") = 0);
+    m.def("save_png", [](const std::string& path, const py::object& image) {
+        const input_image in(image);
+        if (in.is_float) throw pixlime::invalid_argument("save_png image dtype", "float32", "uint8 (scale and convert first)");
+        py::gil_scoped_release release;
+        pixlime::save_png(path, in.view<std::uint8_t>());
+    }, py::arg("path"), py::arg("image"));
+}
