@@ -14,11 +14,15 @@ if [ ${#packages[@]} -eq 0 ]; then
     dataset-fashion-mnist chromium                    # the main job's data; its report test
     python3 libopencv-dnn-dev                         # the README's snippets (runner; OpenCV DNN example)
     git pkg-config                                    # the FetchContent and pkg-config consumer tests
+    pybind11-dev python3-pybind11 python3-dev         # the Python module
+    python3-numpy python3-pytest python3-tqdm         # ... its tests, its progress bar
+    python3-dask python3-distributed                  # ... pixlime.dask and its LocalCluster tests
+    python3-venv python3-pip python3-setuptools       # ... 'pip install .' (tested in a venv)
   )
   # The README's comparison with lime runs where lime's source is beside the repository
   # (../shared/vendor/lime, kept for comparisons only); lime needs these.
   if [ -d "$(dirname "$0")/../../shared/vendor/lime" ]; then
-    packages+=(python3-numpy python3-sklearn python3-skimage python3-tqdm)
+    packages+=(python3-sklearn python3-skimage python3-scipy)
   fi
   # The Conan packaging test runs where the Conan client is beside the repository
   # (../shared/tools/conan.sh, Conan 2 from source on Debian's Python); Conan needs these.

@@ -12,6 +12,7 @@ core: numpy in, numpy out, the GIL released while pixlime works.
 `from pixlime import lime_image` is a drop-in for lime's module (same classes, arguments and results);
 `pixlime.dask.explain_many` spreads many images over a Dask cluster.
 """
+import os as _os
 import sys as _sys
 
 from . import _pixlime as _core
@@ -33,11 +34,9 @@ from ._pixlime import (  # noqa: F401  (re-exported)
     image_fill,
     layout,
     limits,
-    load_image,
     model_input,
     quickshift_options,
     render_options,
-    save_png,
     segment_mean_fill,
     slic_options,
     weighted_ridge,
@@ -82,6 +81,20 @@ def _accept_keywords(cls):
 for _cls in (slic_options, quickshift_options, felzenszwalb_options, grid_options, segment_mean_fill, constant_fill,
              blur_fill, exponential_kernel, weighted_ridge, model_input, limits, render_options):
     _accept_keywords(_cls)
+
+
+def load_image(path, channels=0):
+    """Reads a PNG, JPEG, BMP or GIF (first frame) file (`path`: str or os.PathLike; the format
+    from its bytes, not its name) as an (H, W, C) uint8 array, C as stored or `channels` (1..4)
+    when not 0.
+    Raises pixlime.IoError (an OSError) naming the file and the reason."""
+    return _core.load_image(_os.fspath(path), channels)
+
+
+def save_png(path, image):
+    """Writes an (H, W) or (H, W, C) uint8 array (C in 1..4) as PNG to `path` (str or os.PathLike),
+    through a temporary file renamed into place, so a failed write leaves no partial file."""
+    return _core.save_png(_os.fspath(path), image)
 
 
 def slic(image, *, num_segments=100, compactness=10.0, max_iterations=10, sigma=0.0, convert_to_lab=True,

@@ -68,7 +68,9 @@ py::object python_error(const pixlime::error& e) {
 struct python_exception : std::exception {
     py::error_already_set original;
     std::string message;
-    explicit python_exception(py::error_already_set e) : original(std::move(e)) {
+    bool chain = true;  // false for pixlime's own Ctrl-C check: a KeyboardInterrupt with no cause
+    explicit python_exception(py::error_already_set e, bool chain_to_pixlime = true)
+        : original(std::move(e)), chain(chain_to_pixlime) {
         message = py::str(original.type().attr("__name__")).cast<std::string>();
         const std::string text = py::str(original.value()).cast<std::string>();
         if (!text.empty()) message += ": " + text;
@@ -94,8 +96,7 @@ void translate(std::exception_ptr p) {
         try {
             std::rethrow_if_nested(e);
         } catch (python_exception& p) {
-            const py::object cause = python_error(e);
-            p.original.value().attr("__cause__") = cause;
+            if (p.chain) p.original.value().attr("__cause__") = python_error(e);
             p.original.restore();
             return;
         } catch (...) {
@@ -105,6 +106,8 @@ void translate(std::exception_ptr p) {
     } catch (const pixlime::error& e) {
         const py::object err = python_error(e);
         PyErr_SetObject(err.get_type().ptr(), err.ptr());
+    } catch (python_exception& p) {  // from a callback pixlime does not wrap (progress, Ctrl-C)
+        p.original.restore();
     }
 }
 
@@ -265,9 +268,10 @@ Eigen::MatrixXd to_outputs(py::object result) {
     return m;
 }
 
-/// Raises KeyboardInterrupt (as a Python exception in flight) when Ctrl-C was pressed.
+/// Throws the pending KeyboardInterrupt (or a signal handler's exception) when Ctrl-C was
+/// pressed: it reaches Python unchained, as if Python code had been interrupted.
 void check_signals() {
-    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+    if (PyErr_CheckSignals() != 0) throw python_exception(py::error_already_set(), false);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -319,7 +323,7 @@ explanation explain_typed(const input_image& in, const pixlime::segmentation* se
     auto classify = [&](auto batch) -> Eigen::MatrixXd {
         using V = std::remove_const_t<typename decltype(batch)::value_type>;
         py::gil_scoped_acquire gil;
-        call_python(check_signals);
+        check_signals();
         std::vector<py::ssize_t> shape, strides;
         const py::ssize_t n = batch.size(), h = batch.height(), w = batch.width(), c = batch.channels(), s = sizeof(V);
         if (batch.layout() == pixlime::layout::nchw) {
@@ -554,7 +558,11 @@ PYBIND11_MODULE(_pixlime, m) {
         .def_readwrite("scale", &pixlime::render_options::scale)
         .def_readwrite("hide_rest", &pixlime::render_options::hide_rest)
         .def_readwrite("dim_rest", &pixlime::render_options::dim_rest)
+        .def_readwrite("rest_color", &pixlime::render_options::rest_color)
         .def_readwrite("boundaries", &pixlime::render_options::boundaries)
+        .def_readwrite("boundary_color", &pixlime::render_options::boundary_color)
+        .def_readwrite("positive_color", &pixlime::render_options::positive_color)
+        .def_readwrite("negative_color", &pixlime::render_options::negative_color)
         .def_readwrite("heatmap_opacity", &pixlime::render_options::heatmap_opacity);
 
     py::class_<explanation>(m, "Explanation", "The result of pixlime.explain: per explained label a linear model over the segments.")

@@ -1,0 +1,189 @@
+"""Type stubs for pixlime (the package and its native module pixlime._pixlime)."""
+from enum import Enum
+from os import PathLike
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import numpy.typing as npt
+
+__version__: str
+
+ImageArray = npt.NDArray[Any]          # (H, W) or (H, W, C), uint8 or float32, any strides
+Labels = npt.NDArray[np.int32]         # (H, W) segment ids
+Classifier = Callable[[npt.NDArray[Any]], Any]   # (N, H, W, C) -> (N, classes) or (N,)
+Progress = Callable[[int, int], Optional[bool]]   # (done, total) -> False to stop
+
+class Error(Exception):
+    parameter: str
+    value: str
+    expected: str
+class InvalidArgument(Error, ValueError): ...
+class SizeLimitError(InvalidArgument): ...
+class IoError(Error, OSError): ...
+class ClassifierError(Error, RuntimeError): ...
+class Cancelled(Error, RuntimeError): ...
+
+class slic_options:
+    num_segments: int
+    compactness: float
+    max_iterations: int
+    sigma: float
+    convert_to_lab: bool
+    enforce_connectivity: bool
+    min_size_factor: float
+    num_threads: int
+    def __init__(self, *, num_segments: int = 100, compactness: float = 10.0, max_iterations: int = 10,
+                 sigma: float = 0.0, convert_to_lab: bool = True, enforce_connectivity: bool = True,
+                 min_size_factor: float = 0.5, num_threads: int = 1) -> None: ...
+
+class quickshift_options:
+    ratio: float
+    kernel_size: float
+    max_dist: float
+    sigma: float
+    convert_to_lab: bool
+    num_threads: int
+    def __init__(self, *, ratio: float = 0.2, kernel_size: float = 4.0, max_dist: float = 200.0,
+                 sigma: float = 0.0, convert_to_lab: bool = True, num_threads: int = 1) -> None: ...
+
+class felzenszwalb_options:
+    scale: float
+    sigma: float
+    min_size: int
+    def __init__(self, *, scale: float = 1.0, sigma: float = 0.8, min_size: int = 20) -> None: ...
+
+class grid_options:
+    cells_x: int
+    cells_y: int
+    def __init__(self, *, cells_x: int = 8, cells_y: int = 8) -> None: ...
+
+class segment_mean_fill:
+    def __init__(self) -> None: ...
+class constant_fill:
+    color: List[float]
+    def __init__(self, *, color: Sequence[float] = ...) -> None: ...
+class blur_fill:
+    sigma: float
+    def __init__(self, *, sigma: float = 0.0) -> None: ...
+class image_fill:
+    def __init__(self, replacement: ImageArray) -> None: ...
+
+class distance_metric(Enum):
+    cosine: int
+    euclidean: int
+    hamming: int
+
+class exponential_kernel:
+    width: float
+    distance: distance_metric
+    def __init__(self, *, width: float = 0.25, distance: distance_metric = ...) -> None: ...
+
+class weighted_ridge:
+    alpha: float
+    def __init__(self, *, alpha: float = 1.0) -> None: ...
+
+class layout(Enum):
+    nhwc: int
+    nchw: int
+
+class model_input:
+    to_float: bool
+    layout: layout
+    channels: List[int]
+    scale: float
+    mean: List[float]
+    stddev: List[float]
+    def __init__(self, *, to_float: bool = False, layout: layout = ..., channels: Sequence[int] = ...,
+                 scale: float = 1.0, mean: Sequence[float] = ..., stddev: Sequence[float] = ...) -> None: ...
+
+class limits:
+    max_pixels: int
+    max_image_bytes: int
+    max_samples: int
+    max_segments: int
+    max_classes: int
+    max_surrogate_size: int
+    max_explanation_bytes: int
+    def __init__(self, *, max_pixels: int = 2**28, max_image_bytes: int = 2**32, max_samples: int = 2**20,
+                 max_segments: int = 2**16, max_classes: int = 2**16, max_surrogate_size: int = 8192,
+                 max_explanation_bytes: int = 2**33) -> None: ...
+
+class render_options:
+    num_features: int
+    min_weight: float
+    min_relative_weight: float
+    scale: int
+    hide_rest: bool
+    dim_rest: float
+    rest_color: List[int]
+    boundaries: bool
+    boundary_color: List[int]
+    positive_color: List[int]
+    negative_color: List[int]
+    heatmap_opacity: float
+    def __init__(self, *, num_features: int = 5, min_weight: float = 0.0, min_relative_weight: float = 0.0,
+                 scale: int = 1, hide_rest: bool = False, dim_rest: float = 0.6,
+                 rest_color: Sequence[int] = (0, 0, 0), boundaries: bool = True,
+                 boundary_color: Sequence[int] = (255, 255, 0), positive_color: Sequence[int] = (0, 255, 0),
+                 negative_color: Sequence[int] = (255, 0, 0), heatmap_opacity: float = 0.7) -> None: ...
+
+class Explanation:
+    """The result of pixlime.explain: per explained label a linear model over the segments."""
+    @property
+    def labels(self) -> List[int]: ...
+    @property
+    def top_labels(self) -> List[int]: ...
+    @property
+    def num_classes(self) -> int: ...
+    @property
+    def num_segments(self) -> int: ...
+    @property
+    def segments(self) -> Labels: ...
+    @property
+    def samples(self) -> npt.NDArray[np.uint8]: ...            # (N, K)
+    @property
+    def predictions(self) -> npt.NDArray[np.float64]: ...      # (N, classes)
+    @property
+    def sample_weights(self) -> npt.NDArray[np.float64]: ...   # (N,)
+    @property
+    def timings(self) -> Dict[str, float]: ...
+    def weights(self, label: int) -> npt.NDArray[np.float64]: ...  # (K,)
+    def intercept(self, label: int) -> float: ...
+    def score(self, label: int) -> float: ...
+    def local_prediction(self, label: int) -> float: ...
+    def model_prediction(self, label: int) -> float: ...
+    def ranked(self, label: int) -> List[Tuple[int, float]]: ...
+    def positive_pane(self, label: int, num_features: Optional[int] = None,
+                      options: Optional[render_options] = None) -> npt.NDArray[np.uint8]: ...
+    def negative_pane(self, label: int, num_features: Optional[int] = None,
+                      options: Optional[render_options] = None) -> npt.NDArray[np.uint8]: ...
+    def overlay(self, label: int, num_features: Optional[int] = None,
+                options: Optional[render_options] = None) -> npt.NDArray[np.uint8]: ...
+    def heatmap(self, label: int, num_features: Optional[int] = None,
+                options: Optional[render_options] = None) -> npt.NDArray[np.uint8]: ...
+
+Segmenter = Union[str, slic_options, quickshift_options, felzenszwalb_options, grid_options,
+                  Callable[[ImageArray], Any]]
+Fill = Union[str, segment_mean_fill, constant_fill, blur_fill, image_fill, Callable[[ImageArray, Labels], Any]]
+
+def explain(image: ImageArray, classifier: Classifier, *, segments: Optional[npt.ArrayLike] = None,
+            segmenter: Segmenter = "slic", num_samples: int = 1000, batch_size: int = 10, seed: int = 0,
+            top_labels: int = 5, labels: Optional[Sequence[int]] = None,
+            sampler: Union[str, Callable[[int, int, int], Any]] = "balanced", hide: Fill = "segment_mean",
+            kernel: Union[None, exponential_kernel, Callable[[npt.NDArray[np.uint8]], Any]] = None,
+            surrogate: Union[None, weighted_ridge, Callable[..., Any]] = None,
+            model_input: Union[None, model_input, Dict[str, Any]] = None,
+            progress: Union[bool, None, Progress] = False, num_threads: int = 1,
+            limits: Optional[limits] = None) -> Explanation: ...
+
+def slic(image: ImageArray, *, num_segments: int = 100, compactness: float = 10.0, max_iterations: int = 10,
+         sigma: float = 0.0, convert_to_lab: bool = True, enforce_connectivity: bool = True,
+         min_size_factor: float = 0.5, num_threads: int = 1) -> Labels: ...
+def quickshift(image: ImageArray, *, ratio: float = 0.2, kernel_size: float = 4.0, max_dist: float = 200.0,
+               sigma: float = 0.0, convert_to_lab: bool = True, num_threads: int = 1) -> Labels: ...
+def felzenszwalb(image: ImageArray, *, scale: float = 1.0, sigma: float = 0.8, min_size: int = 20) -> Labels: ...
+def grid(image: Union[ImageArray, Tuple[int, int]], *, cells_x: int = 8, cells_y: int = 8) -> Labels: ...
+
+def load_image(path: Union[str, PathLike[str]], channels: int = 0) -> npt.NDArray[np.uint8]: ...
+def decode_image(data: bytes, channels: int = 0) -> npt.NDArray[np.uint8]: ...
+def save_png(path: Union[str, PathLike[str]], image: ImageArray) -> None: ...
