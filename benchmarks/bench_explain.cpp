@@ -1,7 +1,7 @@
 // The explain pipeline's own cost, without a model: a stub classifier that reads one pixel, so
 // what is timed is sampling + perturbation + kernel + ridge (+ the stub's negligible time).
 //
-//   bench_explain [repeats=15]
+//   bench_explain [repeats=15] [explain]     ("explain": the first case only, for python_layer.py)
 //
 // Cases (1 thread): 224x224 RGB, 1000 samples, 100 segments (10x10 grid), batch 10 (lime's).
 // Prints the median of each case; and, for comparison, lime_image's way of building perturbed
@@ -84,6 +84,7 @@ int main(int argc, char** argv) {
     pixlime::explain_timings last;
     const double total = median_ms(repeats, [&] { last = pixlime::explain(img, seg, stub, opt).timings(); });
     std::printf("explain 224x224x3, 1000 samples, 100 segments, 5 labels, batch 10, 1 thread: median %.2f ms\n", total);
+    if (argc > 2 && std::string(argv[2]) == "explain") return 0;
     std::printf("  (last run: perturbation %.2f ms, stub classifier %.2f ms, surrogate %.2f ms)\n", last.perturbation_ms,
                 last.classifier_ms, last.surrogate_ms);
     opt.batch_size = 100;

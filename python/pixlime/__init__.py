@@ -53,6 +53,16 @@ __all__ = [
 ]
 
 
+def __getattr__(name):
+    # pixlime.lime_image and pixlime.dask load on first use: dask (and scikit-learn, for some of
+    # lime_image's modes) are needed only by those who use them.
+    if name in ("lime_image", "dask"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'pixlime' has no attribute '{name}'")
+
+
 def _fields(obj):
     return [name for name in dir(obj) if not name.startswith("_")]
 

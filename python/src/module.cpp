@@ -253,8 +253,10 @@ Eigen::VectorXd to_vector(const py::handle& object, const char* what) {
 /// Whatever a Python classifier returned, as an N x C matrix of doubles: numpy arrays, lists,
 /// torch tensors (.detach().cpu().numpy()), (N,) for a binary model.
 Eigen::MatrixXd to_outputs(py::object result) {
-    if (py::hasattr(result, "detach") && py::hasattr(result, "numpy")) result = result.attr("detach")().attr("cpu")().attr("numpy")();
-    else if (!py::isinstance<py::array>(result) && py::hasattr(result, "numpy")) result = result.attr("numpy")();
+    if (!py::isinstance<py::array>(result)) {
+        if (py::hasattr(result, "detach") && py::hasattr(result, "numpy")) result = result.attr("detach")().attr("cpu")().attr("numpy")();
+        else if (py::hasattr(result, "numpy")) result = result.attr("numpy")();
+    }
     py::array_t<double, py::array::c_style | py::array::forcecast> a(py::array::ensure(result));
     if (!a) throw std::invalid_argument("the classifier returned " + py::str(py::type::of(result)).cast<std::string>() +
                                         ": expected an (N, classes) or (N,) array");
@@ -262,10 +264,8 @@ Eigen::MatrixXd to_outputs(py::object result) {
     if (a.ndim() != 2)
         throw std::invalid_argument("the classifier returned an array of " + std::to_string(a.ndim()) +
                                     " dimensions: expected (N, classes) or (N,)");
-    Eigen::MatrixXd m(a.shape(0), a.shape(1));
-    for (py::ssize_t r = 0; r < a.shape(0); ++r)
-        for (py::ssize_t c = 0; c < a.shape(1); ++c) m(r, c) = a.at(r, c);
-    return m;
+    using row_major = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+    return Eigen::MatrixXd(Eigen::Map<const row_major>(a.data(), a.shape(0), a.shape(1)));
 }
 
 /// Throws the pending KeyboardInterrupt (or a signal handler's exception) when Ctrl-C was

@@ -2,7 +2,7 @@
 """Runs the README's code blocks: every fenced block must be preceded by a marker saying how it
 is tested, and is then compiled, run, or checked against the file the test suite builds.
 
-    run_snippets.py README.md WORKDIR [--only NAME ...] [--skip NAME ...]
+    run_snippets.py README.md WORKDIR [--only NAME ...] [--skip NAME ...]   (NAME may be a glob)
 
 Markers (an HTML comment on the line before the opening fence):
     <!-- snippet: file NAME -->        the block is written to WORKDIR/NAME (a later `run` block
@@ -20,6 +20,7 @@ pixlime) work there without writing into the source tree.
 Exit status: 0 when everything ran, 77 when the only blocks asked for were skipped, 1 on failure.
 """
 import argparse
+import fnmatch
 import os
 import re
 import subprocess
@@ -105,7 +106,10 @@ def main():
                 ran.append(f"same-as {path}")
             continue
         name = arg
-        if (args.only and name not in args.only) or name in args.skip:
+        def matches(patterns):
+            return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+        if (args.only and not matches(args.only)) or matches(args.skip):
             continue
         if lang == "python":
             command = [sys.executable, "-c", code]
