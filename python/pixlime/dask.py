@@ -45,7 +45,7 @@ The returned records also carry ``status``: "done", "skipped" (read back from `o
 for any id) holding, as the workflow writes them, ``input.png``, ``positive.png``,
 ``negative.png``, ``heatmap.png`` (the predicted label's panes: up to 5 segments, those below 5 %
 of the largest weight left out, drawn at least 224 px a side) and ``explanation.json`` (the
-record, floats in full precision), or ``error.json`` for a failure. The files are written on the
+record, floats in full precision), or ``error.json`` alone for a failure. The files are written on the
 client as results arrive, each atomically (a temporary file renamed into place), the JSON last:
 an interrupted run leaves no half record. A rerun skips an image whose explanation.json is
 complete and was made for the same id, input, model token and settings (returning it read back,
@@ -464,6 +464,8 @@ def _write(out_dir, record, rendered):
             _write_atomic(os.path.join(folder, "explanation.json"), _to_json(record))
             _remove(os.path.join(folder, "error.json"))
         else:
+            for name in _PANES:  # an earlier run's panes do not belong to this failure
+                _remove(os.path.join(folder, name))
             _write_atomic(os.path.join(folder, "error.json"), _to_json(record))
     except Exception as e:
         record["write_error"] = f"{type(e).__name__}: {e}"
@@ -569,7 +571,10 @@ def _run(client, images, classifier_factory, ids, out_dir, progress, explain_opt
 
     run = uuid.uuid4().hex[:12]
     arrays = [items[i][2] for i in todo if items[i][2] is not None]
-    scattered = iter(client.scatter(arrays) if arrays else [])
+    # Arrays go to the cluster once each (hash=False: an array scattered by an earlier call, its
+    # key being released, is not taken for this one's).
+    data = client.scatter(arrays, hash=False) if arrays else []
+    scattered = iter(data)
     futures, where = [], {}
     for i in todo:
         image_id, path, array = items[i]
@@ -592,6 +597,7 @@ def _run(client, images, classifier_factory, ids, out_dir, progress, explain_opt
             arrive(i, record, rendered)
     finally:
         client.cancel([f for f in futures if not f.done()])
+        del data
     return records
 
 
