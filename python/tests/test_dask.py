@@ -280,3 +280,18 @@ def test_bad_arguments_are_refused_up_front(client, images, tmp_path):
         assert e.value.parameter == parameter, (change, str(e.value))
         assert isinstance(e.value, ValueError) and str(e.value).startswith("pixlime.dask: " + parameter)
         assert not out.exists()
+
+
+def test_the_stubs_and_docs_match_the_module():
+    import ast
+    import inspect
+    stubs = ast.parse(Path(pixlime.dask.__file__).with_suffix(".pyi").read_text())
+    declared = {f.name: f for f in stubs.body if isinstance(f, ast.FunctionDef)}
+    assert set(declared) == set(pixlime.dask.__all__)
+    for name, f in declared.items():
+        params = inspect.signature(getattr(pixlime.dask, name)).parameters
+        stub = [a.arg for a in f.args.args + f.args.kwonlyargs] + ([f.args.kwarg.arg] if f.args.kwarg else [])
+        assert stub == list(params), name
+        assert getattr(pixlime.dask, name).__doc__
+    for field in ("explanation.json", "error.json", "positive.png", "seed_for", "record_name", "status"):
+        assert field in pixlime.dask.__doc__
