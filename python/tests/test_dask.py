@@ -56,7 +56,7 @@ def broken_factory():
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None)
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0")
     c = distributed.Client(cluster)
     yield c
     c.close()
@@ -295,3 +295,45 @@ def test_the_stubs_and_docs_match_the_module():
         assert getattr(pixlime.dask, name).__doc__
     for field in ("explanation.json", "error.json", "positive.png", "seed_for", "record_name", "status"):
         assert field in pixlime.dask.__doc__
+
+
+# The example proposed for the README's "Many images, many machines" section, verbatim.
+README_EXAMPLE = '''
+from distributed import Client, LocalCluster
+import pixlime.dask
+
+def make_model():
+    """Called once per worker process: load your network here."""
+    import numpy as np
+    w = np.random.default_rng(0).standard_normal((3, 10))
+    def classify(batch):                          # (N, H, W, 3) uint8 -> (N, 10)
+        z = (batch.mean(axis=(1, 2)) / 255) @ w
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    return classify
+
+if __name__ == "__main__":
+    client = Client(LocalCluster(n_workers=2, threads_per_worker=1))  # or Client("tcp://scheduler:8786")
+    images = ["cat.png", "coffee.png", "missing.png"]
+    records = pixlime.dask.explain_many(client, images, make_model, out_dir="explanations",
+                                        num_samples=1000, seed=7)
+    for r in records:
+        print(r["id"], r["status"], r["top_labels"][:2] if r["ok"] else r["error_type"])
+    # The same records, bit for bit, without the cluster:
+    serial = pixlime.dask.explain_serial(images, make_model, num_samples=1000, seed=7)
+    assert all((a["labels"][0]["weights"] == b["labels"][0]["weights"]).all()
+               for a, b in zip(records, serial) if a["ok"])
+'''
+
+
+def test_the_readme_example_runs(tmp_path):
+    (tmp_path / "cat.png").write_bytes(Path(PATHS[1]).read_bytes())
+    (tmp_path / "coffee.png").write_bytes(Path(PATHS[2]).read_bytes())
+    (tmp_path / "example.py").write_text(README_EXAMPLE)
+    run = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [["cat.png", "done"], ["coffee.png", "done"], ["missing.png", "failed"]]
+    assert lines[2].endswith("IoError")
+    assert sorted(os.listdir(tmp_path / "explanations")) == sorted(record_name(i) for i in ("cat.png", "coffee.png",
+                                                                                             "missing.png"))
