@@ -337,3 +337,32 @@ def test_the_readme_example_runs(tmp_path):
     assert lines[2].endswith("IoError")
     assert sorted(os.listdir(tmp_path / "explanations")) == sorted(record_name(i) for i in ("cat.png", "coffee.png",
                                                                                              "missing.png"))
+
+
+def test_an_interrupted_write_leaves_no_half_record(images, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    small = {"a": images[0][:64, :64].copy(), "b": images[1][:64, :64].copy()}
+    options = dict(OPTIONS, num_samples=30)
+
+    def refuse(src, dst):
+        raise OSError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(pixlime.dask.os, "replace", refuse)
+        records = explain_serial(small, make_classifier, out_dir=out, **options)
+    assert [r["write_error"] for r in records] == ["OSError: disk full"] * 2 and all(r["ok"] for r in records)
+    for name in map(record_name, small):
+        assert "explanation.json" not in os.listdir(out / name)  # not complete: the panes alone do not count
+    assert not [f for f in tree(out) if f.endswith(".tmp")]
+
+    def interrupt(src, dst):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(pixlime.dask.os, "replace", interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            explain_serial(small, make_classifier, out_dir=out, **options)
+    assert not [f for f in tree(out) if f.endswith(".tmp")]
+    again = explain_serial(small, make_classifier, out_dir=out, **options)
+    assert [r["status"] for r in again] == ["done", "done"] and "write_error" not in again[0]
+    assert [r["status"] for r in explain_serial(small, make_classifier, out_dir=out, **options)] == ["skipped"] * 2
