@@ -27,7 +27,9 @@ hundred bytes for a module-level function or a functools.partial); the model it 
 on the worker the first time a task needs it and kept in that worker process (keyed by the
 factory's pickled bytes, the last four factories), so it is built once per worker process,
 never shipped. On a multi-machine cluster the factory's module must be importable on the
-workers, and image paths readable there.
+workers (a function of the script run as __main__ travels by value), and image paths readable
+there: a relative path is read relative to the worker's working directory, so give absolute
+paths on a shared file system.
 
 **Records.** A record is a dict with the field names of the C++ workflow's explanation.json
 (docs/workflow.md): ``id``, ``input`` (the path, or None for an array), ``ok``, ``model`` (the
@@ -55,7 +57,6 @@ only read (a path inside `out_dir` is refused).
 import hashlib
 import inspect
 import json
-import math
 import os
 import re
 import sys
@@ -194,8 +195,6 @@ def _settings_json(value):
 
 def _check_int(options, name, low):
     value = options.get(name)
-    if value is None and name in ("top_labels",):
-        return
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
         raise _invalid(name, repr(value), f"an int >= {low}")
 
