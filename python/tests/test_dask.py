@@ -314,7 +314,7 @@ def make_model():
 
 if __name__ == "__main__":
     client = Client(LocalCluster(n_workers=2, threads_per_worker=1))  # or Client("tcp://scheduler:8786")
-    images = ["cat.png", "coffee.png", "missing.png"]
+    images = ["tests/data/images/chelsea_224.png", "tests/data/images/coffee_224.png", "missing.png"]
     records = pixlime.dask.explain_many(client, images, make_model, out_dir="explanations",
                                         num_samples=1000, seed=7)
     for r in records:
@@ -327,16 +327,16 @@ if __name__ == "__main__":
 
 
 def test_the_readme_example_runs(tmp_path):
-    (tmp_path / "cat.png").write_bytes(Path(PATHS[1]).read_bytes())
-    (tmp_path / "coffee.png").write_bytes(Path(PATHS[2]).read_bytes())
+    (tmp_path / "tests").symlink_to(DATA.parent)  # as the README's snippets run: beside tests/
     (tmp_path / "example.py").write_text(README_EXAMPLE)
     run = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
-    assert [line.split()[:2] for line in lines] == [["cat.png", "done"], ["coffee.png", "done"], ["missing.png", "failed"]]
+    ids = ["tests/data/images/chelsea_224.png", "tests/data/images/coffee_224.png", "missing.png"]
+    assert [line.split()[:2] for line in lines] == [[ids[0], "done"], [ids[1], "done"], [ids[2], "failed"]]
     assert lines[2].endswith("IoError")
-    assert sorted(os.listdir(tmp_path / "explanations")) == sorted(record_name(i) for i in ("cat.png", "coffee.png",
-                                                                                             "missing.png"))
+    assert sorted(os.listdir(tmp_path / "explanations")) == sorted(map(record_name, ids))
+    assert sorted(os.listdir(tmp_path)) == ["example.py", "explanations", "tests"]
 
 
 def test_an_interrupted_write_leaves_no_half_record(images, tmp_path, monkeypatch):
