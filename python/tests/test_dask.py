@@ -89,7 +89,7 @@ def tree(root, skip=None):
     """{relative path: (size, mtime_ns, sha256)} of every file under root (but skip)."""
     out = {}
     for dirpath, _, files in os.walk(root):
-        if skip is not None and Path(dirpath).is_relative_to(skip):
+        if skip is not None and (Path(dirpath) == Path(skip) or Path(skip) in Path(dirpath).parents):
             continue
         for f in files:
             p = Path(dirpath, f)
