@@ -1,0 +1,368 @@
+"""pixlime.dask on a real LocalCluster (2 worker processes): results equal the serial run bit for
+bit, failures stay in their records, the model is built once per worker, out_dir records and
+panes are written (atomically, inside out_dir only) and a rerun skips what is done."""
+import functools
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed", reason="pixlime.dask needs Dask's distributed "
+                                  "(Debian: apt-get install python3-dask python3-distributed)")
+
+import pixlime  # noqa: E402
+import pixlime.dask  # noqa: E402
+from pixlime.dask import explain_many, explain_serial, record_name, seed_for  # noqa: E402
+
+DATA = Path(os.environ.get("PIXLIME_TEST_DATA", Path(__file__).resolve().parents[2] / "tests" / "data"))
+PATHS = [str(DATA / "images" / n) for n in ("astronaut_224.png", "chelsea_224.png", "coffee_224.png", "rocket_224.png")]
+OPTIONS = dict(num_samples=200, batch_size=50, seed=5, segmenter=pixlime.slic_options(num_segments=40))
+MARK = (1, 2, 3)  # an image whose pixel (0, 0) is this makes the classifier raise
+
+
+class Colour:
+    """A small deterministic 'model': 3 classes from the mean colour of the top and bottom halves."""
+    W = np.array([[4.0, -2.0, 1.0], [-1.0, 3.0, -2.0], [0.5, -1.0, 3.0],
+                  [-3.0, 1.0, 2.0], [2.0, 2.0, -4.0], [1.0, -3.0, 0.5]])
+
+    def __call__(self, batch):
+        if any(tuple(int(v) for v in im[0, 0, :3]) == MARK for im in batch):
+            raise ValueError("poisoned image")
+        h = batch.shape[1] // 2
+        x = batch.astype(np.float64) / 255
+        feats = np.concatenate([x[:, :h].mean((1, 2)), x[:, h:].mean((1, 2))], axis=1)
+        z = feats @ self.W
+        e = np.exp(z - z.max(1, keepdims=True))
+        return e / e.sum(1, keepdims=True)
+
+
+def make_classifier(calls_dir=None):
+    """The factory: notes each call as a file <pid>-<uuid> in calls_dir (when given)."""
+    if calls_dir is not None:
+        Path(calls_dir, f"{os.getpid()}-{uuid.uuid4().hex}").write_text("")
+    return Colour()
+
+
+def broken_factory():
+    raise RuntimeError("no weights here")
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1, dashboard_address=":0")
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def images():
+    arrays = [pixlime.load_image(p) for p in PATHS]
+    for a in arrays:
+        assert tuple(a[0, 0]) != MARK
+    return arrays
+
+
+def assert_same(a, b):
+    """Two records with the same explanation, bit for bit (timings and times aside)."""
+    assert (a["id"], a["input"], a["ok"], a["seed"], a["model"]) == (b["id"], b["input"], b["ok"], b["seed"], b["model"])
+    if not a["ok"]:
+        assert (a["error"], a["error_type"]) == (b["error"], b["error_type"])
+        return
+    assert a["top_labels"] == b["top_labels"] and a["predicted"] == b["predicted"] and a["segments"] == b["segments"]
+    assert len(a["labels"]) == len(b["labels"])
+    for la, lb in zip(a["labels"], b["labels"]):
+        assert la["weights"].dtype == np.float64 and np.array_equal(la["weights"], lb["weights"])
+        for k in ("label", "intercept", "r2", "local_prediction", "model_prediction", "top_positive", "top_negative"):
+            assert la[k] == lb[k], k
+
+
+def tree(root, skip=None):
+    """{relative path: (size, mtime_ns, sha256)} of every file under root (but skip)."""
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        if skip is not None and (Path(dirpath) == Path(skip) or Path(skip) in Path(dirpath).parents):
+            continue
+        for f in files:
+            p = Path(dirpath, f)
+            st = p.stat()
+            out[str(p.relative_to(root))] = (st.st_size, st.st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+    return out
+
+
+def test_seed_for_is_stable_and_per_id():
+    assert seed_for(3) == 8182902729264127545 and seed_for("3") == 605575033566784182
+    assert seed_for(3, seed=1) != seed_for(3) and seed_for("a.png") != seed_for("b.png")
+    assert 0 <= seed_for("x", seed=2**64 - 1) < 2**64
+    code = "import pixlime.dask as d; print(d.seed_for('a/b.png', 7), d.record_name('a/b.png'))"
+    outs = {subprocess.run([sys.executable, "-c", code], env=dict(os.environ, PYTHONHASHSEED=h), check=True,
+                           capture_output=True, text=True).stdout for h in ("1", "2")}
+    assert outs == {f"{seed_for('a/b.png', 7)} {record_name('a/b.png')}\n"}
+
+
+def test_cluster_equals_serial_bit_for_bit(client, images):
+    inputs = PATHS + [images[1], images[1].copy()]  # ids: the 4 paths, then 4 and 5
+    factory = functools.partial(make_classifier)
+    seen = []
+    many = explain_many(client, inputs, factory, progress=lambda done, total: seen.append((done, total)), **OPTIONS)
+    serial = explain_serial(inputs, factory, **OPTIONS)
+    assert seen == [(i, 6) for i in range(1, 7)]
+    assert [r["id"] for r in many] == PATHS + [4, 5]
+    assert all(r["ok"] and r["status"] == "done" for r in many)
+    for a, b in zip(many, serial):
+        assert_same(a, b)
+    # The seed is seed_for(id, seed): the record is pixlime.explain's with that seed ...
+    ex = pixlime.explain(images[0], Colour(), **dict(OPTIONS, seed=seed_for(PATHS[0], 5)))
+    assert many[0]["seed"] == seed_for(PATHS[0], 5) and many[0]["top_labels"] == ex.top_labels
+    for lab in many[0]["labels"]:
+        assert np.array_equal(lab["weights"], ex.weights(lab["label"])) and lab["r2"] == ex.score(lab["label"])
+    # ... so the same pixels under two ids are two different draws, and a path equals its array.
+    assert not np.array_equal(many[4]["labels"][0]["weights"], many[5]["labels"][0]["weights"])
+    by_array = explain_serial({PATHS[1]: images[1]}, factory, **OPTIONS)[0]
+    assert np.array_equal(by_array["labels"][0]["weights"], many[1]["labels"][0]["weights"])
+
+
+def test_a_failing_image_is_a_record_and_the_others_complete(client, images, tmp_path):
+    garbage = tmp_path / "garbage.png"
+    garbage.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    poisoned = images[2].copy()
+    poisoned[0, 0] = MARK
+    inputs = [PATHS[0], str(tmp_path / "missing.png"), str(garbage), poisoned, images[3]]
+    many = explain_many(client, inputs, make_classifier, **OPTIONS)
+    assert [r["ok"] for r in many] == [True, False, False, False, True]
+    assert [r["status"] for r in many] == ["done", "failed", "failed", "failed", "done"]
+    assert many[1]["error_type"] == "IoError" and "missing.png" in many[1]["error"]
+    assert many[2]["error_type"] == "IoError" and "garbage.png" in many[2]["error"]
+    assert many[3]["error_type"] == "ValueError" and many[3]["error"] == "ValueError: poisoned image"
+    for a, b in zip(many, explain_serial(inputs, make_classifier, **OPTIONS)):
+        assert_same(a, b)
+    # A factory that fails fails every image, each with its record.
+    broken = explain_many(client, PATHS[:2], broken_factory, **OPTIONS)
+    assert [r["error"] for r in broken] == ["classifier_factory: RuntimeError: no weights here"] * 2
+    assert [r["error_type"] for r in broken] == ["RuntimeError"] * 2
+
+
+def test_the_factory_runs_once_per_worker_process(client, images, tmp_path):
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    factory = functools.partial(make_classifier, str(calls))
+    inputs = [np.ascontiguousarray(np.roll(images[i % 4], 17 * i, axis=1)) for i in range(8)]
+    options = dict(OPTIONS, num_samples=60)
+    for _ in range(2):
+        records = explain_many(client, inputs, factory, **options)
+        assert all(r["ok"] for r in records)
+    pids = [f.split("-")[0] for f in os.listdir(calls)]
+    workers = {str(p) for p in client.run(os.getpid).values()}
+    assert 1 <= len(pids) <= 2 and len(set(pids)) == len(pids) and set(pids) <= workers, pids
+    # Serially: once per call.
+    explain_serial(inputs[:3], factory, **options)
+    assert len(os.listdir(calls)) == len(pids) + 1
+
+
+def test_out_dir_records_panes_and_a_rerun_that_skips(client, images, tmp_path):
+    src = tmp_path / "in"
+    src.mkdir()
+    paths = []
+    for p in PATHS[:2]:
+        paths.append(str(src / Path(p).name))
+        Path(paths[-1]).write_bytes(Path(p).read_bytes())
+    out = tmp_path / "out"
+    inputs = paths + [images[2], str(src / "missing.png")]
+    ids = paths + [2, inputs[3]]
+    before = tree(tmp_path)
+    first = explain_many(client, inputs, make_classifier, out_dir=out, **OPTIONS)
+    assert [r["ok"] for r in first] == [True, True, True, False]
+    assert tree(tmp_path, skip=out) == before  # inputs untouched, nothing written beside out_dir
+    assert sorted(os.listdir(out)) == sorted(record_name(i) for i in ids)
+    for r in first:
+        folder = out / record_name(r["id"])
+        if r["ok"]:
+            assert sorted(os.listdir(folder)) == ["explanation.json", "heatmap.png", "input.png", "negative.png",
+                                                  "positive.png"]
+            for pane in ("input", "positive", "negative", "heatmap"):
+                assert pixlime.load_image(str(folder / f"{pane}.png")).shape == (224, 224, 3)
+            saved = json.loads((folder / "explanation.json").read_text())
+            assert saved["id"] == r["id"] and saved["panes_label"] == r["top_labels"][0] and "status" not in saved
+            for lab, want in zip(saved["labels"], r["labels"]):  # full precision: equal bit for bit
+                assert np.array_equal(np.array(lab["weights"]), want["weights"]) and lab["r2"] == want["r2"]
+        else:
+            assert os.listdir(folder) == ["error.json"]
+            assert json.loads((folder / "error.json").read_text())["error_type"] == "IoError"
+    assert np.array_equal(pixlime.load_image(str(out / record_name(2) / "input.png")), images[2])
+
+    written = tree(out)
+    second = explain_many(client, inputs, make_classifier, out_dir=out, **OPTIONS)
+    assert [r["status"] for r in second] == ["skipped", "skipped", "skipped", "failed"]  # failed ones are retried
+    for a, b in zip(first, second):
+        assert_same(a, b)
+    now = tree(out)
+    error_json = f"{record_name(ids[3])}/error.json"
+    assert {k: v for k, v in now.items() if k != error_json} == {k: v for k, v in written.items() if k != error_json}
+    # A serial rerun reads the cluster's records too (same model, same settings).
+    assert [r["status"] for r in explain_serial(inputs, make_classifier, out_dir=out, **OPTIONS)][:3] == ["skipped"] * 3
+
+    # An incomplete record is done again, and only it; other settings are done again.
+    (out / record_name(ids[0]) / "positive.png").unlink()
+    (out / record_name(ids[1]) / "explanation.json").write_text('{"id": ')
+    third = explain_many(client, inputs, make_classifier, out_dir=out, **OPTIONS)
+    assert [r["status"] for r in third] == ["done", "done", "skipped", "failed"]
+    for a, b in zip(first, third):
+        assert_same(a, b)
+    assert tree(out)[f"{record_name(2)}/explanation.json"] == written[f"{record_name(2)}/explanation.json"]
+    other = explain_many(client, inputs[:1], make_classifier, out_dir=out, **dict(OPTIONS, num_samples=100))
+    assert other[0]["status"] == "done" and other[0]["settings"]["num_samples"] == 100
+    assert not [f for f in tree(tmp_path) if f.endswith(".tmp")]
+    assert tree(tmp_path, skip=out) == before
+    # An image done before that fails now leaves its error alone, no earlier explanation or panes.
+    Path(paths[1]).write_bytes(b"not an image")
+    (out / record_name(ids[1]) / "heatmap.png").unlink()
+    seen = []
+    failed = explain_many(client, inputs, make_classifier, out_dir=out, progress=lambda d, t: seen.append((d, t)),
+                          **OPTIONS)
+    # (ids[0] is done again: its record was just made with num_samples=100.)
+    assert [r["status"] for r in failed] == ["done", "failed", "skipped", "failed"]
+    assert os.listdir(out / record_name(ids[1])) == ["error.json"]
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_any_id_gets_a_safe_folder_inside_out_dir(images, tmp_path):
+    ids = ["../escape", "a/b", "a_b", "/abs/path.png", "..", "é 🐈", 3, "3"]
+    names = [record_name(i) for i in ids]
+    assert len(set(names)) == len(ids)
+    assert all("/" not in n and not n.startswith(".") and n for n in names), names
+    out = tmp_path / "deep" / "out"
+    small = images[0][:64, :64].copy()
+    records = explain_serial({i: small for i in ids}, make_classifier, out_dir=out, **dict(OPTIONS, num_samples=30))
+    assert all(r["ok"] for r in records) and [r["id"] for r in records] == ids
+    assert sorted(os.listdir(out)) == sorted(names)
+    assert sorted(os.listdir(tmp_path)) == ["deep"] and os.listdir(tmp_path / "deep") == ["out"]
+    # Panes of a small image are drawn at >= 224 px.
+    assert pixlime.load_image(str(out / names[0] / "positive.png")).shape == (256, 256, 3)
+
+
+def test_bad_arguments_are_refused_up_front(client, images, tmp_path):
+    out = tmp_path / "out"
+    a_file = tmp_path / "file"
+    a_file.write_text("")
+    lock = threading.Lock()
+    cases = [
+        (dict(images="a.png"), "images"),
+        (dict(images=images[0]), "images"),
+        (dict(images=[PATHS[0], 1.5]), "images[1]"),
+        (dict(images=[PATHS[0], PATHS[0]]), "id of images[1]"),
+        (dict(images=PATHS, ids=[1, 2]), "ids"),
+        (dict(images=[images[0]], ids=[True]), "id"),
+        (dict(classifier_factory=3), "classifier_factory"),
+        (dict(classifier_factory=lambda: lock), "classifier_factory"),  # not picklable
+        (dict(client=object()), "client"),
+        (dict(num_samples=1), "num_samples"),
+        (dict(seed=-1), "seed"),
+        (dict(batch_size=0), "batch_size"),
+        (dict(no_such_option=1), "no_such_option"),
+        (dict(segments=np.zeros((224, 224), np.int32)), "segments"),
+        (dict(hide=pixlime.image_fill(images[0])), "hide"),
+        (dict(out_dir=a_file), "out_dir"),
+        (dict(images=[PATHS[0], str(out / "x.png")]), "out_dir"),  # an input inside out_dir
+    ]
+    for change, parameter in cases:
+        kwargs = dict(client=client, images=PATHS[:1], classifier_factory=make_classifier, out_dir=out)
+        kwargs.update(change)
+        with pytest.raises(pixlime.InvalidArgument) as e:
+            explain_many(kwargs.pop("client"), kwargs.pop("images"), kwargs.pop("classifier_factory"), **kwargs)
+        assert e.value.parameter == parameter, (change, str(e.value))
+        assert isinstance(e.value, ValueError) and str(e.value).startswith("pixlime.dask: " + parameter)
+        assert not out.exists()
+
+
+def test_the_stubs_and_docs_match_the_module():
+    import ast
+    import inspect
+    stubs = ast.parse(Path(pixlime.dask.__file__).with_suffix(".pyi").read_text())
+    declared = {f.name: f for f in stubs.body if isinstance(f, ast.FunctionDef)}
+    assert set(declared) == set(pixlime.dask.__all__)
+    for name, f in declared.items():
+        params = inspect.signature(getattr(pixlime.dask, name)).parameters
+        stub = [a.arg for a in f.args.args + f.args.kwonlyargs] + ([f.args.kwarg.arg] if f.args.kwarg else [])
+        assert stub == list(params), name
+        assert getattr(pixlime.dask, name).__doc__
+    for field in ("explanation.json", "error.json", "positive.png", "seed_for", "record_name", "status"):
+        assert field in pixlime.dask.__doc__
+
+
+# The example proposed for the README's "Many images, many machines" section, verbatim.
+README_EXAMPLE = '''
+from distributed import Client, LocalCluster
+import pixlime.dask
+
+def make_model():
+    """Called once per worker process: load your network here."""
+    import numpy as np
+    w = np.random.default_rng(0).standard_normal((3, 10))
+    def classify(batch):                          # (N, H, W, 3) uint8 -> (N, 10)
+        z = (batch.mean(axis=(1, 2)) / 255) @ w
+        e = np.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+    return classify
+
+if __name__ == "__main__":
+    client = Client(LocalCluster(n_workers=2, threads_per_worker=1))  # or Client("tcp://scheduler:8786")
+    images = ["tests/data/images/chelsea_224.png", "tests/data/images/coffee_224.png", "missing.png"]
+    records = pixlime.dask.explain_many(client, images, make_model, out_dir="explanations",
+                                        num_samples=1000, seed=7)
+    for r in records:
+        print(r["id"], r["status"], r["top_labels"][:2] if r["ok"] else r["error_type"])
+    # The same records, bit for bit, without the cluster:
+    serial = pixlime.dask.explain_serial(images, make_model, num_samples=1000, seed=7)
+    assert all((a["labels"][0]["weights"] == b["labels"][0]["weights"]).all()
+               for a, b in zip(records, serial) if a["ok"])
+'''
+
+
+def test_the_readme_example_runs(tmp_path):
+    (tmp_path / "tests").symlink_to(DATA.parent)  # as the README's snippets run: beside tests/
+    (tmp_path / "example.py").write_text(README_EXAMPLE)
+    run = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    ids = ["tests/data/images/chelsea_224.png", "tests/data/images/coffee_224.png", "missing.png"]
+    assert [line.split()[:2] for line in lines] == [[ids[0], "done"], [ids[1], "done"], [ids[2], "failed"]]
+    assert lines[2].endswith("IoError")
+    assert sorted(os.listdir(tmp_path / "explanations")) == sorted(map(record_name, ids))
+    assert sorted(os.listdir(tmp_path)) == ["example.py", "explanations", "tests"]
+
+
+def test_an_interrupted_write_leaves_no_half_record(images, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    small = {"a": images[0][:64, :64].copy(), "b": images[1][:64, :64].copy()}
+    options = dict(OPTIONS, num_samples=30)
+
+    def refuse(src, dst):
+        raise OSError("disk full")
+
+    with monkeypatch.context() as m:
+        m.setattr(pixlime.dask.os, "replace", refuse)
+        records = explain_serial(small, make_classifier, out_dir=out, **options)
+    assert [r["write_error"] for r in records] == ["OSError: disk full"] * 2 and all(r["ok"] for r in records)
+    for name in map(record_name, small):
+        assert "explanation.json" not in os.listdir(out / name)  # not complete: the panes alone do not count
+    assert not [f for f in tree(out) if f.endswith(".tmp")]
+
+    def interrupt(src, dst):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(pixlime.dask.os, "replace", interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            explain_serial(small, make_classifier, out_dir=out, **options)
+    assert not [f for f in tree(out) if f.endswith(".tmp")]
+    again = explain_serial(small, make_classifier, out_dir=out, **options)
+    assert [r["status"] for r in again] == ["done", "done"] and "write_error" not in again[0]
+    assert [r["status"] for r in explain_serial(small, make_classifier, out_dir=out, **options)] == ["skipped"] * 2
