@@ -5,6 +5,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -297,38 +298,18 @@ def test_the_stubs_and_docs_match_the_module():
         assert field in pixlime.dask.__doc__
 
 
-# The example proposed for the README's "Many images, many machines" section, verbatim.
-README_EXAMPLE = '''
-from distributed import Client, LocalCluster
-import pixlime.dask
-
-def make_model():
-    """Called once per worker process: load your network here."""
-    import numpy as np
-    w = np.random.default_rng(0).standard_normal((3, 10))
-    def classify(batch):                          # (N, H, W, 3) uint8 -> (N, 10)
-        z = (batch.mean(axis=(1, 2)) / 255) @ w
-        e = np.exp(z - z.max(axis=1, keepdims=True))
-        return e / e.sum(axis=1, keepdims=True)
-    return classify
-
-if __name__ == "__main__":
-    client = Client(LocalCluster(n_workers=2, threads_per_worker=1))  # or Client("tcp://scheduler:8786")
-    images = ["tests/data/images/chelsea_224.png", "tests/data/images/coffee_224.png", "missing.png"]
-    records = pixlime.dask.explain_many(client, images, make_model, out_dir="explanations",
-                                        num_samples=1000, seed=7)
-    for r in records:
-        print(r["id"], r["status"], r["top_labels"][:2] if r["ok"] else r["error_type"])
-    # The same records, bit for bit, without the cluster:
-    serial = pixlime.dask.explain_serial(images, make_model, num_samples=1000, seed=7)
-    assert all((a["labels"][0]["weights"] == b["labels"][0]["weights"]).all()
-               for a, b in zip(records, serial) if a["ok"])
-'''
+def readme_block(name):
+    """The README's code block marked `<!-- snippet: file NAME -->` (README.md at the repository root)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    m = re.search(r"<!-- snippet: file " + re.escape(name) + r" -->\n```python\n(.*?)\n```", readme, re.S)
+    assert m, f"README.md has no block 'file {name}'"
+    return m.group(1) + "\n"
 
 
 def test_the_readme_example_runs(tmp_path):
-    (tmp_path / "tests").symlink_to(DATA.parent)  # as the README's snippets run: beside tests/
-    (tmp_path / "example.py").write_text(README_EXAMPLE)
+    # The README's "Many images, many machines" example, run as its snippets run (beside tests/).
+    (tmp_path / "tests").symlink_to(DATA.parent)
+    (tmp_path / "example.py").write_text(readme_block("many_images.py"))
     run = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     lines = run.stdout.splitlines()
