@@ -298,6 +298,48 @@ class _Progress:
             print(f"pixlime.lime_image: {self.done}/{self.total} samples", file=_sys.stderr, flush=True)
 
 
+def _unique_ids(segments):
+    """np.unique(segments, return_inverse=True, return_counts=True), the inverse flat; by counting
+    (O(pixels), no sort) when the ids are small non-negative integers."""
+    flat = segments.ravel()
+    if flat.size and segments.dtype.kind in "iu":
+        low, high = int(flat.min()), int(flat.max())
+        if low >= 0 and high < 4 * flat.size + 1024:
+            counts = np.bincount(flat)
+            ids = np.flatnonzero(counts)
+            if len(ids) == high + 1:
+                inverse = flat.astype(np.intp, copy=False)
+            else:
+                lookup = np.zeros(high + 1, np.intp)
+                lookup[ids] = np.arange(len(ids))
+                inverse = lookup[flat]
+            return ids.astype(segments.dtype), inverse, counts[ids]
+    return np.unique(flat, return_inverse=True, return_counts=True)
+
+
+def _segment_means(image, inverse, counts):
+    """lime's fill for hide_color=None: per segment and channel np.mean(image[segments == x][:, c]),
+    a (K, 3) table of np.mean's dtype. Integer images: sums by counting, exact (integer sums are
+    exact in float64), divided by the count as np.mean divides. Float images: np.mean itself over
+    each segment's pixels in raster order, so its pairwise summation rounds as lime's does."""
+    pixels = image.reshape(-1, image.shape[-1])
+    if image.dtype.kind in "iub" and float(np.abs(pixels).max(initial=0)) * pixels.shape[0] < 2.0 ** 53:
+        return np.stack([np.bincount(inverse, weights=pixels[:, c], minlength=len(counts)) / counts
+                         for c in range(3)], axis=1)
+    order = np.argsort(inverse, kind="stable")
+    chunks = np.split(pixels[order], np.cumsum(counts)[:-1])
+    return np.array([tuple(np.mean(chunk[:, c]) for c in range(3)) for chunk in chunks])
+
+
+def _first_appearance(flat):
+    """The distinct values of `flat` in order of first appearance (how pixlime numbers segments),
+    found among the starts of runs of equal values."""
+    starts = np.flatnonzero(np.concatenate(([True], flat[1:] != flat[:-1])))
+    values = flat[starts]
+    _, first = np.unique(values, return_index=True)
+    return values[np.sort(first)]
+
+
 def _gray2rgb(image):
     """scikit-image's gray2rgb for a 2-D image: the gray values in 3 channels, same dtype."""
     return np.stack((image,) * 3, axis=-1)
@@ -360,14 +402,14 @@ class LimeImageExplainer(object):
         return data, labels
 
     def _neighbourhood(self, image, fudged_image, segments, classifier_fn, num_samples, batch_size,
-                       progress_bar, want_fits, top_labels=None, labels=None, weights_fn=None):
+                       progress_bar, want_fits, top_labels=None, labels=None, weights_fn=None, unique=None):
         """(data, labels, _Native or None). pixlime's explanation (native dtypes only) holds
         pixlime's fits of `top_labels`/`labels` with the kernel weights of `weights_fn` (data ->
         weights; None: lime's default kernel), and attributes `perm` (lime's column of each pixlime
         segment) and `standard` (ids are 0..K-1, so pixlime's fits are lime's)."""
         num_samples = _positive_int("num_samples", num_samples)
         batch_size = _positive_int("batch_size", batch_size)
-        ids = np.unique(segments)
+        ids = (unique or _unique_ids(segments))[0]
         n_features = ids.shape[0]
         standard = n_features > 0 and ids[0] == 0 and ids[-1] == n_features - 1
         if standard:
@@ -393,9 +435,7 @@ class LimeImageExplainer(object):
         native = image.dtype in (np.uint8, np.float32) and image.ndim == 3 and 1 <= image.shape[2] <= 4
         if native:
             # pixlime segment k is the k-th id in order of first appearance (row-major).
-            flat = pixel_column.ravel()
-            _, first = np.unique(flat, return_index=True)
-            perm = flat[np.sort(first)].astype(np.intp)
+            perm = _first_appearance(pixel_column.ravel()).astype(np.intp)
             native = len(perm) >= 2  # pixlime wants two segments at least; lime works with one
         if native:
 
@@ -492,18 +532,13 @@ class LimeImageExplainer(object):
                          f"integer ids of shape {image.shape[:2]}")
 
         fudged_image = image.copy()
+        unique = None
         if hide_color is None:
             if image.shape[2] != 3:
                 raise _error("hide_color", "None", f"an image with 3 channels for segment means (it has {image.shape[2]})")
-            ids, inverse = np.unique(segments_array, return_inverse=True)
-            # Per segment and channel np.mean over its pixels in raster order (lime's values
-            # exactly, float32 images included), written into the image's dtype.
-            order = np.argsort(inverse.ravel(), kind="stable")
-            pixels = image.reshape(-1, 3)[order]
-            bounds = np.cumsum(np.bincount(inverse.ravel(), minlength=len(ids)))[:-1]
-            means = [tuple(np.mean(chunk[:, c]) for c in range(3)) for chunk in np.split(pixels, bounds)]
-            table = np.array(means)
-            fudged_image[...] = table[inverse.reshape(segments_array.shape)]
+            # written into the image's dtype (so truncated for integer images), as lime does
+            _, inverse, counts = unique = _unique_ids(segments_array)
+            fudged_image[...] = _segment_means(image, inverse, counts)[inverse.reshape(segments_array.shape)]
         else:
             fudged_image[:] = hide_color
 
@@ -512,7 +547,7 @@ class LimeImageExplainer(object):
             image, fudged_image, segments_array, classifier_fn, num_samples, batch_size, progress_bar, True,
             top_labels=int(top_labels) if top_labels else None,
             labels=None if top_labels else sorted(set(int(label) for label in labels)),
-            weights_fn=None if native_kernel else weights_fn)
+            weights_fn=None if native_kernel else weights_fn, unique=unique)
         classes = predictions.shape[1]
 
         if top_labels:
