@@ -170,6 +170,7 @@ CASES = {
                               explainer={"random_state": 7, "kernel": lambda d, kernel_width: 1 / (1 + d / kernel_width)}),
     "chelsea global RandomState": dict(img="chelsea_224.png", explainer={"random_state": None}, seed_global=11),
     "astronaut RandomState object": dict(img="astronaut_224.png", explainer={"random_state": "object"}),
+    "coffee ids not in raster order": dict(img="coffee_224.png", explainer={"random_state": 14}, reverse_ids=True),
 }
 
 
@@ -180,6 +181,10 @@ def test_live_images_and_options(case):
     img = image(options.pop("img"))
     seed_global = options.pop("seed_global", None)
     constructor = dict(options.pop("explainer"))
+    segment = slic_fn()
+    if options.pop("reverse_ids", False):
+        # pixlime numbers segments by first appearance; lime's column j is id j whatever its place.
+        segment = lambda img, base=segment: base(img).max() - base(img)  # noqa: E731
     results = []
     for module in (lime_image, lime):
         if seed_global is not None:
@@ -188,7 +193,7 @@ def test_live_images_and_options(case):
         if kw.get("random_state") == "object":
             kw["random_state"] = np.random.RandomState(42)
         ex = module.LimeImageExplainer(**kw)
-        results.append(ex.explain_instance(img, five_classes, segmentation_fn=slic_fn(),
+        results.append(ex.explain_instance(img, five_classes, segmentation_fn=segment,
                                            **{"num_samples": 120, "progress_bar": False, **options}))
     assert_same(*results)
 
@@ -226,12 +231,12 @@ def test_live_image_kinds(kind):
 
 
 @needs_lime
-@pytest.mark.parametrize("mode,num_features", [("auto", 5), ("auto", 10), ("none", 5), ("highest_weights", 8),
+@pytest.mark.parametrize("mode,num_features", [("auto", 5), ("auto", 6), ("auto", 7), ("auto", 10), ("none", 5), ("highest_weights", 8),
                                                ("forward_selection", 4), ("lasso_path", 6), ("lasso_path", 100),
                                                ("forward_selection", 100)])
 @pytest.mark.parametrize("random_seed", [None, 3])
 def test_live_feature_selection(mode, num_features, random_seed):
-    img = image("astronaut_224.png")
+    img = image("coffee_224.png")  # an image where forward_selection and highest_weights pick differently
     ours, theirs = both(img, explainer={"random_state": 9, "feature_selection": mode}, segmentation_fn=slic_fn(20),
                         num_features=num_features, random_seed=random_seed, num_samples=80, top_labels=3)
     assert_same(ours, theirs)
@@ -314,17 +319,44 @@ def test_live_single_segment(kind):
 
 
 @needs_lime
-def test_live_data_labels():
+@pytest.mark.parametrize("output", ["float64", "float32"])
+def test_live_data_labels(output):
     img = image("rocket_224.png")
     seg = slic_fn()(img)
     fudged = img.copy()
     fudged[:] = 0
-    a = lime_image.LimeImageExplainer(random_state=13).data_labels(img, fudged, seg, five_classes, 33, batch_size=4,
+
+    def classifier(x):
+        return five_classes(x).astype(output)
+    a = lime_image.LimeImageExplainer(random_state=13).data_labels(img, fudged, seg, classifier, 33, batch_size=4,
                                                                    progress_bar=False)
-    b = lime.LimeImageExplainer(random_state=13).data_labels(img, fudged, seg, five_classes, 33, batch_size=4,
+    b = lime.LimeImageExplainer(random_state=13).data_labels(img, fudged, seg, classifier, 33, batch_size=4,
                                                             progress_bar=False)
     assert a[0].dtype == b[0].dtype and np.array_equal(a[0], b[0])
-    assert np.abs(a[1] - b[1]).max() < 1e-12
+    assert a[1].dtype == b[1].dtype and np.array_equal(a[1], b[1])
+
+
+@needs_lime
+@pytest.mark.parametrize("kind", ["uint8", "float64"])
+def test_live_classifier_owns_its_input(kind):
+    """As in lime, each batch is a fresh writable array: a classifier may change it in place and
+    keep it."""
+    img = image("chelsea_224.png")
+    img = img if kind == "uint8" else img / 255.0
+    kept = {}
+    for name, module in (("ours", lime_image), ("lime", lime)):
+        kept[name] = batches = []
+
+        def classifier(x, batches=batches):
+            out = five_classes(x)
+            x += 1
+            batches.append(x)
+            return out
+        module.LimeImageExplainer(random_state=15).explain_instance(img, classifier, segmentation_fn=slic_fn(),
+                                                                    num_samples=40, progress_bar=False)
+    assert len(kept["ours"]) == len(kept["lime"]) == 4
+    for a, b in zip(kept["ours"], kept["lime"]):
+        assert a.flags.writeable and np.array_equal(a, b)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,14 +371,17 @@ def fixed_explanation(module, img, segments, local_exp):
 
 
 @needs_lime
-@pytest.mark.parametrize("image_kind", ["uint8", "float64", "gray"])
+@pytest.mark.parametrize("image_kind", ["uint8", "float64", "gray", "int32 segments"])
 def test_live_get_image_and_mask_every_flag(image_kind):
     img = image("astronaut_224.png")
+    segment = slic_fn()
+    if image_kind == "int32 segments":  # the mask takes the segments' dtype
+        segment = lambda i, base=segment: base(i).astype(np.int32)  # noqa: E731
     if image_kind == "float64":
         img = img.astype(np.float64) / 255
     elif image_kind == "gray":
         img = img.mean(2).astype(np.uint8)
-    ours, theirs = both(img, segmentation_fn=slic_fn(), num_samples=80, top_labels=2)
+    ours, theirs = both(img, segmentation_fn=segment, num_samples=80, top_labels=2)
     assert_same(ours, theirs)
     # The same local_exp in both (bit for bit), so the arrays can be compared element for element.
     mine = fixed_explanation(lime_image, ours.image, ours.segments, ours.local_exp)
@@ -381,11 +416,11 @@ def test_live_get_image_and_mask_every_flag(image_kind):
 
 def test_get_image_and_mask_by_hand():
     img = np.arange(4 * 4 * 3, dtype=np.uint8).reshape(4, 4, 3)
-    seg = np.repeat(np.arange(4), 4).reshape(4, 4)
+    seg = np.repeat(np.arange(4, dtype=np.int16), 4).reshape(4, 4)
     e = lime_image.ImageExplanation(img, seg)
     e.local_exp[0] = [(2, 0.5), (0, -0.4), (3, 0.2), (1, -0.1)]
     temp, mask = e.get_image_and_mask(0, num_features=5, hide_rest=True)
-    assert temp.dtype == np.float64 and mask.tolist() == [[0] * 4, [0] * 4, [1] * 4, [1] * 4]
+    assert temp.dtype == np.float64 and mask.dtype == np.int16 and mask.tolist() == [[0] * 4, [0] * 4, [1] * 4, [1] * 4]
     assert np.array_equal(temp[2:], img[2:]) and not temp[:2].any()
     temp, mask = e.get_image_and_mask(0, positive_only=False, num_features=3, min_weight=0.3)
     assert mask.tolist() == [[-1] * 4, [0] * 4, [1] * 4, [0] * 4]
@@ -505,3 +540,20 @@ def test_switch_by_one_import_line():
     temp, mask = explanation.get_image_and_mask(explanation.top_labels[0], positive_only=True, num_features=5,
                                                 hide_rest=False)
     assert temp.shape == img.shape and mask.shape == img.shape[:2] and 1 <= len(np.unique(mask)) <= 2
+
+
+@needs_lime
+def test_live_verbose(capsys):
+    img = image("rocket_224.png")
+    printed = []
+    for module in (lime_image, lime):
+        module.LimeImageExplainer(random_state=16, verbose=True).explain_instance(
+            img, five_classes, segmentation_fn=slic_fn(), num_samples=30, top_labels=2, progress_bar=False)
+        printed.append(capsys.readouterr().out.splitlines())
+    ours, theirs = printed
+    assert len(ours) == len(theirs) == 6
+    for a, b in zip(ours, theirs):
+        word_a, _, value_a = a.partition(" ")
+        word_b, _, value_b = b.partition(" ")
+        assert word_a == word_b
+        assert abs(float(value_a.strip("[](), ")) - float(value_b.strip("[](), "))) < 1e-9
