@@ -37,9 +37,13 @@ Differences from lime, all deliberate:
 * ``segmentation_fn=None`` segments with :func:`pixlime.quickshift` with lime's parameters
   (kernel_size=4, max_dist=200, ratio=0.2). scikit-image's quickshift adds tiny random noise
   (seeded by ``random_seed``) to break ties between equal densities; pixlime's quickshift has no
-  noise, so its segments differ slightly from lime's (a few pixels to a few segments on a
-  224x224 photo). ``random_seed`` is still drawn as lime draws it, so the RandomState advances
-  alike. Pass ``segmentation_fn`` for identical segments.
+  noise, so its segments can differ slightly from lime's, and do not change with ``random_seed``.
+  Measured on the four 224x224 test photos with seeds 0 and 42: the same partition on three
+  (identical ids in 5 of those 6 runs; scikit-image numbered one run differently), 40 segments
+  against 39 on the fourth (adjusted Rand index 0.985 and 0.987; 99.8% of the pixels in the
+  matching segment). Ids that differ change which segment is feature j, so pass
+  ``segmentation_fn`` when the segments must be lime's. ``random_seed`` is still drawn as lime
+  draws it, so the RandomState advances alike.
 * Inputs lime would fail on obscurely raise :class:`pixlime.InvalidArgument` (a ValueError) naming
   the parameter, the value and what is expected: an image that is not (H, W) or (H, W, C), segments
   of the wrong shape or not integers, ``hide_color=None`` on an image without 3 channels, a
