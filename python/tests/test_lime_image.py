@@ -52,10 +52,10 @@ def five_classes(images):
     """A cheap classifier of 5 classes that depends on the segments unevenly (any dtype, any range)."""
     x = images.astype(np.float64)
     scale = 255.0 if x.max() > 2 else 1.0
-    h, w = x.shape[1:3]
+    h, w, c = x.shape[1:4]
     r = x[:, : h // 3, : w // 3, 0].mean((1, 2)) / scale
-    g = x[..., 1].mean((1, 2)) / scale
-    b = x[:, h // 2:, :, 2].mean((1, 2)) / scale
+    g = x[..., 1 % c].mean((1, 2)) / scale
+    b = x[:, h // 2:, :, 2 % c].mean((1, 2)) / scale
     z = np.stack([r, g, b, r * g, 1 - b], 1) * 4
     e = np.exp(z - z.max(1, keepdims=True))
     return e / e.sum(1, keepdims=True)
@@ -199,7 +199,8 @@ def test_live_images_and_options(case):
 
 
 @needs_lime
-@pytest.mark.parametrize("kind", ["gray", "float64", "float32", "int16", "float64 hide_color 0.25"])
+@pytest.mark.parametrize("kind", ["gray", "float64", "float32", "int16", "float64 hide_color 0.25", "rgba hide_color 0",
+                                  "one channel hide_color 9", "float16"])
 def test_live_image_kinds(kind):
     img = image("chelsea_224.png")
     options = {}
@@ -213,6 +214,14 @@ def test_live_image_kinds(kind):
         img = img.astype(np.float32) / 255
     elif kind == "int16":
         img = img.astype(np.int16) * 3 - 100
+    elif kind == "float16":
+        img = (img / 255).astype(np.float16)
+    elif kind == "rgba hide_color 0":
+        img = np.dstack([img, img[..., :1]])
+        options["hide_color"] = 0
+    elif kind == "one channel hide_color 9":
+        img = img[..., 1:2].copy()
+        options["hide_color"] = 9
     seen = {}
     for name, module in (("ours", lime_image), ("lime", lime)):
         batches = []
