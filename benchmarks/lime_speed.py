@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """lime 0.2.0.1's LimeImageExplainer.explain_instance against pixlime.lime_image's, end to end, in one run.
 
-Same 224x224 image, same segments (pixlime.slic computed once, returned by the segmentation_fn),
+Same 224x224 image, same segments (computed once, returned by the segmentation_fn: pixlime.slic's
+100-segment default, or --segments quickshift: pixlime.quickshift with lime's parameters, lime's default),
 same cheap numpy classifier, 1000 samples, lime's other defaults (top_labels=5, hide_color=None,
 batch_size=10, feature_selection='auto' with num_features=100000), progress_bar=False for both.
 The two are timed alternately; medians and their ratio are printed, and the results are checked
@@ -60,13 +61,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each (alternating)")
     parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument("--segments", choices=["slic", "quickshift"], default="slic")
     parser.add_argument("--classifier", choices=list(CLASSIFIERS) + ["both"], default="both")
     parser.add_argument("--image", default=os.path.join(HERE, "..", "tests", "data", "images", "chelsea_224.png"))
     args = parser.parse_args()
     lime_lime = find_lime()
 
     image = pixlime.load_image(args.image)
-    segments = pixlime.slic(image).astype(np.int64)
+    if args.segments == "slic":
+        segments = pixlime.slic(image).astype(np.int64)
+    else:
+        segments = pixlime.quickshift(image, kernel_size=4, max_dist=200, ratio=0.2).astype(np.int64)
 
     def segmentation_fn(img):
         return segments.copy()
@@ -82,7 +87,7 @@ def main():
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.processor() or platform.platform()}, "
           f"Python {platform.python_version()}, numpy {np.__version__}, pixlime {pixlime.__version__}")
     print(f"command: {' '.join([os.path.basename(sys.executable)] + sys.argv)}")
-    print(f"image {os.path.basename(args.image)} {image.shape}, {segments.max() + 1} segments (pixlime.slic), "
+    print(f"image {os.path.basename(args.image)} {image.shape}, {segments.max() + 1} segments (pixlime.{args.segments}), "
           f"{args.samples} samples, batch_size 10, top_labels 5, hide_color None, {args.repeat} runs each, alternating")
     for label in CLASSIFIERS if args.classifier == "both" else [args.classifier]:
         classifier = CLASSIFIERS[label]
