@@ -401,12 +401,16 @@ class LimeImageExplainer(object):
         from the explainer's RandomState and returns (data, labels): the masks and the classifier's
         outputs on the images with the segments of mask-0 columns taken from fudged_image, in
         batches of batch_size (default 10)."""
+        image, fudged_image, segments = np.asarray(image), np.asarray(fudged_image), np.asarray(segments)
+        if image.ndim not in (2, 3) or fudged_image.shape != image.shape or segments.shape != image.shape[:2]:
+            raise _error("data_labels shapes", f"image {image.shape}, fudged_image {fudged_image.shape}, "
+                         f"segments {segments.shape}", "(H, W[, C]) images of one shape and (H, W) segments")
         data, labels, _ = self._neighbourhood(image, fudged_image, segments, classifier_fn, num_samples,
-                                              batch_size, progress_bar, want_fits=False)
+                                              batch_size, progress_bar)
         return data, labels
 
     def _neighbourhood(self, image, fudged_image, segments, classifier_fn, num_samples, batch_size,
-                       progress_bar, want_fits, top_labels=None, labels=None, weights_fn=None, unique=None):
+                       progress_bar, top_labels=None, labels=None, weights_fn=None, unique=None):
         """(data, labels, _Native or None). pixlime's explanation (native dtypes only) holds
         pixlime's fits of `top_labels`/`labels` with the kernel weights of `weights_fn` (data ->
         weights; None: lime's default kernel), and attributes `perm` (lime's column of each pixlime
@@ -471,7 +475,8 @@ class LimeImageExplainer(object):
         kept = pixel_column.astype(np.intp)
         for start in range(0, num_samples, batch_size):
             keep = shown[start:start + batch_size][:, kept].astype(bool)
-            outputs.extend(checked(classifier_fn(np.where(keep[..., None], image, fudged_image))))
+            keep = keep[..., None] if image.ndim == 3 else keep
+            outputs.extend(checked(classifier_fn(np.where(keep, image, fudged_image))))
             if bar is not None:
                 bar.update(keep.shape[0])
         return data, np.array(outputs), None
@@ -548,7 +553,7 @@ class LimeImageExplainer(object):
 
         native_kernel, weights_fn = self._kernel(distance_metric)
         data, predictions, ex = self._neighbourhood(
-            image, fudged_image, segments_array, classifier_fn, num_samples, batch_size, progress_bar, True,
+            image, fudged_image, segments_array, classifier_fn, num_samples, batch_size, progress_bar,
             top_labels=int(top_labels) if top_labels else None,
             labels=None if top_labels else sorted(set(int(label) for label in labels)),
             weights_fn=None if native_kernel else weights_fn, unique=unique)
