@@ -537,21 +537,30 @@ def test_lime_is_not_imported():
 
 
 def test_switch_by_one_import_line():
-    """The README's example: the lime code unchanged but for the import."""
-    from pixlime import lime_image  # was: from lime import lime_image
+    """The README's example (its lines are checked to occur here): lime's code unchanged but for the
+    import."""
     import numpy as np
+    import pixlime
+    from pixlime import lime_image  # was: from lime import lime_image
 
-    img = pixlime.load_image(os.path.join(DATA, "images", "chelsea_224.png"))
+    image = pixlime.load_image(os.path.join(DATA, "images", "chelsea_224.png"))
 
     def classifier_fn(images):  # (n, H, W, 3) uint8 -> (n, classes)
         red = images[..., 0].mean(axis=(1, 2)) / 255
         return np.stack([red, 1 - red], axis=1)
 
     explainer = lime_image.LimeImageExplainer(random_state=0)
-    explanation = explainer.explain_instance(img, classifier_fn, top_labels=2, num_samples=200, progress_bar=False)
+    explanation = explainer.explain_instance(image, classifier_fn, top_labels=2, num_samples=200)
     temp, mask = explanation.get_image_and_mask(explanation.top_labels[0], positive_only=True, num_features=5,
                                                 hide_rest=False)
-    assert temp.shape == img.shape and mask.shape == img.shape[:2] and 1 <= len(np.unique(mask)) <= 2
+    assert temp.shape == image.shape and mask.shape == image.shape[:2] and set(np.unique(mask)) <= {0, 1}
+    assert 1 <= len(np.unique(explanation.segments[mask == 1])) <= 5
+    if lime is not None:  # and lime's own answer is the same
+        theirs = lime.LimeImageExplainer(random_state=0).explain_instance(
+            image, classifier_fn, top_labels=2, num_samples=200, progress_bar=False,
+            segmentation_fn=lambda im: explanation.segments)  # pixlime's quickshift segments
+        assert all(np.array_equal(a, b) for a, b in zip(
+            theirs.get_image_and_mask(theirs.top_labels[0], positive_only=True, num_features=5), (temp, mask)))
 
 
 @needs_lime
