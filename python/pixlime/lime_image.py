@@ -140,7 +140,9 @@ def _ridge(X, y, w, alpha):
 
 def _r2(y, prediction, w):
     """scikit-learn's r2_score(y, prediction, sample_weight=w) for one output (1.0 / 0.0 when
-    y is constant, as force_finite=True)."""
+    y is constant, as force_finite=True; nan for a single sample, where it warns)."""
+    if len(y) < 2:
+        return float("nan")
     numerator = float(np.sum(w * (y - prediction) ** 2))
     denominator = float(np.sum(w * (y - np.average(y, weights=w)) ** 2))
     if denominator == 0.0:
@@ -444,7 +446,7 @@ class LimeImageExplainer(object):
         if native:
             # pixlime segment k is the k-th id in order of first appearance (row-major).
             perm = _first_appearance(pixel_column.ravel()).astype(np.intp)
-            native = len(perm) >= 2  # pixlime wants two segments at least; lime works with one
+            native = len(perm) >= 2 and num_samples >= 2  # pixlime's minimums; lime works with one
         if native:
 
             def sampler(n, k, seed):

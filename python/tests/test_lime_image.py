@@ -137,7 +137,8 @@ def assert_same(ours, theirs, tol=TOL):
             if len(ties) == 1:
                 assert int(f) == int(g), f"label {label}: feature {i} is {f}, lime's {g}"
         assert abs(ours.intercept[label] - theirs.intercept[label]) < tol
-        assert abs(ours.score[label] - theirs.score[label]) < tol
+        assert abs(ours.score[label] - theirs.score[label]) < tol or (np.isnan(ours.score[label])
+                                                                      and np.isnan(theirs.score[label]))
         assert np.shape(ours.local_pred[label]) == np.shape(theirs.local_pred[label])
         assert np.abs(np.asarray(ours.local_pred[label]) - np.asarray(theirs.local_pred[label])).max() < tol
 
@@ -324,6 +325,17 @@ def test_live_single_segment(kind):
     img = image("coffee_224.png")
     img = img if kind == "uint8" else img / 255.0
     ours, theirs = both(img, segmentation_fn=lambda i: np.zeros(i.shape[:2], np.int64), num_samples=30)
+    assert_same(ours, theirs)
+
+
+@needs_lime
+@pytest.mark.filterwarnings("ignore::UserWarning")  # scikit-learn: R^2 of one sample is not defined
+@pytest.mark.parametrize("kind", ["uint8", "float64"])
+@pytest.mark.parametrize("num_samples", [1, 2])
+def test_live_fewest_samples(kind, num_samples):
+    img = image("rocket_224.png")
+    img = img if kind == "uint8" else img / 255.0
+    ours, theirs = both(img, segmentation_fn=slic_fn(), num_samples=num_samples)
     assert_same(ours, theirs)
 
 
