@@ -231,8 +231,9 @@ class ImageExplanation(object):
 
     def get_image_and_mask(self, label, positive_only=True, negative_only=False, hide_rest=False,
                            num_features=5, min_weight=0.):
-        """lime's get_image_and_mask (defaults: positive_only=True, negative_only=False,
-        hide_rest=False, num_features=5, min_weight=0.). Returns (temp, mask):
+        """lime's get_image_and_mask, with its defaults (lime/lime_image.py,
+        ImageExplanation.get_image_and_mask): positive_only=True, negative_only=False,
+        hide_rest=False, num_features=5, min_weight=0. Returns (temp, mask):
 
         * mask: zeros of segments' shape and dtype; 1 on the chosen segments (-1 on negative ones
           when neither positive_only nor negative_only).
@@ -366,7 +367,8 @@ def _as_segmenter_input(image):
 
 
 class LimeImageExplainer(object):
-    """lime_image.LimeImageExplainer on pixlime's core.
+    """lime_image.LimeImageExplainer on pixlime's core; the defaults are lime 0.2.0.1's
+    (lime/lime_image.py, LimeImageExplainer.__init__):
 
     kernel_width=.25        exponential kernel width (lime: float(kernel_width); None fails as in lime).
     kernel=None             kernel(d, kernel_width) -> weights; None: lime's sqrt(exp(-d^2/width^2)).
@@ -488,7 +490,8 @@ class LimeImageExplainer(object):
     def explain_instance(self, image, classifier_fn, labels=(1,), hide_color=None, top_labels=5,
                          num_features=100000, num_samples=1000, batch_size=10, segmentation_fn=None,
                          distance_metric='cosine', model_regressor=None, random_seed=None, progress_bar=True):
-        """lime_image.LimeImageExplainer.explain_instance, lime 0.2.0.1's defaults:
+        """lime_image.LimeImageExplainer.explain_instance with lime 0.2.0.1's defaults (lime/lime_image.py,
+        explain_instance's signature; the fit's in lime/lime_base.py, explain_instance_with_data):
 
         image               (H, W, 3) array of any numeric dtype, or (H, W) gray (made RGB as
                             scikit-image's gray2rgb does).
@@ -505,7 +508,8 @@ class LimeImageExplainer(object):
                             lime's kernel_size=4, max_dist=200, ratio=0.2 (see the module's notes).
         distance_metric='cosine'  metric of sklearn.metrics.pairwise_distances to the all-ones row.
         model_regressor=None  a scikit-learn regressor with fit(X, y, sample_weight), score, predict,
-                            coef_ and intercept_; None: Ridge(alpha=1, fit_intercept=True).
+                            coef_ and intercept_, called as lime calls it; None: lime_base's
+                            Ridge(alpha=1, fit_intercept=True), computed by pixlime (or in numpy).
         random_seed=None    lime's seed for its quickshift; None draws randint(0, high=1000) from
                             the explainer's RandomState (as lime).
         progress_bar=True   a progress bar (tqdm when installed).

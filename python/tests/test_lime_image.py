@@ -241,12 +241,15 @@ def test_live_image_kinds(kind):
 
 
 @needs_lime
-@pytest.mark.parametrize("mode,num_features", [("auto", 5), ("auto", 6), ("auto", 7), ("auto", 10), ("none", 5), ("highest_weights", 8),
-                                               ("forward_selection", 4), ("lasso_path", 6), ("lasso_path", 100),
-                                               ("forward_selection", 100)])
+@pytest.mark.parametrize("mode,num_features,name", [
+    ("auto", 5, "coffee"), ("auto", 6, "coffee"), ("auto", 7, "coffee"), ("auto", 10, "coffee"), ("none", 5, "coffee"),
+    ("highest_weights", 8, "coffee"), ("forward_selection", 4, "coffee"), ("lasso_path", 6, "coffee"),
+    ("lasso_path", 100, "coffee"), ("forward_selection", 100, "coffee"),
+    # where forward selection's Ridge(alpha=0) picks other features than a regularised one would
+    ("auto", 5, "astronaut"), ("forward_selection", 3, "astronaut")])
 @pytest.mark.parametrize("random_seed", [None, 3])
-def test_live_feature_selection(mode, num_features, random_seed):
-    img = image("coffee_224.png")  # an image where forward_selection and highest_weights pick differently
+def test_live_feature_selection(mode, num_features, name, random_seed):
+    img = image(name + "_224.png")  # coffee: forward_selection and highest_weights pick differently
     ours, theirs = both(img, explainer={"random_state": 9, "feature_selection": mode}, segmentation_fn=slic_fn(20),
                         num_features=num_features, random_seed=random_seed, num_samples=80, top_labels=3)
     assert_same(ours, theirs)
