@@ -573,3 +573,66 @@ TEST_CASE("more threads than cores or than images in a batch give the same expla
         CHECK(pixlime::explain(img, seg, classify, opt).predictions() == one.predictions());
     }
 }
+
+namespace {
+
+/// A classifier that provides the memory of its batches (explain_options docs: batch_memory),
+/// recording what explain asked for and where the batches were.
+struct own_memory_classifier {
+    std::vector<std::uint8_t> memory;
+    int memory_calls = 0;
+    bool every_batch_in_memory = true;
+    bool return_null = false;
+
+    template <class V>
+    V* batch_memory(std::size_t values) {
+        static_assert(std::is_same_v<V, std::uint8_t>, "this test classifier takes the image's bytes");
+        ++memory_calls;
+        memory.assign(values, 0);
+        return return_null ? nullptr : memory.data();
+    }
+
+    Eigen::MatrixXf operator()(batch_view<const std::uint8_t> batch) {
+        every_batch_in_memory = every_batch_in_memory && batch.data() == memory.data();
+        Eigen::MatrixXf p(batch.size(), 2);
+        for (int i = 0; i < batch.size(); ++i) p(i, 0) = batch[i].at(3, 3, 0) / 255.f, p(i, 1) = 1 - p(i, 0);
+        return p;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a classifier may provide the memory its batches are written into") {
+    const auto img = test::noise(24, 20, 3, 5);
+    const auto seg = test::grid(24, 20, 4, 4);
+    pixlime::explain_options opt = black_fill();
+    opt.num_samples = 95;
+    opt.batch_size = 10;
+    own_memory_classifier own;
+    const auto ex = pixlime::explain(img, seg, own, opt);
+    CHECK(own.memory_calls == 1);
+    CHECK(own.memory.size() == std::size_t(10) * 24 * 20 * 3);
+    CHECK(own.every_batch_in_memory);
+    // The same explanation as with explain's own buffer.
+    auto plain = [](batch_view<const std::uint8_t> batch) {
+        Eigen::MatrixXf p(batch.size(), 2);
+        for (int i = 0; i < batch.size(); ++i) p(i, 0) = batch[i].at(3, 3, 0) / 255.f, p(i, 1) = 1 - p(i, 0);
+        return p;
+    };
+    const auto ref = pixlime::explain(img, seg, plain, opt);
+    CHECK(ex.predictions() == ref.predictions());
+    CHECK(ex.weights(0) == ref.weights(0));
+    // What stays in the memory after explain is the last batch (samples 90..94), as rendered.
+    for (int i = 0; i < 5; ++i) {
+        const pixlime::image_view<const std::uint8_t> kept(own.memory.data() + std::size_t(i) * 24 * 20 * 3, 24, 20, 3);
+        const auto mask = ex.samples().row(90 + i);
+        CHECK(test::kept_segments(kept, seg) == std::vector<int>(mask.data(), mask.data() + mask.size()));
+    }
+
+    own_memory_classifier null_memory;
+    null_memory.return_null = true;
+    CHECK_THROWS_WITH_AS(pixlime::explain(img, seg, null_memory, opt),
+                         "pixlime: classifier.batch_memory(14400) = a null pointer: expected memory for 14400 values "
+                         "(batch_size x image values)",
+                         pixlime::classifier_error);
+}

@@ -22,6 +22,14 @@
 /// expression) of float or double with batch.size() rows and one column per class. A single
 /// column is a binary model's P(class 1), in [0, 1], explained as the two classes
 /// {0: 1 - p, 1: p}.
+///
+/// The batches are written into one buffer of batch_size images, reused, freed when explain
+/// returns. A classifier may provide that memory instead, with a member
+/// `template <class V> V* batch_memory(std::size_t values)`: explain calls it once, before the
+/// first batch, for batch_size x (width x height x channels) values, writes every batch there
+/// (each batch_view points into it) and never frees it. Use it to render straight into a
+/// model's input tensor, or into memory that must outlive the call (the Python module hands
+/// each batch to Python as a view of a numpy array it allocates this way).
 
 #include <pixlime/detail/thread_pool.hpp>
 #include <pixlime/error.hpp>
@@ -249,10 +257,22 @@ inline std::string describe_current_exception() {
     }
 }
 
+/// Whether `Classifier` provides the memory of its batches: `V* batch_memory<V>(std::size_t)`.
+template <class Classifier, class V, class = void>
+struct has_batch_memory : std::false_type {};
+template <class Classifier, class V>
+struct has_batch_memory<Classifier, V, std::void_t<decltype(std::declval<Classifier&>().template batch_memory<V>(std::size_t{}))>>
+    : std::is_same<decltype(std::declval<Classifier&>().template batch_memory<V>(std::size_t{})), V*> {};
+
 /// The pipeline below is compiled once per pixel type, not once per classifier type: the
 /// public templates wrap the classifier in these function types.
 template <class V>
-using classifier_function = std::function<Eigen::MatrixXd(batch_view<const V>)>;
+struct classifier_function {
+    std::function<Eigen::MatrixXd(batch_view<const V>)> call;
+    std::function<V*(std::size_t)> batch_memory;  // empty: explain's own buffer
+    explicit operator bool() const { return bool(call); }
+    Eigen::MatrixXd operator()(batch_view<const V> batch) const { return call(batch); }
+};
 
 /// The classifier as it takes the image's own pixels (`own`) and/or float (`as_float`);
 /// either may be empty.
@@ -272,11 +292,15 @@ classifier_functions<T> wrap_classifier(Classifier& classify) {
     classifier_functions<T> f;
     if constexpr (takes_batch_v<Classifier, T>) {
         check_classifier_result<T, Classifier>();
-        f.own = [&classify](batch_view<const T> b) -> Eigen::MatrixXd { return classify(b).template cast<double>(); };
+        f.own.call = [&classify](batch_view<const T> b) -> Eigen::MatrixXd { return classify(b).template cast<double>(); };
+        if constexpr (has_batch_memory<Classifier, T>::value)
+            f.own.batch_memory = [&classify](std::size_t values) { return classify.template batch_memory<T>(values); };
     }
     if constexpr (takes_batch_v<Classifier, float>) {
         check_classifier_result<float, Classifier>();
-        f.as_float = [&classify](batch_view<const float> b) -> Eigen::MatrixXd { return classify(b).template cast<double>(); };
+        f.as_float.call = [&classify](batch_view<const float> b) -> Eigen::MatrixXd { return classify(b).template cast<double>(); };
+        if constexpr (has_batch_memory<Classifier, float>::value)
+            f.as_float.batch_memory = [&classify](std::size_t values) { return classify.template batch_memory<float>(values); };
     }
     return f;
 }
@@ -419,18 +443,29 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     // every batch.
     const int batch = std::min(opt.batch_size, n);
     detail::thread_pool pool(std::min(opt.num_threads, batch));
-    std::vector<V> buffer(std::size_t(batch) * perturb.image_size());
+    const std::size_t batch_values = std::size_t(batch) * perturb.image_size();
+    std::vector<V> own_buffer;
+    V* buffer = nullptr;
+    if (classify.batch_memory) {
+        buffer = classify.batch_memory(batch_values);
+        if (!buffer)
+            throw classifier_error("classifier.batch_memory(" + std::to_string(batch_values) + ")", "a null pointer",
+                                   "memory for " + std::to_string(batch_values) + " values (batch_size x image values)");
+    } else {
+        own_buffer.resize(batch_values);
+        buffer = own_buffer.data();
+    }
     Eigen::MatrixXd raw;
     for (int first = 0; first < n; first += batch) {
         const int count = std::min(batch, n - first);
         t0 = clock::now();
-        V* out = buffer.data();
+        V* out = buffer;
         pool.bands(count, [&](int b, int e) {
             for (int i = b; i < e; ++i) perturb.render(masks.row(first + i).data(), out + std::size_t(i) * perturb.image_size());
         });
         timings.perturbation_ms += ms_since(t0);
         t0 = clock::now();
-        const batch_view<const V> view(buffer.data(), count, img.width(), img.height(), out_channels, opt.model_input.layout);
+        const batch_view<const V> view(buffer, count, img.width(), img.height(), out_channels, opt.model_input.layout);
         Eigen::MatrixXd result = call_classifier<V>(classify, view, raw.cols(), first, opt.limits);
         if (raw.size() == 0) {
             check_explanation_size(opt, k, image_values, sizeof(V), result.cols() == 1 ? 2 : result.cols());

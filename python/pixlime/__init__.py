@@ -185,8 +185,9 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     classifier   a callable taking an (N, H, W, C) array of the image's dtype (or the layout
                  model_input asks for, e.g. float32 (N, C, H, W)) and returning (N, classes), or
                  (N,) for a binary model's P(class 1) in [0, 1]; lists and torch tensors are
-                 accepted. The array it receives is a read-only view of pixlime's batch buffer,
-                 valid during the call: copy it to keep it.
+                 accepted. The array it receives is a read-only view of the
+                 buffer pixlime writes every batch into (no copy): an array kept after the call
+                 shows a later batch; copy it (np.array(batch)) to keep this one's images.
     segments     (H, W) integer ids of your own segmentation (any ids), or None to segment with
     segmenter    "slic" (default), "quickshift" (lime's), "felzenszwalb", "grid", an options object
                  (slic_options(...), ...) or a callable image -> (H, W) ids.

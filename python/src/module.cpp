@@ -315,13 +315,24 @@ struct callables {
                progress = py::none();
 };
 
-/// explain, the GIL released for everything but the Python callables.
-template <class T>
-explanation explain_typed(const input_image& in, const pixlime::segmentation* seg, pixlime::explain_options opt,
-                          const callables& py_calls) {
-    const auto view = in.view<T>();
-    auto classify = [&](auto batch) -> Eigen::MatrixXd {
-        using V = std::remove_const_t<typename decltype(batch)::value_type>;
+/// The user's Python classifier as pixlime calls it. pixlime writes the batches into a numpy
+/// array this allocates (batch_memory), and each batch reaches Python as a read-only view of
+/// it: no copy, and an array the classifier keeps stays valid (its contents are those of a
+/// later batch), whenever it is read.
+struct python_classifier {
+    py::object classifier;
+    py::object memory = py::none();  // the numpy array pixlime writes the batches into
+
+    template <class V>
+    V* batch_memory(std::size_t values) {
+        py::gil_scoped_acquire gil;
+        py::array_t<V> a(static_cast<py::ssize_t>(values));
+        memory = a;
+        return a.mutable_data();
+    }
+
+    template <class V>
+    Eigen::MatrixXd operator()(pixlime::batch_view<const V> batch) const {
         py::gil_scoped_acquire gil;
         check_signals();
         std::vector<py::ssize_t> shape, strides;
@@ -333,12 +344,18 @@ explanation explain_typed(const input_image& in, const pixlime::segmentation* se
             shape = {n, h, w, c};
             strides = {h * w * c * s, w * c * s, c * s, s};
         }
-        // A view of pixlime's batch buffer, valid during this call (the buffer is reused).
-        py::capsule owner(batch.data(), [](void*) {});
-        py::array arr(py::dtype::of<V>(), shape, strides, batch.data(), owner);
+        py::array arr(py::dtype::of<V>(), shape, strides, batch.data(), memory);
         py::detail::array_proxy(arr.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
-        return call_python([&] { return to_outputs(py_calls.classifier(arr)); });
-    };
+        return call_python([&] { return to_outputs(classifier(arr)); });
+    }
+};
+
+/// explain, the GIL released for everything but the Python callables.
+template <class T>
+explanation explain_typed(const input_image& in, const pixlime::segmentation* seg, pixlime::explain_options opt,
+                          const callables& py_calls) {
+    const auto view = in.view<T>();
+    python_classifier classify{py_calls.classifier};
     if (!py_calls.sampler.is_none())
         opt.sampler = pixlime::sampler(
             [f = py_calls.sampler](int n, int k, std::uint64_t s) {

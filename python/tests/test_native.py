@@ -315,6 +315,35 @@ except KeyboardInterrupt as e:
     assert out.stdout.strip() == "interrupted, cause None", out.stdout
 
 
+def test_a_classifier_may_keep_its_batches(tmp_path):
+    # Each batch is a read-only view of a numpy array pixlime writes every batch into: an array the
+    # classifier keeps stays valid after explain returns (it then holds the last batch's images).
+    # Run in a subprocess: were it freed memory, reading it would crash the interpreter.
+    script = tmp_path / "keep.py"
+    script.write_text("""
+import numpy as np, pixlime
+img = np.arange(1, 1 + 48 * 40 * 3).reshape(40, 48, 3).astype(np.float32)
+seg = (np.arange(40)[:, None] // 10) * 6 + np.arange(48)[None, :] // 8
+kept = []
+def classify(batch):
+    kept.append(batch)
+    return batch[:, :, :, 0].mean(axis=(1, 2))[:, None] * np.ones((1, 2)) / 5760
+ex = pixlime.explain(img, classify, segments=seg, num_samples=95, batch_size=10, hide="constant")
+del classify
+import gc; gc.collect()
+last = kept[-1]
+expected = np.where(ex.samples[90:][:, ex.segments][..., None] == 1, img, 0)
+assert last.shape == (5, 40, 48, 3) and not last.flags.writeable
+assert np.array_equal(last, expected), "the kept batch is not the last batch's images"
+assert np.array_equal(kept[0][:5], expected), "every kept batch is a view of the same memory"
+print("kept batches readable")
+""")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ))
+    assert out.returncode == 0, (out.returncode, out.stderr)
+    assert out.stdout.strip() == "kept batches readable"
+
+
 def test_torch_like_outputs_are_accepted(cat):
     class Tensor:  # what pixlime needs of a torch.Tensor: .detach().cpu().numpy()
         def __init__(self, a):
