@@ -322,6 +322,9 @@ struct callables {
 struct python_classifier {
     py::object classifier;
     py::object memory = py::none();  // the numpy array pixlime writes the batches into
+    py::object array = py::none();   // the view of the last batch handed over
+    int batch_size = -1;
+    const void* batch_data = nullptr;
 
     template <class V>
     V* batch_memory(std::size_t values) {
@@ -332,20 +335,26 @@ struct python_classifier {
     }
 
     template <class V>
-    Eigen::MatrixXd operator()(pixlime::batch_view<const V> batch) const {
+    Eigen::MatrixXd operator()(pixlime::batch_view<const V> batch) {
         py::gil_scoped_acquire gil;
         check_signals();
-        std::vector<py::ssize_t> shape, strides;
-        const py::ssize_t n = batch.size(), h = batch.height(), w = batch.width(), c = batch.channels(), s = sizeof(V);
-        if (batch.layout() == pixlime::layout::nchw) {
-            shape = {n, c, h, w};
-            strides = {c * h * w * s, h * w * s, w * s, s};
-        } else {
-            shape = {n, h, w, c};
-            strides = {h * w * c * s, w * c * s, c * s, s};
+        // Every batch is in `memory`, so one array per batch size serves every call.
+        if (batch.size() != batch_size || batch.data() != batch_data) {
+            std::vector<py::ssize_t> shape, strides;
+            const py::ssize_t n = batch.size(), h = batch.height(), w = batch.width(), c = batch.channels(), s = sizeof(V);
+            if (batch.layout() == pixlime::layout::nchw) {
+                shape = {n, c, h, w};
+                strides = {c * h * w * s, h * w * s, w * s, s};
+            } else {
+                shape = {n, h, w, c};
+                strides = {h * w * c * s, w * c * s, c * s, s};
+            }
+            array = py::array(py::dtype::of<V>(), shape, strides, batch.data(), memory);
+            py::detail::array_proxy(array.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+            batch_size = batch.size();
+            batch_data = batch.data();
         }
-        py::array arr(py::dtype::of<V>(), shape, strides, batch.data(), memory);
-        py::detail::array_proxy(arr.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+        const py::object& arr = array;
         return call_python([&] { return to_outputs(classifier(arr)); });
     }
 };
