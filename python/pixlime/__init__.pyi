@@ -6,6 +6,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import numpy.typing as npt
 
+from . import dask as dask, lime_image as lime_image  # loaded on first use (module __getattr__)
+
 __version__: str
 
 ImageArray = npt.NDArray[Any]          # (H, W) or (H, W, C), uint8 or float32, any strides

@@ -550,8 +550,8 @@ def test_lime_is_not_imported():
 
 
 def test_switch_by_one_import_line():
-    """The README's example (its lines are checked to occur here): lime's code unchanged but for the
-    import."""
+    """The README's example (readme_python runs the README's own copy): lime's code unchanged but
+    for the import, with lime's answer where lime is present."""
     import numpy as np
     import pixlime
     from pixlime import lime_image  # was: from lime import lime_image
