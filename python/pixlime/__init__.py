@@ -138,8 +138,9 @@ def grid(image, *, cells_x=8, cells_y=8):
     return _core.grid(int(width), int(height), grid_options(cells_x=cells_x, cells_y=cells_y))
 
 
-def _progress_callback(progress):
-    """progress=True: a tqdm bar when tqdm is installed, else a line on stderr every tenth."""
+def _progress_callback(progress, unit="sample", desc="pixlime.explain"):
+    """progress=True: a tqdm bar when tqdm is installed, else a line on stderr every tenth; a
+    callable is returned as it is. Shared by pixlime.lime_image and pixlime.dask."""
     if progress is None or progress is False:
         return None
     if callable(progress):
@@ -153,13 +154,13 @@ def _progress_callback(progress):
     def report(done, total):
         if tqdm is not None:
             if state["bar"] is None:
-                state["bar"] = tqdm(total=total, unit="sample", desc="pixlime.explain")
+                state["bar"] = tqdm(total=total, unit=unit, desc=desc)
             state["bar"].update(done - state["bar"].n)
             if done >= total:
                 state["bar"].close()
         elif done * 10 // total > state["shown"] or done == total:
             state["shown"] = done * 10 // total
-            print(f"pixlime.explain: {done}/{total} samples", file=_sys.stderr, flush=True)
+            print(f"{desc}: {done}/{total} {unit}s", file=_sys.stderr, flush=True)
         return True
 
     return report

@@ -59,7 +59,6 @@ import inspect
 import json
 import os
 import re
-import sys
 import tempfile
 import threading
 import time
@@ -70,7 +69,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import _pixlime as _core
-from . import InvalidArgument, explain as _explain, load_image as _load_image, save_png as _save_png
+from . import InvalidArgument, _progress_callback, explain as _explain, load_image as _load_image, save_png as _save_png
 
 __all__ = ["explain_many", "explain_serial", "seed_for", "record_name"]
 
@@ -493,30 +492,6 @@ def _done_record(out_dir, image_id, path, token, settings):
     return record
 
 
-def _progress(progress, total):
-    if progress is None or progress is False:
-        return None
-    if callable(progress):
-        return progress
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:
-        tqdm = None
-    state = {"bar": None}
-
-    def report(done, total):
-        if tqdm is not None:
-            if state["bar"] is None:
-                state["bar"] = tqdm(total=total, unit="image", desc="pixlime.dask")
-            state["bar"].update(done - state["bar"].n)
-            if done >= total:
-                state["bar"].close()
-        else:
-            print(f"pixlime.dask: {done}/{total} images", file=sys.stderr, flush=True)
-
-    return report
-
-
 def _run(client, images, classifier_factory, ids, out_dir, progress, explain_options):
     if client is not None and not all(hasattr(client, a) for a in ("map", "scatter", "cancel")):
         raise _invalid("client", type(client).__name__, "a distributed.Client, or None to run here")
@@ -532,7 +507,7 @@ def _run(client, images, classifier_factory, ids, out_dir, progress, explain_opt
         raise _invalid("classifier_factory", repr(classifier_factory),
                        f"a picklable callable, e.g. a module-level function or functools.partial ({e})") from None
     token = hashlib.blake2b(factory_bytes, digest_size=8).hexdigest()
-    report = _progress(progress, len(items))
+    report = _progress_callback(progress, unit="image", desc="pixlime.dask")
 
     records = [None] * len(items)
     todo = []

@@ -62,12 +62,12 @@ Differences from lime, all deliberate:
 
 lime (https://github.com/marcotcr/lime, BSD licence) is not needed and not imported.
 """
-import sys as _sys
 from functools import partial as _partial
 
 import numpy as np
 
 from . import InvalidArgument as _InvalidArgument
+from . import _progress_callback
 from . import explain as _explain
 from . import exponential_kernel as _exponential_kernel
 from . import image_fill as _image_fill
@@ -283,28 +283,6 @@ class _Native:
         self.labels = ex.labels
 
 
-class _Progress:
-    """progress_bar=True for the numpy path: tqdm when installed, else a line every tenth."""
-
-    def __init__(self, total):
-        try:
-            from tqdm.auto import tqdm
-            self.bar = tqdm(total=total)
-        except ImportError:
-            self.bar = None
-        self.total, self.done, self.shown = total, 0, 0
-
-    def update(self, n):
-        self.done += n
-        if self.bar is not None:
-            self.bar.update(n)
-            if self.done >= self.total:
-                self.bar.close()
-        elif self.done * 10 // self.total > self.shown or self.done == self.total:
-            self.shown = self.done * 10 // self.total
-            print(f"pixlime.lime_image: {self.done}/{self.total} samples", file=_sys.stderr, flush=True)
-
-
 def _unique_ids(segments):
     """np.unique(segments, return_inverse=True, return_counts=True), the inverse flat; by counting
     (O(pixels), no sort) when the ids are small non-negative integers."""
@@ -474,15 +452,15 @@ class LimeImageExplainer(object):
                 predictions = predictions.astype(output_dtype[0])
             return data, predictions, _Native(ex, perm, standard)
         # Other dtypes: the batches rendered in numpy, in the image's dtype.
-        bar = _Progress(num_samples) if progress_bar else None
+        report = _progress_callback(bool(progress_bar), desc="pixlime.lime_image")
         outputs = []
         kept = pixel_column.astype(np.intp)
         for start in range(0, num_samples, batch_size):
             keep = shown[start:start + batch_size][:, kept].astype(bool)
             keep = keep[..., None] if image.ndim == 3 else keep
             outputs.extend(checked(classifier_fn(np.where(keep, image, fudged_image))))
-            if bar is not None:
-                bar.update(keep.shape[0])
+            if report is not None:
+                report(len(outputs), num_samples)
         return data, np.array(outputs), None
 
     # -- explain_instance -------------------------------------------------------------------------

@@ -1,7 +1,6 @@
 """pixlime's native Python API: numpy in, numpy out, ground-truth explanations, every option as a
 keyword, errors as Python exceptions, the GIL released, Ctrl-C."""
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -269,14 +268,24 @@ def test_the_gil_is_released_while_pixlime_works():
     assert during > 200_000, during
 
 
+def run_script(tmp_path, code):
+    """Runs `code` in a fresh interpreter (so that a crash fails this test, not the suite) and
+    returns what it printed, stripped; a non-zero exit fails with its stderr."""
+    script = tmp_path / "script.py"
+    script.write_text(code)
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ))
+    assert out.returncode == 0, (out.returncode, out.stderr)
+    return out.stdout.strip()
+
+
 def test_ctrl_c_stops_an_explanation_within_one_batch(tmp_path):
     # The classifier is C code (no Python bytecode runs while explain works), so only pixlime's own
     # check before each batch can turn the SIGINT into a KeyboardInterrupt. Left alone, this
     # explanation would take over half an hour (2^17 batches of ten 512x512 images): without the
     # check the script runs into the timeout and the test fails. The interrupt comes unchained,
     # as from interrupted Python code, raised in pixlime.explain.
-    script = tmp_path / "interrupt.py"
-    script.write_text("""
+    out = run_script(tmp_path, """
 import functools, os, signal, sys, threading, traceback, numpy as np, pixlime
 img = np.full((512, 512, 3), 1e-6, np.float32)
 classify = functools.partial(np.add.reduce, axis=(1, 2, 3))
@@ -289,15 +298,11 @@ except KeyboardInterrupt as e:
     last = traceback.extract_tb(sys.exc_info()[2])[-1]
     print("interrupted in", os.path.basename(last.filename), last.name, "cause", e.__cause__)
 """)
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
-                         env=dict(os.environ))
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "interrupted in __init__.py explain cause None", out.stdout
+    assert out == "interrupted in __init__.py explain cause None"
 
 
 def test_ctrl_c_during_a_progress_callback_stops_it_too(tmp_path):
-    script = tmp_path / "interrupt.py"
-    script.write_text("""
+    out = run_script(tmp_path, """
 import os, signal, numpy as np, pixlime
 img = np.zeros((64, 64, 3), np.uint8)
 def progress(done, total):
@@ -309,18 +314,14 @@ try:
 except KeyboardInterrupt as e:
     print("interrupted, cause", e.__cause__)
 """)
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
-                         env=dict(os.environ))
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "interrupted, cause None", out.stdout
+    assert out == "interrupted, cause None"
 
 
 def test_a_classifier_may_keep_its_batches(tmp_path):
     # Each batch is a read-only view of a numpy array pixlime writes every batch into: an array the
     # classifier keeps stays valid after explain returns (it then holds the last batch's images).
     # Run in a subprocess: were it freed memory, reading it would crash the interpreter.
-    script = tmp_path / "keep.py"
-    script.write_text("""
+    out = run_script(tmp_path, """
 import numpy as np, pixlime
 img = np.arange(1, 1 + 48 * 40 * 3).reshape(40, 48, 3).astype(np.float32)
 seg = (np.arange(40)[:, None] // 10) * 6 + np.arange(48)[None, :] // 8
@@ -338,10 +339,7 @@ assert np.array_equal(last, expected), "the kept batch is not the last batch's i
 assert np.array_equal(kept[0][:5], expected), "every kept batch is a view of the same memory"
 print("kept batches readable")
 """)
-    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120,
-                         env=dict(os.environ))
-    assert out.returncode == 0, (out.returncode, out.stderr)
-    assert out.stdout.strip() == "kept batches readable"
+    assert out == "kept batches readable"
 
 
 def test_torch_like_outputs_are_accepted(cat):
