@@ -51,9 +51,12 @@
 #include <exception>
 #include <functional>
 #include <numeric>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -96,15 +99,41 @@ struct explain_options {
     /// The form of the batches the classifier receives (pixlime: the image's pixels as stored;
     /// e.g. float NCHW normalised for a CNN). See model_input.hpp.
     pixlime::model_input model_input;
-    /// Called after each batch with the samples done so far and the total (pixlime: none).
-    /// Returning false stops the explanation with pixlime::cancelled.
+    /// Called after each batch with the images classified so far and the most there will be
+    /// (the distinct masks; the adaptive stop may end sooner) (pixlime: none). Returning false
+    /// stops the explanation with pixlime::cancelled.
     std::function<bool(int samples_done, int samples_total)> progress;
     /// Threads that build perturbed images, at most the machine's hardware threads
     /// (pixlime: 1). The classifier is always called from the calling thread. Results do not
     /// depend on it. >= 1.
     int num_threads = 1;
+    /// Adaptive sample count (pixlime; 0 = off, the default): draw the samples in rounds and
+    /// stop as soon as explanation::stability(first explained label, stability_top_k) reaches
+    /// this value, num_samples being the cap. In (0, 1]. The explanation says whether the
+    /// target was reached (explanation::target_reached) and with how many model calls.
+    double target_stability = 0;
+    /// The k of the adaptive stop's top-k stability (pixlime: 5, the panes' num_features). >= 1.
+    int stability_top_k = 5;
     /// Sizes refused before allocating (see pixlime::limits).
     pixlime::limits limits;
+};
+
+/// How an explanation's samples were drawn and evaluated (what its standard errors, stability
+/// and the adaptive stop rest on).
+struct sampling_summary {
+    /// Images the classifier saw: the distinct masks (a repeated mask reuses its output).
+    int model_calls = 0;
+    /// Every one of the 2^K masks once (explain does this when 2^K <= num_samples, with a
+    /// built-in sampler other than lime_compatible): the weights are the fit over all masks,
+    /// with no sampling error.
+    bool enumerated = false;
+    /// weighted_ridge's alpha, which the standard errors need; empty with a custom surrogate.
+    std::optional<double> ridge_alpha = 1.0;
+    /// Seeds the stability simulation (explain passes explain_options::seed).
+    std::uint64_t seed = 0;
+    /// explain_options::target_stability (0: off) and whether it was reached.
+    double target_stability = 0;
+    bool target_reached = false;
 };
 
 /// Wall-clock time spent in each stage of one explain call, in milliseconds.
@@ -165,24 +194,76 @@ public:
     }
     const explain_timings& timings() const { return timings_; }
 
+    /// Images the classifier actually saw (distinct masks; at most samples().rows()).
+    int model_calls() const { return summary_.model_calls; }
+    /// Whether the adaptive stop (explain_options::target_stability) reached its target; false
+    /// when it was off or stopped at num_samples.
+    bool target_reached() const { return summary_.target_reached; }
+    /// How the samples were drawn and evaluated.
+    const sampling_summary& summary() const { return summary_; }
+
+    /// The sampling spread of `label`'s weights: a #segments by #groups matrix B with B Bᵀ the
+    /// estimated covariance of the weights over reruns with other seeds (the clustered sandwich
+    /// of the weighted ridge fit; see detail::ridge_spread). No columns when the masks were
+    /// enumerated. Throws pixlime::invalid_argument for a custom surrogate (its spread is
+    /// unknown) or a label not explained.
+    Eigen::MatrixXd weight_spread(int label) const {
+        const linear_fit& f = fit(label);
+        if (summary_.enumerated) return Eigen::MatrixXd::Zero(f.weights.size(), 0);
+        if (!summary_.ridge_alpha)
+            throw invalid_argument("explanation standard errors", "a custom surrogate",
+                                   "the built-in weighted_ridge (the standard errors are its sandwich)");
+        return detail::ridge_spread(*summary_.ridge_alpha, samples_, sample_weights_, predictions_.col(label), f);
+    }
+    /// Standard error of each of `label`'s weights (#segments values): the spread of the weight
+    /// over reruns with other seeds, estimated from this run's samples alone (the square root
+    /// of the sandwich covariance's diagonal; 0 when the masks were enumerated).
+    Eigen::VectorXd standard_errors(int label) const { return weight_spread(label).rowwise().norm(); }
+    /// Normal intervals weight ± z·standard error at `level` (in (0, 1); z = Φ⁻¹((1 + level) / 2),
+    /// 1.96 at 0.95): #segments by 2, columns low and high.
+    Eigen::MatrixXd weight_intervals(int label, double level = 0.95) const {
+        if (!(level > 0 && level < 1)) throw invalid_argument("weight_intervals level", level, "a value in (0, 1), e.g. 0.95");
+        const Eigen::VectorXd se = standard_errors(label);
+        const double z = detail::normal_quantile(0.5 + 0.5 * level);
+        Eigen::MatrixXd out(se.size(), 2);
+        out.col(0) = weights(label) - z * se;
+        out.col(1) = weights(label) + z * se;
+        return out;
+    }
+    /// The expected top-k Jaccard |A ∩ B| / |A ∪ B| between this explanation's k most
+    /// important segments (by |weight|) and those of an independent rerun with the same
+    /// options and another seed, estimated without calling the model: the mean over `draws`
+    /// pairs of simulated reruns, weights + B ξ with B = weight_spread(label). 1 when the masks
+    /// were enumerated. k >= 1 (clamped to #segments), draws >= 1.
+    double stability(int label, int k = 5, int draws = 200) const {
+        if (k < 1) throw invalid_argument("stability k", k, "at least 1");
+        if (draws < 1) throw invalid_argument("stability draws", draws, "at least 1");
+        return detail::simulated_stability(weights(label), weight_spread(label), std::min(k, num_segments()), draws,
+                                           summary_.seed ^ (0x57AB1E5EEDull + std::uint64_t(label)));
+    }
+
     /// Assembles an explanation (used by explain; public so that custom pipelines can build one).
     /// Throws pixlime::invalid_argument unless the parts fit together: `samples` #samples by
     /// #segments of the segmentation, `predictions` #samples by #classes (>= 1 column),
     /// `sample_weights` #samples, `labels` distinct classes with one fit each whose weights
     /// have #segments finite values, `top_labels` classes.
+    /// `summary` describes the samples (model_calls 0: taken as #samples; ridge_alpha: the
+    /// penalty the fits used, or empty for another surrogate).
     explanation(segmentation segments, mask_matrix samples, Eigen::MatrixXd predictions, Eigen::VectorXd sample_weights,
-                std::vector<int> labels, std::vector<int> top_labels, std::vector<linear_fit> fits, explain_timings timings = {})
+                std::vector<int> labels, std::vector<int> top_labels, std::vector<linear_fit> fits, explain_timings timings = {},
+                sampling_summary summary = {})
         : explanation(detail::trusted_t{}, std::move(segments), std::move(samples), std::move(predictions),
-                      std::move(sample_weights), std::move(labels), std::move(top_labels), std::move(fits), timings) {
+                      std::move(sample_weights), std::move(labels), std::move(top_labels), std::move(fits), timings, summary) {
+        if (summary_.model_calls == 0) summary_.model_calls = int(samples_.rows());
         check();
     }
     /// The constructor above without its checks (explain has checked every part as it made it).
     explanation(detail::trusted_t, segmentation segments, mask_matrix samples, Eigen::MatrixXd predictions,
                 Eigen::VectorXd sample_weights, std::vector<int> labels, std::vector<int> top_labels,
-                std::vector<linear_fit> fits, explain_timings timings)
+                std::vector<linear_fit> fits, explain_timings timings, sampling_summary summary)
         : segments_(std::move(segments)), samples_(std::move(samples)), predictions_(std::move(predictions)),
           sample_weights_(std::move(sample_weights)), labels_(std::move(labels)), top_labels_(std::move(top_labels)),
-          fits_(std::move(fits)), timings_(timings) {}
+          fits_(std::move(fits)), timings_(timings), summary_(summary) {}
 
 private:
     void check() const {
@@ -210,6 +291,11 @@ private:
                 throw invalid_argument(name, "NaN or Inf", "finite weights, intercept, score and local prediction");
         }
         for (int l : top_labels_) check_class(l);
+        if (summary_.model_calls < 1 || summary_.model_calls > samples_.rows())
+            throw invalid_argument("explanation summary.model_calls", summary_.model_calls,
+                                   "1.." + std::to_string(samples_.rows()) + " (at most one call per sample)");
+        if (summary_.ridge_alpha && !(*summary_.ridge_alpha >= 0 && std::isfinite(*summary_.ridge_alpha)))
+            throw invalid_argument("explanation summary.ridge_alpha", *summary_.ridge_alpha, "a finite value >= 0, or empty");
     }
 
     void check_class(int label) const {
@@ -224,6 +310,7 @@ private:
     std::vector<int> labels_, top_labels_;
     std::vector<linear_fit> fits_;
     explain_timings timings_;
+    sampling_summary summary_;
 };
 
 namespace detail {
@@ -374,6 +461,12 @@ inline void check_explain_options(const explain_options& opt) {
                 throw invalid_argument("explain_options.labels[" + std::to_string(i) + "]", opt.labels[i],
                                        "each label once (it is also labels[" + std::to_string(j) + "])");
     }
+    if (!(opt.target_stability >= 0 && opt.target_stability <= 1))
+        throw invalid_argument("explain_options.target_stability", opt.target_stability, "a value in [0, 1] (0 = off)");
+    if (opt.target_stability > 0 && !opt.surrogate.builtin())
+        throw invalid_argument("explain_options.target_stability", opt.target_stability,
+                               "0 with a custom surrogate (the adaptive stop needs the built-in weighted_ridge's standard errors)");
+    if (opt.stability_top_k < 1) throw invalid_argument("explain_options.stability_top_k", opt.stability_top_k, "at least 1");
     opt.kernel.validate();
     opt.surrogate.validate();
 }
@@ -416,17 +509,22 @@ inline void check_explanation_size(const explain_options& opt, int segments, std
                                "at most limits.max_explanation_bytes = " + std::to_string(lim.max_explanation_bytes));
 }
 
-/// Steps 2 to 5, with the batches handed over as V (T, or float with model_input::to_float).
-template <class V, class T>
-explanation explain_batches(image_view<const T> img, segmentation seg, const classifier_function<V>& classify,
-                            const explain_options& opt, explain_timings timings, clock::time_point t_start) {
-    const int n = opt.num_samples, k = seg.count();
-    const int out_channels = opt.model_input.output_channels(img.channels());
-    const std::size_t image_values = std::size_t(img.pixel_count()) * std::size_t(out_channels);
-    check_explanation_size(opt, k, image_values, sizeof(V), 1);
-
-    auto t0 = clock::now();
-    const mask_matrix masks = opt.sampler(n, k, opt.seed, opt.limits);
+/// The masks explain evaluates: all 2^K of them once when that is no more than num_samples
+/// and the sampler is a built-in other than lime_compatible (whose draws must stay lime's),
+/// else the sampler's, checked. Enumerated masks are weighted num_samples / 2^K times the
+/// kernel's weights: the fit is then the one drawn masks converge to, the expected objective.
+inline mask_matrix draw_masks(const explain_options& opt, int k, bool& enumerated) {
+    const int n = opt.num_samples;
+    enumerated = opt.sampler.is_builtin() && opt.sampler.name() != to_string(sampling::lime_compatible) && k < 31 &&
+                 (std::int64_t(1) << k) <= n;
+    if (enumerated) {
+        const std::int64_t all = std::int64_t(1) << k;
+        mask_matrix m(all, k);
+        for (std::int64_t i = 0; i < all; ++i)  // row i: the bits of 2^K - 1 - i, so row 0 is all ones
+            for (int j = 0; j < k; ++j) m(i, j) = std::uint8_t(((all - 1 - i) >> j) & 1);
+        return m;
+    }
+    mask_matrix masks = opt.sampler(n, k, opt.seed, opt.limits);
     if (masks.rows() != n || masks.cols() != k)
         throw invalid_argument("sampler (" + opt.sampler.name() + ") result size",
                                std::to_string(masks.rows()) + "x" + std::to_string(masks.cols()),
@@ -435,12 +533,66 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
         throw invalid_argument("sampler (" + opt.sampler.name() + ") result row 0", "not all ones",
                                "all ones (sample 0 is the unperturbed image)");
     if ((masks.array() > 1).any()) throw invalid_argument("sampler (" + opt.sampler.name() + ") result", "a value other than 0 or 1", "only 0 and 1");
+    return masks;
+}
+
+/// For each mask row, the first row with the same mask (itself when it is the first): a
+/// repeated mask is classified once.
+inline std::vector<int> first_occurrences(const mask_matrix& masks) {
+    std::vector<int> first(std::size_t(masks.rows()));
+    std::unordered_map<std::string_view, int> seen;
+    seen.reserve(std::size_t(masks.rows()));
+    const auto k = std::size_t(masks.cols());
+    for (Eigen::Index i = 0; i < masks.rows(); ++i) {
+        const std::string_view row(reinterpret_cast<const char*>(masks.row(i).data()), k);
+        first[std::size_t(i)] = seen.emplace(row, int(i)).first->second;
+    }
+    return first;
+}
+
+/// The sample counts of the adaptive stop's rounds, ending at `cap`: the first round has
+/// max(100, 2K + 1) samples (enough antithetic pairs for K weights), each next one a quarter
+/// more (at least 50); counts are odd so that sampling::paired's pairs are complete.
+inline std::vector<int> round_ends(int cap, int k, bool adaptive) {
+    std::vector<int> ends;
+    if (adaptive) {
+        std::int64_t n = std::max<std::int64_t>(101, 2 * std::int64_t(k) + 1);
+        while (n < cap) {
+            ends.push_back(int(n));
+            n += std::max<std::int64_t>(50, n / 4);
+            n += 1 - n % 2;
+        }
+    }
+    ends.push_back(cap);
+    return ends;
+}
+
+/// Steps 2 to 5, with the batches handed over as V (T, or float with model_input::to_float).
+template <class V, class T>
+explanation explain_batches(image_view<const T> img, segmentation seg, const classifier_function<V>& classify,
+                            const explain_options& opt, explain_timings timings, clock::time_point t_start) {
+    const int k = seg.count();
+    const int out_channels = opt.model_input.output_channels(img.channels());
+    const std::size_t image_values = std::size_t(img.pixel_count()) * std::size_t(out_channels);
+    check_explanation_size(opt, k, image_values, sizeof(V), 1);
+
+    auto t0 = clock::now();
+    sampling_summary summary;
+    summary.seed = opt.seed;
+    summary.target_stability = opt.target_stability;
+    if (const weighted_ridge* r = opt.surrogate.builtin()) summary.ridge_alpha = r->alpha;
+    else summary.ridge_alpha.reset();
+    const mask_matrix masks = draw_masks(opt, k, summary.enumerated);
+    const int n = int(masks.rows());
+    const std::vector<int> first = first_occurrences(masks);
+    int distinct = 0;  // the model calls of a run to the end
+    for (int i = 0; i < n; ++i) distinct += first[std::size_t(i)] == i;
     const image<T> fill = opt.hide(img, seg);
     const perturber<V> perturb(trusted_t{}, img, fill.view(), seg, opt.model_input);
     timings.perturbation_ms += ms_since(t0);
 
-    // Stream the samples through one reused batch buffer; the pool's workers live through
-    // every batch.
+    // Stream the distinct masks through one reused batch buffer; the pool's workers live
+    // through every batch.
     const int batch = std::min(opt.batch_size, n);
     detail::thread_pool pool(std::min(opt.num_threads, batch));
     const std::size_t batch_values = std::size_t(batch) * perturb.image_size();
@@ -456,75 +608,107 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
         buffer = own_buffer.data();
     }
     Eigen::MatrixXd raw;
-    for (int first = 0; first < n; first += batch) {
-        const int count = std::min(batch, n - first);
-        t0 = clock::now();
-        V* out = buffer;
-        pool.bands(count, [&](int b, int e) {
-            for (int i = b; i < e; ++i) perturb.render(masks.row(first + i).data(), out + std::size_t(i) * perturb.image_size());
-        });
-        timings.perturbation_ms += ms_since(t0);
-        t0 = clock::now();
-        const batch_view<const V> view(buffer, count, img.width(), img.height(), out_channels, opt.model_input.layout);
-        Eigen::MatrixXd result = call_classifier<V>(classify, view, raw.cols(), first, opt.limits);
-        if (raw.size() == 0) {
-            check_explanation_size(opt, k, image_values, sizeof(V), result.cols() == 1 ? 2 : result.cols());
-            raw.resize(n, result.cols());
+    std::vector<int> pending;  // distinct masks of the current round, in row order
+    // Classifies rows [from, to) (repeated masks copy the output of their first occurrence).
+    const auto evaluate = [&](int from, int to) {
+        pending.clear();
+        for (int i = from; i < to; ++i)
+            if (first[std::size_t(i)] == i) pending.push_back(i);
+        for (std::size_t done = 0; done < pending.size();) {
+            const int count = int(std::min<std::size_t>(std::size_t(batch), pending.size() - done));
+            auto t1 = clock::now();
+            V* out = buffer;
+            pool.bands(count, [&](int b, int e) {
+                for (int i = b; i < e; ++i)
+                    perturb.render(masks.row(pending[done + std::size_t(i)]).data(), out + std::size_t(i) * perturb.image_size());
+            });
+            timings.perturbation_ms += ms_since(t1);
+            t1 = clock::now();
+            const batch_view<const V> view(buffer, count, img.width(), img.height(), out_channels, opt.model_input.layout);
+            Eigen::MatrixXd result = call_classifier<V>(classify, view, raw.cols(), pending[done], opt.limits);
+            if (raw.size() == 0) {
+                check_explanation_size(opt, k, image_values, sizeof(V), result.cols() == 1 ? 2 : result.cols());
+                raw.resize(n, result.cols());
+            }
+            for (int i = 0; i < count; ++i) raw.row(pending[done + std::size_t(i)]) = result.row(i);
+            timings.classifier_ms += ms_since(t1);
+            done += std::size_t(count);
+            summary.model_calls += count;
+            if (opt.progress && !opt.progress(summary.model_calls, distinct))
+                throw cancelled("explain_options.progress",
+                                "false after " + std::to_string(summary.model_calls) + " of " + std::to_string(distinct) + " model calls",
+                                "true to go on (the explanation was cancelled)");
         }
-        raw.middleRows(first, count) = result;
-        timings.classifier_ms += ms_since(t0);
-        if (opt.progress && !opt.progress(first + count, n))
-            throw cancelled("explain_options.progress", "false after " + std::to_string(first + count) + " of " + std::to_string(n) + " samples",
-                            "true to go on (the explanation was cancelled)");
-    }
+        for (int i = from; i < to; ++i)
+            if (first[std::size_t(i)] != i) raw.row(i) = raw.row(first[std::size_t(i)]);
+    };
 
-    t0 = clock::now();
+    std::vector<int> labels, top;
     Eigen::MatrixXd predictions;
-    if (raw.cols() == 1) {  // a binary model's P(class 1)
-        predictions.resize(n, 2);
-        predictions.col(0) = 1.0 - raw.col(0).array();
-        predictions.col(1) = raw.col(0);
-    } else {
-        predictions = std::move(raw);
+    Eigen::VectorXd weights;
+    std::vector<linear_fit> fits;
+    mask_matrix used;
+    const bool adaptive = opt.target_stability > 0 && !summary.enumerated;
+    int done = 0;
+    for (const int end : round_ends(n, k, adaptive)) {
+        evaluate(done, end);
+        done = end;
+        t0 = clock::now();
+        if (labels.empty()) {
+            // lime: np.argsort(labels[0])[-top_labels:] reversed, i.e. highest first, ties by higher index.
+            const int classes = raw.cols() == 1 ? 2 : int(raw.cols());
+            const auto out0 = [&](int c) { return raw.cols() == 1 ? (c == 1 ? raw(0, 0) : 1.0 - raw(0, 0)) : raw(0, c); };
+            std::vector<int> order(static_cast<std::size_t>(classes));
+            std::iota(order.begin(), order.end(), 0);
+            std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return out0(a) > out0(b) || (out0(a) == out0(b) && a > b); });
+            top.assign(order.begin(), order.begin() + std::min(std::max(opt.top_labels, 1), classes));
+            labels = opt.labels.empty() ? top : opt.labels;
+            for (std::size_t i = 0; i < labels.size(); ++i)
+                if (labels[i] >= classes)
+                    throw invalid_argument("explain_options.labels[" + std::to_string(i) + "]", labels[i],
+                                           "a class index 0.." + std::to_string(classes - 1) + " of the classifier's output");
+        }
+        if (raw.cols() == 1) {  // a binary model's P(class 1)
+            predictions.resize(end, 2);
+            predictions.col(0) = 1.0 - raw.col(0).head(end).array();
+            predictions.col(1) = raw.col(0).head(end);
+        } else {
+            predictions = raw.topRows(end);
+        }
+        used = end == n ? masks : mask_matrix(masks.topRows(end));
+        weights = opt.kernel(used);
+        if (weights.size() != end || !weights.allFinite() || (weights.array() < 0).any() || !(weights.tail(end - 1).sum() > 0))
+            throw invalid_argument("kernel (" + opt.kernel.name() + ") result",
+                                   std::to_string(weights.size()) + " weights" + (weights.allFinite() ? "" : " with NaN or Inf"),
+                                   std::to_string(end) + " finite weights >= 0, some perturbed sample's > 0");
+        // Enumerated, each mask stands for the num_samples / 2^K draws it would get on average,
+        // so that the penalty weighs as much against the data as with drawn masks.
+        if (summary.enumerated) weights *= double(opt.num_samples) / double(n);
+        Eigen::MatrixXd targets(end, Eigen::Index(labels.size()));
+        for (std::size_t j = 0; j < labels.size(); ++j) targets.col(Eigen::Index(j)) = predictions.col(labels[j]);
+        fits = opt.surrogate(used, weights, targets);
+        const std::string surrogate_name = "surrogate (" + opt.surrogate.name() + ") result";
+        if (fits.size() != labels.size())
+            throw invalid_argument(surrogate_name, std::to_string(fits.size()) + " fits", "one per label: " + std::to_string(labels.size()));
+        for (std::size_t j = 0; j < fits.size(); ++j) {
+            const linear_fit& f = fits[j];
+            const std::string which = surrogate_name + " for label " + std::to_string(labels[j]);
+            if (f.weights.size() != k) throw invalid_argument(which + " weights size", f.weights.size(), "#segments = " + std::to_string(k));
+            if (!f.weights.allFinite() || !std::isfinite(f.intercept) || !std::isfinite(f.score) || !std::isfinite(f.local_prediction))
+                throw invalid_argument(which, "NaN or Inf", "finite weights, intercept, score and local prediction");
+        }
+        if (adaptive && summary.ridge_alpha) {
+            const Eigen::MatrixXd spread = ridge_spread(*summary.ridge_alpha, used, weights, targets.col(0), fits[0]);
+            const double reached = simulated_stability(fits[0].weights, spread, std::min(opt.stability_top_k, k), 200,
+                                                       opt.seed ^ (0x57AB1E5EEDull + std::uint64_t(labels[0])));
+            summary.target_reached = reached >= opt.target_stability;
+        }
+        timings.surrogate_ms += ms_since(t0);
+        if (summary.target_reached) break;
     }
-    const int classes = int(predictions.cols());
-
-    // lime: np.argsort(labels[0])[-top_labels:] reversed, i.e. highest first, ties by higher index.
-    std::vector<int> order(static_cast<std::size_t>(classes));
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-        return predictions(0, a) > predictions(0, b) || (predictions(0, a) == predictions(0, b) && a > b);
-    });
-    std::vector<int> top(order.begin(), order.begin() + std::min(std::max(opt.top_labels, 1), classes));
-    std::vector<int> labels = opt.labels.empty() ? top : opt.labels;
-    for (std::size_t i = 0; i < labels.size(); ++i)
-        if (labels[i] >= classes)
-            throw invalid_argument("explain_options.labels[" + std::to_string(i) + "]", labels[i],
-                                   "a class index 0.." + std::to_string(classes - 1) + " of the classifier's output");
-
-    const Eigen::VectorXd weights = opt.kernel(masks);
-    if (weights.size() != n || !weights.allFinite() || (weights.array() < 0).any() || !(weights.tail(n - 1).sum() > 0))
-        throw invalid_argument("kernel (" + opt.kernel.name() + ") result",
-                               std::to_string(weights.size()) + " weights" + (weights.allFinite() ? "" : " with NaN or Inf"),
-                               std::to_string(n) + " finite weights >= 0, some perturbed sample's > 0");
-    Eigen::MatrixXd targets(n, Eigen::Index(labels.size()));
-    for (std::size_t j = 0; j < labels.size(); ++j) targets.col(Eigen::Index(j)) = predictions.col(labels[j]);
-    std::vector<linear_fit> fits = opt.surrogate(masks, weights, targets);
-    const std::string surrogate_name = "surrogate (" + opt.surrogate.name() + ") result";
-    if (fits.size() != labels.size())
-        throw invalid_argument(surrogate_name, std::to_string(fits.size()) + " fits", "one per label: " + std::to_string(labels.size()));
-    for (std::size_t j = 0; j < fits.size(); ++j) {
-        const linear_fit& f = fits[j];
-        const std::string which = surrogate_name + " for label " + std::to_string(labels[j]);
-        if (f.weights.size() != k) throw invalid_argument(which + " weights size", f.weights.size(), "#segments = " + std::to_string(k));
-        if (!f.weights.allFinite() || !std::isfinite(f.intercept) || !std::isfinite(f.score) || !std::isfinite(f.local_prediction))
-            throw invalid_argument(which, "NaN or Inf", "finite weights, intercept, score and local prediction");
-    }
-    timings.surrogate_ms = ms_since(t0);
     timings.total_ms = timings.segmentation_ms + ms_since(t_start);
-
-    return explanation(trusted_t{}, std::move(seg), masks, std::move(predictions), weights, std::move(labels), std::move(top),
-                       std::move(fits), timings);
+    return explanation(trusted_t{}, std::move(seg), std::move(used), std::move(predictions), std::move(weights), std::move(labels),
+                       std::move(top), std::move(fits), timings, summary);
 }
 
 /// The whole pipeline: options and image checked, the image segmented unless `given` is set,

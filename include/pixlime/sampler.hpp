@@ -47,14 +47,29 @@ enum class sampling {
     /// Independent fair coin flips per sample and segment (lime's distribution, pixlime's
     /// generator).
     bernoulli,
+    /// Antithetic pairs: rows 1, 2 are a fair coin-flip mask z and its complement 1 - z, rows
+    /// 3, 4 the next pair, and so on (an odd last row is a fresh draw). Every row is still
+    /// distributed as lime's, so the explanation estimates the same weights; but within a pair
+    /// every even-order interaction of the segments cancels out of the fit (Kahn and Marshall
+    /// 1953, antithetic variates; the foldover of a two-level design, Box and Wilson 1951).
+    /// With fewer than paired_min_samples(K) = 2K + 1 samples (K segments) the pairs leave too
+    /// few independent directions for the K weights and the draws are sampling::balanced's
+    /// instead. Figures: benchmarks/RESULTS.md, "Sampling designs".
+    paired,
 };
 
-/// "balanced", "lime_compatible" or "bernoulli".
+/// Fewest samples (with row 0) at which sampling::paired draws pairs: 2 x #segments + 1.
+/// Below it, a pair adds one independent direction where an unpaired sample adds one per
+/// segment it changes, and pairs measured worse (benchmarks/RESULTS.md).
+inline constexpr std::int64_t paired_min_samples(std::int64_t num_segments) { return 2 * num_segments + 1; }
+
+/// "balanced", "lime_compatible", "bernoulli" or "paired".
 inline std::string to_string(sampling mode) {
     switch (mode) {
         case sampling::balanced: return "balanced";
         case sampling::lime_compatible: return "lime_compatible";
         case sampling::bernoulli: return "bernoulli";
+        case sampling::paired: return "paired";
     }
     return "sampling(" + std::to_string(int(mode)) + ")";
 }
@@ -77,12 +92,13 @@ inline mask_matrix sample_masks(sampling mode, int num_samples, int num_segments
         throw size_limit_error("sample_masks num_samples x num_segments",
                                std::to_string(num_samples) + " x " + std::to_string(num_segments),
                                "at most limits.max_explanation_bytes = " + std::to_string(lim.max_explanation_bytes) + " bytes");
-    if (mode != sampling::balanced && mode != sampling::lime_compatible && mode != sampling::bernoulli)
+    if (mode != sampling::balanced && mode != sampling::lime_compatible && mode != sampling::bernoulli && mode != sampling::paired)
         throw invalid_argument("sample_masks mode", int(mode), "a pixlime::sampling value");
     if (mode == sampling::lime_compatible && seed > std::numeric_limits<std::uint32_t>::max())
         throw invalid_argument("sample_masks seed", seed,
                                "at most 2^32-1 with sampling::lime_compatible (numpy RandomState seeds are 32-bit)");
     mask_matrix m(num_samples, num_segments);
+    if (mode == sampling::paired && num_samples < paired_min_samples(num_segments)) mode = sampling::balanced;
     switch (mode) {
         case sampling::lime_compatible: {
             std::mt19937 gen(static_cast<std::uint32_t>(seed));
@@ -94,6 +110,15 @@ inline mask_matrix sample_masks(sampling mode, int num_samples, int num_segments
             detail::splitmix64 gen{seed};
             for (int i = 0; i < num_samples; ++i)
                 for (int k = 0; k < num_segments; ++k) m(i, k) = static_cast<std::uint8_t>(gen() >> 63);
+            break;
+        }
+        case sampling::paired: {
+            detail::splitmix64 gen{seed ^ 0xA17E5EEDull};
+            for (int i = 1; i < num_samples; ++i) {
+                const bool second = i % 2 == 0;
+                for (int k = 0; k < num_segments; ++k)
+                    m(i, k) = second ? std::uint8_t(1 - m(i - 1, k)) : static_cast<std::uint8_t>(gen() >> 63);
+            }
             break;
         }
         case sampling::balanced: {
@@ -137,7 +162,7 @@ public:
         if (custom_) return custom_(num_samples, num_segments, seed);
         return sample_masks(mode_, num_samples, num_segments, seed, lim);
     }
-    /// "balanced", "lime_compatible", "bernoulli", or the name given with a callable.
+    /// "balanced", "lime_compatible", "bernoulli", "paired", or the name given with a callable.
     const std::string& name() const { return name_; }
     /// True for a built-in mode.
     bool is_builtin() const { return !custom_; }

@@ -11,10 +11,12 @@
 /// entries and targets is #samples by #labels (column j: the classifier's output for the j-th
 /// explained label); it returns one linear_fit per target column (explain checks the result).
 
+#include <pixlime/detail/random.hpp>
 #include <pixlime/error.hpp>
 #include <pixlime/image.hpp>
 #include <pixlime/sampler.hpp>
 
+#include <Eigen/Cholesky>
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -259,6 +261,128 @@ inline std::vector<linear_fit> ridge_fit(double alpha, const mask_matrix& sample
         f.weights = std::move(betas[t]);
     }
     return fits;
+}
+
+/// Groups of the random samples for the spread of the weights: row 0 (the unperturbed image,
+/// the same in every run) is left out; a row followed by its complement (sampling::paired's
+/// antithetic pairs, or any design's) forms one group with it, every other row a group of its
+/// own. Returns the first row of each group and, last, the row count.
+inline std::vector<Eigen::Index> sample_groups(const mask_matrix& samples) {
+    std::vector<Eigen::Index> starts;
+    const Eigen::Index n = samples.rows();
+    for (Eigen::Index i = 1; i < n;) {
+        starts.push_back(i);
+        const bool paired = i + 1 < n && ((samples.row(i).array() + samples.row(i + 1).array()) == 1).all();
+        i += paired ? 2 : 1;
+    }
+    starts.push_back(n);
+    return starts;
+}
+
+/// The sampling spread of weighted_ridge's weights for one target: a #segments by #groups
+/// matrix B whose B Bᵀ estimates the covariance of the weights over reruns with fresh masks.
+/// This is the sandwich (Huber 1967; White 1980, HC0) of the weighted ridge estimator,
+/// A⁻¹ (Σ_g s_g s_gᵀ) A⁻¹ with A = X_cᵀWX_c + αI and s_g = Σ_{i in group g} w_i r_i x_c,i (r: the
+/// fit's residuals), with the groups of sample_groups (clustered: an antithetic pair is one
+/// draw), computed as B = A⁻¹ [s_1 .. s_G] without forming the covariance. With more
+/// segments than samples, A⁻¹X_cᵀW^½ is taken in its dual form X_cᵀW^½(W^½X_cX_cᵀW^½ + αI)⁻¹.
+inline Eigen::MatrixXd ridge_spread(double alpha, const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
+                                    const Eigen::VectorXd& target, const linear_fit& fit) {
+    const Eigen::Index n = samples.rows(), k = samples.cols();
+    const std::vector<Eigen::Index> groups = sample_groups(samples);
+    const Eigen::Index g = Eigen::Index(groups.size()) - 1;
+    const Eigen::MatrixXd x = samples.cast<double>();
+    const Eigen::RowVectorXd mean = (sample_weights.transpose() * x) / sample_weights.sum();
+    const Eigen::MatrixXd xc = x.rowwise() - mean;
+    const Eigen::VectorXd residual = target - ((x * fit.weights).array() + fit.intercept).matrix();
+    // d(i, group of i) = w_i r_i: the residual part of each group's score s_g = X_cᵀ d.col(g).
+    Eigen::MatrixXd d = Eigen::MatrixXd::Zero(n, g);
+    for (Eigen::Index c = 0; c < g; ++c)
+        for (Eigen::Index i = groups[std::size_t(c)]; i < groups[std::size_t(c) + 1]; ++i) d(i, c) = sample_weights[i] * residual[i];
+    // HC1's small-sample factor G / (G - p), p = K + 1 fitted values, on the variance: the
+    // residuals of a fit are smaller than the errors by about that much (MacKinnon and White
+    // 1985). Without enough groups for it the spread is not known: every weight gets it doubled.
+    const double p = double(k) + 1;
+    d *= double(g) > p + 1 ? std::sqrt(double(g) / (double(g) - p)) : 2.0;
+    if (k <= n) {
+        Eigen::MatrixXd a = xc.transpose() * sample_weights.asDiagonal() * xc;
+        a.diagonal().array() += alpha;
+        return a.llt().solve(xc.transpose() * d);
+    }
+    const Eigen::VectorXd s = sample_weights.cwiseSqrt();
+    Eigen::MatrixXd m = s.asDiagonal() * (xc * xc.transpose()) * s.asDiagonal();
+    m.diagonal().array() += alpha;
+    // A⁻¹X_cᵀ W d' = X_cᵀ S M⁻¹ S d', with W d' = d: d' = d / w, so S d' = d / s (w_i = 0 rows carry nothing).
+    Eigen::MatrixXd sd = d;
+    for (Eigen::Index i = 0; i < n; ++i) sd.row(i) = s[i] > 0 ? Eigen::RowVectorXd(d.row(i) / s[i]) : Eigen::RowVectorXd::Zero(g);
+    return xc.transpose() * s.asDiagonal() * m.llt().solve(sd);
+}
+
+/// A standard normal deviate from two splitmix64 outputs (Box and Muller 1958): the same on
+/// every platform, unlike std::normal_distribution.
+inline double standard_normal(splitmix64& gen) {
+    const double u1 = (double(gen() >> 11) + 0.5) * (1.0 / 9007199254740992.0);  // (0, 1)
+    const double u2 = double(gen() >> 11) * (1.0 / 9007199254740992.0);
+    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
+}
+
+/// The k largest |weights| as a sorted index set (ties by segment, as pixlime::ranked).
+inline std::vector<int> top_set(const Eigen::VectorXd& weights, int k) {
+    std::vector<std::pair<int, double>> r = ranked(weights);
+    std::vector<int> top;
+    for (int i = 0; i < k && i < int(r.size()); ++i) top.push_back(r[std::size_t(i)].first);
+    std::sort(top.begin(), top.end());
+    return top;
+}
+
+/// |a ∩ b| / |a ∪ b| of two sorted index sets (1 when both are empty).
+inline double jaccard(const std::vector<int>& a, const std::vector<int>& b) {
+    std::size_t common = 0;
+    for (std::size_t i = 0, j = 0; i < a.size() && j < b.size();) {
+        if (a[i] == b[j]) ++common, ++i, ++j;
+        else if (a[i] < b[j]) ++i;
+        else ++j;
+    }
+    const std::size_t all = a.size() + b.size() - common;
+    return all ? double(common) / double(all) : 1.0;
+}
+
+/// The expected top-k Jaccard between two independent runs, from the weights w and their
+/// spread B (#segments by #groups), without calling the model. Two reruns are simulated as
+/// w + B ξ₁ and w + B ξ₂ (ξ standard normal: a parametric bootstrap, Efron and Tibshirani
+/// 1993). Centred on w, which is itself one noisy run, such pairs look steadier than real
+/// reruns (noise pulls near-ties apart), so the bias is removed by simulation-extrapolation
+/// (SIMEX, Cook and Stefanski 1994): the same mean with centres w + B ξ₀, twice the noise,
+/// is taken too, and the linear extrapolation to a noise-free centre, 2 S(w) - S(w + B ξ₀),
+/// returned (clamped to [0, 1]). `draws` simulated pairs at each level.
+inline double simulated_stability(const Eigen::VectorXd& weights, const Eigen::MatrixXd& spread, int k, int draws,
+                                  std::uint64_t seed) {
+    if (spread.cols() == 0) return 1.0;
+    splitmix64 gen{seed};
+    Eigen::VectorXd xi(spread.cols());
+    const auto noise = [&] {
+        for (Eigen::Index c = 0; c < xi.size(); ++c) xi[c] = standard_normal(gen);
+        return Eigen::VectorXd(spread * xi);
+    };
+    double once = 0, twice = 0;
+    for (int d = 0; d < draws; ++d) {
+        once += jaccard(top_set(weights + noise(), k), top_set(weights + noise(), k));
+        const Eigen::VectorXd centre = weights + noise();
+        twice += jaccard(top_set(centre + noise(), k), top_set(centre + noise(), k));
+    }
+    return std::clamp((2 * once - twice) / draws, 0.0, 1.0);
+}
+
+/// The standard normal quantile Φ⁻¹(p), 0 < p < 1, by bisection on std::erfc (to the last bit;
+/// slow but called once per interval request).
+inline double normal_quantile(double p) {
+    double lo = -40, hi = 40;
+    for (int it = 0; it < 200 && hi - lo > 0; ++it) {
+        const double mid = 0.5 * (lo + hi);
+        if (mid == lo || mid == hi) break;
+        (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p ? lo : hi) = mid;
+    }
+    return 0.5 * (lo + hi);
 }
 
 }  // namespace detail

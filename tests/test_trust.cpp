@@ -1,0 +1,265 @@
+// Tests of what an explanation says about itself: model calls (repeated masks classified once,
+// small K enumerated), standard errors and intervals, stability, the adaptive stop. Ground
+// truth comes from reruns: what the explanation estimates from one run is compared with what
+// many runs with other seeds actually do.
+#include "support.hpp"
+
+#include <cmath>
+#include <set>
+
+using pixlime::batch_view;
+using test::black_fill;
+
+namespace {
+
+/// A classifier of the kept segments of a grid image (black fill), with a fixed non-linear
+/// response: sigmoid(sum_k a_k z_k + b z_0 z_1 z_2 - c). Counts the images it sees.
+struct segment_model {
+    pixlime::segmentation seg;
+    std::vector<double> a;
+    double b = 0, c = 0;
+    int seen = 0;
+    std::set<std::vector<int>> distinct;
+
+    double value(const std::vector<int>& z) const {
+        double t = -c + b * z[0] * z[1] * z[2];
+        for (std::size_t k = 0; k < a.size(); ++k) t += a[k] * z[k];
+        return 1.0 / (1.0 + std::exp(-t));
+    }
+    Eigen::MatrixXd operator()(batch_view<const std::uint8_t> batch) {
+        Eigen::MatrixXd p(batch.size(), 2);
+        for (int i = 0; i < batch.size(); ++i) {
+            const std::vector<int> z = test::kept_segments(batch[i], seg);
+            distinct.insert(z);
+            p(i, 1) = value(z);
+            p(i, 0) = 1 - p(i, 1);
+        }
+        seen += batch.size();
+        return p;
+    }
+};
+
+segment_model model_on_grid(int gx, int gy, std::vector<double> a, double b, double c) {
+    segment_model m;
+    m.seg = test::grid(8 * gx, 8 * gy, gx, gy);
+    m.a = std::move(a);
+    m.b = b;
+    m.c = c;
+    return m;
+}
+
+/// Sixteen segments: four clear leaders, then a slope of small effects, and an interaction.
+segment_model sixteen() {
+    std::vector<double> a = {2.0, -1.6, 1.3, 1.0, 0.42, 0.40, -0.38, 0.3, 0.25, -0.2, 0.15, 0.1, 0.05, 0, 0, -0.05};
+    return model_on_grid(4, 4, a, 1.5, 1.0);
+}
+
+double jaccard_top(const Eigen::VectorXd& a, const Eigen::VectorXd& b, int k) {
+    std::set<int> sa, sb, all;
+    const auto ra = pixlime::ranked(a), rb = pixlime::ranked(b);
+    for (int i = 0; i < k; ++i) sa.insert(ra[std::size_t(i)].first), sb.insert(rb[std::size_t(i)].first);
+    int common = 0;
+    for (int s : sa) common += int(sb.count(s));
+    return double(common) / double(sa.size() + sb.size() - std::size_t(common));
+}
+
+}  // namespace
+
+TEST_CASE("a repeated mask is classified once; its output is reused, the fit unchanged") {
+    // Three segments and lime's own draws: 50 samples hold at most 8 distinct masks.
+    segment_model m = model_on_grid(3, 1, {1.0, -0.5, 0.25}, 0.5, 0.2);
+    const auto img = test::noise(24, 8, 3, 1);
+    auto opt = black_fill();
+    opt.num_samples = 50;
+    opt.sampler = pixlime::sampling::lime_compatible;
+    const auto ex = pixlime::explain(img, m.seg, m, opt);
+    CHECK(ex.samples().rows() == 50);  // lime's masks stay lime's, repeats and all
+    CHECK(m.seen == int(m.distinct.size()));
+    CHECK(ex.model_calls() == m.seen);
+    CHECK(ex.model_calls() <= 8);
+    // Every row's output is the classifier's output on that row's mask, so the fit is the one
+    // of classifying all 50 rows.
+    Eigen::MatrixXd targets(50, 1);
+    for (int i = 0; i < 50; ++i) {
+        std::vector<int> z(3);
+        for (int k = 0; k < 3; ++k) z[std::size_t(k)] = ex.samples()(i, k);
+        CHECK(ex.predictions()(i, 1) == doctest::Approx(m.value(z)).epsilon(1e-6));
+        targets(i, 0) = ex.predictions()(i, 1);
+    }
+    const auto fit = pixlime::weighted_ridge{}(ex.samples(), ex.sample_weights(), targets);
+    for (int k = 0; k < 3; ++k) CHECK(ex.weights(1)[k] == doctest::Approx(fit[0].weights[k]).epsilon(1e-12));
+}
+
+TEST_CASE("with 2^K <= num_samples every mask is enumerated once: no sampling error") {
+    segment_model m = model_on_grid(3, 2, {1.0, -0.5, 0.25, 0.8, 0.0, -0.3}, 0.5, 0.2);
+    const auto img = test::noise(24, 16, 3, 2);
+    auto opt = black_fill();
+    opt.num_samples = 100;  // 2^6 = 64 masks
+    for (auto mode : {pixlime::sampling::balanced, pixlime::sampling::bernoulli, pixlime::sampling::paired}) {
+        m.seen = 0;
+        m.distinct.clear();
+        opt.sampler = mode;
+        opt.seed = 3;
+        const auto ex = pixlime::explain(img, m.seg, m, opt);
+        opt.seed = 4;
+        const auto again = pixlime::explain(img, m.seg, m, opt);
+        CHECK(ex.summary().enumerated);
+        CHECK(ex.samples().rows() == 64);
+        CHECK(m.distinct.size() == 64);
+        CHECK(ex.model_calls() == 64);
+        CHECK(ex.weights(1) == again.weights(1));  // the seed no longer matters
+        CHECK(ex.standard_errors(1).isZero());
+        CHECK(ex.stability(1, 3) == 1.0);
+    }
+    // The enumerated fit is the limit of drawn masks (with the penalty weighing as much as with
+    // num_samples draws): 20000 coin-flip masks come close.
+    opt.num_samples = 20000;
+    opt.sampler = pixlime::sampler([](int n, int k, std::uint64_t seed) {  // a custom sampler is never enumerated
+        return pixlime::sample_masks(pixlime::sampling::bernoulli, n, k, seed);
+    });
+    const auto drawn = pixlime::explain(img, m.seg, m, opt);
+    CHECK_FALSE(drawn.summary().enumerated);
+    opt.sampler = pixlime::sampling::bernoulli;  // enumerated, weighted as 20000 draws
+    const auto exact = pixlime::explain(img, m.seg, m, opt);
+    CHECK(exact.model_calls() == 64);
+    for (int k = 0; k < 6; ++k) CHECK(std::abs(exact.weights(1)[k] - drawn.weights(1)[k]) < 0.01);
+}
+
+TEST_CASE("paired masks: each odd row is followed by its complement; below 2K + 1 samples, balanced") {
+    const auto m = pixlime::sample_masks(pixlime::sampling::paired, 1000, 40, 7);
+    CHECK(m.row(0).cast<int>().sum() == 40);
+    for (int i = 1; i + 1 < 1000; i += 2) CHECK(((m.row(i).cast<int>().array() + m.row(i + 1).cast<int>().array()) == 1).all());
+    CHECK(m.row(999) != m.row(998));  // the odd last row is a fresh draw, not a complement
+    CHECK((m.row(999).cast<int>().array() + m.row(998).cast<int>().array() != 1).any());
+    CHECK(pixlime::paired_min_samples(40) == 81);
+    CHECK(pixlime::sample_masks(pixlime::sampling::paired, 80, 40, 7) == pixlime::sample_masks(pixlime::sampling::balanced, 80, 40, 7));
+    CHECK(pixlime::sample_masks(pixlime::sampling::paired, 81, 40, 7) != pixlime::sample_masks(pixlime::sampling::balanced, 81, 40, 7));
+    CHECK(pixlime::sample_masks(pixlime::sampling::paired, 81, 40, 7) != pixlime::sample_masks(pixlime::sampling::paired, 81, 40, 8));
+    CHECK(pixlime::to_string(pixlime::sampling::paired) == "paired");
+}
+
+TEST_CASE("standard errors match the spread of the weights over reruns, for drawn and paired masks") {
+    segment_model m = sixteen();
+    const auto img = test::noise(32, 32, 3, 5);
+    for (auto mode : {pixlime::sampling::bernoulli, pixlime::sampling::paired}) {
+        auto opt = black_fill();
+        opt.num_samples = 400;
+        opt.sampler = mode;
+        const int runs = 80;
+        Eigen::MatrixXd w(runs, 16);
+        Eigen::VectorXd se_mean = Eigen::VectorXd::Zero(16);
+        int covered = 0;
+        for (int r = 0; r < runs; ++r) {
+            opt.seed = std::uint64_t(r);
+            const auto ex = pixlime::explain(img, m.seg, m, opt);
+            w.row(r) = ex.weights(1).transpose();
+            se_mean += ex.standard_errors(1) / runs;
+        }
+        const Eigen::RowVectorXd mean = w.colwise().mean();
+        const Eigen::VectorXd sd = ((w.rowwise() - mean).array().square().colwise().sum() / (runs - 1)).sqrt().transpose();
+        INFO("sampler " << pixlime::to_string(mode));
+        // Pooled over the 16 weights the ratio's noise is about 2.5% (80 runs).
+        MESSAGE(pixlime::to_string(mode) << ": standard error / rerun sd " << se_mean.sum() / sd.sum());
+        CHECK(std::abs(se_mean.sum() / sd.sum() - 1.0) < 0.12);
+        // 95% intervals around each run's weights cover the mean of all runs about 95% of the time.
+        for (int r = 0; r < runs; ++r) {
+            opt.seed = std::uint64_t(r);
+            const auto iv = pixlime::explain(img, m.seg, m, opt).weight_intervals(1, 0.95);
+            for (int k = 0; k < 16; ++k) covered += iv(k, 0) <= mean[k] && mean[k] <= iv(k, 1);
+        }
+        MESSAGE(pixlime::to_string(mode) << ": 95% coverage " << double(covered) / (runs * 16));
+        CHECK(double(covered) / (runs * 16) > 0.90);
+        CHECK(double(covered) / (runs * 16) < 0.985);
+    }
+}
+
+TEST_CASE("stability estimates the top-k agreement of reruns without calling the model") {
+    segment_model m = sixteen();
+    const auto img = test::noise(32, 32, 3, 6);
+    auto opt = black_fill();
+    opt.sampler = pixlime::sampling::paired;
+    for (int n : {100, 400}) {
+        opt.num_samples = n;
+        const int runs = 30;
+        std::vector<Eigen::VectorXd> w;
+        double estimated = 0;
+        for (int r = 0; r < runs; ++r) {
+            opt.seed = std::uint64_t(100 + r);
+            const auto ex = pixlime::explain(img, m.seg, m, opt);
+            const int calls = m.seen;
+            estimated += ex.stability(1, 5) / runs;
+            CHECK(m.seen == calls);  // no model call
+            w.push_back(ex.weights(1));
+        }
+        double measured = 0;
+        int pairs = 0;
+        for (int i = 0; i < runs; ++i)
+            for (int j = i + 1; j < runs; ++j) measured += jaccard_top(w[std::size_t(i)], w[std::size_t(j)], 5), ++pairs;
+        measured /= pairs;
+        INFO(n << " samples: estimated " << estimated << ", measured " << measured);
+        MESSAGE(n << " samples: estimated stability " << estimated << ", measured rerun Jaccard " << measured);
+        CHECK(measured < 0.99);  // the near-tie at ranks 5 and 6 makes reruns disagree
+        CHECK(std::abs(estimated - measured) < 0.06);
+    }
+}
+
+TEST_CASE("the adaptive stop: an easy ranking stops early, an unreachable target stops at the cap") {
+    const auto img = test::noise(32, 32, 3, 7);
+    auto opt = black_fill();
+    opt.num_samples = 2000;
+    opt.target_stability = 0.95;
+    opt.sampler = pixlime::sampling::paired;
+    // Five clear leaders far above the rest.
+    segment_model easy = model_on_grid(4, 4, {3.0, -2.5, 2.2, 2.0, -1.8, 0.1, 0.1, 0, 0, 0, 0, 0.05, 0, 0, 0, 0}, 0, 0.5);
+    const auto fast = pixlime::explain(img, easy.seg, easy, opt);
+    CHECK(fast.target_reached());
+    CHECK(fast.model_calls() < 500);
+    CHECK(fast.model_calls() == easy.seen);
+    CHECK(fast.samples().rows() == fast.model_calls());
+    CHECK(fast.stability(1, 5) >= 0.95);
+    std::set<int> top;
+    for (int i = 0; i < 5; ++i) top.insert(fast.ranked(1)[std::size_t(i)].first);
+    CHECK(top == std::set<int>{0, 1, 2, 3, 4});
+    // Ranks 5 and 6 exactly tied: no number of samples separates them.
+    segment_model tied = model_on_grid(4, 4, {3.0, -2.5, 2.2, 2.0, 0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, 0, 0.5);
+    const auto capped = pixlime::explain(img, tied.seg, tied, opt);
+    CHECK_FALSE(capped.target_reached());
+    CHECK(capped.samples().rows() == 2000);
+    CHECK(capped.model_calls() == tied.seen);  // 16 segments: some of 2000 masks repeat
+    CHECK(capped.summary().target_stability == 0.95);
+    // Off by default: num_samples calls exactly.
+    opt.target_stability = 0;
+    CHECK(pixlime::explain(img, tied.seg, tied, opt).samples().rows() == 2000);
+}
+
+TEST_CASE("bad trust options are refused with the parameter named") {
+    segment_model m = sixteen();
+    const auto img = test::noise(32, 32, 3, 8);
+    auto opt = black_fill();
+    opt.target_stability = 1.5;
+    CHECK(test::contains(test::message_of<pixlime::invalid_argument>([&] { pixlime::explain(img, m.seg, m, opt); }), "explain_options.target_stability"));
+    opt.target_stability = -0.1;
+    CHECK_THROWS_AS(pixlime::explain(img, m.seg, m, opt), pixlime::invalid_argument);
+    opt.target_stability = 0.9;
+    opt.stability_top_k = 0;
+    CHECK(test::contains(test::message_of<pixlime::invalid_argument>([&] { pixlime::explain(img, m.seg, m, opt); }), "explain_options.stability_top_k"));
+    CHECK(m.seen == 0);
+    opt.stability_top_k = 5;
+    opt.surrogate = [](const pixlime::mask_matrix& s, const Eigen::VectorXd& w, const Eigen::MatrixXd& t) {
+        return pixlime::weighted_ridge{}(s, w, t);
+    };
+    CHECK(test::contains(test::message_of<pixlime::invalid_argument>([&] { pixlime::explain(img, m.seg, m, opt); }), "custom surrogate"));
+    opt.target_stability = 0;
+    opt.num_samples = 200;
+    const auto ex = pixlime::explain(img, m.seg, m, opt);
+    CHECK(test::contains(test::message_of<pixlime::invalid_argument>([&] { (void)ex.standard_errors(1); }), "custom surrogate"));
+    const auto plain = pixlime::explain(img, m.seg, m, black_fill());
+    CHECK(test::contains(test::message_of<pixlime::invalid_argument>([&] { (void)plain.weight_intervals(1, 1.0); }), "weight_intervals level"));
+    CHECK(test::contains(test::message_of<pixlime::invalid_argument>([&] { (void)plain.stability(1, 0); }), "stability k"));
+    CHECK(test::contains(test::message_of<pixlime::invalid_argument>([&] { (void)plain.standard_errors(7); }), "label"));
+    CHECK(plain.weight_intervals(1, 0.95).rows() == 16);
+    // z = 1.959963984540054 at 95%
+    const Eigen::MatrixXd iv = plain.weight_intervals(1, 0.95);
+    const Eigen::VectorXd se = plain.standard_errors(1);
+    CHECK((iv.col(1) - plain.weights(1)).isApprox(1.959963984540054 * se, 1e-12));
+}
