@@ -23,6 +23,7 @@
 /// | surrogate.hpp   | the surrogate stage: weighted_ridge, linear_fit, ranked, surrogate |
 /// | explain.hpp     | explain, explain_options, explanation                              |
 /// | render.hpp      | render_positive, render_negative, render_overlay, render_heatmap   |
+/// | faithfulness.hpp| deletion_curve, insertion_curve (RISE), curve_options             |
 
 #include <pixlime/version.hpp>
 #include <pixlime/error.hpp>
@@ -41,3 +42,4 @@
 #include <pixlime/surrogate.hpp>
 #include <pixlime/explain.hpp>
 #include <pixlime/render.hpp>
+#include <pixlime/faithfulness.hpp>

@@ -45,6 +45,14 @@ void everything(const pixlime::image<T>& img) {
     (void)pixlime::upscale_nearest(img, 2);
     (void)pixlime::upscale_nearest(seg, 2);
     (void)pixlime::to_rgb8(img);
+    pixlime::curve_options co;
+    co.random_rankings = 2;
+    co.progress = [](int, int) { return true; };
+    (void)pixlime::deletion_curve(img, ex, classify, label, co);
+    (void)pixlime::insertion_curve(img.view(), seg, pixlime::ranking_by_weight(Eigen::VectorXd::Zero(seg.count())), classify, 0, co);
+    co.model_input = opt.model_input;
+    (void)pixlime::insertion_curve(img, ex, classify_float, label, co);
+    (void)pixlime::area_under_curve({0.0, 1.0}, {1.0, 1.0});
     const pixlime::perturber<float> p(img.view(), img.view(), seg, opt.model_input);
     std::vector<float> out(p.image_size());
     p.render(ex.samples().row(0).data(), out.data());

@@ -1,8 +1,8 @@
 #pragma once
 /// \file faithfulness.hpp
-/// A deletion check of explanations: hiding an image's top positive segments (for its
-/// predicted class) should lower that class's probability far more than hiding as many
-/// random segments of the object.
+/// The faithfulness check of the workflow's explanations: RISE's deletion and insertion curves
+/// (pixlime::deletion_curve, pixlime::insertion_curve) of each image's explanation for its
+/// predicted class, against the curves of random rankings of the same segments.
 
 #include "transactions.hpp"
 
@@ -11,18 +11,25 @@
 
 namespace wf {
 
+/// Means over the images. Deletion: lower AUC is better; insertion: higher is better.
 struct faithfulness_result {
-    int images = 0;           ///< images counted
-    double top_drop = 0;      ///< mean probability drop when the top-k positive segments are hidden
-    double random_drop = 0;   ///< mean drop when k random object segments are hidden (averaged over draws)
-    int top_beats_random = 0; ///< images where top_drop > that image's random drop
-    double ratio() const { return top_drop / (random_drop > 1e-12 ? random_drop : 1e-12); }
+    int images = 0;                   ///< images counted
+    int random_rankings = 0;          ///< random rankings per image and curve (the baseline)
+    double deletion_auc = 0;          ///< the explanation's ranking
+    double deletion_random_auc = 0;   ///< random rankings (each image's mean over its rankings)
+    int deletion_beats_random = 0;    ///< images whose deletion AUC is below their random one
+    double insertion_auc = 0;
+    double insertion_random_auc = 0;
+    int insertion_beats_random = 0;   ///< images whose insertion AUC is above their random one
 };
 
-/// Explains each image with the workflow's settings, then hides (sets to black) its top `k`
-/// positive segments, or `k` random segments drawn from those that are not background (mean
-/// above settings.merge_background), `draws` times. Images are standardized (model shape).
+/// Explains each image with the workflow's settings (for its predicted class), then follows
+/// that class's probability as the explanation's segments are removed (set to black, the
+/// background) or restored onto a blurred copy, most positive weight first
+/// (pixlime::curve_options defaults otherwise), and as `random_rankings` random orders of the
+/// same segments are (seeded from `seed` and the image's index). Images are standardized
+/// (model shape).
 faithfulness_result faithfulness(const deployed_model& model, const std::vector<pixlime::image<float>>& images,
-                                 const explain_settings& settings, int k = 5, int draws = 20, std::uint64_t seed = 2024);
+                                 const explain_settings& settings, int random_rankings = 20, std::uint64_t seed = 2024);
 
 }  // namespace wf

@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     explain->add_option("--mixed", c.mixed, "N transactions mixing correct and wrong predictions over the classes (default 24)");
     explain->add_flag("--binary", c.binary, "the two-class task (outputs in <work>/binary)");
     add_explain(explain);
-    CLI::App* faith = app.add_subcommand("faithfulness", "deletion check of the explanations on validation images");
+    CLI::App* faith = app.add_subcommand("faithfulness", "deletion and insertion curves (RISE) of the explanations on validation images");
     faith->add_option("--images", c.faithfulness_images, "validation images (spread over the classes)")->capture_default_str();
     faith->add_flag("--binary", c.binary, "the two-class task (outputs in <work>/binary)");
     add_explain(faith);

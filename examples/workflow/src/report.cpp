@@ -281,12 +281,18 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
     if (fs::exists(fpath)) {
         std::ifstream fin(fpath);
         const nlohmann::json fj = nlohmann::json::parse(fin, nullptr, false);
-        if (fj.is_object() && fj.value("model", "") == model.id())
-            s << "<tr><td>faithfulness (deletion check)</td><td>over " << fj.value("images", 0)
-              << " validation images, hiding the top-5 positive segments lowers the predicted class's probability by "
-              << fmt(fj.value("top_drop", 0.0)) << ", hiding 5 random object segments by " << fmt(fj.value("random_drop", 0.0))
-              << ": <b>ratio " << fmt(fj.value("ratio", 0.0), 2) << "</b> (top beats random on " << fj.value("top_beats_random", 0)
-              << " of " << fj.value("images", 0) << ")</td></tr>";
+        if (fj.is_object() && fj.value("model", "") == model.id() && fj.contains("deletion_auc")) {
+            const std::string n = std::to_string(fj.value("images", 0));
+            s << "<tr><td>faithfulness: deletion (RISE)</td><td>over " << n << " validation images, the predicted class's "
+              << "probability as the explanation's segments are removed (black), most positive first: <b>AUC "
+              << fmt(fj.value("deletion_auc", 0.0)) << "</b> vs " << fmt(fj.value("deletion_random_auc", 0.0)) << " for "
+              << fj.value("random_rankings", 0) << " random orders (lower is better; lower on " << fj.value("deletion_beats_random", 0)
+              << " of " << n << ")</td></tr>"
+              << "<tr><td>faithfulness: insertion (RISE)</td><td>the same segments restored onto a blurred copy: <b>AUC "
+              << fmt(fj.value("insertion_auc", 0.0)) << "</b> vs " << fmt(fj.value("insertion_random_auc", 0.0))
+              << " for random orders (higher is better; higher on " << fj.value("insertion_beats_random", 0) << " of " << n
+              << ")</td></tr>";
+        }
     }
     s << "</table>\n";
     if (!per_class.empty()) {

@@ -340,16 +340,25 @@ int run_faithfulness(const workflow_config& c, bool bin) {
     const wf::folder_dataset data = wf::scan_folder((fs::path(c.data_dir()) / "validation").string(), bin ? std::vector<std::string>{} : m.classes);
     std::vector<pixlime::image<float>> images;
     for (const auto& in : wf::score_inputs(data, c.faithfulness_images)) images.push_back(wf::load_standardized(in.path, m.shape));
-    const wf::faithfulness_result r = wf::faithfulness(m, images, c.explain, 5, 20);
-    nlohmann::ordered_json j = {{"model", m.id},          {"images", r.images},          {"k", 5},
-                                {"random_draws", 20},     {"top_drop", r.top_drop},      {"random_drop", r.random_drop},
-                                {"ratio", r.ratio()},     {"top_beats_random", r.top_beats_random},
-                                {"settings", c.explain.to_json()}, {"seconds", seconds_since(t0)}};
+    const wf::faithfulness_result r = wf::faithfulness(m, images, c.explain, 20);
+    nlohmann::ordered_json j = {{"model", m.id},
+                                {"images", r.images},
+                                {"random_rankings", r.random_rankings},
+                                {"deletion_auc", r.deletion_auc},
+                                {"deletion_random_auc", r.deletion_random_auc},
+                                {"deletion_beats_random", r.deletion_beats_random},
+                                {"insertion_auc", r.insertion_auc},
+                                {"insertion_random_auc", r.insertion_random_auc},
+                                {"insertion_beats_random", r.insertion_beats_random},
+                                {"settings", c.explain.to_json()},
+                                {"seconds", seconds_since(t0)}};
     std::ofstream(c.faithfulness_path(bin)) << j.dump(2) << "\n";
-    say("[" + task + "] " + std::to_string(r.images) + " validation images: hiding the top-5 positive segments lowers the "
-        "predicted class's probability by " + fixed(r.top_drop, 3) + ", hiding 5 random object segments by " +
-        fixed(r.random_drop, 3) + " (ratio " + fixed(r.ratio(), 2) + "; top beats random on " + std::to_string(r.top_beats_random) +
-        "/" + std::to_string(r.images) + ") in " + fixed(seconds_since(t0), 1) + " s");
+    const std::string n = std::to_string(r.images);
+    say("[" + task + "] " + n + " validation images, the predicted class's probability as the explanation's segments are "
+        "removed: deletion AUC " + fixed(r.deletion_auc, 3) + " vs " + fixed(r.deletion_random_auc, 3) + " for random orders (lower on " +
+        std::to_string(r.deletion_beats_random) + "/" + n + "); restored onto a blurred copy: insertion AUC " +
+        fixed(r.insertion_auc, 3) + " vs " + fixed(r.insertion_random_auc, 3) + " (higher on " +
+        std::to_string(r.insertion_beats_random) + "/" + n + ") in " + fixed(seconds_since(t0), 1) + " s");
     return 0;
 }
 

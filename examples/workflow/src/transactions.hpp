@@ -137,8 +137,7 @@ struct explain_settings {
 
 /// Which segments of `img` are background: per segment 1 when the mean over its pixels of the
 /// per-pixel maximum over channels is at most `threshold`, else 0. (The one definition of
-/// "background" the workflow has: merged by segmenter_for, left out of the faithfulness
-/// check's random segments.)
+/// "background" the workflow has: merged by segmenter_for.)
 std::vector<char> background_segments(pixlime::image_view<const float> img, const pixlime::segmentation& seg,
                                       double threshold);
 

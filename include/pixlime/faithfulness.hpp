@@ -1,0 +1,468 @@
+#pragma once
+/// \file pixlime/faithfulness.hpp
+/// Does the explanation name what the classifier actually uses? The causal metrics of RISE
+/// (Petsiuk, Das, Saenko 2018, "RISE: Randomized Input Sampling for Explanation of Black-box
+/// Models", BMVC), over segments instead of pixels:
+///
+/// - deletion_curve: the image's segments are removed in ranked order, most important first
+///   (replaced by curve_options::removed, black by default), and the classifier's output for
+///   the label is recorded after each step. An explanation that finds what matters makes the
+///   output fall early: a *low* area under the curve (AUC).
+/// - insertion_curve: starting from a blurred copy of the image (curve_options::substrate),
+///   the segments are restored in ranked order. The output should rise early: a *high* AUC.
+///
+/// The x axis is the fraction of the image's pixels removed (restored) so far, so a segment
+/// counts for its area: RISE removes a fixed number of pixels per step and plots the same
+/// fraction. The AUC is the trapezoid rule over x in [0, 1] (RISE's auc() is the trapezoid rule
+/// over its equal steps). With an explanation's ranking this is RISE's protocol on the
+/// explanation's heatmap (every pixel of a segment has the segment's weight).
+///
+/// An explanation's weights say what hiding a segment with explain_options::hide does: measure
+/// it with the same fill (curve_options::removed = the explanation's hide) to judge it on its
+/// own terms; with another fill the curve also measures how alike the two fills act.
+///
+/// Each curve comes with a baseline that knows nothing: the same curve for
+/// curve_options::random_rankings uniformly random rankings (from curve_options::seed), their
+/// mean AUC (random_auc) and their mean curve (random_score). An explanation is useful where
+/// its deletion AUC is below random_auc and its insertion AUC above.
+///
+/// The classifier is called exactly as pixlime::explain calls it (see explain.hpp: batches of
+/// curve_options::batch_size images in curve_options::model_input's form, a single output
+/// column read as a binary model's P(class 1), an optional batch_memory member), with the same
+/// checks of its output. One curve with R random rankings over K segments costs
+/// K + 1 + R (K - 1) classifier images (the first and last steps are the same image for every
+/// ranking and are classified once).
+
+#include <pixlime/error.hpp>
+#include <pixlime/explain.hpp>
+#include <pixlime/image.hpp>
+#include <pixlime/model_input.hpp>
+#include <pixlime/perturb.hpp>
+#include <pixlime/segmentation.hpp>
+#include <pixlime/detail/random.hpp>
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <numeric>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace pixlime {
+
+/// Options of deletion_curve and insertion_curve.
+struct curve_options {
+    /// Images per classifier call (as explain_options::batch_size; lime: 10). >= 1. Peak memory
+    /// is about batch_size x image size; results do not depend on it.
+    int batch_size = 10;
+    /// What a removed segment shows in the deletion curve (pixlime: constant_fill{}, black: 0 in
+    /// the image's scale; RISE's evaluation code sets removed pixels to 0 with torch.zeros_like
+    /// on its normalised input tensors, which is ImageNet's mean colour in image terms: for
+    /// that, a constant_fill of the mean colour). Any filler; see perturb.hpp. Use the
+    /// explanation's explain_options::hide to measure it with the perturbation it was fitted on.
+    pixlime::filler removed = constant_fill{};
+    /// Where the insertion curve starts, and what segments not yet restored show (pixlime:
+    /// blur_fill{3.0}, a Gaussian blur of standard deviation 3 pixels, truncated at 4 sigma,
+    /// mirrored edges). RISE's insertion starts from a blurred image: its evaluation code
+    /// (eclique/RISE, evaluation.py: gkern(klen=11, nsig=5), conv2d with zero padding) blurs
+    /// with scipy's gaussian_filter(sigma=5) of a delta cut to 11x11 pixels, which is nearly a
+    /// box blur of standard deviation 3.13 pixels per axis (computed for pixlime from scipy's
+    /// "reflect" folding of the tails), on 224x224 inputs; 3 is that width (a true Gaussian of
+    /// sigma 5 would blur much more than RISE did). Scale it for images far from 224 pixels
+    /// (blur_fill{} picks max(width, height) / 50). Any filler; see perturb.hpp.
+    pixlime::filler substrate = blur_fill{3.0};
+    /// Random rankings of the baseline (pixlime: 20: the standard error of random_auc is then
+    /// about random_auc_stddev / 4.5). >= 0; 0 = no baseline (random_score empty, random_auc
+    /// NaN).
+    int random_rankings = 20;
+    /// Seeds the random rankings; the same seed gives the same curves whatever the batch size.
+    std::uint64_t seed = 0;
+    /// The form of the batches the classifier receives (as explain_options::model_input).
+    pixlime::model_input model_input;
+    /// Called after each batch with the images classified so far and the total (pixlime:
+    /// none). Returning false stops with pixlime::cancelled.
+    std::function<bool(int images_done, int images_total)> progress;
+    /// Sizes refused before allocating: max_samples bounds the classifier images (K + 1 +
+    /// random_rankings x (K - 1)), max_segments the segments, max_explanation_bytes the batch
+    /// buffer and the curves, max_classes the classifier's columns, max_pixels and
+    /// max_image_bytes the image.
+    pixlime::limits limits;
+};
+
+/// A deletion or insertion curve of one ranking, with its random baseline. K = #segments.
+struct faithfulness_curve {
+    /// K + 1 values, x of the curve: the fraction of the image's pixels removed (deletion) or
+    /// restored (insertion) after step j = 0..K, i.e. the area of the first j ranked segments
+    /// over the image's: 0 first, exactly 1 last, increasing.
+    std::vector<double> fraction;
+    /// K + 1 values: the classifier's output for the label at each step. Deletion: step 0 is
+    /// the image itself, step K every segment removed. Insertion: step 0 is the substrate,
+    /// step K the image itself.
+    std::vector<double> score;
+    /// Area under (fraction, score) over [0, 1], trapezoid rule. Deletion: lower is better;
+    /// insertion: higher is better. A constant output c gives c.
+    double auc = 0;
+    /// The segments in the order they were removed (restored): the ranking given, or the
+    /// explanation's (ranking_by_weight).
+    std::vector<int> ranking;
+    /// K + 1 values (empty without random rankings): the mean over the random rankings of
+    /// their curves, each linearly interpolated at `fraction` (a random ranking removes other
+    /// areas at each step), to draw beside `score`.
+    std::vector<double> random_score;
+    /// The mean over the random rankings of each one's own AUC (over its own fractions): what a
+    /// ranking that knows nothing scores on average. (The trapezoid of random_score over
+    /// `fraction` is close to it, not equal: interpolation smooths.) NaN without random rankings.
+    double random_auc = std::numeric_limits<double>::quiet_NaN();
+    /// Standard deviation (n - 1) of the random rankings' AUCs; NaN with fewer than 2.
+    double random_auc_stddev = std::numeric_limits<double>::quiet_NaN();
+};
+
+/// Area under the curve through (x[i], y[i]) by the trapezoid rule: sum over i of
+/// (x[i+1] - x[i]) (y[i] + y[i+1]) / 2. `x` and `y`: the same size, at least 2, finite, x
+/// non-decreasing. Throws pixlime::invalid_argument otherwise.
+inline double area_under_curve(const std::vector<double>& x, const std::vector<double>& y) {
+    if (x.size() != y.size()) throw invalid_argument("area_under_curve y size", y.size(), "the size of x, " + std::to_string(x.size()));
+    if (x.size() < 2) throw invalid_argument("area_under_curve x size", x.size(), "at least 2 points");
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        if (!std::isfinite(x[i])) throw invalid_argument("area_under_curve x[" + std::to_string(i) + "]", x[i], "a finite value");
+        if (!std::isfinite(y[i])) throw invalid_argument("area_under_curve y[" + std::to_string(i) + "]", y[i], "a finite value");
+        if (i > 0 && x[i] < x[i - 1])
+            throw invalid_argument("area_under_curve x[" + std::to_string(i) + "]", x[i],
+                                   "x non-decreasing (x[" + std::to_string(i - 1) + "] = " + detail::to_text(x[i - 1]) + ")");
+    }
+    double a = 0;
+    for (std::size_t i = 0; i + 1 < x.size(); ++i) a += (x[i + 1] - x[i]) * (y[i] + y[i + 1]) / 2;
+    return a;
+}
+
+/// The segments by weight, highest first (ties: lower segment first): the order in which
+/// RISE's protocol removes them, most positive (most important for the label) first.
+/// `weights`: #segments finite values, e.g. explanation::weights(label). Unlike
+/// explanation::ranked (by |weight|), a strongly negative segment comes last.
+inline std::vector<int> ranking_by_weight(const Eigen::VectorXd& weights) {
+    if (!weights.allFinite()) throw invalid_argument("ranking_by_weight weights", "NaN or Inf", "finite values");
+    std::vector<int> order(static_cast<std::size_t>(weights.size()));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return weights[a] > weights[b]; });
+    return order;
+}
+
+namespace detail {
+
+inline void check_curve_options(const curve_options& opt) {
+    const limits& lim = opt.limits;
+    if (lim.max_pixels < 1 || lim.max_image_bytes < 1 || lim.max_samples < 1 || lim.max_segments < 1 || lim.max_classes < 1 ||
+        lim.max_explanation_bytes < 1)
+        throw invalid_argument("curve_options.limits", "a value below its minimum",
+                               "max_pixels, max_image_bytes, max_samples, max_segments, max_classes, max_explanation_bytes >= 1");
+    if (opt.batch_size < 1) throw invalid_argument("curve_options.batch_size", opt.batch_size, "at least 1");
+    if (opt.random_rankings < 0) throw invalid_argument("curve_options.random_rankings", opt.random_rankings, "at least 0 (0: no baseline)");
+}
+
+template <class T>
+void check_curve_input(image_view<const T> img, const segmentation& seg, const std::vector<int>& ranking, int label,
+                       const curve_options& opt) {
+    if (img.empty()) throw invalid_argument("image", "empty", "a non-empty image");
+    check_dimensions("image", img.width(), img.height(), img.channels(), sizeof(T), opt.limits);
+    if constexpr (std::is_same_v<T, float>)
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x)
+                for (int c = 0; c < img.channels(); ++c)
+                    if (!std::isfinite(img.at(x, y, c)))
+                        throw invalid_argument("image pixel (" + std::to_string(x) + ", " + std::to_string(y) + ") channel " +
+                                                   std::to_string(c),
+                                               img.at(x, y, c), "finite values");
+    opt.model_input.validate(img.channels());
+    if (seg.empty()) throw invalid_argument("segmentation", "empty", "a segmentation of the image");
+    if (seg.width() != img.width() || seg.height() != img.height())
+        throw invalid_argument("segmentation size", std::to_string(seg.width()) + "x" + std::to_string(seg.height()),
+                               "the image's size " + std::to_string(img.width()) + "x" + std::to_string(img.height()));
+    const int k = seg.count();
+    if (k > opt.limits.max_segments)
+        throw size_limit_error("segmentation count", k, "at most limits.max_segments = " + std::to_string(opt.limits.max_segments));
+    if (ranking.size() != std::size_t(k))
+        throw invalid_argument("ranking size", ranking.size(),
+                               "#segments = " + std::to_string(k) + ": every segment 0.." + std::to_string(k - 1) + " once");
+    std::vector<int> seen(std::size_t(k), -1);
+    for (std::size_t i = 0; i < ranking.size(); ++i) {
+        const int s = ranking[i];
+        const std::string name = "ranking[" + std::to_string(i) + "]";
+        if (s < 0 || s >= k) throw invalid_argument(name, s, "a segment 0.." + std::to_string(k - 1));
+        if (seen[std::size_t(s)] >= 0)
+            throw invalid_argument(name, s, "each segment once (it is also ranking[" + std::to_string(seen[std::size_t(s)]) + "])");
+        seen[std::size_t(s)] = int(i);
+    }
+    if (label < 0) throw invalid_argument("label", label, "a class index >= 0");
+}
+
+/// The classifier's output for `label` in each row of `out` (a single column: P(class 1)).
+inline Eigen::VectorXd label_scores(const Eigen::MatrixXd& out, int label) {
+    if (out.cols() == 1) {
+        if (label > 1)
+            throw invalid_argument("label", label, "0 or 1: the classifier has a single output column, a binary model's P(class 1)");
+        return label == 1 ? Eigen::VectorXd(out.col(0)) : Eigen::VectorXd(1.0 - out.col(0).array());
+    }
+    if (label >= out.cols())
+        throw invalid_argument("label", label, "a class 0.." + std::to_string(out.cols() - 1) + " of the classifier's output");
+    return out.col(label);
+}
+
+/// `y` of the piecewise linear curve through (x, y) at each of `at` (both increasing from 0 to 1).
+inline void add_interpolated(const std::vector<double>& x, const std::vector<double>& y, const std::vector<double>& at,
+                             std::vector<double>& sum) {
+    std::size_t j = 0;
+    for (std::size_t i = 0; i < at.size(); ++i) {
+        while (j + 2 < x.size() && x[j + 1] < at[i]) ++j;
+        const double span = x[j + 1] - x[j];
+        const double t = span > 0 ? std::clamp((at[i] - x[j]) / span, 0.0, 1.0) : 1.0;
+        sum[i] += y[j] + t * (y[j + 1] - y[j]);
+    }
+}
+
+/// Fractions of the image's pixels covered by the first j segments of `order`, j = 0..K.
+inline std::vector<double> area_fractions(const std::vector<std::int64_t>& sizes, const std::vector<int>& order) {
+    std::vector<double> f(order.size() + 1, 0.0);
+    std::int64_t total = 0, done = 0;
+    for (std::int64_t n : sizes) total += n;
+    for (std::size_t j = 0; j < order.size(); ++j) {
+        done += sizes[std::size_t(order[j])];
+        f[j + 1] = double(done) / double(total);
+    }
+    f.back() = 1.0;
+    return f;
+}
+
+/// Classifier images of one curve: the ranking's K + 1 steps and each random ranking's K - 1
+/// inner steps (its first and last are the ranking's).
+inline std::int64_t curve_images(int segments, int random_rankings) {
+    return std::int64_t(segments) + 1 + std::int64_t(random_rankings) * std::int64_t(segments - 1);
+}
+
+/// Throws pixlime::size_limit_error when the curve's images or memory exceed opt.limits.
+/// `value_size`: bytes of one value of the batches.
+inline void check_curve_size(const curve_options& opt, int segments, std::size_t image_values, std::size_t value_size) {
+    const int k = segments, r = opt.random_rankings;
+    const std::int64_t total = curve_images(k, r);
+    if (total > opt.limits.max_samples)
+        throw size_limit_error("curve images (#segments + 1 + random_rankings x (#segments - 1))",
+                               std::to_string(total) + " (" + std::to_string(k) + " segments, " + std::to_string(r) + " random rankings)",
+                               "at most limits.max_samples = " + std::to_string(opt.limits.max_samples));
+    const std::int64_t batch = std::min<std::int64_t>(opt.batch_size, total);
+    // the batch buffer + the scores (doubles) and rankings (ints) of every ranking
+    const double bytes = double(batch) * double(image_values) * double(value_size) + 8.0 * double(r + 1) * double(k + 1) +
+                         4.0 * double(r + 1) * double(k);
+    if (bytes > double(opt.limits.max_explanation_bytes))
+        throw size_limit_error("curve memory",
+                               detail::to_text(bytes) + " bytes (batch " + std::to_string(batch) + ", " + std::to_string(k) + " segments, " +
+                                   std::to_string(r) + " random rankings)",
+                               "at most limits.max_explanation_bytes = " + std::to_string(opt.limits.max_explanation_bytes));
+}
+
+/// The curves, with the batches handed over as V (T, or float with model_input::to_float).
+/// `fill`: what the segments not kept show (the removed fill for deletion, the substrate for
+/// insertion); `insertion`: the segments start as the fill and are restored.
+template <class V, class T>
+faithfulness_curve curve_batches(image_view<const T> img, const image<T>& fill, const segmentation& seg, std::vector<int> ranking,
+                                 const classifier_function<V>& classify, int label, bool insertion, const curve_options& opt) {
+    const int k = seg.count(), r_count = opt.random_rankings;
+    const int total = int(curve_images(k, r_count));  // checked: at most limits.max_samples
+    const int out_channels = opt.model_input.output_channels(img.channels());
+    const int batch = std::min(opt.batch_size, total);
+
+    // Every ranking: 0 the given one, 1..R random (Fisher-Yates from the seed).
+    std::vector<std::vector<int>> orders(std::size_t(r_count) + 1);
+    orders[0] = std::move(ranking);
+    splitmix64 rng{opt.seed};
+    for (int r = 1; r <= r_count; ++r) {
+        std::vector<int>& o = orders[std::size_t(r)];
+        o.resize(std::size_t(k));
+        std::iota(o.begin(), o.end(), 0);
+        for (int i = k - 1; i > 0; --i) std::swap(o[std::size_t(i)], o[std::size_t(rng.below(std::uint64_t(i) + 1))]);
+    }
+
+    const perturber<V> perturb(trusted_t{}, img, fill.view(), seg, opt.model_input);
+    const std::size_t batch_values = std::size_t(batch) * perturb.image_size();
+    std::vector<V> own_buffer;
+    V* buffer = nullptr;
+    if (classify.batch_memory) {
+        buffer = classify.batch_memory(batch_values);
+        if (!buffer)
+            throw classifier_error("classifier.batch_memory(" + std::to_string(batch_values) + ")", "a null pointer",
+                                   "memory for " + std::to_string(batch_values) + " values (batch_size x image values)");
+    } else {
+        own_buffer.resize(batch_values);
+        buffer = own_buffer.data();
+    }
+
+    // Image i of the stream: the given ranking's steps 0..K (i = 0..K), then random ranking r's
+    // steps 1..K-1 (its steps 0 and K are the given ranking's images).
+    auto which = [k](int i) -> std::pair<int, int> {  // (ranking, step)
+        if (i <= k) return {0, i};
+        return {1 + (i - k - 1) / (k - 1), 1 + (i - k - 1) % (k - 1)};
+    };
+    const std::uint8_t start = insertion ? 0 : 1;  // 1: the image's pixels, 0: the fill's
+    std::vector<std::uint8_t> mask(std::size_t(k), start);
+    int mask_ranking = 0, mask_step = 0;
+    std::vector<std::vector<double>> scores(orders.size(), std::vector<double>(std::size_t(k) + 1, 0.0));
+    Eigen::Index columns = 0;
+    for (int first = 0; first < total; first += batch) {
+        const int count = std::min(batch, total - first);
+        for (int b = 0; b < count; ++b) {
+            const auto [r, step] = which(first + b);
+            if (r != mask_ranking || step < mask_step) {
+                std::fill(mask.begin(), mask.end(), start);
+                mask_ranking = r;
+                mask_step = 0;
+            }
+            const std::vector<int>& o = orders[std::size_t(r)];
+            for (; mask_step < step; ++mask_step) mask[std::size_t(o[std::size_t(mask_step)])] = std::uint8_t(1 - start);
+            perturb.render(mask.data(), buffer + std::size_t(b) * perturb.image_size());
+        }
+        const batch_view<const V> view(buffer, count, img.width(), img.height(), out_channels, opt.model_input.layout);
+        const Eigen::MatrixXd out = call_classifier<V>(classify, view, columns, first, opt.limits);
+        columns = out.cols();
+        const Eigen::VectorXd s = label_scores(out, label);
+        for (int b = 0; b < count; ++b) {
+            const auto [r, step] = which(first + b);
+            scores[std::size_t(r)][std::size_t(step)] = s[b];
+        }
+        if (opt.progress && !opt.progress(first + count, total))
+            throw cancelled("curve_options.progress",
+                            "false after " + std::to_string(first + count) + " of " + std::to_string(total) + " images",
+                            "true to go on (the curve was cancelled)");
+    }
+
+    const std::vector<std::int64_t> sizes = seg.sizes();
+    faithfulness_curve c;
+    c.fraction = area_fractions(sizes, orders[0]);
+    c.score = std::move(scores[0]);
+    c.auc = area_under_curve(c.fraction, c.score);
+    if (r_count > 0) {
+        c.random_score.assign(c.fraction.size(), 0.0);
+        std::vector<double> aucs;
+        for (int r = 1; r <= r_count; ++r) {
+            std::vector<double>& y = scores[std::size_t(r)];
+            y.front() = c.score.front();
+            y.back() = c.score.back();
+            const std::vector<double> x = area_fractions(sizes, orders[std::size_t(r)]);
+            aucs.push_back(area_under_curve(x, y));
+            add_interpolated(x, y, c.fraction, c.random_score);
+        }
+        for (double& v : c.random_score) v /= r_count;
+        c.random_auc = std::accumulate(aucs.begin(), aucs.end(), 0.0) / r_count;
+        if (r_count > 1) {
+            double ss = 0;
+            for (double a : aucs) ss += (a - c.random_auc) * (a - c.random_auc);
+            c.random_auc_stddev = std::sqrt(ss / (r_count - 1));
+        }
+    }
+    c.ranking = std::move(orders[0]);
+    return c;
+}
+
+/// Checks, then the fill, then curve_batches with the classifier form model_input asks for.
+template <class T>
+faithfulness_curve curve_core(image_view<const T> img, const segmentation& seg, const std::vector<int>& ranking,
+                              const classifier_functions<T>& classify, int label, bool insertion, const curve_options& opt) {
+    check_curve_options(opt);
+    check_curve_input(img, seg, ranking, label, opt);
+    const bool as_float = opt.model_input.to_float || std::is_same_v<T, float>;
+    if (as_float ? !classify.as_float : !classify.own)
+        throw invalid_argument("classifier", std::string("a callable without a batch_view<const ") + (as_float ? "float" : "std::uint8_t") + "> overload",
+                               as_float ? "a classifier taking pixlime::batch_view<const float> (the batches are float: "
+                                          "curve_options::model_input.to_float is set)"
+                                        : "a classifier taking pixlime::batch_view<const std::uint8_t>, the image's pixels "
+                                          "(or set curve_options::model_input.to_float for float batches)");
+    check_curve_size(opt, seg.count(), std::size_t(img.pixel_count()) * std::size_t(opt.model_input.output_channels(img.channels())),
+                     as_float ? sizeof(float) : sizeof(T));
+    const image<T> fill = insertion ? opt.substrate(img, seg) : opt.removed(img, seg);
+    if constexpr (std::is_same_v<T, float>) {
+        return curve_batches<float>(img, fill, seg, ranking, classify.as_float, label, insertion, opt);
+    } else {
+        if (as_float) return curve_batches<float>(img, fill, seg, ranking, classify.as_float, label, insertion, opt);
+        return curve_batches<T>(img, fill, seg, ranking, classify.own, label, insertion, opt);
+    }
+}
+
+}  // namespace detail
+
+/// The deletion curve of `ranking`: `classify`'s output for `label` as the segments are
+/// removed (replaced by opt.removed) in that order, with its AUC (lower is better) and the
+/// random-ranking baseline. See faithfulness_curve for what is returned.
+/// \param img       width x height x channels, T = std::uint8_t or float (float: finite values).
+/// \param seg       a segmentation of the image's size, K >= 1 segments.
+/// \param ranking   K values: every segment 0..K-1 exactly once, most important first (e.g.
+///                  ranking_by_weight(ex.weights(label))). A partial ranking is refused: the
+///                  curve runs until every pixel is removed, and where the rest would go is
+///                  the caller's choice.
+/// \param classify  any classifier pixlime::explain takes (see explain.hpp).
+/// \param label     the class whose output is followed: a column of the classifier's output
+///                  (0 or 1 for a single-column binary model).
+/// \param opt       see curve_options.
+/// Throws pixlime::invalid_argument on bad input or options (before any classifier call, except
+/// a label beyond the classifier's columns, known after its first batch),
+/// pixlime::size_limit_error over opt.limits (before allocating), pixlime::classifier_error
+/// when the classifier throws (nested) or returns a wrong shape or values, pixlime::cancelled
+/// when opt.progress returns false.
+template <class T, class Classifier>
+faithfulness_curve deletion_curve(image_view<const T> img, const segmentation& seg, const std::vector<int>& ranking,
+                                  Classifier&& classify, int label, const curve_options& opt = {}) {
+    return detail::curve_core<T>(img, seg, ranking, detail::wrap_classifier<T>(classify), label, false, opt);
+}
+
+/// The insertion curve of `ranking`: `classify`'s output for `label` as the segments are
+/// restored in that order onto opt.substrate (a blurred copy by default), with its AUC
+/// (higher is better) and the random-ranking baseline. Arguments as deletion_curve.
+template <class T, class Classifier>
+faithfulness_curve insertion_curve(image_view<const T> img, const segmentation& seg, const std::vector<int>& ranking,
+                                   Classifier&& classify, int label, const curve_options& opt = {}) {
+    return detail::curve_core<T>(img, seg, ranking, detail::wrap_classifier<T>(classify), label, true, opt);
+}
+
+/// The curves of an explanation: its segments() ranked by its weights for `label`, highest
+/// first (ranking_by_weight). `label` must be an explained label (explanation::weights throws
+/// pixlime::invalid_argument otherwise); `img` the explained image.
+template <class T, class Classifier>
+faithfulness_curve deletion_curve(image_view<const T> img, const explanation& ex, Classifier&& classify, int label,
+                                  const curve_options& opt = {}) {
+    return deletion_curve(img, ex.segments(), ranking_by_weight(ex.weights(label)), std::forward<Classifier>(classify), label, opt);
+}
+template <class T, class Classifier>
+faithfulness_curve insertion_curve(image_view<const T> img, const explanation& ex, Classifier&& classify, int label,
+                                   const curve_options& opt = {}) {
+    return insertion_curve(img, ex.segments(), ranking_by_weight(ex.weights(label)), std::forward<Classifier>(classify), label, opt);
+}
+
+// The same for owning images and for views of mutable pixels.
+#define PIXLIME_DETAIL_CURVE_OVERLOADS(name)                                                                                    \
+    template <class T, class Classifier>                                                                                        \
+    faithfulness_curve name(const image<T>& img, const segmentation& seg, const std::vector<int>& ranking, Classifier&& classify, \
+                            int label, const curve_options& opt = {}) {                                                         \
+        return name(img.view(), seg, ranking, std::forward<Classifier>(classify), label, opt);                                  \
+    }                                                                                                                           \
+    template <class T, class Classifier>                                                                                        \
+    faithfulness_curve name(const image<T>& img, const explanation& ex, Classifier&& classify, int label,                      \
+                            const curve_options& opt = {}) {                                                                    \
+        return name(img.view(), ex, std::forward<Classifier>(classify), label, opt);                                            \
+    }                                                                                                                           \
+    template <class T, class Classifier, class = std::enable_if_t<!std::is_const_v<T>>>                                        \
+    faithfulness_curve name(image_view<T> img, const segmentation& seg, const std::vector<int>& ranking, Classifier&& classify,  \
+                            int label, const curve_options& opt = {}) {                                                         \
+        return name(image_view<const T>(img), seg, ranking, std::forward<Classifier>(classify), label, opt);                    \
+    }                                                                                                                           \
+    template <class T, class Classifier, class = std::enable_if_t<!std::is_const_v<T>>>                                        \
+    faithfulness_curve name(image_view<T> img, const explanation& ex, Classifier&& classify, int label,                        \
+                            const curve_options& opt = {}) {                                                                    \
+        return name(image_view<const T>(img), ex, std::forward<Classifier>(classify), label, opt);                              \
+    }
+PIXLIME_DETAIL_CURVE_OVERLOADS(deletion_curve)
+PIXLIME_DETAIL_CURVE_OVERLOADS(insertion_curve)
+#undef PIXLIME_DETAIL_CURVE_OVERLOADS
+
+}  // namespace pixlime
