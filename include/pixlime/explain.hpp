@@ -239,7 +239,7 @@ public:
         if (k < 1) throw invalid_argument("stability k", k, "at least 1");
         if (draws < 1) throw invalid_argument("stability draws", draws, "at least 1");
         return detail::simulated_stability(weights(label), weight_spread(label), std::min(k, num_segments()), draws,
-                                           summary_.seed ^ (0x57AB1E5EEDull + std::uint64_t(label)));
+                                           detail::stability_seed(summary_.seed, label));
     }
 
     /// Assembles an explanation (used by explain; public so that custom pipelines can build one).
@@ -392,6 +392,25 @@ classifier_functions<T> wrap_classifier(Classifier& classify) {
     return f;
 }
 
+/// The memory the batches are rendered into: the classifier's own (its batch_memory member,
+/// asked once for `values` values) or a buffer owned here.
+template <class V>
+struct batch_buffer {
+    std::vector<V> own;
+    V* data = nullptr;
+    batch_buffer(const classifier_function<V>& classify, std::size_t values) {
+        if (classify.batch_memory) {
+            data = classify.batch_memory(values);
+            if (!data)
+                throw classifier_error("classifier.batch_memory(" + std::to_string(values) + ")", "a null pointer",
+                                       "memory for " + std::to_string(values) + " values (batch_size x image values)");
+        } else {
+            own.resize(values);
+            data = own.data();
+        }
+    }
+};
+
 /// Largest magnitude accepted from a classifier: larger values overflow the surrogate's
 /// squared sums (a probability or a logit is far below it).
 constexpr double max_classifier_output = 1e150;
@@ -399,9 +418,10 @@ constexpr double max_classifier_output = 1e150;
 /// Calls the classifier on one batch and returns its outputs, checking shape and values.
 template <class V>
 Eigen::MatrixXd call_classifier(const classifier_function<V>& classify, batch_view<const V> batch, Eigen::Index expected_cols,
-                                int first_sample, const limits& lim) {
+                                int first_sample, const limits& lim, int last_sample = -1) {
     Eigen::MatrixXd out;
-    const std::string where = " (samples " + std::to_string(first_sample) + ".." + std::to_string(first_sample + batch.size() - 1) + ")";
+    if (last_sample < 0) last_sample = first_sample + batch.size() - 1;
+    const std::string where = " (samples " + std::to_string(first_sample) + ".." + std::to_string(last_sample) + ")";
     try {
         out = classify(batch);
     } catch (...) {
@@ -596,17 +616,8 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     const int batch = std::min(opt.batch_size, n);
     detail::thread_pool pool(std::min(opt.num_threads, batch));
     const std::size_t batch_values = std::size_t(batch) * perturb.image_size();
-    std::vector<V> own_buffer;
-    V* buffer = nullptr;
-    if (classify.batch_memory) {
-        buffer = classify.batch_memory(batch_values);
-        if (!buffer)
-            throw classifier_error("classifier.batch_memory(" + std::to_string(batch_values) + ")", "a null pointer",
-                                   "memory for " + std::to_string(batch_values) + " values (batch_size x image values)");
-    } else {
-        own_buffer.resize(batch_values);
-        buffer = own_buffer.data();
-    }
+    batch_buffer<V> memory(classify, batch_values);
+    V* const buffer = memory.data;
     Eigen::MatrixXd raw;
     std::vector<int> pending;  // distinct masks of the current round, in row order
     // Classifies rows [from, to) (repeated masks copy the output of their first occurrence).
@@ -625,7 +636,8 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
             timings.perturbation_ms += ms_since(t1);
             t1 = clock::now();
             const batch_view<const V> view(buffer, count, img.width(), img.height(), out_channels, opt.model_input.layout);
-            Eigen::MatrixXd result = call_classifier<V>(classify, view, raw.cols(), pending[done], opt.limits);
+            Eigen::MatrixXd result =
+                call_classifier<V>(classify, view, raw.cols(), pending[done], opt.limits, pending[done + std::size_t(count) - 1]);
             if (raw.size() == 0) {
                 check_explanation_size(opt, k, image_values, sizeof(V), result.cols() == 1 ? 2 : result.cols());
                 raw.resize(n, result.cols());
@@ -700,7 +712,7 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
         if (adaptive && summary.ridge_alpha) {
             const Eigen::MatrixXd spread = ridge_spread(*summary.ridge_alpha, used, weights, targets.col(0), fits[0]);
             const double reached = simulated_stability(fits[0].weights, spread, std::min(opt.stability_top_k, k), 200,
-                                                       opt.seed ^ (0x57AB1E5EEDull + std::uint64_t(labels[0])));
+                                                       stability_seed(opt.seed, labels[0]));
             summary.target_reached = reached >= opt.target_stability;
         }
         timings.surrogate_ms += ms_since(t0);

@@ -288,17 +288,8 @@ faithfulness_curve curve_batches(image_view<const T> img, const image<T>& fill, 
 
     const perturber<V> perturb(trusted_t{}, img, fill.view(), seg, opt.model_input);
     const std::size_t batch_values = std::size_t(batch) * perturb.image_size();
-    std::vector<V> own_buffer;
-    V* buffer = nullptr;
-    if (classify.batch_memory) {
-        buffer = classify.batch_memory(batch_values);
-        if (!buffer)
-            throw classifier_error("classifier.batch_memory(" + std::to_string(batch_values) + ")", "a null pointer",
-                                   "memory for " + std::to_string(batch_values) + " values (batch_size x image values)");
-    } else {
-        own_buffer.resize(batch_values);
-        buffer = own_buffer.data();
-    }
+    batch_buffer<V> memory(classify, batch_values);
+    V* const buffer = memory.data;
 
     // Image i of the stream: the given ranking's steps 0..K (i = 0..K), then random ranking r's
     // steps 1..K-1 (its steps 0 and K are the given ranking's images).

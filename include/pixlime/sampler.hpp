@@ -54,13 +54,14 @@ enum class sampling {
     /// 1953, antithetic variates; the foldover of a two-level design, Box and Wilson 1951).
     /// With fewer than paired_min_samples(K) = 2K + 1 samples (K segments) the pairs leave too
     /// few independent directions for the K weights and the draws are sampling::balanced's
-    /// instead. Figures: benchmarks/RESULTS.md, "Sampling designs".
+    /// instead. Not yet the default: its gain is still to be measured in benchmarks/ (the
+    /// standard errors account for the pairs: tests/test_trust.cpp).
     paired,
 };
 
 /// Fewest samples (with row 0) at which sampling::paired draws pairs: 2 x #segments + 1.
-/// Below it, a pair adds one independent direction where an unpaired sample adds one per
-/// segment it changes, and pairs measured worse (benchmarks/RESULTS.md).
+/// Below it the pairs span too few independent directions for K weights (each pair, centred,
+/// is one direction, x and -x).
 inline constexpr std::int64_t paired_min_samples(std::int64_t num_segments) { return 2 * num_segments + 1; }
 
 /// "balanced", "lime_compatible", "bernoulli" or "paired".

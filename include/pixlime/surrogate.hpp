@@ -373,6 +373,12 @@ inline double simulated_stability(const Eigen::VectorXd& weights, const Eigen::M
     return std::clamp((2 * once - twice) / draws, 0.0, 1.0);
 }
 
+/// The seed of a label's stability simulation: the same for explain's adaptive stop and
+/// explanation::stability, so both see the same draws.
+inline std::uint64_t stability_seed(std::uint64_t seed, int label) {
+    return seed ^ (std::uint64_t{0x57AB1E5EED} + static_cast<std::uint64_t>(static_cast<std::uint32_t>(label)));
+}
+
 /// The standard normal quantile Φ⁻¹(p), 0 < p < 1, by bisection on std::erfc (to the last bit;
 /// slow but called once per interval request).
 inline double normal_quantile(double p) {

@@ -179,7 +179,7 @@ def _model_input(value):
 
 def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1000, batch_size=10, seed=0,
             top_labels=5, labels=None, sampler="balanced", hide="segment_mean", kernel=None, surrogate=None,
-            model_input=None, progress=False, num_threads=1, limits=None):
+            model_input=None, progress=False, num_threads=1, target_stability=0.0, stability_top_k=5, limits=None):
     """Explains `classifier`'s prediction on `image` (LIME, lime_image's semantics and defaults).
 
     image        (H, W) or (H, W, C) numpy array, uint8 or float32, any strides.
@@ -196,7 +196,7 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     batch_size   images per classifier call (lime: 10).
     seed         drives the masks: the same seed gives the same explanation.
     top_labels   explain the classes with the highest outputs (lime: 5), unless `labels` lists them.
-    sampler      "balanced" (default), "lime_compatible" (lime's own masks), "bernoulli", or a
+    sampler      "balanced" (default), "lime_compatible" (lime's own masks), "bernoulli", "paired", or a
                  callable (num_samples, num_segments, seed) -> (N, K) array of 0/1, row 0 all ones.
     hide         what hidden segments show: "segment_mean" (lime's hide_color=None, default),
                  "constant" (black, lime's hide_color=0), "blur", constant_fill(color=[...]),
@@ -210,6 +210,9 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     progress     True for a progress bar (tqdm when installed), or a callable (done, total) returning
                  False to stop (pixlime.Cancelled).
     num_threads  threads building perturbed images (the classifier is called from this thread).
+    target_stability  adaptive sample count (0 = off): stop once stability(first label, stability_top_k)
+                 reaches it, num_samples being the cap (Explanation.target_reached, .model_calls).
+    stability_top_k  the k of that stop (5).
     limits       pixlime.limits(...) to raise or lower the sizes checked before allocating.
 
     Returns a pixlime.Explanation. Raises pixlime.Error subclasses (InvalidArgument is a ValueError,
@@ -220,4 +223,5 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     return _core.explain(image, classifier, segments=segments, segmenter=segmenter, num_samples=num_samples,
                          batch_size=batch_size, seed=seed, top_labels=top_labels, labels=labels, sampler=sampler,
                          hide=hide, kernel=kernel, surrogate=surrogate, model_input=_model_input(model_input),
-                         progress=_progress_callback(progress), num_threads=num_threads, limits=limits)
+                         progress=_progress_callback(progress), num_threads=num_threads,
+                         target_stability=target_stability, stability_top_k=stability_top_k, limits=limits)

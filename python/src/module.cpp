@@ -410,7 +410,7 @@ explanation explain(const py::object& image, const py::object& classifier, const
                     const py::object& segmenter, int num_samples, int batch_size, std::uint64_t seed, int top_labels,
                     const py::object& labels, const py::object& sampler, const py::object& hide, const py::object& kernel,
                     const py::object& surrogate, const py::object& model_input, const py::object& progress, int num_threads,
-                    const py::object& limits) {
+                    double target_stability, int stability_top_k, const py::object& limits) {
     const input_image in(image);
     pixlime::explain_options opt;
     opt.num_samples = num_samples;
@@ -419,6 +419,8 @@ explanation explain(const py::object& image, const py::object& classifier, const
     opt.top_labels = top_labels;
     if (!labels.is_none()) opt.labels = labels.cast<std::vector<int>>();
     opt.num_threads = num_threads;
+    opt.target_stability = target_stability;
+    opt.stability_top_k = stability_top_k;
     if (!limits.is_none()) opt.limits = limits.cast<pixlime::limits>();
     if (!model_input.is_none()) opt.model_input = model_input.cast<pixlime::model_input>();
     callables calls;
@@ -462,6 +464,7 @@ explanation explain(const py::object& image, const py::object& classifier, const
         if (name == "balanced") opt.sampler = pixlime::sampling::balanced;
         else if (name == "lime_compatible") opt.sampler = pixlime::sampling::lime_compatible;
         else if (name == "bernoulli") opt.sampler = pixlime::sampling::bernoulli;
+        else if (name == "paired") opt.sampler = pixlime::sampling::paired;
         else throw pixlime::invalid_argument("sampler", name, "'balanced', 'lime_compatible', 'bernoulli' or a callable");
     } else if (!sampler.is_none()) {
         calls.sampler = sampler;
@@ -602,6 +605,14 @@ PYBIND11_MODULE(_pixlime, m) {
         .def_property_readonly("sample_weights", [](const explanation& e) { return vector_to_numpy(e.get().sample_weights()); })
         .def("weights", [](const explanation& e, int label) { return vector_to_numpy(e.get().weights(label)); }, py::arg("label"))
         .def("intercept", [](const explanation& e, int label) { return e.get().intercept(label); }, py::arg("label"))
+        .def_property_readonly("model_calls", [](const explanation& e) { return e.get().model_calls(); })
+        .def_property_readonly("target_reached", [](const explanation& e) { return e.get().target_reached(); })
+        .def("standard_errors", [](const explanation& e, int label) { return vector_to_numpy(e.get().standard_errors(label)); },
+             py::arg("label"))
+        .def("weight_intervals", [](const explanation& e, int label, double level) { return matrix_to_numpy(e.get().weight_intervals(label, level)); },
+             py::arg("label"), py::arg("level") = 0.95)
+        .def("stability", [](const explanation& e, int label, int k) { return e.get().stability(label, k); }, py::arg("label"),
+             py::arg("k") = 5)
         .def("score", [](const explanation& e, int label) { return e.get().score(label); }, py::arg("label"))
         .def("local_prediction", [](const explanation& e, int label) { return e.get().local_prediction(label); }, py::arg("label"))
         .def("model_prediction", [](const explanation& e, int label) { return e.get().model_prediction(label); }, py::arg("label"))
@@ -630,7 +641,7 @@ PYBIND11_MODULE(_pixlime, m) {
           py::arg("top_labels") = 5, py::arg("labels") = py::none(), py::arg("sampler") = "balanced",
           py::arg("hide") = "segment_mean", py::arg("kernel") = py::none(), py::arg("surrogate") = py::none(),
           py::arg("model_input") = py::none(), py::arg("progress") = py::none(), py::arg("num_threads") = 1,
-          py::arg("limits") = py::none());
+          py::arg("target_stability") = 0.0, py::arg("stability_top_k") = 5, py::arg("limits") = py::none());
 
     m.def("slic", [](const py::object& img, const pixlime::slic_options& o) {
         return segment(img, o, [](auto v, const pixlime::slic_options& so) { return pixlime::slic(v, so); });

@@ -237,7 +237,9 @@ def test_a_classifier_exception_propagates_unchanged_and_chained(cat):
         raise ModelBroke("weights missing")
 
     with pytest.raises(ModelBroke, match="weights missing") as e:
-        pixlime.explain(cat, broken, segments=grid_ids(224, 224, 2, 2), num_samples=10)
+        # 16 segments: the 10 masks are distinct, so the first batch is samples 0..9 (a
+        # repeated mask would not be sent again)
+        pixlime.explain(cat, broken, segments=grid_ids(224, 224, 4, 4), num_samples=10)
     assert isinstance(e.value.__cause__, pixlime.ClassifierError)
     assert "samples 0..9" in str(e.value.__cause__)
 
