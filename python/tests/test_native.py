@@ -391,3 +391,21 @@ def test_help_shows_the_signature_and_defaults():
     assert sig.parameters["num_samples"].default == 1000 and sig.parameters["hide"].default == "segment_mean"
     stubs = Path(pixlime.__file__).with_name("__init__.pyi")
     assert stubs.exists() and "def explain(" in stubs.read_text()
+
+
+def test_uncertainty_model_calls_and_the_adaptive_stop_reach_python(cat):
+    seg = grid_ids(224, 224, 4, 4)
+    ex = pixlime.explain(cat, planted, segments=seg, num_samples=300, sampler="paired", labels=[1])
+    assert ex.model_calls == 300
+    se = ex.standard_errors(1)
+    assert se.shape == (16,) and (se > 0).all()
+    iv = ex.weight_intervals(1, level=0.95)
+    assert iv.shape == (16, 2)
+    np.testing.assert_allclose(iv[:, 1] - ex.weights(1), 1.959963984540054 * se, rtol=1e-12)
+    assert 0 <= ex.stability(1, k=3) <= 1
+    assert not ex.target_reached
+    fast = pixlime.explain(cat, planted, segments=seg, num_samples=2000, sampler="paired", labels=[1],
+                           target_stability=0.9, stability_top_k=1)
+    assert fast.target_reached and fast.model_calls < 2000
+    with pytest.raises(pixlime.InvalidArgument, match="target_stability"):
+        pixlime.explain(cat, planted, segments=seg, target_stability=2.0)
