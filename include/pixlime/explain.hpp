@@ -92,9 +92,12 @@ struct explain_options {
     /// constant_fill{{0}}). See perturb.hpp.
     pixlime::filler hide;
     /// Weighs each sample by its distance to the unperturbed image (lime: kernel_width=0.25,
-    /// cosine distance: exponential_kernel{}). See kernel.hpp.
+    /// cosine distance: exponential_kernel{}). shapley_kernel{} makes the fit KernelSHAP's
+    /// (the weights are Shapley values of the segments; Lundberg and Lee 2017). See kernel.hpp.
     pixlime::kernel kernel;
     /// Fits the local linear model (lime: Ridge(alpha=1): weighted_ridge{}). See surrogate.hpp.
+    /// With shapley_kernel the constrained fit replaces it and it must stay the default
+    /// (shapley_kernel::alpha is that fit's penalty).
     pixlime::surrogate surrogate;
     /// The form of the batches the classifier receives (pixlime: the image's pixels as stored;
     /// e.g. float NCHW normalised for a CNN). See model_input.hpp.
@@ -127,14 +130,28 @@ struct sampling_summary {
     /// built-in sampler other than lime_compatible): the weights are the fit over all masks,
     /// with no sampling error.
     bool enumerated = false;
-    /// weighted_ridge's alpha, which the standard errors need; empty with a custom surrogate.
+    /// The built-in fit's penalty, which the standard errors need (weighted_ridge's alpha, or
+    /// shapley_kernel's); empty with a custom surrogate.
     std::optional<double> ridge_alpha = 1.0;
+    /// The fit was KernelSHAP's constrained one (explain_options::kernel = shapley_kernel).
+    bool shapley = false;
     /// Seeds the stability simulation (explain passes explain_options::seed).
     std::uint64_t seed = 0;
     /// explain_options::target_stability (0: off) and whether it was reached.
     double target_stability = 0;
     bool target_reached = false;
 };
+
+namespace detail {
+/// The sampling spread of one target's weights under the fit `summary` describes (see
+/// explanation::weight_spread).
+inline Eigen::MatrixXd fit_spread(const sampling_summary& summary, const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
+                                  const Eigen::VectorXd& target, const linear_fit& fit) {
+    if (summary.shapley)
+        return shapley_spread(shapley_setup(*summary.ridge_alpha, samples, sample_weights), samples, sample_weights, target, fit);
+    return ridge_spread(*summary.ridge_alpha, samples, sample_weights, target, fit);
+}
+}  // namespace detail
 
 /// Wall-clock time spent in each stage of one explain call, in milliseconds.
 struct explain_timings {
@@ -204,7 +221,8 @@ public:
 
     /// The sampling spread of `label`'s weights: a #segments by #groups matrix B with B Bᵀ the
     /// estimated covariance of the weights over reruns with other seeds (the clustered sandwich
-    /// of the weighted ridge fit; see detail::ridge_spread). No columns when the masks were
+    /// of the weighted ridge fit, detail::ridge_spread, or of KernelSHAP's, detail::shapley_spread).
+    /// No columns when the masks were
     /// enumerated. Throws pixlime::invalid_argument for a custom surrogate (its spread is
     /// unknown) or a label not explained.
     Eigen::MatrixXd weight_spread(int label) const {
@@ -213,7 +231,7 @@ public:
         if (!summary_.ridge_alpha)
             throw invalid_argument("explanation standard errors", "a custom surrogate",
                                    "the built-in weighted_ridge (the standard errors are its sandwich)");
-        return detail::ridge_spread(*summary_.ridge_alpha, samples_, sample_weights_, predictions_.col(label), f);
+        return detail::fit_spread(summary_, samples_, sample_weights_, predictions_.col(label), f);
     }
     /// Standard error of each of `label`'s weights (#segments values): the spread of the weight
     /// over reruns with other seeds, estimated from this run's samples alone (the square root
@@ -489,6 +507,10 @@ inline void check_explain_options(const explain_options& opt) {
     if (opt.stability_top_k < 1) throw invalid_argument("explain_options.stability_top_k", opt.stability_top_k, "at least 1");
     opt.kernel.validate();
     opt.surrogate.validate();
+    if (opt.kernel.shapley() && !(opt.surrogate.builtin() && opt.surrogate.builtin()->alpha == weighted_ridge{}.alpha))
+        throw invalid_argument("explain_options.surrogate", opt.surrogate.builtin() ? "weighted_ridge with another alpha" : "a custom surrogate",
+                               "the default weighted_ridge{} with shapley_kernel (its constrained fit replaces the surrogate; "
+                               "set shapley_kernel::alpha for a penalty)");
 }
 
 template <class T>
@@ -512,7 +534,9 @@ inline void check_explanation_size(const explain_options& opt, int segments, std
     const limits& lim = opt.limits;
     const auto n = std::int64_t(opt.num_samples), k = std::int64_t(segments);
     const std::int64_t batch = std::min<std::int64_t>(opt.batch_size, n);
-    const std::int64_t system = std::min(n, k);
+    // KernelSHAP's fit solves in the segments whatever the samples, on a dense #samples x K design.
+    const bool shapley = opt.kernel.shapley() != nullptr;
+    const std::int64_t system = shapley ? k : std::min(n, k);
     if (opt.surrogate.builtin() && system > lim.max_surrogate_size)
         throw size_limit_error("surrogate system size min(num_samples, segments)",
                                std::to_string(system) + " (" + std::to_string(n) + " samples, " + std::to_string(k) + " segments)",
@@ -521,7 +545,7 @@ inline void check_explanation_size(const explain_options& opt, int segments, std
     // masks (bytes) + outputs (doubles) + the surrogate's system (doubles) + the batch buffer;
     // each term is far below 2^63 (n, k, classes <= 2^31; image_values <= 2^32).
     const double bytes = double(n) * double(k) + 8.0 * double(n) * double(classes) + 8.0 * double(system) * double(system) +
-                         double(batch) * double(image_values) * double(value_size);
+                         (shapley ? 8.0 * double(n + 1) * double(k) : 0.0) + double(batch) * double(image_values) * double(value_size);
     if (bytes > double(lim.max_explanation_bytes))
         throw size_limit_error("explanation memory",
                                detail::to_text(bytes) + " bytes (" + std::to_string(n) + " samples x " + std::to_string(k) +
@@ -554,6 +578,19 @@ inline mask_matrix draw_masks(const explain_options& opt, int k, bool& enumerate
                                "all ones (sample 0 is the unperturbed image)");
     if ((masks.array() > 1).any()) throw invalid_argument("sampler (" + opt.sampler.name() + ") result", "a value other than 0 or 1", "only 0 and 1");
     return masks;
+}
+
+/// `masks` with an all-hidden row 1 inserted when `needed` (shapley_kernel: f(none) is its
+/// intercept) and no row hides every segment.
+inline mask_matrix with_all_hidden(mask_matrix masks, bool needed) {
+    if (!needed) return masks;
+    for (Eigen::Index i = 0; i < masks.rows(); ++i)
+        if ((masks.row(i).array() == 0).all()) return masks;
+    mask_matrix out(masks.rows() + 1, masks.cols());
+    out.row(0) = masks.row(0);
+    out.row(1).setZero();
+    out.bottomRows(masks.rows() - 1) = masks.bottomRows(masks.rows() - 1);
+    return out;
 }
 
 /// For each mask row, the first row with the same mask (itself when it is the first): a
@@ -600,9 +637,12 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     sampling_summary summary;
     summary.seed = opt.seed;
     summary.target_stability = opt.target_stability;
-    if (const weighted_ridge* r = opt.surrogate.builtin()) summary.ridge_alpha = r->alpha;
+    const shapley_kernel* shapley = opt.kernel.shapley();
+    summary.shapley = shapley != nullptr;
+    if (shapley) summary.ridge_alpha = shapley->alpha;
+    else if (const weighted_ridge* r = opt.surrogate.builtin()) summary.ridge_alpha = r->alpha;
     else summary.ridge_alpha.reset();
-    const mask_matrix masks = draw_masks(opt, k, summary.enumerated);
+    const mask_matrix masks = with_all_hidden(draw_masks(opt, k, summary.enumerated), shapley != nullptr);
     const int n = int(masks.rows());
     const std::vector<int> first = first_occurrences(masks);
     int distinct = 0;  // the model calls of a run to the end
@@ -689,16 +729,21 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
         }
         used = end == n ? masks : mask_matrix(masks.topRows(end));
         weights = opt.kernel(used);
-        if (weights.size() != end || !weights.allFinite() || (weights.array() < 0).any() || !(weights.tail(end - 1).sum() > 0))
+        // (the Shapley kernel gives the all-ones and all-hidden rows 0; with one segment, every row)
+        if (weights.size() != end || !weights.allFinite() || (weights.array() < 0).any() || !(shapley || weights.tail(end - 1).sum() > 0))
             throw invalid_argument("kernel (" + opt.kernel.name() + ") result",
                                    std::to_string(weights.size()) + " weights" + (weights.allFinite() ? "" : " with NaN or Inf"),
                                    std::to_string(end) + " finite weights >= 0, some perturbed sample's > 0");
         // Enumerated, each mask stands for the num_samples / 2^K draws it would get on average,
         // so that the penalty weighs as much against the data as with drawn masks.
         if (summary.enumerated) weights *= double(opt.num_samples) / double(n);
+        // sampling::shapley draws masks as often as the Shapley kernel weighs them: each counts once.
+        else if (shapley && opt.sampler.is_builtin() && opt.sampler.name() == to_string(sampling::shapley))
+            weights = (weights.array() > 0).cast<double>();
         Eigen::MatrixXd targets(end, Eigen::Index(labels.size()));
         for (std::size_t j = 0; j < labels.size(); ++j) targets.col(Eigen::Index(j)) = predictions.col(labels[j]);
-        fits = opt.surrogate(used, weights, targets);
+        fits = shapley ? shapley_fit(shapley_setup(shapley->alpha, used, weights), used, weights, targets)
+                       : opt.surrogate(used, weights, targets);
         const std::string surrogate_name = "surrogate (" + opt.surrogate.name() + ") result";
         if (fits.size() != labels.size())
             throw invalid_argument(surrogate_name, std::to_string(fits.size()) + " fits", "one per label: " + std::to_string(labels.size()));
@@ -710,7 +755,7 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
                 throw invalid_argument(which, "NaN or Inf", "finite weights, intercept, score and local prediction");
         }
         if (adaptive && summary.ridge_alpha) {
-            const Eigen::MatrixXd spread = ridge_spread(*summary.ridge_alpha, used, weights, targets.col(0), fits[0]);
+            const Eigen::MatrixXd spread = fit_spread(summary, used, weights, targets.col(0), fits[0]);
             const double reached = simulated_stability(fits[0].weights, spread, std::min(opt.stability_top_k, k), 200,
                                                        stability_seed(opt.seed, labels[0]));
             summary.target_reached = reached >= opt.target_stability;

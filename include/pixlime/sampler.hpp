@@ -16,6 +16,7 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -23,14 +24,15 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace pixlime {
 
 /// #samples by #segments, 1 = segment kept, 0 = segment hidden. Row-major: row i is sample i.
 using mask_matrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-/// The built-in ways of drawing masks. Every one keeps each segment with probability 1/2 and
-/// sets row 0 to all ones, as lime_image does.
+/// The built-in ways of drawing masks. Row 0 is all ones, as in lime_image; every mode but
+/// sampling::shapley keeps each segment with probability 1/2, as lime_image does.
 enum class sampling {
     /// pixlime's default. Each segment is hidden in exactly half of samples 1..N-1 (one more or
     /// one less when N-1 is odd), the rows where it is hidden chosen by a seeded shuffle, per
@@ -57,6 +59,15 @@ enum class sampling {
     /// instead. Not yet the default: its gain is still to be measured in benchmarks/ (the
     /// standard errors account for the pairs: tests/test_trust.cpp).
     paired,
+    /// KernelSHAP's draws (Lundberg and Lee 2017), for pixlime::shapley_kernel: each row keeps
+    /// s of the K segments with P(s) proportional to 1 / (s (K - s)), 0 < s < K, the kept ones
+    /// uniform given s, so that a mask's probability is proportional to its Shapley kernel
+    /// weight and explain weighs these rows equally (importance weights of 1: far less spread
+    /// than the kernel's weights on lime's draws, where a single kept segment is rare and
+    /// weighs hundreds of times more). In antithetic pairs, z and 1 - z (P(s) = P(K - s);
+    /// Covert and Lee 2021, "Improving KernelSHAP") from paired_min_samples(K) samples on;
+    /// below that, unpaired draws. With one segment, fair coin flips.
+    shapley,
 };
 
 /// Fewest samples (with row 0) at which sampling::paired draws pairs: 2 x #segments + 1.
@@ -64,13 +75,14 @@ enum class sampling {
 /// is one direction, x and -x).
 inline constexpr std::int64_t paired_min_samples(std::int64_t num_segments) { return 2 * num_segments + 1; }
 
-/// "balanced", "lime_compatible", "bernoulli" or "paired".
+/// "balanced", "lime_compatible", "bernoulli", "paired" or "shapley".
 inline std::string to_string(sampling mode) {
     switch (mode) {
         case sampling::balanced: return "balanced";
         case sampling::lime_compatible: return "lime_compatible";
         case sampling::bernoulli: return "bernoulli";
         case sampling::paired: return "paired";
+        case sampling::shapley: return "shapley";
     }
     return "sampling(" + std::to_string(int(mode)) + ")";
 }
@@ -93,7 +105,8 @@ inline mask_matrix sample_masks(sampling mode, int num_samples, int num_segments
         throw size_limit_error("sample_masks num_samples x num_segments",
                                std::to_string(num_samples) + " x " + std::to_string(num_segments),
                                "at most limits.max_explanation_bytes = " + std::to_string(lim.max_explanation_bytes) + " bytes");
-    if (mode != sampling::balanced && mode != sampling::lime_compatible && mode != sampling::bernoulli && mode != sampling::paired)
+    if (mode != sampling::balanced && mode != sampling::lime_compatible && mode != sampling::bernoulli && mode != sampling::paired &&
+        mode != sampling::shapley)
         throw invalid_argument("sample_masks mode", int(mode), "a pixlime::sampling value");
     if (mode == sampling::lime_compatible && seed > std::numeric_limits<std::uint32_t>::max())
         throw invalid_argument("sample_masks seed", seed,
@@ -119,6 +132,33 @@ inline mask_matrix sample_masks(sampling mode, int num_samples, int num_segments
                 const bool second = i % 2 == 0;
                 for (int k = 0; k < num_segments; ++k)
                     m(i, k) = second ? std::uint8_t(1 - m(i - 1, k)) : static_cast<std::uint8_t>(gen() >> 63);
+            }
+            break;
+        }
+        case sampling::shapley: {
+            detail::splitmix64 gen{seed ^ 0x5A9E1E75EEDull};
+            const int k = num_segments;
+            if (k == 1) {
+                for (int i = 1; i < num_samples; ++i) m(i, 0) = static_cast<std::uint8_t>(gen() >> 63);
+                break;
+            }
+            std::vector<double> cumulative(static_cast<std::size_t>(k) - 1);  // P(size <= s), s = 1..K-1
+            double total = 0;
+            for (int size = 1; size < k; ++size) cumulative[std::size_t(size) - 1] = total += 1.0 / (double(size) * double(k - size));
+            std::vector<int> order(static_cast<std::size_t>(k));
+            const bool pairs = num_samples >= paired_min_samples(k);
+            for (int i = 1; i < num_samples; ++i) {
+                if (pairs && i % 2 == 0) {
+                    for (int j = 0; j < k; ++j) m(i, j) = std::uint8_t(1 - m(i - 1, j));
+                    continue;
+                }
+                const double u = double(gen() >> 11) * (1.0 / 9007199254740992.0) * total;
+                const int size = 1 + int(std::upper_bound(cumulative.begin(), cumulative.end() - 1, u) - cumulative.begin());
+                for (int j = 0; j < k; ++j) order[std::size_t(j)] = j;
+                for (int j = 0; j < size; ++j)  // the first `size` of a partial Fisher-Yates shuffle are kept
+                    std::swap(order[std::size_t(j)], order[std::size_t(j) + std::size_t(gen.below(std::uint64_t(k - j)))]);
+                m.row(i).setZero();
+                for (int j = 0; j < size; ++j) m(i, order[std::size_t(j)]) = 1;
             }
             break;
         }
@@ -163,7 +203,7 @@ public:
         if (custom_) return custom_(num_samples, num_segments, seed);
         return sample_masks(mode_, num_samples, num_segments, seed, lim);
     }
-    /// "balanced", "lime_compatible", "bernoulli", "paired", or the name given with a callable.
+    /// "balanced", "lime_compatible", "bernoulli", "paired", "shapley", or the name given with a callable.
     const std::string& name() const { return name_; }
     /// True for a built-in mode.
     bool is_builtin() const { return !custom_; }

@@ -318,6 +318,100 @@ inline Eigen::MatrixXd ridge_spread(double alpha, const mask_matrix& samples, co
     return xc.transpose() * s.asDiagonal() * m.llt().solve(sd);
 }
 
+/// KernelSHAP's constrained least squares (Lundberg and Lee 2017), the fit explain makes with
+/// pixlime::shapley_kernel: the intercept is fixed at f(none), the target at the all-hidden
+/// row, and the weights φ sum to Δ = f(all) - f(none), f(all) the target at row 0. With the
+/// last weight eliminated, φ_K = Δ - Σ_{j<K} φ_j, the other K - 1 solve the weighted least
+/// squares (+ α|φ_{<K}|²) of y_i - f(none) - z_iK Δ over the columns z_ij - z_iK. The rows of
+/// `samples` keeping all or none of the segments carry weight 0 (the constraint holds them).
+/// Its parts, shared by the fit and its spread.
+struct shapley_system {
+    Eigen::MatrixXd x;          ///< #samples by K - 1: z_ij - z_iK
+    Eigen::LDLT<Eigen::MatrixXd> a;  ///< of XᵀWX + αI
+    Eigen::Index empty_row = -1;     ///< a row keeping no segment
+};
+
+/// Throws pixlime::invalid_argument unless `samples` has row 0 all ones and an all-hidden row,
+/// and (α = 0) the rows with weight > 0 determine the K - 1 free weights.
+inline shapley_system shapley_setup(double alpha, const mask_matrix& samples, const Eigen::VectorXd& sample_weights) {
+    const Eigen::Index n = samples.rows(), k = samples.cols();
+    shapley_system sys;
+    for (Eigen::Index i = 0; i < n && sys.empty_row < 0; ++i)
+        if ((samples.row(i).array() == 0).all()) sys.empty_row = i;
+    if (sys.empty_row < 0 || (samples.row(0).array() != 1).any())
+        throw invalid_argument("shapley_kernel samples", "no all-ones row 0 or no all-hidden row",
+                               "both (explain adds the all-hidden mask; f(none) is the intercept)");
+    sys.x.resize(n, k - 1);
+    for (Eigen::Index i = 0; i < n; ++i)
+        for (Eigen::Index j = 0; j + 1 < k; ++j) sys.x(i, j) = double(samples(i, j)) - double(samples(i, k - 1));
+    Eigen::MatrixXd gram = sys.x.transpose() * sample_weights.asDiagonal() * sys.x;
+    gram.diagonal().array() += alpha;
+    sys.a.compute(gram);
+    const double scale = std::max(1e-300, gram.diagonal().cwiseAbs().maxCoeff());
+    if (k > 1 && (sys.a.info() != Eigen::Success || !(sys.a.rcond() > 1e-12) || !((sys.a.vectorD().array() > 1e-12 * scale).all())))
+        throw invalid_argument("shapley_kernel.alpha", alpha,
+                               "a value > 0, or more samples: the masks drawn do not determine every segment's Shapley "
+                               "weight (" + std::to_string(n) + " samples for " + std::to_string(k) + " segments)");
+    return sys;
+}
+
+/// KernelSHAP's fits, one per target column, on a system from shapley_setup.
+inline std::vector<linear_fit> shapley_fit(const shapley_system& sys, const mask_matrix& samples,
+                                           const Eigen::VectorXd& sample_weights, const Eigen::MatrixXd& targets) {
+    const Eigen::Index n = samples.rows(), k = samples.cols();
+    const Eigen::MatrixXd z = samples.cast<double>();
+    std::vector<linear_fit> fits(std::size_t(targets.cols()));
+    for (Eigen::Index t = 0; t < targets.cols(); ++t) {
+        const Eigen::VectorXd y = targets.col(t);
+        const double none = y[sys.empty_row], delta = y[0] - none;
+        linear_fit& f = fits[std::size_t(t)];
+        f.weights.resize(k);
+        if (k > 1) {
+            const Eigen::VectorXd reduced = (y.array() - none - z.col(k - 1).array() * delta).matrix();
+            const Eigen::VectorXd beta = sys.a.solve(sys.x.transpose() * (sample_weights.asDiagonal() * reduced));
+            f.weights.head(k - 1) = beta;
+            f.weights[k - 1] = delta - beta.sum();
+        } else {
+            f.weights[0] = delta;
+        }
+        f.intercept = none;
+        f.local_prediction = y[0];
+        const Eigen::VectorXd pred = (z * f.weights).array() + none;
+        const double total = sample_weights.sum();
+        const double mean = total > 0 ? sample_weights.dot(y) / total : 0.0;
+        double ss_res = 0, ss_tot = 0;
+        for (Eigen::Index i = 0; i < n; ++i) {
+            ss_res += sample_weights[i] * (y[i] - pred[i]) * (y[i] - pred[i]);
+            ss_tot += sample_weights[i] * (y[i] - mean) * (y[i] - mean);
+        }
+        f.score = ss_tot != 0 ? 1.0 - ss_res / ss_tot : (ss_res == 0 ? 1.0 : 0.0);
+    }
+    return fits;
+}
+
+/// The sampling spread of KernelSHAP's weights for one target, as ridge_spread's: the
+/// clustered sandwich of the K - 1 free weights, A⁻¹ [s_1 .. s_G] with A = XᵀWX + αI and
+/// s_g = Σ_{i in g} w_i r_i x_i (HC1 factor G / (G - (K - 1))), and the last weight's row
+/// minus their sum (φ_K = Δ - Σ φ_j, Δ exact: f(all) and f(none) are not sampled).
+inline Eigen::MatrixXd shapley_spread(const shapley_system& sys, const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
+                                      const Eigen::VectorXd& target, const linear_fit& fit) {
+    const Eigen::Index n = samples.rows(), k = samples.cols();
+    const std::vector<Eigen::Index> groups = sample_groups(samples);
+    const Eigen::Index g = Eigen::Index(groups.size()) - 1;
+    Eigen::MatrixXd spread = Eigen::MatrixXd::Zero(k, g);
+    if (k == 1) return spread;
+    const Eigen::VectorXd residual = target - ((samples.cast<double>() * fit.weights).array() + fit.intercept).matrix();
+    Eigen::MatrixXd d = Eigen::MatrixXd::Zero(n, g);
+    for (Eigen::Index c = 0; c < g; ++c)
+        for (Eigen::Index i = groups[std::size_t(c)]; i < groups[std::size_t(c) + 1]; ++i) d(i, c) = sample_weights[i] * residual[i];
+    const double p = double(k) - 1;
+    d *= double(g) > p + 1 ? std::sqrt(double(g) / (double(g) - p)) : 2.0;
+    const Eigen::MatrixXd head = sys.a.solve(sys.x.transpose() * d);
+    spread.topRows(k - 1) = head;
+    spread.row(k - 1) = -head.colwise().sum();
+    return spread;
+}
+
 /// A standard normal deviate from two splitmix64 outputs (Box and Muller 1958): the same on
 /// every platform, unlike std::normal_distribution.
 inline double standard_normal(splitmix64& gen) {

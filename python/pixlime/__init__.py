@@ -38,6 +38,7 @@ from ._pixlime import (  # noqa: F401  (re-exported)
     quickshift_options,
     render_options,
     segment_mean_fill,
+    shapley_kernel,
     slic_options,
     weighted_ridge,
 )
@@ -48,7 +49,8 @@ __all__ = [
     "explain", "slic", "quickshift", "felzenszwalb", "grid", "load_image", "decode_image", "save_png",
     "Explanation", "Error", "InvalidArgument", "SizeLimitError", "IoError", "ClassifierError", "Cancelled",
     "slic_options", "quickshift_options", "felzenszwalb_options", "grid_options", "segment_mean_fill",
-    "constant_fill", "blur_fill", "image_fill", "exponential_kernel", "distance_metric", "weighted_ridge",
+    "constant_fill", "blur_fill", "image_fill", "exponential_kernel", "shapley_kernel", "distance_metric",
+    "weighted_ridge",
     "model_input", "layout", "limits", "render_options",
 ]
 
@@ -89,7 +91,7 @@ def _accept_keywords(cls):
 
 
 for _cls in (slic_options, quickshift_options, felzenszwalb_options, grid_options, segment_mean_fill, constant_fill,
-             blur_fill, exponential_kernel, weighted_ridge, model_input, limits, render_options):
+             blur_fill, exponential_kernel, shapley_kernel, weighted_ridge, model_input, limits, render_options):
     _accept_keywords(_cls)
 
 
@@ -196,13 +198,14 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     batch_size   images per classifier call (lime: 10).
     seed         drives the masks: the same seed gives the same explanation.
     top_labels   explain the classes with the highest outputs (lime: 5), unless `labels` lists them.
-    sampler      "balanced" (default), "lime_compatible" (lime's own masks), "bernoulli", "paired", or a
-                 callable (num_samples, num_segments, seed) -> (N, K) array of 0/1, row 0 all ones.
+    sampler      "balanced" (default), "lime_compatible" (lime's own masks), "bernoulli", "paired",
+                 "shapley" (KernelSHAP's draws, for shapley_kernel), or a callable (num_samples, num_segments, seed) -> (N, K) array of 0/1, row 0 all ones.
     hide         what hidden segments show: "segment_mean" (lime's hide_color=None, default),
                  "constant" (black, lime's hide_color=0), "blur", constant_fill(color=[...]),
                  blur_fill(sigma=...), image_fill(array), or a callable (image, segments) -> image.
-    kernel       exponential_kernel(width=0.25, distance=...) (lime's, default) or a callable
-                 samples -> (N,) weights.
+    kernel       exponential_kernel(width=0.25, distance=...) (lime's, default), shapley_kernel(alpha=0.0)
+                 (KernelSHAP: the weights are the segments' Shapley values, summing to
+                 f(image) - f(all hidden); use with sampler="shapley"), or a callable samples -> (N,) weights.
     surrogate    weighted_ridge(alpha=1.0) (lime's Ridge, default) or a callable
                  (samples, weights, targets) -> [(weights, intercept, score, local_prediction), ...].
     model_input  what the classifier receives: pixlime.model_input(...) or a dict of its fields,

@@ -80,6 +80,10 @@ class exponential_kernel:
     distance: distance_metric
     def __init__(self, *, width: float = 0.25, distance: distance_metric = ...) -> None: ...
 
+class shapley_kernel:
+    alpha: float
+    def __init__(self, *, alpha: float = 0.0) -> None: ...
+
 class weighted_ridge:
     alpha: float
     def __init__(self, *, alpha: float = 1.0) -> None: ...
@@ -179,7 +183,7 @@ def explain(image: ImageArray, classifier: Classifier, *, segments: Optional[npt
             segmenter: Segmenter = "slic", num_samples: int = 1000, batch_size: int = 10, seed: int = 0,
             top_labels: int = 5, labels: Optional[Sequence[int]] = None,
             sampler: Union[str, Callable[[int, int, int], Any]] = "balanced", hide: Fill = "segment_mean",
-            kernel: Union[None, exponential_kernel, Callable[[npt.NDArray[np.uint8]], Any]] = None,
+            kernel: Union[None, exponential_kernel, shapley_kernel, Callable[[npt.NDArray[np.uint8]], Any]] = None,
             surrogate: Union[None, weighted_ridge, Callable[..., Any]] = None,
             model_input: Union[None, model_input, Dict[str, Any]] = None,
             progress: Union[bool, None, Progress] = False, num_threads: int = 1,

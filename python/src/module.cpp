@@ -465,11 +465,15 @@ explanation explain(const py::object& image, const py::object& classifier, const
         else if (name == "lime_compatible") opt.sampler = pixlime::sampling::lime_compatible;
         else if (name == "bernoulli") opt.sampler = pixlime::sampling::bernoulli;
         else if (name == "paired") opt.sampler = pixlime::sampling::paired;
-        else throw pixlime::invalid_argument("sampler", name, "'balanced', 'lime_compatible', 'bernoulli' or a callable");
+        else if (name == "shapley") opt.sampler = pixlime::sampling::shapley;
+        else
+            throw pixlime::invalid_argument("sampler", name,
+                                            "'balanced', 'lime_compatible', 'bernoulli', 'paired', 'shapley' or a callable");
     } else if (!sampler.is_none()) {
         calls.sampler = sampler;
     }
     if (!kernel.is_none() && py::isinstance<pixlime::exponential_kernel>(kernel)) opt.kernel = kernel.cast<pixlime::exponential_kernel>();
+    else if (!kernel.is_none() && py::isinstance<pixlime::shapley_kernel>(kernel)) opt.kernel = kernel.cast<pixlime::shapley_kernel>();
     else if (!kernel.is_none()) calls.kernel = kernel;
     if (!surrogate.is_none() && py::isinstance<pixlime::weighted_ridge>(surrogate)) opt.surrogate = surrogate.cast<pixlime::weighted_ridge>();
     else if (!surrogate.is_none()) calls.surrogate = surrogate;
@@ -560,6 +564,9 @@ PYBIND11_MODULE(_pixlime, m) {
         .def(py::init<>())
         .def_readwrite("width", &pixlime::exponential_kernel::width)
         .def_readwrite("distance", &pixlime::exponential_kernel::distance);
+    py::class_<pixlime::shapley_kernel>(m, "shapley_kernel")
+        .def(py::init<>())
+        .def_readwrite("alpha", &pixlime::shapley_kernel::alpha);
     py::class_<pixlime::weighted_ridge>(m, "weighted_ridge").def(py::init<>()).def_readwrite("alpha", &pixlime::weighted_ridge::alpha);
     py::enum_<pixlime::layout>(m, "layout").value("nhwc", pixlime::layout::nhwc).value("nchw", pixlime::layout::nchw);
     py::class_<pixlime::model_input>(m, "model_input")

@@ -409,3 +409,32 @@ def test_uncertainty_model_calls_and_the_adaptive_stop_reach_python(cat):
     assert fast.target_reached and fast.model_calls < 2000
     with pytest.raises(pixlime.InvalidArgument, match="target_stability"):
         pixlime.explain(cat, planted, segments=seg, target_stability=2.0)
+
+
+def test_shapley_kernel_gives_exact_shapley_values_through_python(cat):
+    # Four grid segments, 16 <= num_samples: every mask is enumerated, so the weights are the exact
+    # Shapley values, computed here from the model's outputs on all masks by their definition.
+    from itertools import combinations
+    from math import factorial
+    seg = grid_ids(224, 224, 2, 2)
+    ex = pixlime.explain(cat, planted, segments=seg, num_samples=64, hide="constant", labels=[1],
+                         kernel=pixlime.shapley_kernel(), sampler="shapley")
+    masks, outputs = ex.samples, ex.predictions[:, 1]
+    value = {tuple(m): v for m, v in zip(masks.tolist(), outputs)}
+    assert len(value) == 16
+    exact = np.zeros(4)
+    for j in range(4):
+        others = [i for i in range(4) if i != j]
+        for size in range(4):
+            for subset in combinations(others, size):
+                z = [1 if i in subset else 0 for i in range(4)]
+                zj = list(z)
+                zj[j] = 1
+                exact[j] += factorial(size) * factorial(3 - size) / factorial(4) * (value[tuple(zj)] - value[tuple(z)])
+    np.testing.assert_allclose(ex.weights(1), exact, atol=1e-12)
+    assert abs(ex.intercept(1) - value[(0, 0, 0, 0)]) < 1e-14
+    drawn = pixlime.explain(cat, planted, segments=grid_ids(224, 224, 4, 4), num_samples=300, labels=[1],
+                            kernel=pixlime.shapley_kernel(alpha=0.0), sampler="shapley")
+    assert abs(drawn.weights(1).sum() - (drawn.model_prediction(1) - drawn.intercept(1))) < 1e-12
+    with pytest.raises(pixlime.InvalidArgument, match="shapley_kernel.alpha"):
+        pixlime.explain(cat, planted, segments=seg, kernel=pixlime.shapley_kernel(alpha=-1.0))
