@@ -279,6 +279,15 @@ inline std::vector<Eigen::Index> sample_groups(const mask_matrix& samples) {
     return starts;
 }
 
+/// Each group's score: column g is Σ_{i in group g} u_i x.row(i) (#columns of x by #groups), for
+/// the groups of sample_groups (their first rows, then the row count).
+inline Eigen::MatrixXd group_scores(const Eigen::MatrixXd& x, const std::vector<Eigen::Index>& groups, const Eigen::VectorXd& u) {
+    Eigen::MatrixXd out = Eigen::MatrixXd::Zero(x.cols(), Eigen::Index(groups.size()) - 1);
+    for (Eigen::Index c = 0; c + 1 < Eigen::Index(groups.size()); ++c)
+        for (Eigen::Index i = groups[std::size_t(c)]; i < groups[std::size_t(c) + 1]; ++i) out.col(c) += u[i] * x.row(i).transpose();
+    return out;
+}
+
 /// The sampling spread of weighted_ridge's weights for one target: a #segments by #groups
 /// matrix B whose B Bᵀ estimates the covariance of the weights over reruns with fresh masks.
 /// This is the sandwich (Huber 1967; White 1980, HC0) of the weighted ridge estimator,
@@ -295,20 +304,21 @@ inline Eigen::MatrixXd ridge_spread(double alpha, const mask_matrix& samples, co
     const Eigen::RowVectorXd mean = (sample_weights.transpose() * x) / sample_weights.sum();
     const Eigen::MatrixXd xc = x.rowwise() - mean;
     const Eigen::VectorXd residual = target - ((x * fit.weights).array() + fit.intercept).matrix();
-    // d(i, group of i) = w_i r_i: the residual part of each group's score s_g = X_cᵀ d.col(g).
-    Eigen::MatrixXd d = Eigen::MatrixXd::Zero(n, g);
-    for (Eigen::Index c = 0; c < g; ++c)
-        for (Eigen::Index i = groups[std::size_t(c)]; i < groups[std::size_t(c) + 1]; ++i) d(i, c) = sample_weights[i] * residual[i];
     // HC1's small-sample factor G / (G - p), p = K + 1 fitted values, on the variance: the
     // residuals of a fit are smaller than the errors by about that much (MacKinnon and White
     // 1985). Without enough groups for it the spread is not known: every weight gets it doubled.
     const double p = double(k) + 1;
-    d *= double(g) > p + 1 ? std::sqrt(double(g) / (double(g) - p)) : 2.0;
+    const double hc1 = double(g) > p + 1 ? std::sqrt(double(g) / (double(g) - p)) : 2.0;
     if (k <= n) {
         Eigen::MatrixXd a = xc.transpose() * sample_weights.asDiagonal() * xc;
         a.diagonal().array() += alpha;
-        return a.llt().solve(xc.transpose() * d);
+        return a.llt().solve(group_scores(xc, groups, (sample_weights.array() * residual.array() * hc1).matrix()));
     }
+    // d(i, group of i) = w_i r_i: the residual part of each group's score s_g = X_cᵀ d.col(g)
+    // (n < K here, so this n x G matrix is smaller than the K x G result).
+    Eigen::MatrixXd d = Eigen::MatrixXd::Zero(n, g);
+    for (Eigen::Index c = 0; c < g; ++c)
+        for (Eigen::Index i = groups[std::size_t(c)]; i < groups[std::size_t(c) + 1]; ++i) d(i, c) = hc1 * sample_weights[i] * residual[i];
     const Eigen::VectorXd s = sample_weights.cwiseSqrt();
     Eigen::MatrixXd m = s.asDiagonal() * (xc * xc.transpose()) * s.asDiagonal();
     m.diagonal().array() += alpha;
@@ -395,18 +405,15 @@ inline std::vector<linear_fit> shapley_fit(const shapley_system& sys, const mask
 /// minus their sum (φ_K = Δ - Σ φ_j, Δ exact: f(all) and f(none) are not sampled).
 inline Eigen::MatrixXd shapley_spread(const shapley_system& sys, const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
                                       const Eigen::VectorXd& target, const linear_fit& fit) {
-    const Eigen::Index n = samples.rows(), k = samples.cols();
+    const Eigen::Index k = samples.cols();
     const std::vector<Eigen::Index> groups = sample_groups(samples);
     const Eigen::Index g = Eigen::Index(groups.size()) - 1;
     Eigen::MatrixXd spread = Eigen::MatrixXd::Zero(k, g);
     if (k == 1) return spread;
     const Eigen::VectorXd residual = target - ((samples.cast<double>() * fit.weights).array() + fit.intercept).matrix();
-    Eigen::MatrixXd d = Eigen::MatrixXd::Zero(n, g);
-    for (Eigen::Index c = 0; c < g; ++c)
-        for (Eigen::Index i = groups[std::size_t(c)]; i < groups[std::size_t(c) + 1]; ++i) d(i, c) = sample_weights[i] * residual[i];
     const double p = double(k) - 1;
-    d *= double(g) > p + 1 ? std::sqrt(double(g) / (double(g) - p)) : 2.0;
-    const Eigen::MatrixXd head = sys.a.solve(sys.x.transpose() * d);
+    const double hc1 = double(g) > p + 1 ? std::sqrt(double(g) / (double(g) - p)) : 2.0;
+    const Eigen::MatrixXd head = sys.a.solve(group_scores(sys.x, groups, (sample_weights.array() * residual.array() * hc1).matrix()));
     spread.topRows(k - 1) = head;
     spread.row(k - 1) = -head.colwise().sum();
     return spread;
