@@ -218,3 +218,28 @@ def test_every_curve_option_of_the_cpp_api_is_a_keyword_with_its_default():
         assert "RISE" in curve.__doc__ and "blur_fill(sigma=3.0)" in curve.__doc__
     stubs = Path(pixlime.__file__).with_name("__init__.pyi").read_text()
     assert "def deletion_curve(" in stubs and "def insertion_curve(" in stubs and "class FaithfulnessCurve" in stubs
+
+
+def test_ctrl_c_stops_a_curve_within_one_batch(tmp_path):
+    # As test_native's for explain: a C classifier, so only pixlime's check before each batch can
+    # raise the KeyboardInterrupt; left alone the curve would classify about a million images.
+    import os
+    import subprocess
+    import sys
+    script = tmp_path / "script.py"
+    script.write_text("""
+import functools, os, signal, sys, threading, traceback, numpy as np, pixlime
+img = np.full((512, 512, 3), 1e-6, np.float32)
+classify = functools.partial(np.add.reduce, axis=(1, 2, 3))
+threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+try:
+    pixlime.deletion_curve(img, classify, label=1, segments=np.arange(512 * 512).reshape(512, 512) // 256,
+                           ranking=np.arange(1024), random_rankings=1000)
+    print("finished")
+except KeyboardInterrupt as e:
+    last = traceback.extract_tb(sys.exc_info()[2])[-1]
+    print("interrupted in", os.path.basename(last.filename), last.name, "cause", e.__cause__)
+""")
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert out.returncode == 0, (out.returncode, out.stderr)
+    assert out.stdout.strip() == "interrupted in __init__.py deletion_curve cause None"
