@@ -9,7 +9,8 @@ core: numpy in, numpy out, the GIL released while pixlime works.
     label = ex.top_labels[0]
     pixlime.save_png("positive.png", ex.positive_pane(label))
 
-`from pixlime import lime_image` is a drop-in for lime's module (same classes, arguments and results);
+`pixlime.deletion_curve` / `pixlime.insertion_curve` measure whether an explanation names what the
+classifier uses (RISE's causal metrics). `from pixlime import lime_image` is a drop-in for lime's module (same classes, arguments and results);
 `pixlime.dask.explain_many` spreads many images over a Dask cluster.
 """
 import os as _os
@@ -21,6 +22,7 @@ from ._pixlime import (  # noqa: F401  (re-exported)
     ClassifierError,
     Error,
     Explanation,
+    FaithfulnessCurve,
     InvalidArgument,
     IoError,
     SizeLimitError,
@@ -46,7 +48,8 @@ from ._pixlime import (  # noqa: F401  (re-exported)
 __version__ = _core.__version__
 
 __all__ = [
-    "explain", "slic", "quickshift", "felzenszwalb", "grid", "load_image", "decode_image", "save_png",
+    "explain", "deletion_curve", "insertion_curve", "ranking_by_weight", "area_under_curve", "FaithfulnessCurve",
+    "slic", "quickshift", "felzenszwalb", "grid", "load_image", "decode_image", "save_png",
     "Explanation", "Error", "InvalidArgument", "SizeLimitError", "IoError", "ClassifierError", "Cancelled",
     "slic_options", "quickshift_options", "felzenszwalb_options", "grid_options", "segment_mean_fill",
     "constant_fill", "blur_fill", "image_fill", "exponential_kernel", "shapley_kernel", "distance_metric",
@@ -228,3 +231,83 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
                          hide=hide, kernel=kernel, surrogate=surrogate, model_input=_model_input(model_input),
                          progress=_progress_callback(progress), num_threads=num_threads,
                          target_stability=target_stability, stability_top_k=stability_top_k, limits=limits)
+
+
+_CURVE_DOC = """{summary}
+
+    image        the explained image: (H, W) or (H, W, C) numpy array, uint8 or float32.
+    classifier   as pixlime.explain's: (N, H, W, C) batches (or model_input's form) -> (N, classes)
+                 or (N,) for a binary model's P(class 1).
+    explanation  a pixlime.Explanation of `image`: its segments, ranked by its weights for `label`,
+                 highest first (ranking_by_weight; ties: lower segment first). Or, instead:
+    segments     (H, W) integer ids (any ids, relabelled 0..K-1 in order of first appearance, as
+                 explain's segments=) and
+    ranking      K segment indices 0..K-1, each once, most important first.
+    label        the class whose output is followed (keyword, required): a column of the
+                 classifier's output, 0 or 1 for a single-column model; with an explanation, an
+                 explained label.
+    batch_size   images per classifier call (10).
+    removed      what a removed segment shows in the deletion curve: "constant" (black, default),
+                 or any of explain's hide values ("segment_mean", "blur", constant_fill(color=[...]),
+                 blur_fill(sigma=...), image_fill(array), a callable (image, segments) -> image).
+                 explain's hide measures the explanation on its own terms.
+    substrate    where the insertion curve starts (segments not yet restored): None for
+                 blur_fill(sigma=3.0) (RISE's blur at 224 pixels; default), or a value as `removed`.
+    random_rankings  random rankings of the baseline (20); 0: none (random_score empty, random_auc NaN).
+    seed         seeds the random rankings.
+    model_input  as explain's: pixlime.model_input(...) or a dict of its fields.
+    progress     True for a progress bar, or a callable (done, total) returning False to stop
+                 (pixlime.Cancelled).
+    limits       pixlime.limits(...).
+
+    Returns a pixlime.FaithfulnessCurve: fraction (K + 1 floats, the share of the image's pixels
+    {verb} after step j, 0 to 1), score (K + 1 outputs for `label`; {steps}), auc (trapezoid of
+    (fraction, score); {better}), ranking (the K segments in order), random_score (the random
+    rankings' mean curve at `fraction`, empty without them), random_auc (their mean AUC, NaN
+    without them), random_auc_stddev (NaN with fewer than 2). The classifier is called
+    K + 1 + random_rankings x (K - 1) times per image.
+    Raises pixlime.InvalidArgument naming the parameter (label, explanation, segments, ranking,
+    ...); errors, the classifier's exceptions and Ctrl-C as pixlime.explain.
+    """
+
+
+def deletion_curve(image, classifier, explanation=None, *, label, segments=None, ranking=None, batch_size=10,
+                   removed="constant", substrate=None, random_rankings=20, seed=0, model_input=None, progress=False,
+                   limits=None):
+    return _core.deletion_curve(image, classifier, explanation, label=label, segments=segments, ranking=ranking,
+                                batch_size=batch_size, removed=removed, substrate=substrate,
+                                random_rankings=random_rankings, seed=seed, model_input=_model_input(model_input),
+                                progress=_progress_callback(progress, "image", "pixlime.deletion_curve"), limits=limits)
+
+
+def insertion_curve(image, classifier, explanation=None, *, label, segments=None, ranking=None, batch_size=10,
+                    removed="constant", substrate=None, random_rankings=20, seed=0, model_input=None, progress=False,
+                    limits=None):
+    return _core.insertion_curve(image, classifier, explanation, label=label, segments=segments, ranking=ranking,
+                                 batch_size=batch_size, removed=removed, substrate=substrate,
+                                 random_rankings=random_rankings, seed=seed, model_input=_model_input(model_input),
+                                 progress=_progress_callback(progress, "image", "pixlime.insertion_curve"), limits=limits)
+
+
+deletion_curve.__doc__ = _CURVE_DOC.format(
+    summary="RISE's deletion curve (Petsiuk et al. 2018) over segments: the classifier's output for `label` as\n"
+            "    the segments are removed (shown as `removed`) in ranked order, most important first. A low AUC\n"
+            "    (below random_auc) says the ranking finds what the classifier uses. `substrate` is not used.",
+    verb="removed", steps="step 0 the image, step K every segment removed", better="lower is better")
+insertion_curve.__doc__ = _CURVE_DOC.format(
+    summary="RISE's insertion curve (Petsiuk et al. 2018) over segments: the classifier's output for `label` as\n"
+            "    the segments are restored in ranked order onto `substrate` (a blurred copy). A high AUC (above\n"
+            "    random_auc) says the ranking finds what the classifier uses. `removed` is not used.",
+    verb="restored", steps="step 0 the substrate, step K the image", better="higher is better")
+
+
+def ranking_by_weight(weights):
+    """The segment indices by weight, highest first (ties: lower index first; a stable sort of
+    -weights): the order deletion_curve and insertion_curve rank an Explanation by. Unlike
+    Explanation.ranked (by |weight|), a strongly negative segment comes last."""
+    return _core.ranking_by_weight(weights)
+
+
+def area_under_curve(x, y):
+    """Trapezoid rule over the points (x[i], y[i]): x non-decreasing, both finite, at least 2 points."""
+    return _core.area_under_curve(x, y)

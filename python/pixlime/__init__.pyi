@@ -190,6 +190,38 @@ def explain(image: ImageArray, classifier: Classifier, *, segments: Optional[npt
             target_stability: float = 0.0, stability_top_k: int = 5,
             limits: Optional[limits] = None) -> Explanation: ...
 
+class FaithfulnessCurve:
+    """The result of deletion_curve / insertion_curve (pixlime::faithfulness_curve). K = #segments."""
+    @property
+    def fraction(self) -> npt.NDArray[np.float64]: ...      # (K + 1,) 0 .. 1
+    @property
+    def score(self) -> npt.NDArray[np.float64]: ...         # (K + 1,)
+    @property
+    def auc(self) -> float: ...
+    @property
+    def ranking(self) -> npt.NDArray[np.int64]: ...         # (K,)
+    @property
+    def random_score(self) -> npt.NDArray[np.float64]: ...  # (K + 1,), (0,) without random rankings
+    @property
+    def random_auc(self) -> float: ...                       # NaN without random rankings
+    @property
+    def random_auc_stddev(self) -> float: ...                # NaN with fewer than 2
+
+def deletion_curve(image: ImageArray, classifier: Classifier, explanation: Optional[Explanation] = None, *,
+                   label: int, segments: Optional[npt.ArrayLike] = None, ranking: Optional[npt.ArrayLike] = None,
+                   batch_size: int = 10, removed: Fill = "constant", substrate: Optional[Fill] = None,
+                   random_rankings: int = 20, seed: int = 0,
+                   model_input: Union[None, model_input, Dict[str, Any]] = None,
+                   progress: Union[bool, None, Progress] = False, limits: Optional[limits] = None) -> FaithfulnessCurve: ...
+def insertion_curve(image: ImageArray, classifier: Classifier, explanation: Optional[Explanation] = None, *,
+                    label: int, segments: Optional[npt.ArrayLike] = None, ranking: Optional[npt.ArrayLike] = None,
+                    batch_size: int = 10, removed: Fill = "constant", substrate: Optional[Fill] = None,
+                    random_rankings: int = 20, seed: int = 0,
+                    model_input: Union[None, model_input, Dict[str, Any]] = None,
+                    progress: Union[bool, None, Progress] = False, limits: Optional[limits] = None) -> FaithfulnessCurve: ...
+def ranking_by_weight(weights: npt.ArrayLike) -> npt.NDArray[np.int64]: ...
+def area_under_curve(x: Sequence[float], y: Sequence[float]) -> float: ...
+
 def slic(image: ImageArray, *, num_segments: int = 100, compactness: float = 10.0, max_iterations: int = 10,
          sigma: float = 0.0, convert_to_lab: bool = True, enforce_connectivity: bool = True,
          min_size_factor: float = 0.5, num_threads: int = 1) -> Labels: ...

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -199,22 +200,43 @@ pixlime::segmenter make_segmenter(const py::object& s) {
 }
 
 /// The fill: a name, a fill object, or (handled by explain) a callable.
-pixlime::filler make_fill(const py::object& h) {
+pixlime::filler make_fill(const py::object& h, const char* parameter = "hide") {
     if (h.is_none()) return pixlime::segment_mean_fill{};
     if (py::isinstance<py::str>(h)) {
         const auto name = h.cast<std::string>();
         if (name == "segment_mean") return pixlime::segment_mean_fill{};
         if (name == "constant" || name == "black") return pixlime::constant_fill{};
         if (name == "blur") return pixlime::blur_fill{};
-        throw pixlime::invalid_argument("hide", name, "'segment_mean', 'constant' (black), 'blur', a fill object or a callable");
+        throw pixlime::invalid_argument(parameter, name, "'segment_mean', 'constant' (black), 'blur', a fill object or a callable");
     }
     if (py::isinstance<pixlime::segment_mean_fill>(h)) return h.cast<pixlime::segment_mean_fill>();
     if (py::isinstance<pixlime::constant_fill>(h)) return h.cast<pixlime::constant_fill>();
     if (py::isinstance<pixlime::blur_fill>(h)) return h.cast<pixlime::blur_fill>();
     if (py::isinstance<pixlime::image_fill>(h)) return h.cast<pixlime::image_fill>();
-    throw pixlime::invalid_argument("hide", py::str(py::type::of(h)).cast<std::string>(),
+    throw pixlime::invalid_argument(parameter, py::str(py::type::of(h)).cast<std::string>(),
                                     "'segment_mean', 'constant' (black), 'blur', a fill object or a callable");
 }
+
+/// A callable fill's result (image, segments) -> image as an image_fill; `parameter` names it.
+pixlime::filler callable_fill(const py::object& f, const input_image& in, const pixlime::segmentation& seg, const std::string& parameter) {
+    const std::string result = parameter + " result";
+    const input_image fill(f(in.array, labels_to_numpy(seg)), result.c_str());
+    if (fill.width != in.width || fill.height != in.height || fill.channels != in.channels)
+        throw pixlime::invalid_argument(result + " size",
+                                        std::to_string(fill.width) + "x" + std::to_string(fill.height) + "x" + std::to_string(fill.channels),
+                                        "the image's size and channels");
+    pixlime::image<float> replacement(in.width, in.height, in.channels);
+    if (fill.is_float) {
+        const auto v = fill.view<float>();
+        std::copy(v.data(), v.data() + replacement.size(), replacement.data());
+    } else {
+        const auto v = fill.view<std::uint8_t>();
+        std::copy(v.data(), v.data() + replacement.size(), replacement.data());
+    }
+    return pixlime::image_fill{std::move(replacement)};
+}
+
+bool is_callable_fill(const py::object& h) { return !h.is_none() && !py::isinstance<py::str>(h) && PyCallable_Check(h.ptr()); }
 
 /// A Python array as a #samples by #segments mask matrix (a custom sampler's result).
 pixlime::mask_matrix to_masks(const py::handle& object) {
@@ -437,25 +459,12 @@ explanation explain(const py::object& image, const py::object& classifier, const
     } else {
         opt.segmenter = make_segmenter(segmenter);
     }
-    if (!hide.is_none() && !py::isinstance<py::str>(hide) && PyCallable_Check(hide.ptr())) {
+    if (is_callable_fill(hide)) {
         if (!seg) {
             py::gil_scoped_release release;
             seg = std::make_unique<pixlime::segmentation>(in.is_float ? opt.segmenter(in.view<float>()) : opt.segmenter(in.view<std::uint8_t>()));
         }
-        const input_image fill(hide(in.array, labels_to_numpy(*seg)), "hide result");
-        if (fill.width != in.width || fill.height != in.height || fill.channels != in.channels)
-            throw pixlime::invalid_argument("hide result size",
-                                            std::to_string(fill.width) + "x" + std::to_string(fill.height) + "x" + std::to_string(fill.channels),
-                                            "the image's size and channels");
-        pixlime::image<float> replacement(in.width, in.height, in.channels);
-        if (fill.is_float) {
-            const auto v = fill.view<float>();
-            std::copy(v.data(), v.data() + replacement.size(), replacement.data());
-        } else {
-            const auto v = fill.view<std::uint8_t>();
-            std::copy(v.data(), v.data() + replacement.size(), replacement.data());
-        }
-        opt.hide = pixlime::image_fill{std::move(replacement)};
+        opt.hide = callable_fill(hide, in, *seg, "hide");
     } else {
         opt.hide = make_fill(hide);
     }
@@ -480,6 +489,99 @@ explanation explain(const py::object& image, const py::object& classifier, const
     calls.progress = progress;
     return in.is_float ? explain_typed<float>(in, seg.get(), std::move(opt), calls)
                        : explain_typed<std::uint8_t>(in, seg.get(), std::move(opt), calls);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faithfulness curves (deletion_curve, insertion_curve)
+
+/// `ranking` from Python: a 1-D sequence of integer segment indices (pixlime checks the values).
+std::vector<int> to_ranking(const py::object& object) {
+    py::array a = py::array::ensure(object);
+    if (!a || a.ndim() != 1)
+        throw pixlime::invalid_argument("ranking", a ? std::to_string(a.ndim()) + " dimensions" : py::str(py::type::of(object)).cast<std::string>(),
+                                        "a 1-D sequence of segment indices 0..K-1, most important first");
+    const auto kind = a.dtype().kind();
+    if (a.size() > 0 && kind != 'i' && kind != 'u')
+        throw pixlime::invalid_argument("ranking dtype", py::str(a.dtype()).cast<std::string>(), "integer segment indices");
+    py::array_t<std::int64_t, py::array::c_style | py::array::forcecast> ids(a);
+    std::vector<int> r(std::size_t(ids.size()));
+    for (py::ssize_t i = 0; i < ids.size(); ++i) {
+        const std::int64_t v = ids.data()[i];
+        if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+            throw pixlime::invalid_argument("ranking[" + std::to_string(i) + "]", v, "a segment index 0..K-1");
+        r[std::size_t(i)] = int(v);  // pixlime checks the range and that each segment is there once
+    }
+    return r;
+}
+
+py::array ranking_to_numpy(const std::vector<int>& r) {
+    py::array_t<std::int64_t> out(py::ssize_t(r.size()));
+    std::copy(r.begin(), r.end(), out.mutable_data());
+    return std::move(out);
+}
+
+py::array doubles_to_numpy(const std::vector<double>& v) {
+    py::array_t<double> out(py::ssize_t(v.size()));
+    std::copy(v.begin(), v.end(), out.mutable_data());
+    return std::move(out);
+}
+
+pixlime::faithfulness_curve curve(bool insertion, const py::object& image, const py::object& classifier, const py::object& explanation_object,
+                                  int label, const py::object& segments, const py::object& ranking, int batch_size,
+                                  const py::object& removed, const py::object& substrate, int random_rankings, std::uint64_t seed,
+                                  const py::object& model_input, const py::object& progress, const py::object& limits) {
+    const input_image in(image);
+    if (!py::isinstance<py::function>(classifier) && !py::hasattr(classifier, "__call__"))
+        throw pixlime::invalid_argument("classifier", py::str(py::type::of(classifier)).cast<std::string>(), "a callable");
+    pixlime::curve_options opt;
+    opt.batch_size = batch_size;
+    opt.random_rankings = random_rankings;
+    opt.seed = seed;
+    if (!limits.is_none()) opt.limits = limits.cast<pixlime::limits>();
+    if (!model_input.is_none()) opt.model_input = model_input.cast<pixlime::model_input>();
+
+    // What is ranked: an Explanation (by its weights for `label`) or segments + ranking.
+    const bool has_explanation = !explanation_object.is_none();
+    if (has_explanation && (!segments.is_none() || !ranking.is_none()))
+        throw pixlime::invalid_argument(segments.is_none() ? "ranking" : "segments", "given with an explanation",
+                                        "either an explanation (ranked by its weights for label) or segments and ranking, not both");
+    if (!has_explanation && (segments.is_none() || ranking.is_none()))
+        throw pixlime::invalid_argument(segments.is_none() ? (ranking.is_none() ? "explanation" : "segments") : "ranking", "None",
+                                        "an explanation, or segments and ranking (both)");
+    pixlime::segmentation seg;
+    std::vector<int> order;
+    if (has_explanation) {
+        if (!py::isinstance<explanation>(explanation_object))
+            throw pixlime::invalid_argument("explanation", py::str(py::type::of(explanation_object)).cast<std::string>(),
+                                            "a pixlime.Explanation (or segments= and ranking=)");
+        const pixlime::explanation& ex = explanation_object.cast<const explanation&>().get();
+        seg = ex.segments();
+        order = pixlime::ranking_by_weight(ex.weights(label));  // label: an explained label
+    } else {
+        seg = to_segmentation(segments, in.width, in.height);
+        order = to_ranking(ranking);
+    }
+
+    // The fills, as explain's hide (a callable runs here, with the GIL).
+    if (!removed.is_none()) opt.removed = is_callable_fill(removed) ? callable_fill(removed, in, seg, "removed") : make_fill(removed, "removed");
+    if (!substrate.is_none())
+        opt.substrate = is_callable_fill(substrate) ? callable_fill(substrate, in, seg, "substrate") : make_fill(substrate, "substrate");
+
+    python_classifier classify{classifier};
+    if (!progress.is_none())
+        opt.progress = [f = progress](int done, int total) {
+            py::gil_scoped_acquire gil;
+            check_signals();
+            const py::object r = f(done, total);
+            return r.is_none() ? true : r.cast<bool>();
+        };
+    py::gil_scoped_release release;
+    if (in.is_float) {
+        const auto v = in.view<float>();
+        return insertion ? pixlime::insertion_curve(v, seg, order, classify, label, opt) : pixlime::deletion_curve(v, seg, order, classify, label, opt);
+    }
+    const auto v = in.view<std::uint8_t>();
+    return insertion ? pixlime::insertion_curve(v, seg, order, classify, label, opt) : pixlime::deletion_curve(v, seg, order, classify, label, opt);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -649,6 +751,39 @@ PYBIND11_MODULE(_pixlime, m) {
           py::arg("hide") = "segment_mean", py::arg("kernel") = py::none(), py::arg("surrogate") = py::none(),
           py::arg("model_input") = py::none(), py::arg("progress") = py::none(), py::arg("num_threads") = 1,
           py::arg("target_stability") = 0.0, py::arg("stability_top_k") = 5, py::arg("limits") = py::none());
+
+    py::class_<pixlime::faithfulness_curve>(m, "FaithfulnessCurve",
+                                            "The result of pixlime.deletion_curve / insertion_curve (pixlime::faithfulness_curve).")
+        .def_property_readonly("fraction", [](const pixlime::faithfulness_curve& c) { return doubles_to_numpy(c.fraction); })
+        .def_property_readonly("score", [](const pixlime::faithfulness_curve& c) { return doubles_to_numpy(c.score); })
+        .def_property_readonly("auc", [](const pixlime::faithfulness_curve& c) { return c.auc; })
+        .def_property_readonly("ranking", [](const pixlime::faithfulness_curve& c) { return ranking_to_numpy(c.ranking); })
+        .def_property_readonly("random_score", [](const pixlime::faithfulness_curve& c) { return doubles_to_numpy(c.random_score); })
+        .def_property_readonly("random_auc", [](const pixlime::faithfulness_curve& c) { return c.random_auc; })
+        .def_property_readonly("random_auc_stddev", [](const pixlime::faithfulness_curve& c) { return c.random_auc_stddev; })
+        .def("__repr__", [](const pixlime::faithfulness_curve& c) {
+            return "FaithfulnessCurve(auc=" + py::repr(py::float_(c.auc)).cast<std::string>() +
+                   ", random_auc=" + py::repr(py::float_(c.random_auc)).cast<std::string>() +
+                   ", random_auc_stddev=" + py::repr(py::float_(c.random_auc_stddev)).cast<std::string>() +
+                   ", steps=" + std::to_string(c.score.size()) + ")";
+        });
+    for (const bool insertion : {false, true})
+        m.def(insertion ? "insertion_curve" : "deletion_curve",
+              [insertion](const py::object& image, const py::object& classifier, const py::object& ex, int label, const py::object& segments,
+                          const py::object& ranking, int batch_size, const py::object& removed, const py::object& substrate,
+                          int random_rankings, std::uint64_t seed, const py::object& model_input, const py::object& progress,
+                          const py::object& limits) {
+                  return curve(insertion, image, classifier, ex, label, segments, ranking, batch_size, removed, substrate, random_rankings,
+                               seed, model_input, progress, limits);
+              },
+              py::arg("image"), py::arg("classifier"), py::arg("explanation") = py::none(), py::kw_only(), py::arg("label"),
+              py::arg("segments") = py::none(), py::arg("ranking") = py::none(), py::arg("batch_size") = 10,
+              py::arg("removed") = "constant", py::arg("substrate") = py::none(), py::arg("random_rankings") = 20, py::arg("seed") = 0,
+              py::arg("model_input") = py::none(), py::arg("progress") = py::none(), py::arg("limits") = py::none());
+    m.def("ranking_by_weight", [](const py::object& w) { return ranking_to_numpy(pixlime::ranking_by_weight(to_vector(w, "weights"))); },
+          py::arg("weights"));
+    m.def("area_under_curve", [](const std::vector<double>& x, const std::vector<double>& y) { return pixlime::area_under_curve(x, y); },
+          py::arg("x"), py::arg("y"));
 
     m.def("slic", [](const py::object& img, const pixlime::slic_options& o) {
         return segment(img, o, [](auto v, const pixlime::slic_options& so) { return pixlime::slic(v, so); });
