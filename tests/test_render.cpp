@@ -229,3 +229,101 @@ TEST_CASE("rendering takes what it draws: a segmentation and its weights") {
     CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::render_negative(f.img, f.seg, w, ro); }).parameter() ==
           "render_options.num_features");
 }
+
+namespace {
+
+// Pixels of `pane` painted hatch_color, by segment.
+std::set<int> hatched_segments(const pixlime::image<std::uint8_t>& pane, const pixlime::segmentation& seg, pixlime::rgb color) {
+    std::set<int> s;
+    for (int y = 0; y < seg.height(); ++y)
+        for (int x = 0; x < seg.width(); ++x)
+            if (pane.at(x, y, 0) == color[0] && pane.at(x, y, 1) == color[1] && pane.at(x, y, 2) == color[2]) s.insert(seg.label(x, y));
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("render_options.uncertain hatches the flagged segments only, on diagonal lines") {
+    const fixture f;
+    pixlime::render_options ro;
+    ro.min_weight = 1e-6;
+    ro.boundaries = false;
+    ro.hide_rest = true;  // black, never the hatch colour; the noise image has no (30, 144, 255) pixel either
+    const auto plain = pixlime::render_positive(f.img, f.ex, 0, ro);
+    const auto plain_heat = pixlime::render_heatmap(f.img, f.ex, 0, ro);
+    REQUIRE(hatched_segments(plain, f.seg, ro.hatch_color).empty());
+    REQUIRE(hatched_segments(plain_heat, f.seg, ro.hatch_color).empty());
+    ro.uncertain.assign(36, 0);
+    ro.uncertain[20] = 1;  // shown on the positive pane
+    ro.uncertain[30] = 1;  // negative: not on the positive pane
+    ro.uncertain[2] = 1;   // weight ~0: shown on no pane, only on the heatmap
+    const auto pos = pixlime::render_positive(f.img, f.ex, 0, ro);
+    CHECK(hatched_segments(pos, f.seg, ro.hatch_color) == std::set<int>{20});
+    CHECK(hatched_segments(pixlime::render_negative(f.img, f.ex, 0, ro), f.seg, ro.hatch_color) == std::set<int>{30});
+    CHECK(hatched_segments(pixlime::render_heatmap(f.img, f.ex, 0, ro), f.seg, ro.hatch_color) == std::set<int>{2, 20, 30});
+    // Exactly the pixels on the lines x + y = 0 (mod hatch_spacing) of segment 20 change; the rest is as without.
+    for (int y = 0; y < 60; ++y)
+        for (int x = 0; x < 60; ++x) {
+            const bool line = f.seg.label(x, y) == 20 && (x + y) % ro.hatch_spacing == 0;
+            for (int c = 0; c < 3; ++c) REQUIRE(pos.at(x, y, c) == (line ? ro.hatch_color[std::size_t(c)] : plain.at(x, y, c)));
+        }
+    // With scale, the spacing is in pixels of the drawn picture: lines stay one pixel thin.
+    ro.scale = 3;
+    const auto big = pixlime::render_positive(f.img, f.ex, 0, ro);
+    int on_row = 0;  // segment 20 is x 20..29, y 30..39: at scale 3, row y = 100 crosses x 60..89
+    for (int x = 60; x < 90; ++x) on_row += big.at(x, 100, 0) == ro.hatch_color[0] && big.at(x, 100, 2) == ro.hatch_color[2];
+    CHECK(on_row == 5);  // x + 100 = 0 mod 6: x = 62, 68, 74, 80, 86
+}
+
+TEST_CASE("render_options.uncertain empty (the default) leaves every picture as it was") {
+    const fixture f;
+    pixlime::render_options a, b;
+    a.min_weight = b.min_weight = 1e-6;
+    b.hatch_color = {1, 2, 3};  // unused without flags
+    b.hatch_spacing = 3;
+    CHECK(pixlime::render_positive(f.img, f.ex, 0, a) == pixlime::render_positive(f.img, f.ex, 0, b));
+    CHECK(pixlime::render_heatmap(f.img, f.ex, 0, a) == pixlime::render_heatmap(f.img, f.ex, 0, b));
+    // All-zero flags hatch nothing either.
+    b.uncertain.assign(36, 0);
+    CHECK(pixlime::render_negative(f.img, f.ex, 0, a) == pixlime::render_negative(f.img, f.ex, 0, b));
+    CHECK(pixlime::render_heatmap(f.img, f.ex, 0, a) == pixlime::render_heatmap(f.img, f.ex, 0, b));
+}
+
+TEST_CASE("uncertain_segments flags the intervals that contain 0; bad flags and intervals are refused") {
+    const fixture f;
+    Eigen::MatrixXd iv(4, 2);
+    iv << -1, 1, 0.1, 0.2, -0.3, -0.1, 0, 0.5;
+    CHECK(pixlime::uncertain_segments(iv) == std::vector<char>{1, 0, 0, 1});
+    // From an explanation: its 95% intervals (the fixture's model is exactly linear, so the
+    // three real weights are far from 0).
+    const auto u = pixlime::uncertain_segments(f.ex, 0);
+    REQUIRE(u.size() == 36);
+    CHECK(!u[7]);
+    CHECK(!u[20]);
+    CHECK(!u[30]);
+    const Eigen::MatrixXd wi = f.ex.weight_intervals(0, 0.95);
+    for (int k = 0; k < 36; ++k) CHECK(bool(u[std::size_t(k)]) == (wi(k, 0) <= 0 && wi(k, 1) >= 0));
+
+    auto e = test::error_of<pixlime::invalid_argument>([&] { pixlime::uncertain_segments(Eigen::MatrixXd::Zero(4, 3)); });
+    CHECK(e.parameter() == "intervals columns");
+    CHECK(e.value() == "3");
+    Eigen::MatrixXd backwards(1, 2);
+    backwards << 1, -1;
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::uncertain_segments(backwards); }).parameter() == "intervals row 0");
+
+    pixlime::render_options ro;
+    ro.uncertain.assign(35, 1);  // one flag short
+    for (int which = 0; which < 2; ++which) {
+        e = test::error_of<pixlime::invalid_argument>([&] {
+            if (which == 0) pixlime::render_positive(f.img, f.seg, f.ex.weights(0), ro);
+            else pixlime::render_heatmap(f.img, f.seg, f.ex.weights(0), ro);
+        });
+        CHECK(e.parameter() == "render_options.uncertain size");
+        CHECK(e.value() == "35");
+        CHECK(e.expected().find("36") != std::string::npos);
+    }
+    ro.uncertain.clear();
+    ro.hatch_spacing = 1;
+    e = test::error_of<pixlime::invalid_argument>([&] { pixlime::render_heatmap(f.img, f.ex, 0, ro); });
+    CHECK(e.parameter() == "render_options.hatch_spacing");
+}

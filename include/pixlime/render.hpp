@@ -11,6 +11,8 @@
 /// The segments shown follow lime_image's ImageExplanation.get_image_and_mask. Each function
 /// takes what it draws, the image, its segmentation and the segments' weights; overloads take
 /// an explanation and a label instead (its segmentation and that label's weights).
+/// Segments whose weight is within noise of 0 (uncertain_segments: the weight's interval
+/// contains 0) can be hatched on every picture (render_options::uncertain; off by default).
 ///
 /// Input images of any channel count are shown as RGB: gray (1, 2 channels) is repeated,
 /// RGB(A) keeps its first three channels, other counts show channel 0 as gray. Float images are
@@ -62,6 +64,16 @@ struct render_options {
     rgb negative_color{255, 0, 0};
     /// Heatmap: opacity of the colour at the largest |weight| (pixlime: 0.7). In [0, 1].
     double heatmap_opacity = 0.7;
+    /// Segments whose weight is within noise of 0, drawn with diagonal hatching (pixlime;
+    /// empty, the default: none, and the pictures are as without it). One flag per segment,
+    /// e.g. uncertain_segments(ex, label), whose 95% intervals contain 0. The panes hatch the
+    /// shown segments that are flagged, the heatmap every flagged segment.
+    std::vector<char> uncertain;
+    /// Colour of the hatching lines (pixlime: a blue, unlike the panes' and heatmap's colours).
+    rgb hatch_color{30, 144, 255};
+    /// Distance between hatching lines in pixels of the drawn picture (after scale), lines one
+    /// pixel wide running from bottom left to top right (pixlime: 6). >= 2.
+    int hatch_spacing = 6;
 };
 
 namespace detail {
@@ -75,6 +87,14 @@ inline void check_render_options(const render_options& ro) {
     if (!(ro.dim_rest >= 0 && ro.dim_rest <= 1)) throw invalid_argument("render_options.dim_rest", ro.dim_rest, "a value in [0, 1]");
     if (!(ro.heatmap_opacity >= 0 && ro.heatmap_opacity <= 1))
         throw invalid_argument("render_options.heatmap_opacity", ro.heatmap_opacity, "a value in [0, 1]");
+    if (ro.hatch_spacing < 2) throw invalid_argument("render_options.hatch_spacing", ro.hatch_spacing, "at least 2");
+}
+
+/// Throws unless render_options::uncertain is empty or has one flag per segment of `seg`.
+inline void check_uncertain(const render_options& ro, const segmentation& seg) {
+    if (!ro.uncertain.empty() && ro.uncertain.size() != std::size_t(seg.count()))
+        throw invalid_argument("render_options.uncertain size", ro.uncertain.size(),
+                               "one flag per segment: " + std::to_string(seg.count()) + ", or none (no hatching)");
 }
 
 /// Throws unless `img` and `seg` have the same size and `weights` has one finite value per segment.
@@ -164,6 +184,44 @@ inline void draw_boundaries(image<std::uint8_t>& img, const segmentation& seg, c
         }
 }
 
+/// Paints `color` on the pixels of the segments in `hatched` (#segments flags) that lie on
+/// diagonal lines x + y = 0 (mod `spacing`): hatching, one pixel wide, from bottom left to top
+/// right. `img`: RGB, the segmentation's size; spacing >= 2.
+inline void draw_hatching(image<std::uint8_t>& img, const segmentation& seg, const std::vector<char>& hatched, rgb color,
+                          int spacing) {
+    if (spacing < 2) throw invalid_argument("draw_hatching spacing", spacing, "at least 2");
+    if (hatched.size() != std::size_t(seg.count()))
+        throw invalid_argument("draw_hatching flags size", hatched.size(), "one per segment: " + std::to_string(seg.count()));
+    for (int y = 0; y < seg.height(); ++y)
+        for (int x = 0; x < seg.width(); ++x)
+            if ((x + y) % spacing == 0 && hatched[std::size_t(seg.label(x, y))])
+                for (int c = 0; c < 3; ++c) img.at(x, y, c) = color[std::size_t(c)];
+}
+
+/// Which segments are within noise of 0: flag k is 1 when row k of `intervals` (#segments by 2,
+/// low and high, e.g. explanation::weight_intervals) contains 0. For render_options::uncertain.
+/// Throws pixlime::invalid_argument unless `intervals` has 2 columns of finite values, low <= high.
+inline std::vector<char> uncertain_segments(const Eigen::MatrixXd& intervals) {
+    if (intervals.cols() != 2)
+        throw invalid_argument("intervals columns", intervals.cols(), "2 (low, high), as weight_intervals returns");
+    if (!intervals.allFinite()) throw invalid_argument("intervals", "NaN or Inf", "finite values");
+    std::vector<char> out(std::size_t(intervals.rows()), 0);
+    for (Eigen::Index k = 0; k < intervals.rows(); ++k) {
+        if (intervals(k, 0) > intervals(k, 1))
+            throw invalid_argument("intervals row " + std::to_string(k), detail::to_text(intervals(k, 0)) + " > " + detail::to_text(intervals(k, 1)),
+                                   "low <= high");
+        out[std::size_t(k)] = intervals(k, 0) <= 0 && intervals(k, 1) >= 0;
+    }
+    return out;
+}
+/// The segments of `label` whose interval at `level` (explanation::weight_intervals) contains 0.
+/// With enumerated masks the intervals have no width: only weights of exactly 0 are flagged.
+/// Throws pixlime::invalid_argument for a custom surrogate (no standard errors), a label not
+/// explained or a level outside (0, 1).
+inline std::vector<char> uncertain_segments(const explanation& ex, int label, double level = 0.95) {
+    return uncertain_segments(ex.weight_intervals(label, level));
+}
+
 /// The segments a pane shows, from the segments' `weights` (#segments values): sign +1 =
 /// lime's positive_only list, -1 = negative_only, 0 = the top num_features by |weight| with
 /// |weight| >= min_weight (lime's both-signs mask). Returns #segments flags.
@@ -192,6 +250,7 @@ template <class T>
 image<std::uint8_t> render_pane(image_view<const T> img, const segmentation& seg, const Eigen::VectorXd& w, int sign,
                                 const render_options& ro) {
     check_render_input(img, seg, w);
+    check_uncertain(ro, seg);
     const std::vector<char> shown = shown_segments(w, sign, ro);
     const segmentation seg_scaled = ro.scale > 1 ? upscale_nearest(seg, ro.scale) : segmentation();
     const segmentation& s = ro.scale > 1 ? seg_scaled : seg;
@@ -212,6 +271,11 @@ image<std::uint8_t> render_pane(image_view<const T> img, const segmentation& seg
                     if (col[std::size_t(c)] != 0) out.at(x, y, c) = col[std::size_t(c)];
             }
         }
+    if (!ro.uncertain.empty()) {
+        std::vector<char> hatched(shown.size(), 0);
+        for (std::size_t l = 0; l < shown.size(); ++l) hatched[l] = shown[l] && ro.uncertain[l];
+        draw_hatching(out, s, hatched, ro.hatch_color, ro.hatch_spacing);
+    }
     if (ro.boundaries) draw_boundaries(out, s, shown, ro.boundary_color);
     return out;
 }
@@ -269,6 +333,7 @@ image<std::uint8_t> render_heatmap(image_view<const T> img, const segmentation& 
                                    const render_options& ro = {}) {
     detail::check_render_options(ro);
     detail::check_render_input(img, seg, w);
+    detail::check_uncertain(ro, seg);
     const double largest = w.cwiseAbs().maxCoeff();
     const segmentation seg_scaled = ro.scale > 1 ? upscale_nearest(seg, ro.scale) : segmentation();
     const segmentation& s = ro.scale > 1 ? seg_scaled : seg;
@@ -282,6 +347,7 @@ image<std::uint8_t> render_heatmap(image_view<const T> img, const segmentation& 
             for (int c = 0; c < 3; ++c)
                 out.at(x, y, c) = static_cast<std::uint8_t>(std::lround((1 - a) * gray + a * col[std::size_t(c)]));
         }
+    if (!ro.uncertain.empty()) draw_hatching(out, s, ro.uncertain, ro.hatch_color, ro.hatch_spacing);
     if (ro.boundaries) draw_boundaries(out, s, std::vector<char>(std::size_t(s.count()), 1), rgb{128, 128, 128});
     return out;
 }

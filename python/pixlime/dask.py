@@ -36,8 +36,13 @@ paths on a shared file system.
 factory's token), ``settings`` (the explain options, defaults filled in), ``seed``, ``predicted``,
 ``top_labels``, ``segments`` ({"method", "count"}), and per explained label in ``labels``:
 ``label``, ``model_prediction``, ``local_prediction``, ``intercept``, ``r2`` (the surrogate's
-score), ``top_positive`` and ``top_negative`` ([segment, weight] pairs, up to 5) and ``weights``
-(a float64 numpy array, one per segment); ``timings_ms`` and ``time``. A failure (an unreadable
+score), ``top_positive`` and ``top_negative`` ([segment, weight] pairs, up to 5), ``weights``
+(a float64 numpy array, one per segment) and the weights' uncertainty: ``standard_errors`` (float64,
+one per segment), ``intervals`` (float64, one [low, high] row per segment: the 95% intervals,
+weight ± 1.96 standard errors) and ``stability_top5`` (the expected top-5 Jaccard overlap with a
+rerun, in [0, 1]), those three left out with a custom surrogate (it has no standard errors);
+``model_calls`` (images the classifier saw) and ``target_reached`` (the adaptive stop's,
+target_stability); ``timings_ms`` and ``time``. A failure (an unreadable
 file, the factory or the classifier raising, a worker lost) gives ``ok`` False with ``error``
 ("TypeName: message") and ``error_type`` (the exception's type name), and the other images go on.
 The returned records also carry ``status``: "done", "skipped" (read back from `out_dir`) or
@@ -74,6 +79,8 @@ from . import InvalidArgument, _progress_callback, explain as _explain, load_ima
 __all__ = ["explain_many", "explain_serial", "seed_for", "record_name"]
 
 _PANES = ("input.png", "positive.png", "negative.png", "heatmap.png")
+# A label's fields held as float64 numpy arrays in the records (lists in explanation.json).
+_ARRAYS = ("weights", "standard_errors", "intervals")
 _PANE_FEATURES = 5
 _PANE_MIN_RELATIVE_WEIGHT = 0.05
 _PANE_MIN_SIDE = 224
@@ -341,6 +348,17 @@ def _top(ranked, positive):
     return out[:5]
 
 
+def _uncertainty(ex, label):
+    """A label's standard_errors, 95% intervals and top-5 stability; {} with a custom surrogate
+    (pixlime has no standard errors for it and raises InvalidArgument)."""
+    try:
+        se = np.asarray(ex.standard_errors(label), dtype=np.float64)
+    except InvalidArgument:
+        return {}
+    return {"standard_errors": se, "intervals": np.asarray(ex.weight_intervals(label, 0.95), dtype=np.float64),
+            "stability_top5": float(ex.stability(label, 5))}
+
+
 def _explain_one(image_id, path, image, token, factory_bytes, options, settings, panes, models):
     """One image's record (and its panes when `panes`), never raising for the image's own faults."""
     t0 = time.perf_counter()
@@ -378,11 +396,15 @@ def _explain_one(image_id, path, image, token, factory_bytes, options, settings,
         labels = []
         for lab in ex.labels:
             ranked = ex.ranked(lab)
-            labels.append({"label": lab, "model_prediction": ex.model_prediction(lab),
-                           "local_prediction": ex.local_prediction(lab), "intercept": ex.intercept(lab),
-                           "r2": ex.score(lab), "top_positive": _top(ranked, True), "top_negative": _top(ranked, False),
-                           "weights": np.asarray(ex.weights(lab), dtype=np.float64)})
+            entry = {"label": lab, "model_prediction": ex.model_prediction(lab),
+                     "local_prediction": ex.local_prediction(lab), "intercept": ex.intercept(lab),
+                     "r2": ex.score(lab), "top_positive": _top(ranked, True), "top_negative": _top(ranked, False),
+                     "weights": np.asarray(ex.weights(lab), dtype=np.float64)}
+            entry.update(_uncertainty(ex, lab))
+            labels.append(entry)
         record["labels"] = labels
+        record["model_calls"] = ex.model_calls
+        record["target_reached"] = ex.target_reached
         tm = ex.timings
         record["timings_ms"] = {"load": load_ms, "segmentation": tm["segmentation_ms"],
                                 "perturbation": tm["perturbation_ms"], "classifier": tm["classifier_ms"],
@@ -415,7 +437,7 @@ def _utc_now():
 def _to_json(record):
     out = {k: v for k, v in record.items() if k != "status"}
     if "labels" in out:
-        out["labels"] = [dict(lab, weights=lab["weights"].tolist()) for lab in out["labels"]]
+        out["labels"] = [{k: (v.tolist() if k in _ARRAYS else v) for k, v in lab.items()} for lab in out["labels"]]
     return json.dumps(out, indent=2) + "\n"
 
 
@@ -481,11 +503,15 @@ def _done_record(out_dir, image_id, path, token, settings):
         return None
     if not isinstance(record, dict) or record.get("ok") is not True or not isinstance(record.get("labels"), list):
         return None
+    if "model_calls" not in record:  # from before the uncertainty fields: made again
+        return None
     if (record.get("id"), record.get("input"), record.get("model"), record.get("settings")) != (image_id, path, token, settings):
         return None
     try:
         for lab in record["labels"]:
-            lab["weights"] = np.asarray(lab["weights"], dtype=np.float64)
+            for k in _ARRAYS:
+                if k in lab or k == "weights":
+                    lab[k] = np.asarray(lab[k], dtype=np.float64)
     except (KeyError, TypeError, ValueError):
         return None
     record["status"] = "skipped"

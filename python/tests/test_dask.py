@@ -80,10 +80,39 @@ def assert_same(a, b):
         return
     assert a["top_labels"] == b["top_labels"] and a["predicted"] == b["predicted"] and a["segments"] == b["segments"]
     assert len(a["labels"]) == len(b["labels"])
+    assert (a["model_calls"], a["target_reached"]) == (b["model_calls"], b["target_reached"])
     for la, lb in zip(a["labels"], b["labels"]):
-        assert la["weights"].dtype == np.float64 and np.array_equal(la["weights"], lb["weights"])
-        for k in ("label", "intercept", "r2", "local_prediction", "model_prediction", "top_positive", "top_negative"):
+        for k in ("weights", "standard_errors", "intervals"):
+            assert la[k].dtype == np.float64 and np.array_equal(la[k], lb[k]), k
+        for k in ("label", "intercept", "r2", "local_prediction", "model_prediction", "top_positive", "top_negative",
+                  "stability_top5"):
             assert la[k] == lb[k], k
+
+
+def check_uncertainty(record, ex):
+    """The record's uncertainty fields hold real values: pixlime's, standard errors >= 0, intervals
+    around the weights, stability in [0, 1]."""
+    assert record["model_calls"] == ex.model_calls and 1 <= record["model_calls"] <= OPTIONS["num_samples"]
+    assert record["target_reached"] is ex.target_reached is False  # no target_stability given
+    for lab in record["labels"]:
+        w, se, iv = lab["weights"], lab["standard_errors"], lab["intervals"]
+        assert se.shape == w.shape and iv.shape == (len(w), 2)
+        assert np.array_equal(se, ex.standard_errors(lab["label"])) and np.array_equal(iv, ex.weight_intervals(lab["label"]))
+        assert (se >= 0).all() and se.max() > 0
+        assert (iv[:, 0] <= w).all() and (w <= iv[:, 1]).all()
+        assert np.allclose(iv[:, 1] - iv[:, 0], 2 * 1.959964 * se, rtol=1e-5, atol=0)
+        assert 0 <= lab["stability_top5"] <= 1 and lab["stability_top5"] == ex.stability(lab["label"], 5)
+
+
+def ridge_by_hand(samples, weights, targets):
+    """A custom surrogate (weighted least squares with a small ridge): pixlime has no standard errors for it."""
+    x = np.hstack([np.ones((len(samples), 1)), samples.astype(np.float64)])
+    sw = np.sqrt(weights)[:, None]
+    fits = []
+    for t in range(targets.shape[1]):
+        coef = np.linalg.solve((x * sw).T @ (x * sw) + np.eye(x.shape[1]), (x * sw).T @ (targets[:, t:t + 1] * sw))[:, 0]
+        fits.append((coef[1:], float(coef[0]), 1.0, float(coef[0] + coef[1:].sum())))
+    return fits
 
 
 def tree(root, skip=None):
@@ -125,6 +154,7 @@ def test_cluster_equals_serial_bit_for_bit(client, images):
     assert many[0]["seed"] == seed_for(PATHS[0], 5) and many[0]["top_labels"] == ex.top_labels
     for lab in many[0]["labels"]:
         assert np.array_equal(lab["weights"], ex.weights(lab["label"])) and lab["r2"] == ex.score(lab["label"])
+    check_uncertainty(many[0], ex)
     # ... so the same pixels under two ids are two different draws, and a path equals its array.
     assert not np.array_equal(many[4]["labels"][0]["weights"], many[5]["labels"][0]["weights"])
     by_array = explain_serial({PATHS[1]: images[1]}, factory, **OPTIONS)[0]
@@ -194,6 +224,10 @@ def test_out_dir_records_panes_and_a_rerun_that_skips(client, images, tmp_path):
             assert saved["id"] == r["id"] and saved["panes_label"] == r["top_labels"][0] and "status" not in saved
             for lab, want in zip(saved["labels"], r["labels"]):  # full precision: equal bit for bit
                 assert np.array_equal(np.array(lab["weights"]), want["weights"]) and lab["r2"] == want["r2"]
+                assert np.array_equal(np.array(lab["standard_errors"]), want["standard_errors"])
+                assert np.array_equal(np.array(lab["intervals"]), want["intervals"]) and len(lab["intervals"][0]) == 2
+                assert lab["stability_top5"] == want["stability_top5"]
+            assert (saved["model_calls"], saved["target_reached"]) == (r["model_calls"], r["target_reached"])
         else:
             assert os.listdir(folder) == ["error.json"]
             assert json.loads((folder / "error.json").read_text())["error_type"] == "IoError"
@@ -232,6 +266,19 @@ def test_out_dir_records_panes_and_a_rerun_that_skips(client, images, tmp_path):
     assert [r["status"] for r in failed] == ["done", "failed", "skipped", "failed"]
     assert os.listdir(out / record_name(ids[1])) == ["error.json"]
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_a_custom_surrogate_has_no_uncertainty_fields(images, tmp_path):
+    r = explain_serial([images[0]], make_classifier, out_dir=tmp_path / "out", surrogate=ridge_by_hand, **OPTIONS)[0]
+    assert r["ok"], r.get("error")
+    assert isinstance(r["model_calls"], int) and r["target_reached"] is False
+    for lab in r["labels"]:
+        assert not {"standard_errors", "intervals", "stability_top5"} & set(lab)
+    saved = json.loads((tmp_path / "out" / record_name(0) / "explanation.json").read_text())
+    assert not {"standard_errors", "intervals", "stability_top5"} & set(saved["labels"][0])
+    # ... and reads back as done.
+    again = explain_serial([images[0]], make_classifier, out_dir=tmp_path / "out", surrogate=ridge_by_hand, **OPTIONS)[0]
+    assert again["status"] == "skipped"
 
 
 def test_any_id_gets_a_safe_folder_inside_out_dir(images, tmp_path):

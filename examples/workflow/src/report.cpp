@@ -82,6 +82,8 @@ figure { margin: 0; } figcaption { font-size: 12px; color: #444; max-width: 224p
 img { image-rendering: pixelated; image-rendering: crisp-edges; border: 1px solid #ccc; display: block; }
 .side { font-size: 12px; max-width: 260px; } .side table { margin: 0 0 6px; } .side th, .side td { font-size: 12px; padding: 2px 6px; }
 .meta { font-size: 14px; margin: 4px 0 8px; } .reason { font-family: monospace; white-space: pre-wrap; color: #b00; }
+.uncertainty { margin: 4px 0 6px; padding: 3px 6px; background: #e8f5e9; border-radius: 3px; } .uncertainty.noisy { background: #e3f2fd; }
+.hatch { color: #1e90ff; font-weight: bold; }
 #image-check { font-size: 13px; padding: 4px 8px; display: inline-block; border-radius: 4px; background: #eee; }
 #image-check.ok { background: #e8f5e9; } #image-check.bad { background: #ffebee; }
 )css";
@@ -103,6 +105,44 @@ window.addEventListener('load', function () {
                                  : ('All ' + imgs.length + ' images loaded.');
 });
 )js";
+
+/// "segments 3 and 7" (HTML-safe: numbers only).
+std::string segment_list(const std::vector<int>& v) {
+    std::string o = v.size() == 1 ? "segment " : "segments ";
+    for (std::size_t i = 0; i < v.size(); ++i)
+        o += (i == 0 ? "" : i + 1 == v.size() ? " and " : ", ") + std::to_string(v[i]);
+    return o;
+}
+
+/// The explained label's uncertainty from its record: top-5 stability and which of its top 5
+/// segments by |weight| are within noise of 0 (95% interval contains 0). Empty when the record
+/// has no standard errors (a custom surrogate).
+std::string uncertainty_line(const nlohmann::json& label) {
+    if (!label.contains("intervals") || !label.contains("stability_top5")) return "";
+    const auto& w = label.at("weights");
+    const auto& iv = label.at("intervals");
+    std::vector<int> order(w.size());
+    for (std::size_t k = 0; k < order.size(); ++k) order[k] = int(k);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+        return std::abs(w[std::size_t(a)].get<double>()) > std::abs(w[std::size_t(b)].get<double>());
+    });
+    order.resize(std::min<std::size_t>(5, order.size()));
+    std::vector<int> noise;
+    for (int k : order) {
+        const auto& r = iv.at(std::size_t(k));
+        if (r.at(0).get<double>() <= 0 && r.at(1).get<double>() >= 0) noise.push_back(k);
+    }
+    std::ostringstream o;
+    const double stab = label.at("stability_top5").get<double>();
+    o << "<div class=\"uncertainty" << (noise.empty() ? "" : " noisy") << "\">top-5 stability <b>" << fmt(stab, 2)
+      << "</b> (expected overlap of the top 5 with a rerun's); ";
+    if (noise.empty())
+        o << "all top " << order.size() << " segments are distinguishable from 0 (95%)";
+    else
+        o << segment_list(noise) << (noise.size() == 1 ? " is" : " are") << " within noise of 0 (95% interval contains 0; hatched)";
+    o << "</div>";
+    return o.str();
+}
 
 struct task_stats {
     int cards = 0, failed = 0, images = 0;
@@ -164,7 +204,8 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
     }
     std::ostringstream cards;
     int done = 0, explain_failed = 0, shown_correct = 0, shown_wrong = 0;
-    double explain_ms = 0, r2_sum = 0;
+    double explain_ms = 0, r2_sum = 0, stability_sum = 0;
+    int with_stability = 0;
     std::map<std::string, int> shown_classes;
     nlohmann::json settings;
     for (const transaction* tp : order) {
@@ -200,6 +241,10 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
         explain_ms += ej.at("timings_ms").at("total").get<double>();
         const nlohmann::json& top = ej.at("labels").at(0);
         r2_sum += top.at("r2").get<double>();
+        if (top.contains("stability_top5")) {
+            stability_sum += top.at("stability_top5").get<double>();
+            ++with_stability;
+        }
         const std::string pane_label = ej.at("panes_label").get<std::string>();
         const bool is_correct = t.correct();
         const bool known = !t.true_label.empty();
@@ -230,6 +275,11 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
         lt << "</table>";
         if (known && !true_shown) lt << "<div>true class " << esc(t.true_label) << ": p = " << fmt(t.probability(t.true_label)) << "</div>";
 
+        // How sure the explanation is: its top-5 stability and which of the pane label's top 5
+        // segments (by |weight|) have a 95% interval containing 0 (hatched on the panes).
+        const std::string uncertainty = uncertainty_line(top);
+        const bool hatched = ej.at("panes").contains("hatched_level");
+
         const std::string cls = known ? (is_correct ? "card" : "card wrong") : "card";
         const std::string badge = known ? (is_correct ? "correct" : "wrong") : "unlabelled";
         cards << "<div class=\"" << cls << "\" id=\"" << esc(task.key + "-" + t.id) << "\"><h3>" << esc(t.id)
@@ -241,10 +291,12 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
               << figure(pos, "positive pane " + t.id, "positive: the (up to 5) segments that most raised <b>" + esc(pane_label) + "</b>")
               << figure(neg, "negative pane " + t.id, "negative: the (up to 5) segments that most lowered <b>" + esc(pane_label) + "</b>")
               << figure(heat, "heatmap " + t.id, "heatmap: every segment's weight for " + esc(pane_label) +
-                                                        " (green up, magenta down)")
-              << "<div class=\"side\">" << lt.str() << "<div>" << ej.at("segments").at("count").get<int>()
-              << " segments &middot; explained in " << fmt(ej.at("timings_ms").at("total").get<double>(), 0)
-              << " ms</div></div></div></div>\n";
+                                                        " (green up, magenta down)" +
+                                                        (hatched ? "; <span class=\"hatch\">blue hatching</span>: within noise of 0" : ""))
+              << "<div class=\"side\">" << lt.str() << uncertainty << "<div>" << ej.at("segments").at("count").get<int>()
+              << " segments &middot; explained in " << fmt(ej.at("timings_ms").at("total").get<double>(), 0) << " ms"
+              << (ej.contains("model_calls") ? " &middot; " + std::to_string(ej.at("model_calls").get<int>()) + " model calls" : "")
+              << "</div></div></div></div>\n";
     }
 
     std::ostringstream s;
@@ -273,6 +325,9 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
       << "<tr><td>failed explanations</td><td class=\"num\">" << explain_failed << "</td></tr>"
       << "<tr><td>mean explanation time</td><td class=\"num\">" << fmt(done ? explain_ms / done : 0.0, 1) << " ms</td></tr>"
       << "<tr><td>mean R&sup2; (predicted label)</td><td class=\"num\">" << fmt(done ? r2_sum / done : 0.0) << "</td></tr>";
+    if (with_stability)
+        s << "<tr><td>mean top-5 stability (predicted label)</td><td class=\"num\">" << fmt(stability_sum / with_stability, 2)
+          << "</td></tr>";
     if (!settings.is_null())
         s << "<tr><td>explanation settings</td><td>" << esc(settings.value("segmenter", "")) << ", ~" << settings.value("segments", 0)
           << " segments, " << settings.value("num_samples", 0) << " samples, hidden segments " << esc(settings.value("hide", ""))
@@ -355,7 +410,10 @@ report_result write_report(const std::string& report_dir, const std::vector<repo
          << "<h1>pixlime: why did the model say that?</h1>\n"
          << "<p class=\"lead\">LIME explanations of a model trained on Fashion-MNIST, generated " << esc(utc_now())
          << ". For each transaction: the input, the <b>positive pane</b> (the segments that pushed the predicted class up), "
-         << "the <b>negative pane</b> (the segments that pushed it down) and a heatmap of every segment's weight.</p>\n"
+         << "the <b>negative pane</b> (the segments that pushed it down) and a heatmap of every segment's weight. "
+         << "Segments whose weight is within noise of 0 (its 95% interval contains 0) are "
+         << "<span class=\"hatch\">hatched in blue</span>; the <b>top-5 stability</b> is the expected overlap "
+         << "(Jaccard) of the 5 strongest segments with those of a rerun with another seed.</p>\n"
          << "<p><span id=\"image-check\">Images not checked yet (JavaScript off?)</span></p>\n<p>Sections: ";
     for (std::size_t i = 0; i < tasks.size(); ++i)
         html << (i ? " &middot; " : "") << "<a href=\"#" << esc(tasks[i].key) << "\">" << esc(tasks[i].title) << "</a>";

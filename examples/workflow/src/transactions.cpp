@@ -535,8 +535,9 @@ bool already_done(const fs::path& dir, const transaction& t, const deployed_mode
     std::ifstream in(json);
     const nlohmann::ordered_json j = nlohmann::ordered_json::parse(in, nullptr, false);
     if (j.is_discarded() || !j.is_object()) return false;
+    // A record without model_calls is from before the uncertainty fields: made again.
     return j.value("input", "") == t.input && j.value("model", "") == m.id && j.contains("settings") &&
-           j["settings"] == s.to_json();
+           j["settings"] == s.to_json() && j.contains("model_calls");
 }
 
 void explain_one(const transaction& t, const deployed_model& m, const fs::path& dir, const explain_settings& s) {
@@ -557,6 +558,10 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     ro.scale = upscale_factor(img.width(), img.height());
     // Leave out segments whose weight is noise next to the strongest one (5% of it).
     ro.min_relative_weight = 0.05;
+    // Hatch the segments whose 95% interval contains 0 (the standard errors need the built-in
+    // ridge surrogate, which the workflow uses; a custom one would leave the panes unhatched).
+    const bool has_errors = ex.summary().ridge_alpha.has_value();
+    if (has_errors) ro.uncertain = pixlime::uncertain_segments(ex, label, 0.95);
     const auto pos = pixlime::render_positive(img, ex, label, ro);
     const auto neg = pixlime::render_negative(img, ex, label, ro);
     const auto heat = pixlime::render_heatmap(img, ex, label, ro);
@@ -577,6 +582,9 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     j["segments"] = {{"method", s.segmenter}, {"count", seg.count()}};
     j["panes_label"] = m.classes.at(std::size_t(label));
     j["panes"] = {{"scale", ro.scale}, {"num_features", s.num_features}, {"min_relative_weight", ro.min_relative_weight}};
+    if (has_errors) j["panes"]["hatched_level"] = 0.95;  // hatched: the 95% interval contains 0
+    j["model_calls"] = ex.model_calls();
+    j["target_reached"] = ex.target_reached();
     nlohmann::ordered_json labels = nlohmann::ordered_json::array();
     for (int l : ex.labels()) {
         const auto ranked = ex.ranked(l);
@@ -587,15 +595,28 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
         }
         nlohmann::ordered_json w = nlohmann::ordered_json::array();
         for (Eigen::Index k = 0; k < ex.weights(l).size(); ++k) w.push_back(round6(ex.weights(l)[k]));
-        labels.push_back({{"label", l},
-                          {"name", m.classes.at(std::size_t(l))},
-                          {"model_prediction", round6(ex.model_prediction(l))},
-                          {"local_prediction", round6(ex.local_prediction(l))},
-                          {"intercept", round6(ex.intercept(l))},
-                          {"r2", round6(ex.score(l))},
-                          {"top_positive", pairs_json(top_pos)},
-                          {"top_negative", pairs_json(top_neg)},
-                          {"weights", w}});
+        nlohmann::ordered_json entry = {{"label", l},
+                                        {"name", m.classes.at(std::size_t(l))},
+                                        {"model_prediction", round6(ex.model_prediction(l))},
+                                        {"local_prediction", round6(ex.local_prediction(l))},
+                                        {"intercept", round6(ex.intercept(l))},
+                                        {"r2", round6(ex.score(l))},
+                                        {"top_positive", pairs_json(top_pos)},
+                                        {"top_negative", pairs_json(top_neg)},
+                                        {"weights", w}};
+        if (has_errors) {  // omitted with a custom surrogate (no standard errors)
+            const Eigen::VectorXd se = ex.standard_errors(l);
+            const Eigen::MatrixXd iv = ex.weight_intervals(l, 0.95);
+            nlohmann::ordered_json se_json = nlohmann::ordered_json::array(), iv_json = nlohmann::ordered_json::array();
+            for (Eigen::Index k = 0; k < se.size(); ++k) {
+                se_json.push_back(round6(se[k]));
+                iv_json.push_back({round6(iv(k, 0)), round6(iv(k, 1))});
+            }
+            entry["standard_errors"] = se_json;
+            entry["intervals"] = iv_json;
+            entry["stability_top5"] = round6(ex.stability(l, 5));
+        }
+        labels.push_back(entry);
     }
     j["labels"] = labels;
     const auto& tm = ex.timings();

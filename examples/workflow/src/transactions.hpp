@@ -163,7 +163,9 @@ struct explain_outcome {
 };
 /// Step 6: explains each transaction into `<out_dir>/<id>/`: input.png (the standardized
 /// input), positive.png, negative.png, heatmap.png (for the predicted class) and
-/// explanation.json (written last). A failure (missing or corrupt file, a classifier that
+/// explanation.json (written last; per label its weights' standard errors, 95% intervals and
+/// top-5 stability, and the model calls; segments whose interval contains 0 are hatched on the
+/// panes, see docs/workflow.md). A failure (missing or corrupt file, a classifier that
 /// throws, ...) writes `<id>/error.json` with the reason and the rest go on. A transaction
 /// whose explanation.json was made from the same input, model and settings is skipped.
 std::vector<explain_outcome> explain_transactions(const std::vector<transaction>& selected, const deployed_model& model,

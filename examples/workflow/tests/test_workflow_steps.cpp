@@ -811,6 +811,38 @@ TEST_CASE("explaining transactions: panes and JSON per transaction, failures iso
     for (const auto& l : j["labels"]) {
         CHECK(l["weights"].size() == std::size_t(k));
         for (const char* f : {"intercept", "r2", "local_prediction", "model_prediction"}) CHECK(l.contains(f));
+        // Uncertainty per weight: standard errors >= 0, 95% intervals w ± 1.96 se around the
+        // weight, top-5 stability in [0, 1].
+        REQUIRE(l["standard_errors"].size() == std::size_t(k));
+        REQUIRE(l["intervals"].size() == std::size_t(k));
+        for (std::size_t i = 0; i < std::size_t(k); ++i) {
+            const double w = l["weights"][i].get<double>(), se = l["standard_errors"][i].get<double>();
+            const double lo = l["intervals"][i].at(0).get<double>(), hi = l["intervals"][i].at(1).get<double>();
+            CHECK(se >= 0);
+            CHECK(lo <= w);
+            CHECK(w <= hi);
+            CHECK(hi - lo == doctest::Approx(2 * 1.959964 * se).epsilon(1e-4).scale(1e-6));
+        }
+        const double stab = l["stability_top5"].get<double>();
+        CHECK(stab >= 0);
+        CHECK(stab <= 1);
+    }
+    CHECK(j["model_calls"].get<int>() >= 1);
+    CHECK(j["model_calls"].get<int>() <= es.num_samples);
+    CHECK(j["target_reached"].is_boolean());
+    CHECK(j["panes"]["hatched_level"] == 0.95);
+    // The heatmap hatches (in the hatch colour, which its palette never gives) exactly when a
+    // segment of the predicted label has an interval that contains 0.
+    {
+        bool any_uncertain = false;
+        for (const auto& iv : j["labels"][0]["intervals"]) any_uncertain = any_uncertain || (iv[0] <= 0.0 && iv[1] >= 0.0);
+        const auto heat = pixlime::load_image((out / "tx-000001" / "heatmap.png").string());
+        const pixlime::rgb hatch = pixlime::render_options{}.hatch_color;
+        bool any_hatched = false;
+        for (int y = 0; y < heat.height() && !any_hatched; ++y)
+            for (int x = 0; x < heat.width(); ++x)
+                any_hatched = any_hatched || (heat.at(x, y, 0) == hatch[0] && heat.at(x, y, 1) == hatch[1] && heat.at(x, y, 2) == hatch[2]);
+        CHECK(any_hatched == any_uncertain);
     }
     CHECK(j["labels"][0]["name"] == log[0].predicted);
     CHECK(j["labels"][0]["model_prediction"].get<double>() ==
