@@ -39,53 +39,12 @@
 
 namespace {
 
-using pixlime::mask_matrix;
-
-// ---------------------------------------------------------------------------------------------
-// Candidate designs (custom sampler callables)
-
-inline int parity(std::uint64_t x) { return __builtin_parityll(x); }
-
-/// Orthogonal design with foldover: rows of a Sylvester Hadamard matrix (H[r][c] =
-/// (-1)^popcount(r & c)) of order m = the smallest power of two >= max(#pairs, K + 1); K
-/// distinct columns other than column 0 chosen at random, each with a random sign; the pairs'
-/// rows are distinct rows of H in random order; each row is followed by its complement.
-/// Below 2K + 1 samples: balanced (as paired).
-mask_matrix orthogonal_foldover(int n, int k, std::uint64_t seed) {
-    if (n < 2 * k + 1) return pixlime::sample_masks(pixlime::sampling::balanced, n, k, seed);
-    pixlime::detail::splitmix64 gen{seed ^ 0x0A7A0F01D0ull};
-    const std::int64_t pairs = (n - 1) / 2;
-    std::int64_t m = 1;
-    while (m < std::max<std::int64_t>(pairs, k + 1)) m *= 2;
-    std::vector<std::uint64_t> cols(static_cast<std::size_t>(m - 1));
-    for (std::size_t i = 0; i < cols.size(); ++i) cols[i] = i + 1;
-    for (int c = 0; c < k; ++c)  // partial Fisher-Yates: the first k are a random k-subset
-        std::swap(cols[std::size_t(c)], cols[std::size_t(c) + std::size_t(gen.below(std::uint64_t(cols.size()) - std::uint64_t(c)))]);
-    std::vector<int> sign(static_cast<std::size_t>(k));
-    for (auto& s : sign) s = int(gen() >> 63);
-    std::vector<std::uint64_t> rows(static_cast<std::size_t>(m));
-    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-    for (std::int64_t r = 0; r < pairs; ++r)
-        std::swap(rows[std::size_t(r)], rows[std::size_t(r) + std::size_t(gen.below(std::uint64_t(m - r)))]);
-    mask_matrix out(n, k);
-    out.row(0).setOnes();
-    for (std::int64_t p = 0; p < pairs; ++p)
-        for (int c = 0; c < k; ++c) {
-            const auto bit = std::uint8_t(parity(rows[std::size_t(p)] & cols[std::size_t(c)]) ^ sign[std::size_t(c)]);
-            out(1 + 2 * p, c) = bit;
-            out(2 + 2 * p, c) = std::uint8_t(1 - bit);
-        }
-    if ((n - 1) % 2)
-        for (int c = 0; c < k; ++c) out(n - 1, c) = std::uint8_t(gen() >> 63);
-    return out;
-}
-
 pixlime::sampler design(const std::string& name) {
     if (name == "lime_compatible") return pixlime::sampling::lime_compatible;
     if (name == "bernoulli") return pixlime::sampling::bernoulli;
     if (name == "balanced") return pixlime::sampling::balanced;
     if (name == "paired") return pixlime::sampling::paired;
-    if (name == "orthogonal") return pixlime::sampler(orthogonal_foldover, "orthogonal");
+    if (name == "orthogonal") return pixlime::sampling::orthogonal;
     std::fprintf(stderr, "unknown design %s\n", name.c_str());
     std::exit(2);
 }

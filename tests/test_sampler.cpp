@@ -40,6 +40,41 @@ TEST_CASE("bernoulli masks are fair coin flips, and every mode depends on the se
     }
 }
 
+TEST_CASE("orthogonal masks: complementary pairs on a Hadamard design, balanced and orthogonal columns") {
+    using pixlime::sampling;
+    // 2 x 16 + 1 samples, 11 segments: the pairs use all 16 rows of the order-16 design.
+    const int k = 11, n = 33;
+    const auto m = pixlime::sample_masks(sampling::orthogonal, n, k, 4);
+    CHECK(m.row(0).isOnes());
+    CHECK((m.array() <= 1).all());
+    for (int i = 1; i + 1 < n; i += 2) CHECK(((m.row(i).array() + m.row(i + 1).array()) == 1).all());
+    // The pairs' first rows as +-1: every column sums to 0, any two are orthogonal.
+    const Eigen::MatrixXd h = 2.0 * m.bottomRows(n - 1).cast<double>()(Eigen::seq(0, n - 2, 2), Eigen::all).array() - 1.0;
+    REQUIRE(h.rows() == 16);
+    const Eigen::MatrixXd gram = h.transpose() * h;
+    CHECK((gram - 16.0 * Eigen::MatrixXd::Identity(k, k)).cwiseAbs().maxCoeff() == 0);
+    CHECK(h.colwise().sum().cwiseAbs().maxCoeff() == 0);
+    // Random columns: lime's coin flips on average, different per seed.
+    const auto big = pixlime::sample_masks(sampling::orthogonal, 4001, 30, 5);
+    const double share = big.bottomRows(4000).cast<double>().mean();
+    CHECK(share == 0.5);  // pairs
+    const Eigen::MatrixXd first = 2.0 * big.bottomRows(4000).cast<double>()(Eigen::seq(0, 3999, 2), Eigen::all).array() - 1.0;
+    const Eigen::MatrixXd g = first.transpose() * first / 2000.0;
+    // 2000 of the 2048 rows of an orthogonal array: the 48 left out bound every off-diagonal
+    // correlation by 48 / 2000 = 0.024 (independent coin flips: about 0.07 for the largest of 435).
+    CHECK((g - Eigen::MatrixXd::Identity(30, 30)).cwiseAbs().maxCoeff() <= 48.0 / 2000.0);
+    const auto flips = pixlime::sample_masks(sampling::bernoulli, 2001, 30, 5);
+    const Eigen::MatrixXd f = 2.0 * flips.bottomRows(2000).cast<double>().array() - 1.0;
+    CHECK((f.transpose() * f / 2000.0 - Eigen::MatrixXd::Identity(30, 30)).cwiseAbs().maxCoeff() > 48.0 / 2000.0);
+    CHECK(pixlime::sample_masks(sampling::orthogonal, 101, 7, 5) == pixlime::sample_masks(sampling::orthogonal, 101, 7, 5));
+    CHECK(pixlime::sample_masks(sampling::orthogonal, 101, 7, 5) != pixlime::sample_masks(sampling::orthogonal, 101, 7, 6));
+    // Below 2K + 1 samples, balanced's masks; an odd last row is a fresh draw.
+    CHECK(pixlime::sample_masks(sampling::orthogonal, 20, 10, 3) == pixlime::sample_masks(sampling::balanced, 20, 10, 3));
+    CHECK(pixlime::sample_masks(sampling::orthogonal, 34, k, 4).rows() == 34);
+    CHECK(pixlime::to_string(sampling::orthogonal) == "orthogonal");
+    CHECK(pixlime::sampler(sampling::orthogonal).name() == "orthogonal");
+}
+
 TEST_CASE("sample_masks refuses bad sizes, seeds and modes before allocating") {
     using pixlime::sampling;
     CHECK(test::error_of<pixlime::invalid_argument>([] { pixlime::sample_masks(sampling::balanced, 0, 3, 1); }).parameter() ==

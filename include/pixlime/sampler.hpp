@@ -17,6 +17,7 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <bitset>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -38,8 +39,8 @@ enum class sampling {
     /// one less when N-1 is odd), the rows where it is hidden chosen by a seeded shuffle, per
     /// segment independently: every segment is seen hidden and kept equally often, which
     /// lime's independent coin flips give only on average. This is not claimed to make the
-    /// weights vary less from seed to seed: measured over 18 configurations x 30 seeds, it did
-    /// not (the same top-5 agreement and weight error as lime's draws). Reproducible on every
+    /// weights vary less from seed to seed: measured over 18 configurations, it did not (weight
+    /// error 0.045 against lime's 0.046 at 1000 samples; benchmarks/RESULTS.md, "Trust"). Reproducible on every
     /// platform (pixlime's own generator code).
     balanced,
     /// Bitwise the masks of lime_image with `random_seed=seed`: numpy's legacy
@@ -56,8 +57,10 @@ enum class sampling {
     /// 1953, antithetic variates; the foldover of a two-level design, Box and Wilson 1951).
     /// With fewer than paired_min_samples(K) = 2K + 1 samples (K segments) the pairs leave too
     /// few independent directions for the K weights and the draws are sampling::balanced's
-    /// instead. Not yet the default: its gain is still to be measured in benchmarks/ (the
-    /// standard errors account for the pairs: tests/test_trust.cpp).
+    /// instead. Measured (benchmarks/RESULTS.md, "Trust", 18 configurations x 10 seeds, 1000
+    /// samples): weight error 0.022 against balanced's 0.045 and lime's 0.046; 95% coverage 0.92
+    /// (the standard errors count a pair as one draw: tests/test_trust.cpp). Not the default:
+    /// sampling::orthogonal measured better still.
     paired,
     /// KernelSHAP's draws (Lundberg and Lee 2017), for pixlime::shapley_kernel: each row keeps
     /// s of the K segments with P(s) proportional to 1 / (s (K - s)), 0 < s < K, the kept ones
@@ -68,6 +71,20 @@ enum class sampling {
     /// Covert and Lee 2021, "Improving KernelSHAP") from paired_min_samples(K) samples on;
     /// below that, unpaired draws. With one segment, fair coin flips.
     shapley,
+    /// Antithetic pairs on an orthogonal design: the pairs' first rows are distinct rows of a
+    /// Sylvester Hadamard matrix (H[r][c] = parity of r AND c; Sylvester 1867) of order m, the
+    /// smallest power of two >= max(#pairs, K + 1), in random order, over K random columns other
+    /// than the constant one, each with a random sign; each row is followed by its complement
+    /// (the foldover, Box and Wilson 1951). With all m rows (2m + 1 samples) every segment is
+    /// kept in exactly half the rows and any two segments' columns are orthogonal (a two-level
+    /// orthogonal array, Plackett and Burman 1946), so no segment's effect is confounded with
+    /// another's or, through the pairs, with any two-segment interaction; a random subset of the
+    /// rows (any other count, or a prefix) is nearly so. Every row is still a fair coin flip per
+    /// segment (a random sign makes each column's bit uniform). Below paired_min_samples(K), and
+    /// for an odd last row, as sampling::paired. Measured (benchmarks/RESULTS.md, "Trust", 18
+    /// configurations x 10 seeds, 1000 samples): weight error 0.018 against paired's 0.022 and
+    /// lime's 0.046, calibrated intervals (coverage 0.93); not yet the default.
+    orthogonal,
 };
 
 /// Fewest samples (with row 0) at which sampling::paired draws pairs: 2 x #segments + 1.
@@ -75,7 +92,7 @@ enum class sampling {
 /// is one direction, x and -x).
 inline constexpr std::int64_t paired_min_samples(std::int64_t num_segments) { return 2 * num_segments + 1; }
 
-/// "balanced", "lime_compatible", "bernoulli", "paired" or "shapley".
+/// "balanced", "lime_compatible", "bernoulli", "paired", "shapley" or "orthogonal".
 inline std::string to_string(sampling mode) {
     switch (mode) {
         case sampling::balanced: return "balanced";
@@ -83,6 +100,7 @@ inline std::string to_string(sampling mode) {
         case sampling::bernoulli: return "bernoulli";
         case sampling::paired: return "paired";
         case sampling::shapley: return "shapley";
+        case sampling::orthogonal: return "orthogonal";
     }
     return "sampling(" + std::to_string(int(mode)) + ")";
 }
@@ -106,13 +124,14 @@ inline mask_matrix sample_masks(sampling mode, int num_samples, int num_segments
                                std::to_string(num_samples) + " x " + std::to_string(num_segments),
                                "at most limits.max_explanation_bytes = " + std::to_string(lim.max_explanation_bytes) + " bytes");
     if (mode != sampling::balanced && mode != sampling::lime_compatible && mode != sampling::bernoulli && mode != sampling::paired &&
-        mode != sampling::shapley)
+        mode != sampling::shapley && mode != sampling::orthogonal)
         throw invalid_argument("sample_masks mode", int(mode), "a pixlime::sampling value");
     if (mode == sampling::lime_compatible && seed > std::numeric_limits<std::uint32_t>::max())
         throw invalid_argument("sample_masks seed", seed,
                                "at most 2^32-1 with sampling::lime_compatible (numpy RandomState seeds are 32-bit)");
     mask_matrix m(num_samples, num_segments);
-    if (mode == sampling::paired && num_samples < paired_min_samples(num_segments)) mode = sampling::balanced;
+    if ((mode == sampling::paired || mode == sampling::orthogonal) && num_samples < paired_min_samples(num_segments))
+        mode = sampling::balanced;
     switch (mode) {
         case sampling::lime_compatible: {
             std::mt19937 gen(static_cast<std::uint32_t>(seed));
@@ -162,6 +181,32 @@ inline mask_matrix sample_masks(sampling mode, int num_samples, int num_segments
             }
             break;
         }
+        case sampling::orthogonal: {
+            detail::splitmix64 gen{seed ^ 0x0A7A0F01D0ull};
+            const std::int64_t pairs = (std::int64_t(num_samples) - 1) / 2, k = num_segments;
+            std::int64_t order = 1;
+            while (order < std::max<std::int64_t>(pairs, k + 1)) order *= 2;
+            std::vector<std::uint64_t> cols(static_cast<std::size_t>(order) - 1);  // every column but the constant 0
+            for (std::size_t i = 0; i < cols.size(); ++i) cols[i] = i + 1;
+            for (std::size_t c = 0; c < std::size_t(k); ++c)  // partial Fisher-Yates: the first K are a random K-subset
+                std::swap(cols[c], cols[c + std::size_t(gen.below(std::uint64_t(cols.size() - c)))]);
+            std::vector<std::uint8_t> sign(static_cast<std::size_t>(k));
+            for (auto& b : sign) b = static_cast<std::uint8_t>(gen() >> 63);
+            std::vector<std::uint64_t> rows(static_cast<std::size_t>(order));
+            for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+            for (std::size_t r = 0; r < std::size_t(pairs); ++r)
+                std::swap(rows[r], rows[r + std::size_t(gen.below(std::uint64_t(rows.size() - r)))]);
+            for (std::int64_t p = 0; p < pairs; ++p)
+                for (std::int64_t c = 0; c < k; ++c) {
+                    const std::uint64_t both = rows[std::size_t(p)] & cols[std::size_t(c)];
+                    const auto bit = static_cast<std::uint8_t>((std::bitset<64>(both).count() & 1u) ^ sign[std::size_t(c)]);
+                    m(Eigen::Index(1 + 2 * p), Eigen::Index(c)) = bit;
+                    m(Eigen::Index(2 + 2 * p), Eigen::Index(c)) = static_cast<std::uint8_t>(1 - bit);
+                }
+            if ((num_samples - 1) % 2)
+                for (int c = 0; c < num_segments; ++c) m(num_samples - 1, c) = static_cast<std::uint8_t>(gen() >> 63);
+            break;
+        }
         case sampling::balanced: {
             detail::splitmix64 gen{seed ^ 0x5EEDBA1A9CEDull};
             const int n = num_samples - 1;  // rows 1..N-1 are perturbed
@@ -203,7 +248,8 @@ public:
         if (custom_) return custom_(num_samples, num_segments, seed);
         return sample_masks(mode_, num_samples, num_segments, seed, lim);
     }
-    /// "balanced", "lime_compatible", "bernoulli", "paired", "shapley", or the name given with a callable.
+    /// "balanced", "lime_compatible", "bernoulli", "paired", "shapley", "orthogonal", or the name
+    /// given with a callable.
     const std::string& name() const { return name_; }
     /// True for a built-in mode.
     bool is_builtin() const { return !custom_; }

@@ -202,7 +202,8 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     seed         drives the masks: the same seed gives the same explanation.
     top_labels   explain the classes with the highest outputs (lime: 5), unless `labels` lists them.
     sampler      "balanced" (default), "lime_compatible" (lime's own masks), "bernoulli", "paired",
-                 "shapley" (KernelSHAP's draws, for shapley_kernel), or a callable (num_samples, num_segments, seed) -> (N, K) array of 0/1, row 0 all ones.
+                 "shapley" (KernelSHAP's draws, for shapley_kernel), "orthogonal" (pairs on a Hadamard
+                 design: the least error measured), or a callable (num_samples, num_segments, seed) -> (N, K) array of 0/1, row 0 all ones.
     hide         what hidden segments show: "segment_mean" (lime's hide_color=None, default),
                  "constant" (black, lime's hide_color=0), "blur", constant_fill(color=[...]),
                  blur_fill(sigma=...), image_fill(array), or a callable (image, segments) -> image.

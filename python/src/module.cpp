@@ -475,9 +475,10 @@ explanation explain(const py::object& image, const py::object& classifier, const
         else if (name == "bernoulli") opt.sampler = pixlime::sampling::bernoulli;
         else if (name == "paired") opt.sampler = pixlime::sampling::paired;
         else if (name == "shapley") opt.sampler = pixlime::sampling::shapley;
+        else if (name == "orthogonal") opt.sampler = pixlime::sampling::orthogonal;
         else
             throw pixlime::invalid_argument("sampler", name,
-                                            "'balanced', 'lime_compatible', 'bernoulli', 'paired', 'shapley' or a callable");
+                                            "'balanced', 'lime_compatible', 'bernoulli', 'paired', 'shapley', 'orthogonal' or a callable");
     } else if (!sampler.is_none()) {
         calls.sampler = sampler;
     }
