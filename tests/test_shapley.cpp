@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <functional>
+#include <set>
 
 using pixlime::batch_view;
 using test::black_fill;
@@ -246,6 +247,38 @@ TEST_CASE("the adaptive stop works with the Shapley kernel") {
     CHECK(ex.model_calls() < 1000);
     CHECK(ex.stability(1, 5) >= 0.95);
     CHECK(std::abs(ex.weights(1).sum() - (ex.model_prediction(1) - ex.intercept(1))) < 1e-12);
+}
+
+TEST_CASE("the all-hidden mask is in every adaptive round, wherever the sampler drew one") {
+    // A sampler whose only all-hidden row is its last: the first round must still have f(none).
+    mask_model m = on_grid(4, 4, interacting);
+    const auto img = test::noise(32, 32, 3, 11);
+    auto opt = shapley_options(1000);
+    opt.sampler = pixlime::sampler(
+        [](int n, int k, std::uint64_t seed) {
+            pixlime::mask_matrix masks = pixlime::sample_masks(pixlime::sampling::shapley, n, k, seed);
+            masks.row(n - 1).setZero();
+            return masks;
+        },
+        "all hidden last");
+    opt.target_stability = 0.5;
+    m.seen = 0;
+    const auto ex = pixlime::explain(img, m.seg, m, opt);
+    CHECK(ex.target_reached());
+    CHECK(ex.samples().rows() < 1000);
+    CHECK(ex.samples().row(1).isZero());
+    CHECK(std::abs(ex.weights(1).sum() - (ex.model_prediction(1) - ex.intercept(1))) < 1e-12);
+    // Run to the end, the later all-hidden row repeats row 1 and is not classified again.
+    opt.target_stability = 0;
+    m.seen = 0;
+    const auto full = pixlime::explain(img, m.seg, m, opt);
+    REQUIRE(full.samples().rows() == 1001);
+    CHECK(full.samples().row(1000).isZero());
+    std::set<std::vector<std::uint8_t>> distinct;
+    for (Eigen::Index i = 0; i < full.samples().rows(); ++i)
+        distinct.insert(std::vector<std::uint8_t>(full.samples().row(i).data(), full.samples().row(i).data() + 16));
+    CHECK(m.seen == int(distinct.size()));
+    CHECK(full.model_calls() == m.seen);
 }
 
 TEST_CASE("the Shapley kernel's bad options and impossible fits are refused by name") {

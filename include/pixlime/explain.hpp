@@ -584,11 +584,10 @@ inline mask_matrix draw_masks(const explain_options& opt, int k, bool& enumerate
 }
 
 /// `masks` with an all-hidden row 1 inserted when `needed` (shapley_kernel: f(none) is its
-/// intercept) and no row hides every segment.
+/// intercept, so every round of the adaptive stop needs it) and row 1 does not hide every
+/// segment; an all-hidden row drawn later repeats it and is classified once.
 inline mask_matrix with_all_hidden(mask_matrix masks, bool needed) {
-    if (!needed) return masks;
-    for (Eigen::Index i = 0; i < masks.rows(); ++i)
-        if ((masks.row(i).array() == 0).all()) return masks;
+    if (!needed || (masks.rows() > 1 && (masks.row(1).array() == 0).all())) return masks;
     mask_matrix out(masks.rows() + 1, masks.cols());
     out.row(0) = masks.row(0);
     out.row(1).setZero();
@@ -645,7 +644,8 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     if (shapley) summary.ridge_alpha = shapley->alpha;
     else if (const weighted_ridge* r = opt.surrogate.builtin()) summary.ridge_alpha = r->alpha;
     else summary.ridge_alpha.reset();
-    const mask_matrix masks = with_all_hidden(draw_masks(opt, k, summary.enumerated), shapley != nullptr);
+    mask_matrix masks = draw_masks(opt, k, summary.enumerated);
+    masks = with_all_hidden(std::move(masks), shapley != nullptr && !summary.enumerated);  // enumerated: it is there
     const int n = int(masks.rows());
     const std::vector<int> first = first_occurrences(masks);
     int distinct = 0;  // the model calls of a run to the end
