@@ -127,11 +127,16 @@ class render_options:
     positive_color: List[int]
     negative_color: List[int]
     heatmap_opacity: float
+    uncertain: List[bool]  # one flag per segment (hatched), or empty: none
+    hatch_color: List[int]
+    hatch_spacing: int
     def __init__(self, *, num_features: int = 5, min_weight: float = 0.0, min_relative_weight: float = 0.0,
                  scale: int = 1, hide_rest: bool = False, dim_rest: float = 0.6,
                  rest_color: Sequence[int] = (0, 0, 0), boundaries: bool = True,
                  boundary_color: Sequence[int] = (255, 255, 0), positive_color: Sequence[int] = (0, 255, 0),
-                 negative_color: Sequence[int] = (255, 0, 0), heatmap_opacity: float = 0.7) -> None: ...
+                 negative_color: Sequence[int] = (255, 0, 0), heatmap_opacity: float = 0.7,
+                 uncertain: Sequence[bool] = (), hatch_color: Sequence[int] = (30, 144, 255),
+                 hatch_spacing: int = 6) -> None: ...
 
 class Explanation:
     """The result of pixlime.explain: per explained label a linear model over the segments."""
@@ -161,6 +166,7 @@ class Explanation:
     def standard_errors(self, label: int) -> npt.NDArray[np.float64]: ...  # (K,)
     def weight_intervals(self, label: int, level: float = 0.95) -> npt.NDArray[np.float64]: ...  # (K, 2)
     def stability(self, label: int, k: int = 5) -> float: ...
+    def uncertain_segments(self, label: int, level: float = 0.95) -> npt.NDArray[np.bool_]: ...  # (K,)
     def intercept(self, label: int) -> float: ...
     def score(self, label: int) -> float: ...
     def local_prediction(self, label: int) -> float: ...

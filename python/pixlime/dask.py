@@ -51,7 +51,8 @@ The returned records also carry ``status``: "done", "skipped" (read back from `o
 **out_dir.** When given, each image gets a folder ``out_dir/record_name(id)`` (a name made safe
 for any id) holding, as the workflow writes them, ``input.png``, ``positive.png``,
 ``negative.png``, ``heatmap.png`` (the predicted label's panes: up to 5 segments, those below 5 %
-of the largest weight left out, drawn at least 224 px a side) and ``explanation.json`` (the
+of the largest weight left out, drawn at least 224 px a side; segments whose 95% interval
+contains 0 hatched, as ``Explanation.uncertain_segments`` flags them) and ``explanation.json`` (the
 record, floats in full precision), or ``error.json`` alone for a failure. The files are written on the
 client as results arrive, each atomically (a temporary file renamed into place), the JSON last:
 an interrupted run leaves no half record. A rerun skips an image whose explanation.json is
@@ -388,6 +389,10 @@ def _explain_one(image_id, path, image, token, factory_bytes, options, settings,
             ro = _core.render_options()
             ro.num_features, ro.min_relative_weight = _PANE_FEATURES, _PANE_MIN_RELATIVE_WEIGHT
             ro.scale = _upscale(image.shape[1], image.shape[0])
+            try:  # segments within noise of 0 hatched, as the workflow's panes (none with a custom surrogate)
+                ro.uncertain = list(ex.uncertain_segments(label))
+            except InvalidArgument:
+                pass
             rendered = {"input.png": _as_u8(image), "positive.png": ex.positive_pane(label, options=ro),
                         "negative.png": ex.negative_pane(label, options=ro), "heatmap.png": ex.heatmap(label, options=ro)}
             record["panes_label"] = label

@@ -702,7 +702,15 @@ PYBIND11_MODULE(_pixlime, m) {
         .def_readwrite("boundary_color", &pixlime::render_options::boundary_color)
         .def_readwrite("positive_color", &pixlime::render_options::positive_color)
         .def_readwrite("negative_color", &pixlime::render_options::negative_color)
-        .def_readwrite("heatmap_opacity", &pixlime::render_options::heatmap_opacity);
+        .def_readwrite("heatmap_opacity", &pixlime::render_options::heatmap_opacity)
+        // uncertain is std::vector<char> in C++; in Python a list of bools (pybind11 would take
+        // a vector<char> for a list of 1-character strings).
+        .def_property(
+            "uncertain",
+            [](const pixlime::render_options& ro) { return std::vector<bool>(ro.uncertain.begin(), ro.uncertain.end()); },
+            [](pixlime::render_options& ro, const std::vector<bool>& flags) { ro.uncertain.assign(flags.begin(), flags.end()); })
+        .def_readwrite("hatch_color", &pixlime::render_options::hatch_color)
+        .def_readwrite("hatch_spacing", &pixlime::render_options::hatch_spacing);
 
     py::class_<explanation>(m, "Explanation", "The result of pixlime.explain: per explained label a linear model over the segments.")
         .def_property_readonly("labels", [](const explanation& e) { return e.get().labels(); })
@@ -723,6 +731,14 @@ PYBIND11_MODULE(_pixlime, m) {
              py::arg("label"), py::arg("level") = 0.95)
         .def("stability", [](const explanation& e, int label, int k) { return e.get().stability(label, k); }, py::arg("label"),
              py::arg("k") = 5)
+        .def("uncertain_segments",
+             [](const explanation& e, int label, double level) {
+                 const std::vector<char> flags = pixlime::uncertain_segments(e.get(), label, level);
+                 py::array_t<bool> out(py::ssize_t(flags.size()));
+                 std::copy(flags.begin(), flags.end(), out.mutable_data());
+                 return out;
+             },
+             py::arg("label"), py::arg("level") = 0.95)
         .def("score", [](const explanation& e, int label) { return e.get().score(label); }, py::arg("label"))
         .def("local_prediction", [](const explanation& e, int label) { return e.get().local_prediction(label); }, py::arg("label"))
         .def("model_prediction", [](const explanation& e, int label) { return e.get().model_prediction(label); }, py::arg("label"))

@@ -268,6 +268,22 @@ def test_out_dir_records_panes_and_a_rerun_that_skips(client, images, tmp_path):
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
 
+def test_panes_hatch_the_segments_within_noise(images, tmp_path):
+    r = explain_serial([PATHS[0]], make_classifier, out_dir=tmp_path / "out", **OPTIONS)[0]
+    assert r["ok"], r.get("error")
+    ex = pixlime.explain(images[0], Colour(), **dict(OPTIONS, seed=r["seed"]))
+    label = r["panes_label"]
+    flags = ex.uncertain_segments(label)
+    assert 0 < flags.sum() < len(flags)  # some hatched, some not: the check below can tell
+    plain = pixlime.render_options(num_features=r["panes"]["num_features"], scale=r["panes"]["scale"],
+                                   min_relative_weight=r["panes"]["min_relative_weight"])
+    hatched = pixlime.render_options(num_features=plain.num_features, scale=plain.scale,
+                                     min_relative_weight=plain.min_relative_weight, uncertain=list(flags))
+    saved = pixlime.load_image(str(tmp_path / "out" / record_name(PATHS[0]) / "heatmap.png"))
+    assert np.array_equal(saved, ex.heatmap(label, options=hatched))
+    assert not np.array_equal(saved, ex.heatmap(label, options=plain))
+
+
 def test_a_custom_surrogate_has_no_uncertainty_fields(images, tmp_path):
     r = explain_serial([images[0]], make_classifier, out_dir=tmp_path / "out", surrogate=ridge_by_hand, **OPTIONS)[0]
     assert r["ok"], r.get("error")

@@ -191,6 +191,29 @@ def test_panes_are_rgb_images_of_the_image_size(cat):
     assert big.shape == (448, 448, 3)
 
 
+def test_uncertain_segments_are_hatched(cat):
+    seg = grid_ids(224, 224, 8, 8)
+    ex = pixlime.explain(cat, planted, segments=seg, num_samples=100, hide="constant")
+    flags = ex.uncertain_segments(1)
+    iv = ex.weight_intervals(1)
+    assert flags.dtype == np.bool_ and np.array_equal(flags, (iv[:, 0] <= 0) & (iv[:, 1] >= 0))
+    assert 0 < flags.sum() < 64
+    assert np.array_equal(ex.uncertain_segments(1, 0.5), (ex.weight_intervals(1, 0.5)[:, 0] <= 0) & (ex.weight_intervals(1, 0.5)[:, 1] >= 0))
+    plain = ex.heatmap(1, options=pixlime.render_options(boundaries=False))  # boundaries are drawn over the hatching
+    opts = pixlime.render_options(boundaries=False, uncertain=list(flags), hatch_color=(1, 2, 3), hatch_spacing=4)
+    assert opts.uncertain == list(flags) and opts.hatch_spacing == 4
+    hatched = ex.heatmap(1, options=opts)
+    y, x = np.mgrid[0:224, 0:224]
+    lines = ((x + y) % 4 == 0) & flags[ex.segments]
+    assert (hatched[lines] == (1, 2, 3)).all()
+    assert np.array_equal(hatched[~lines], plain[~lines])
+    assert np.array_equal(ex.heatmap(1, options=pixlime.render_options(boundaries=False, uncertain=[])), plain)
+    with pytest.raises(pixlime.InvalidArgument, match="render_options.uncertain size = 3"):
+        ex.heatmap(1, options=pixlime.render_options(uncertain=[True, False, True]))
+    with pytest.raises(pixlime.InvalidArgument, match="render_options.hatch_spacing = 1"):
+        ex.heatmap(1, options=pixlime.render_options(hatch_spacing=1))
+
+
 def test_progress_and_cancellation(cat):
     seg = grid_ids(224, 224, 4, 4)
     seen = []
