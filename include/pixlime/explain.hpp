@@ -85,7 +85,7 @@ struct explain_options {
     /// slic_options defaults; lime's default is quickshift_options{}: kernel_size=4,
     /// max_dist=200, ratio=0.2). See segmenter.hpp.
     pixlime::segmenter segmenter;
-    /// Draws the masks (pixlime: sampling::balanced; lime's own draws:
+    /// Draws the masks (pixlime: sampling::orthogonal; lime's own draws:
     /// sampling::lime_compatible). See sampler.hpp.
     pixlime::sampler sampler;
     /// What hidden segments show (lime: hide_color=None, segment_mean_fill; hide_color=0 is

@@ -183,7 +183,7 @@ def _model_input(value):
 
 
 def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1000, batch_size=10, seed=0,
-            top_labels=5, labels=None, sampler="balanced", hide="segment_mean", kernel=None, surrogate=None,
+            top_labels=5, labels=None, sampler="orthogonal", hide="segment_mean", kernel=None, surrogate=None,
             model_input=None, progress=False, num_threads=1, target_stability=0.0, stability_top_k=5, limits=None):
     """Explains `classifier`'s prediction on `image` (LIME, lime_image's semantics and defaults).
 
@@ -201,9 +201,9 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     batch_size   images per classifier call (lime: 10).
     seed         drives the masks: the same seed gives the same explanation.
     top_labels   explain the classes with the highest outputs (lime: 5), unless `labels` lists them.
-    sampler      "balanced" (default), "lime_compatible" (lime's own masks), "bernoulli", "paired",
-                 "shapley" (KernelSHAP's draws, for shapley_kernel), "orthogonal" (pairs on a Hadamard
-                 design: the least error measured), or a callable (num_samples, num_segments, seed) -> (N, K) array of 0/1, row 0 all ones.
+    sampler      "orthogonal" (default: antithetic pairs on a Hadamard design, the least error measured),
+                 "lime_compatible" (lime's own masks), "balanced", "bernoulli", "paired",
+                 "shapley" (KernelSHAP's draws, for shapley_kernel), or a callable (num_samples, num_segments, seed) -> (N, K) array of 0/1, row 0 all ones.
     hide         what hidden segments show: "segment_mean" (lime's hide_color=None, default),
                  "constant" (black, lime's hide_color=0), "blur", constant_fill(color=[...]),
                  blur_fill(sigma=...), image_fill(array), or a callable (image, segments) -> image.

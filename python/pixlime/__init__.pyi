@@ -188,7 +188,7 @@ Fill = Union[str, segment_mean_fill, constant_fill, blur_fill, image_fill, Calla
 def explain(image: ImageArray, classifier: Classifier, *, segments: Optional[npt.ArrayLike] = None,
             segmenter: Segmenter = "slic", num_samples: int = 1000, batch_size: int = 10, seed: int = 0,
             top_labels: int = 5, labels: Optional[Sequence[int]] = None,
-            sampler: Union[str, Callable[[int, int, int], Any]] = "balanced", hide: Fill = "segment_mean",
+            sampler: Union[str, Callable[[int, int, int], Any]] = "orthogonal", hide: Fill = "segment_mean",
             kernel: Union[None, exponential_kernel, shapley_kernel, Callable[[npt.NDArray[np.uint8]], Any]] = None,
             surrogate: Union[None, weighted_ridge, Callable[..., Any]] = None,
             model_input: Union[None, model_input, Dict[str, Any]] = None,

@@ -764,7 +764,7 @@ PYBIND11_MODULE(_pixlime, m) {
 
     m.def("explain", &explain, py::arg("image"), py::arg("classifier"), py::kw_only(), py::arg("segments") = py::none(),
           py::arg("segmenter") = "slic", py::arg("num_samples") = 1000, py::arg("batch_size") = 10, py::arg("seed") = 0,
-          py::arg("top_labels") = 5, py::arg("labels") = py::none(), py::arg("sampler") = "balanced",
+          py::arg("top_labels") = 5, py::arg("labels") = py::none(), py::arg("sampler") = "orthogonal",
           py::arg("hide") = "segment_mean", py::arg("kernel") = py::none(), py::arg("surrogate") = py::none(),
           py::arg("model_input") = py::none(), py::arg("progress") = py::none(), py::arg("num_threads") = 1,
           py::arg("target_stability") = 0.0, py::arg("stability_top_k") = 5, py::arg("limits") = py::none());
