@@ -52,7 +52,8 @@ The returned records also carry ``status``: "done", "skipped" (read back from `o
 for any id) holding, as the workflow writes them, ``input.png``, ``positive.png``,
 ``negative.png``, ``heatmap.png`` (the predicted label's panes: up to 5 segments, those below 5 %
 of the largest weight left out, drawn at least 224 px a side; segments whose 95% interval
-contains 0 hatched, as ``Explanation.uncertain_segments`` flags them) and ``explanation.json`` (the
+contains 0 hatched, as ``Explanation.uncertain_segments`` flags them, and the record's ``panes``
+then has ``hatched_level`` 0.95) and ``explanation.json`` (the
 record, floats in full precision), or ``error.json`` alone for a failure. The files are written on the
 client as results arrive, each atomically (a temporary file renamed into place), the JSON last:
 an interrupted run leaves no half record. A rerun skips an image whose explanation.json is
@@ -84,6 +85,7 @@ _PANES = ("input.png", "positive.png", "negative.png", "heatmap.png")
 _ARRAYS = ("weights", "standard_errors", "intervals")
 _PANE_FEATURES = 5
 _PANE_MIN_RELATIVE_WEIGHT = 0.05
+_HATCHED_LEVEL = 0.95  # panes hatch the segments whose interval at this level contains 0 (the workflow's)
 _PANE_MIN_SIDE = 224
 _OPTION_CLASSES = ("slic_options", "quickshift_options", "felzenszwalb_options", "grid_options",
                    "segment_mean_fill", "constant_fill", "blur_fill", "exponential_kernel", "weighted_ridge",
@@ -390,7 +392,7 @@ def _explain_one(image_id, path, image, token, factory_bytes, options, settings,
             ro.num_features, ro.min_relative_weight = _PANE_FEATURES, _PANE_MIN_RELATIVE_WEIGHT
             ro.scale = _upscale(image.shape[1], image.shape[0])
             try:  # segments within noise of 0 hatched, as the workflow's panes (none with a custom surrogate)
-                ro.uncertain = list(ex.uncertain_segments(label))
+                ro.uncertain = list(ex.uncertain_segments(label, _HATCHED_LEVEL))
             except InvalidArgument:
                 pass
             rendered = {"input.png": _as_u8(image), "positive.png": ex.positive_pane(label, options=ro),
@@ -398,6 +400,8 @@ def _explain_one(image_id, path, image, token, factory_bytes, options, settings,
             record["panes_label"] = label
             record["panes"] = {"scale": ro.scale, "num_features": _PANE_FEATURES,
                                "min_relative_weight": _PANE_MIN_RELATIVE_WEIGHT}
+            if ro.uncertain:
+                record["panes"]["hatched_level"] = _HATCHED_LEVEL
         labels = []
         for lab in ex.labels:
             ranked = ex.ranked(lab)

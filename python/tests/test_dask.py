@@ -282,6 +282,7 @@ def test_panes_hatch_the_segments_within_noise(images, tmp_path):
     saved = pixlime.load_image(str(tmp_path / "out" / record_name(PATHS[0]) / "heatmap.png"))
     assert np.array_equal(saved, ex.heatmap(label, options=hatched))
     assert not np.array_equal(saved, ex.heatmap(label, options=plain))
+    assert r["panes"]["hatched_level"] == 0.95
 
 
 def test_a_custom_surrogate_has_no_uncertainty_fields(images, tmp_path):
@@ -292,6 +293,7 @@ def test_a_custom_surrogate_has_no_uncertainty_fields(images, tmp_path):
         assert not {"standard_errors", "intervals", "stability_top5"} & set(lab)
     saved = json.loads((tmp_path / "out" / record_name(0) / "explanation.json").read_text())
     assert not {"standard_errors", "intervals", "stability_top5"} & set(saved["labels"][0])
+    assert "hatched_level" not in saved["panes"]  # and its panes are not hatched
     # ... and reads back as done.
     again = explain_serial([images[0]], make_classifier, out_dir=tmp_path / "out", surrogate=ridge_by_hand, **OPTIONS)[0]
     assert again["status"] == "skipped"
