@@ -173,6 +173,51 @@ TEST_CASE("standard errors match the spread of the weights over reruns, for draw
     }
 }
 
+TEST_CASE("the weights' spread is the clustered sandwich, with more samples than segments and fewer") {
+    // The covariance by its definition, densely: A⁻¹ (Σ_g s_g s_gᵀ) A⁻¹ with A = X_cᵀWX_c + αI,
+    // s_g = Σ_{i in g} hc1 w_i r_i x_c,i, the groups a row with its complement (or a row alone),
+    // row 0 in none. ridge_spread works over blocks of rows and, for n < K, in the dual form.
+    for (const auto& [n, k] : {std::pair<int, int>{700, 40}, std::pair<int, int>{300, 900}, std::pair<int, int>{513, 513}}) {
+        CAPTURE(n);
+        CAPTURE(k);
+        for (const auto mode : {pixlime::sampling::orthogonal, pixlime::sampling::bernoulli}) {
+            const pixlime::mask_matrix z = pixlime::sample_masks(mode, n, k, 11);
+            const Eigen::MatrixXd x = z.cast<double>();
+            const Eigen::VectorXd w = (Eigen::VectorXd::Random(n).array() + 1.5).matrix();
+            const Eigen::VectorXd y = Eigen::VectorXd::Random(n);
+            pixlime::linear_fit fit;
+            fit.weights = Eigen::VectorXd::Random(k) * 0.05;
+            fit.intercept = 0.2;
+            const double alpha = 1.0;
+            const Eigen::RowVectorXd mean = (w.transpose() * x) / w.sum();
+            const Eigen::MatrixXd xc = x.rowwise() - mean;
+            const Eigen::VectorXd r = y - ((x * fit.weights).array() + fit.intercept).matrix();
+            std::vector<std::vector<int>> groups;
+            for (int i = 1; i < n;) {
+                const bool pair = i + 1 < n && (x.row(i) + x.row(i + 1)).isOnes();
+                groups.push_back(pair ? std::vector<int>{i, i + 1} : std::vector<int>{i});
+                i += pair ? 2 : 1;
+            }
+            const double g = double(groups.size());
+            const double hc1 = g > k + 2 ? std::sqrt(g / (g - (k + 1))) : 2.0;
+            Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(k, k);
+            for (const auto& members : groups) {
+                Eigen::VectorXd score = Eigen::VectorXd::Zero(k);
+                for (const int i : members) score += hc1 * w[i] * r[i] * xc.row(i).transpose();
+                meat += score * score.transpose();
+            }
+            Eigen::MatrixXd a = xc.transpose() * w.asDiagonal() * xc;
+            a.diagonal().array() += alpha;
+            const Eigen::MatrixXd a_inv = a.llt().solve(Eigen::MatrixXd::Identity(k, k));
+            const Eigen::MatrixXd want = a_inv * meat * a_inv;
+            const Eigen::MatrixXd b = pixlime::detail::ridge_spread(alpha, z, w, y, fit);
+            REQUIRE(b.rows() == k);
+            CHECK(b.cols() == Eigen::Index(groups.size()));
+            CHECK(((b * b.transpose()) - want).norm() <= 1e-9 * want.norm());
+        }
+    }
+}
+
 TEST_CASE("stability estimates the top-k agreement of reruns without calling the model") {
     segment_model m = sixteen();
     const auto img = test::noise(32, 32, 3, 6);

@@ -546,7 +546,7 @@ inline void check_explanation_size(const explain_options& opt, int segments, std
     // each term is far below 2^63 (n, k, classes <= 2^31; image_values <= 2^32).
     const double bytes = double(n) * double(k) + 8.0 * double(n) * double(classes) + 8.0 * double(system) * double(system) +
                          (shapley ? 8.0 * double(n + 1) * double(k) : 0.0) +
-                         // the adaptive stop's spread: the dense design and the K x #groups scores
+                         // the adaptive stop's spread: the K x #groups scores and their solve
                          (opt.target_stability > 0 ? 16.0 * double(n + 1) * double(k) : 0.0) +
                          double(batch) * double(image_values) * double(value_size);
     if (bytes > double(lim.max_explanation_bytes))

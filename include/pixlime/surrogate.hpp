@@ -304,32 +304,69 @@ inline Eigen::MatrixXd ridge_spread(double alpha, const mask_matrix& samples, co
     const Eigen::Index n = samples.rows(), k = samples.cols();
     const std::vector<Eigen::Index> groups = sample_groups(samples);
     const Eigen::Index g = Eigen::Index(groups.size()) - 1;
-    const Eigen::MatrixXd x = samples.cast<double>();
-    const Eigen::RowVectorXd mean = (sample_weights.transpose() * x) / sample_weights.sum();
-    const Eigen::MatrixXd xc = x.rowwise() - mean;
-    const Eigen::VectorXd residual = target - ((x * fit.weights).array() + fit.intercept).matrix();
+    // The masks are taken as doubles a block of rows at a time: a dense copy of the design
+    // (and of its centred form) would take 16 bytes per mask entry, twice the result's 8 per
+    // segment and group.
+    const Eigen::Index block = 256;
+    const auto rows = [&](Eigen::Index first) { return Eigen::MatrixXd(samples.middleRows(first, std::min(block, n - first)).cast<double>()); };
+    Eigen::RowVectorXd mean = Eigen::RowVectorXd::Zero(k);
+    for (Eigen::Index b = 0; b < n; b += block) {
+        const Eigen::MatrixXd x = rows(b);
+        mean += sample_weights.segment(b, x.rows()).transpose() * x;
+    }
+    mean /= sample_weights.sum();
     // HC1's small-sample factor G / (G - p), p = K + 1 fitted values, on the variance: the
     // residuals of a fit are smaller than the errors by about that much (MacKinnon and White
     // 1985). Without enough groups for it the spread is not known: every weight gets it doubled.
     const double p = double(k) + 1;
     const double hc1 = double(g) > p + 1 ? std::sqrt(double(g) / (double(g) - p)) : 2.0;
-    if (k <= n) {
-        Eigen::MatrixXd a = xc.transpose() * sample_weights.asDiagonal() * xc;
-        a.diagonal().array() += alpha;
-        return a.llt().solve(group_scores(xc, groups, (sample_weights.array() * residual.array() * hc1).matrix()));
-    }
-    // d(i, group of i) = w_i r_i: the residual part of each group's score s_g = X_cᵀ d.col(g)
-    // (n < K here, so this n x G matrix is smaller than the K x G result).
-    Eigen::MatrixXd d = Eigen::MatrixXd::Zero(n, g);
+    // u_i = hc1 w_i r_i (r: the residuals), row i's part of its group's score s_g = Σ u_i x_c,i;
+    // group_of[i]: the column of row i's group (row 0 is in none).
+    Eigen::VectorXd u(n);
+    std::vector<Eigen::Index> group_of(std::size_t(n), -1);
     for (Eigen::Index c = 0; c < g; ++c)
-        for (Eigen::Index i = groups[std::size_t(c)]; i < groups[std::size_t(c) + 1]; ++i) d(i, c) = hc1 * sample_weights[i] * residual[i];
+        for (Eigen::Index i = groups[std::size_t(c)]; i < groups[std::size_t(c) + 1]; ++i) group_of[std::size_t(i)] = c;
+    for (Eigen::Index b = 0; b < n; b += block) {
+        const Eigen::MatrixXd x = rows(b);
+        const Eigen::Index m = x.rows();
+        u.segment(b, m) = hc1 * sample_weights.segment(b, m).array() *
+                          (target.segment(b, m).array() - (x * fit.weights).array() - fit.intercept);
+    }
+    if (k <= n) {
+        Eigen::MatrixXd a = Eigen::MatrixXd::Zero(k, k);
+        Eigen::MatrixXd scores = Eigen::MatrixXd::Zero(k, g);
+        for (Eigen::Index b = 0; b < n; b += block) {
+            const Eigen::MatrixXd xc = rows(b).rowwise() - mean;
+            a.noalias() += xc.transpose() * sample_weights.segment(b, xc.rows()).asDiagonal() * xc;
+            for (Eigen::Index i = 0; i < xc.rows(); ++i)
+                if (const Eigen::Index c = group_of[std::size_t(b + i)]; c >= 0) scores.col(c) += u[b + i] * xc.row(i).transpose();
+        }
+        a.diagonal().array() += alpha;
+        return a.llt().solve(scores);
+    }
+    // More segments than samples: A⁻¹X_cᵀW^½ in its dual form X_cᵀ S M⁻¹ with S = diag(sqrt(w)),
+    // M = S X_c X_cᵀ S + αI (n x n, smaller than K x K here). The group scores are X_cᵀ d with
+    // d(i, group of i) = u_i, so B = X_cᵀ S M⁻¹ S d' where W d' = d: S d' = d / s (w_i = 0 rows
+    // carry nothing).
     const Eigen::VectorXd s = sample_weights.cwiseSqrt();
-    Eigen::MatrixXd m = s.asDiagonal() * (xc * xc.transpose()) * s.asDiagonal();
+    // Only the lower triangle's blocks: the Cholesky factorisation reads nothing else.
+    Eigen::MatrixXd m = Eigen::MatrixXd::Zero(n, n);
+    for (Eigen::Index b = 0; b < n; b += block) {
+        const Eigen::MatrixXd xb = rows(b).rowwise() - mean;
+        for (Eigen::Index c = 0; c <= b; c += block) m.block(b, c, xb.rows(), std::min(block, n - c)) = xb * (rows(c).rowwise() - mean).transpose();
+    }
+    m = s.asDiagonal() * m * s.asDiagonal();
     m.diagonal().array() += alpha;
-    // A⁻¹X_cᵀ W d' = X_cᵀ S M⁻¹ S d', with W d' = d: d' = d / w, so S d' = d / s (w_i = 0 rows carry nothing).
-    Eigen::MatrixXd sd = d;
-    for (Eigen::Index i = 0; i < n; ++i) sd.row(i) = s[i] > 0 ? Eigen::RowVectorXd(d.row(i) / s[i]) : Eigen::RowVectorXd::Zero(g);
-    return xc.transpose() * s.asDiagonal() * m.llt().solve(sd);
+    Eigen::MatrixXd sd = Eigen::MatrixXd::Zero(n, g);
+    for (Eigen::Index i = 0; i < n; ++i)
+        if (const Eigen::Index c = group_of[std::size_t(i)]; c >= 0 && s[i] > 0) sd(i, c) = u[i] / s[i];
+    const Eigen::MatrixXd t = s.asDiagonal() * m.llt().solve(sd);  // n x G
+    Eigen::MatrixXd out = Eigen::MatrixXd::Zero(k, g);
+    for (Eigen::Index b = 0; b < n; b += block) {
+        const Eigen::MatrixXd xc = rows(b).rowwise() - mean;
+        out.noalias() += xc.transpose() * t.middleRows(b, xc.rows());
+    }
+    return out;
 }
 
 /// KernelSHAP's constrained least squares (Lundberg and Lee 2017), the fit explain makes with
