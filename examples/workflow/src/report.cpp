@@ -144,6 +144,69 @@ std::string uncertainty_line(const nlohmann::json& label) {
     return o.str();
 }
 
+/// One explanation's card: its images, the explained labels' table and how sure it is.
+struct card {
+    std::string anchor, title, badge, meta_html, file, true_label, extra_html;
+    bool wrong = false;
+    img_out input, positive, negative, heatmap;
+};
+
+std::string card_html(const nlohmann::json& ej, const card& c) {
+    const std::string pane_label = ej.at("panes_label").get<std::string>();
+    // The explained labels are the model's top ones: probability, the surrogate's local
+    // prediction and its R², in one table; the true class is marked.
+    std::ostringstream lt;
+    lt << "<table><tr><th>class</th><th>model p</th><th>surrogate</th><th>R&sup2;</th></tr>";
+    for (const auto& l : ej.at("labels")) {
+        const std::string name = l.at("name").get<std::string>();
+        const bool is_true = !c.true_label.empty() && name == c.true_label;
+        lt << "<tr><td>" << (is_true ? "<b>" + esc(name) + "</b> (true)" : esc(name)) << "</td><td class=\"num\">"
+           << fmt(l.at("model_prediction").get<double>()) << "</td><td class=\"num\">"
+           << fmt(l.at("local_prediction").get<double>()) << "</td><td class=\"num\">" << fmt(l.at("r2").get<double>())
+           << "</td></tr>";
+    }
+    lt << "</table>" << c.extra_html;
+    // How sure the explanation is: its top-5 stability and which of the pane label's top 5
+    // segments (by |weight|) have a 95% interval containing 0 (hatched on the panes).
+    const std::string uncertainty = uncertainty_line(ej.at("labels").at(0));
+    const bool hatched = ej.at("panes").contains("hatched_level");
+    std::ostringstream out;
+    out << "<div class=\"" << (c.wrong ? "card wrong" : "card") << "\" id=\"" << esc(c.anchor) << "\"><h3>" << esc(c.title)
+        << " <span class=\"badge\">" << esc(c.badge) << "</span></h3>"
+        << "<p class=\"meta\">" << c.meta_html << "</p><div class=\"panes\">"
+        << figure(c.input, "input " + c.title, "input (" + esc(c.file) + ")")
+        << figure(c.positive, "positive pane " + c.title, "positive: the (up to 5) segments that most raised <b>" + esc(pane_label) + "</b>")
+        << figure(c.negative, "negative pane " + c.title, "negative: the (up to 5) segments that most lowered <b>" + esc(pane_label) + "</b>")
+        << figure(c.heatmap, "heatmap " + c.title, "heatmap: every segment's weight for " + esc(pane_label) +
+                                                     " (green up, magenta down)" +
+                                                     (hatched ? "; <span class=\"hatch\">blue hatching</span>: within noise of 0" : ""))
+        << "<div class=\"side\">" << lt.str() << uncertainty << "<div>" << ej.at("segments").at("count").get<int>()
+        << " segments &middot; explained in " << fmt(ej.at("timings_ms").at("total").get<double>(), 0) << " ms"
+        << (ej.contains("model_calls") ? " &middot; " + std::to_string(ej.at("model_calls").get<int>()) + " model calls" : "")
+        << "</div></div></div></div>\n";
+    return out.str();
+}
+
+std::string failed_card(const std::string& title, const std::string& meta_html, const std::string& reason) {
+    return "<div class=\"card failed\"><h3>" + esc(title) + " <span class=\"badge\">failed</span></h3><p class=\"meta\">" +
+           meta_html + "</p><p class=\"reason\">" + esc(reason) + "</p></div>\n";
+}
+
+/// Writes `<dir>/index.html` (atomically): the page around `body`. Returns its path.
+std::string write_page(const fs::path& dir, const std::string& title, const std::string& lead_html, const std::string& body) {
+    std::ostringstream html;
+    html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+         << "<title>" << esc(title) << "</title><style>" << style << "</style></head><body>\n"
+         << "<h1>" << esc(title) << "</h1>\n<p class=\"lead\">" << lead_html << " Segments whose weight is within noise of 0 "
+         << "(its 95% interval contains 0) are <span class=\"hatch\">hatched in blue</span>; the <b>top-5 stability</b> is "
+         << "the expected overlap (Jaccard) of the 5 strongest segments with those of a rerun with another seed.</p>\n"
+         << "<p><span id=\"image-check\">Images not checked yet (JavaScript off?)</span></p>\n"
+         << body << "<script>" << image_check_script << "</script>\n</body></html>\n";
+    const fs::path index = dir / "index.html";
+    write_atomic(index, html.str());
+    return index.string();
+}
+
 struct task_stats {
     int cards = 0, failed = 0, images = 0;
 };
@@ -229,9 +292,8 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
             const std::string reason = e.is_object() ? e.value("error", "unknown") : "unreadable error record";
             ++explain_failed;
             ++st.failed;
-            cards << "<div class=\"card failed\"><h3>" << esc(t.id) << " <span class=\"badge\">failed</span></h3>"
-                  << "<p class=\"meta\">input: " << esc(t.input) << (t.true_label.empty() ? "" : " &middot; true: <b>" + esc(t.true_label) + "</b>")
-                  << "</p><p class=\"reason\">" << esc(reason) << "</p></div>\n";
+            cards << failed_card(t.id, "input: " + esc(t.input) + (t.true_label.empty() ? "" : " &middot; true: <b>" + esc(t.true_label) + "</b>"),
+                                 reason);
             continue;
         }
         std::ifstream in(edir / "explanation.json");
@@ -245,7 +307,6 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
             stability_sum += top.at("stability_top5").get<double>();
             ++with_stability;
         }
-        const std::string pane_label = ej.at("panes_label").get<std::string>();
         const bool is_correct = t.correct();
         const bool known = !t.true_label.empty();
         (is_correct ? shown_correct : shown_wrong) += known ? 1 : 0;
@@ -258,45 +319,24 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
         const img_out heat = copy_upscaled(edir / "heatmap.png", report_dir, base + "-heatmap.png");
         st.images += 4;
 
-        // The explained labels are the model's top ones: probability, the surrogate's local
-        // prediction and its R², in one table; the true class is marked.
-        std::ostringstream lt;
-        lt << "<table><tr><th>class</th><th>model p</th><th>surrogate</th><th>R&sup2;</th></tr>";
-        bool true_shown = false;
-        for (const auto& l : ej.at("labels")) {
-            const std::string name = l.at("name").get<std::string>();
-            const bool is_true = known && name == t.true_label;
-            true_shown = true_shown || is_true;
-            lt << "<tr><td>" << (is_true ? "<b>" + esc(name) + "</b> (true)" : esc(name)) << "</td><td class=\"num\">"
-               << fmt(l.at("model_prediction").get<double>()) << "</td><td class=\"num\">"
-               << fmt(l.at("local_prediction").get<double>()) << "</td><td class=\"num\">" << fmt(l.at("r2").get<double>())
-               << "</td></tr>";
-        }
-        lt << "</table>";
-        if (known && !true_shown) lt << "<div>true class " << esc(t.true_label) << ": p = " << fmt(t.probability(t.true_label)) << "</div>";
-
-        // How sure the explanation is: its top-5 stability and which of the pane label's top 5
-        // segments (by |weight|) have a 95% interval containing 0 (hatched on the panes).
-        const std::string uncertainty = uncertainty_line(top);
-        const bool hatched = ej.at("panes").contains("hatched_level");
-
-        const std::string cls = known ? (is_correct ? "card" : "card wrong") : "card";
-        const std::string badge = known ? (is_correct ? "correct" : "wrong") : "unlabelled";
-        cards << "<div class=\"" << cls << "\" id=\"" << esc(task.key + "-" + t.id) << "\"><h3>" << esc(t.id)
-              << " <span class=\"badge\">" << badge << "</span></h3>"
-              << "<p class=\"meta\">" << esc(file) << " &middot; true: <b>" << (known ? esc(t.true_label) : "?")
-              << "</b> &middot; predicted: <b>" << esc(t.predicted) << "</b> (p = " << fmt(t.probability(t.predicted))
-              << ")</p><div class=\"panes\">"
-              << figure(in_img, "input " + t.id, "input (" + esc(file) + ")")
-              << figure(pos, "positive pane " + t.id, "positive: the (up to 5) segments that most raised <b>" + esc(pane_label) + "</b>")
-              << figure(neg, "negative pane " + t.id, "negative: the (up to 5) segments that most lowered <b>" + esc(pane_label) + "</b>")
-              << figure(heat, "heatmap " + t.id, "heatmap: every segment's weight for " + esc(pane_label) +
-                                                        " (green up, magenta down)" +
-                                                        (hatched ? "; <span class=\"hatch\">blue hatching</span>: within noise of 0" : ""))
-              << "<div class=\"side\">" << lt.str() << uncertainty << "<div>" << ej.at("segments").at("count").get<int>()
-              << " segments &middot; explained in " << fmt(ej.at("timings_ms").at("total").get<double>(), 0) << " ms"
-              << (ej.contains("model_calls") ? " &middot; " + std::to_string(ej.at("model_calls").get<int>()) + " model calls" : "")
-              << "</div></div></div></div>\n";
+        std::string meta = esc(file) + " &middot; true: <b>" + (known ? esc(t.true_label) : "?") + "</b> &middot; predicted: <b>" +
+                           esc(t.predicted) + "</b> (p = " + fmt(t.probability(t.predicted)) + ")";
+        card c;
+        c.anchor = task.key + "-" + t.id;
+        c.title = t.id;
+        c.badge = known ? (is_correct ? "correct" : "wrong") : "unlabelled";
+        c.wrong = known && !is_correct;
+        c.meta_html = meta;
+        c.file = file;
+        c.true_label = t.true_label;
+        if (known && std::none_of(ej.at("labels").begin(), ej.at("labels").end(),
+                                  [&](const nlohmann::json& l) { return l.at("name").get<std::string>() == t.true_label; }))
+            c.extra_html = "<div>true class " + esc(t.true_label) + ": p = " + fmt(t.probability(t.true_label)) + "</div>";
+        c.input = in_img;
+        c.positive = pos;
+        c.negative = neg;
+        c.heatmap = heat;
+        cards << card_html(ej, c);
     }
 
     std::ostringstream s;
@@ -404,29 +444,73 @@ report_result write_report(const std::string& report_dir, const std::vector<repo
     std::ostringstream body;
     for (const auto& t : tasks) body << task_section(t, out, st);
 
-    std::ostringstream html;
-    html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-         << "<title>pixlime workflow report</title><style>" << style << "</style></head><body>\n"
-         << "<h1>pixlime: why did the model say that?</h1>\n"
-         << "<p class=\"lead\">LIME explanations of a model trained on Fashion-MNIST, generated " << esc(utc_now())
-         << ". For each transaction: the input, the <b>positive pane</b> (the segments that pushed the predicted class up), "
-         << "the <b>negative pane</b> (the segments that pushed it down) and a heatmap of every segment's weight. "
-         << "Segments whose weight is within noise of 0 (its 95% interval contains 0) are "
-         << "<span class=\"hatch\">hatched in blue</span>; the <b>top-5 stability</b> is the expected overlap "
-         << "(Jaccard) of the 5 strongest segments with those of a rerun with another seed.</p>\n"
-         << "<p><span id=\"image-check\">Images not checked yet (JavaScript off?)</span></p>\n<p>Sections: ";
+    std::ostringstream sections;
+    sections << "<p>Sections: ";
     for (std::size_t i = 0; i < tasks.size(); ++i)
-        html << (i ? " &middot; " : "") << "<a href=\"#" << esc(tasks[i].key) << "\">" << esc(tasks[i].title) << "</a>";
-    html << "</p>\n" << body.str() << "<script>" << image_check_script << "</script>\n</body></html>\n";
+        sections << (i ? " &middot; " : "") << "<a href=\"#" << esc(tasks[i].key) << "\">" << esc(tasks[i].title) << "</a>";
+    sections << "</p>\n";
+    const std::string index =
+        write_page(out, "pixlime: why did the model say that?",
+                   "LIME explanations of a model trained on Fashion-MNIST, generated " + esc(utc_now()) +
+                       ". For each transaction: the input, the <b>positive pane</b> (the segments that pushed the predicted class "
+                       "up), the <b>negative pane</b> (the segments that pushed it down) and a heatmap of every segment's weight.",
+                   sections.str() + body.str());
+    return {index, st.cards, st.failed, st.images};
+}
 
-    const fs::path index = out / "index.html";
-    {
-        std::ofstream f(index.string() + ".tmp", std::ios::trunc);
-        f << html.str();
-        if (!f) throw std::runtime_error("cannot write '" + index.string() + "'");
+folder_report_result write_folder_report(const std::string& dir, const std::string& title) {
+    const fs::path root(dir);
+    if (!fs::is_directory(root)) throw std::runtime_error("'" + dir + "' is not a folder of results");
+    std::vector<fs::path> records;
+    for (const auto& d : fs::directory_iterator(root))
+        if (d.is_directory() && (fs::exists(d.path() / "explanation.json") || fs::exists(d.path() / "error.json"))) records.push_back(d.path());
+    std::sort(records.begin(), records.end());
+    // The failed ones last.
+    std::stable_partition(records.begin(), records.end(), [](const fs::path& p) { return fs::exists(p / "explanation.json"); });
+    folder_report_result r;
+    std::ostringstream cards;
+    auto in_place = [&](const fs::path& file) {
+        const pixlime::image<std::uint8_t> im = pixlime::load_image(file.string());
+        ++r.images;
+        return img_out{fs::relative(file, root).generic_string(), im.width(), im.height()};
+    };
+    auto parse = [](const fs::path& f) {
+        std::ifstream in(f);
+        return nlohmann::json::parse(in, nullptr, false);
+    };
+    for (const fs::path& p : records) {
+        ++r.cards;
+        const std::string name = p.filename().string();
+        const nlohmann::json ej = fs::exists(p / "explanation.json") ? parse(p / "explanation.json") : nlohmann::json();
+        if (!ej.is_object()) {
+            const nlohmann::json e = parse(p / "error.json");
+            ++r.failed;
+            cards << failed_card(name, "input: " + esc(e.is_object() ? e.value("input", "?") : "?"),
+                                 e.is_object() ? e.value("error", "unknown") : "unreadable record");
+            continue;
+        }
+        const std::string input = ej.value("input", "");
+        card c;
+        c.anchor = name;
+        c.title = fs::path(input).filename().string();
+        c.badge = ej.value("predicted", "");
+        c.meta_html = esc(input) + " &middot; predicted: <b>" + esc(ej.value("predicted", "")) + "</b> (" +
+                      fmt(ej.at("labels").at(0).at("model_prediction").get<double>()) + ") &middot; model " + esc(ej.value("model", ""));
+        c.file = c.title;
+        c.input = in_place(p / "input.png");
+        c.positive = in_place(p / "positive.png");
+        c.negative = in_place(p / "negative.png");
+        c.heatmap = in_place(p / "heatmap.png");
+        c.input.w = c.positive.w;  // input.png is at the model's size: shown as large as the panes
+        c.input.h = c.positive.h;
+        cards << card_html(ej, c);
     }
-    fs::rename(index.string() + ".tmp", index);
-    return {index.string(), st.cards, st.failed, st.images};
+    const std::string lead = std::to_string(r.cards) + " images (" + std::to_string(r.failed) + " failed), from " + esc(dir) +
+                             ", generated " + esc(utc_now()) + ". For each image: the <b>positive pane</b> (the segments that "
+                             "pushed the predicted class up), the <b>negative pane</b> (the segments that pushed it down) and a "
+                             "heatmap of every segment's weight.";
+    r.path = write_page(root, title, lead, cards.str());
+    return r;
 }
 
 }  // namespace wf

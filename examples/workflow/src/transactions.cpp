@@ -28,7 +28,15 @@ double ms_since(clock_type::time_point t0) {
     return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
 }
 
-/// Writes text to `path` atomically (temporary file, then rename).
+/// Rounds for the log: 6 significant digits keep lines short and readable.
+double round6(double v) {
+    if (v == 0 || !std::isfinite(v)) return v;
+    const double scale = std::pow(10.0, 6 - int(std::ceil(std::log10(std::abs(v)))));
+    return std::round(v * scale) / scale;
+}
+
+}  // namespace
+
 void write_atomic(const fs::path& path, const std::string& text) {
     const fs::path tmp = path.string() + ".tmp";
     {
@@ -37,13 +45,6 @@ void write_atomic(const fs::path& path, const std::string& text) {
         if (!out) throw std::runtime_error("cannot write '" + tmp.string() + "'");
     }
     fs::rename(tmp, path);
-}
-
-/// Rounds for the log: 6 significant digits keep lines short and readable.
-double round6(double v) {
-    if (v == 0 || !std::isfinite(v)) return v;
-    const double scale = std::pow(10.0, 6 - int(std::ceil(std::log10(std::abs(v)))));
-    return std::round(v * scale) / scale;
 }
 
 std::string describe(const std::exception& e) {
@@ -57,8 +58,6 @@ std::string describe(const std::exception& e) {
     }
     return s;
 }
-
-}  // namespace
 
 std::string utc_now() {
     const auto now = std::chrono::system_clock::now();
@@ -495,7 +494,9 @@ pixlime::segmenter segmenter_for(const explain_settings& s) {
             },
             "slic");
     }
-    throw std::invalid_argument("segmenter '" + s.segmenter + "': expected slic or grid");
+    if (s.segmenter == "quickshift") return pixlime::quickshift_options{};    // lime_image's default segmenter
+    if (s.segmenter == "felzenszwalb") return pixlime::felzenszwalb_options{};
+    throw std::invalid_argument("segmenter '" + s.segmenter + "': expected slic, quickshift, felzenszwalb or grid");
 }
 
 pixlime::explain_options explain_options_for(const explain_settings& s) {
@@ -545,43 +546,54 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     if (t.input.empty()) throw std::runtime_error(t.error.empty() ? "transaction has no input file" : t.error);
     const pixlime::image<float> img = load_standardized(t.input, m.shape);
     const double load_ms = ms_since(t0);
-
     const pixlime::explanation ex = explain_image(img, m, s);
-    const pixlime::segmentation& seg = ex.segments();
+    record_head head;
+    head.fields["id"] = t.id;
+    head.fields["input"] = t.input;
+    head.fields["true_label"] = t.true_label.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(t.true_label);
+    head.model = m.id;
+    head.settings = s.to_json();
+    head.segmenter = s.segmenter;
+    head.num_features = s.num_features;
+    head.load_ms = load_ms;
+    head.start = t0;
+    write_explanation(dir, img, ex, m.classes, head);
+}
 
+}  // namespace
+
+void write_explanation(const std::filesystem::path& dir, const pixlime::image<float>& img, const pixlime::explanation& ex,
+                       const std::vector<std::string>& classes, const record_head& head) {
+    const pixlime::segmentation& seg = ex.segments();
     const auto tr = clock_type::now();
     const int label = ex.top_labels().at(0);  // the model's prediction on the unperturbed image
+    const auto name = [&](int l) { return std::size_t(l) < classes.size() ? classes[std::size_t(l)] : std::to_string(l); };
     // The panes are drawn at display size (>= 224 px, nearest neighbour) so that segment
     // outlines stay one screen pixel thin.
     pixlime::render_options ro;
-    ro.num_features = s.num_features;
+    ro.num_features = head.num_features;
     ro.scale = upscale_factor(img.width(), img.height());
     // Leave out segments whose weight is noise next to the strongest one (5% of it).
     ro.min_relative_weight = 0.05;
     // Hatch the segments whose 95% interval contains 0 (the standard errors need the built-in
-    // ridge surrogate, which the workflow uses; a custom one would leave the panes unhatched).
+    // ridge surrogate; a custom one leaves the panes unhatched).
     const bool has_errors = ex.summary().ridge_alpha.has_value();
     if (has_errors) ro.uncertain = pixlime::uncertain_segments(ex, label, 0.95);
-    const auto pos = pixlime::render_positive(img, ex, label, ro);
-    const auto neg = pixlime::render_negative(img, ex, label, ro);
-    const auto heat = pixlime::render_heatmap(img, ex, label, ro);
     fs::create_directories(dir);
     pixlime::save_png((dir / "input.png").string(), to_u8(img));
-    pixlime::save_png((dir / "positive.png").string(), pos);
-    pixlime::save_png((dir / "negative.png").string(), neg);
-    pixlime::save_png((dir / "heatmap.png").string(), heat);
+    pixlime::save_png((dir / "positive.png").string(), pixlime::render_positive(img, ex, label, ro));
+    pixlime::save_png((dir / "negative.png").string(), pixlime::render_negative(img, ex, label, ro));
+    pixlime::save_png((dir / "heatmap.png").string(), pixlime::render_heatmap(img, ex, label, ro));
+    if (head.overlay) pixlime::save_png((dir / "overlay.png").string(), pixlime::render_overlay(img, ex, label, ro));
     const double render_ms = ms_since(tr);
 
-    nlohmann::ordered_json j;
-    j["id"] = t.id;
-    j["input"] = t.input;
-    j["true_label"] = t.true_label.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(t.true_label);
-    j["predicted"] = m.classes.at(std::size_t(label));
-    j["model"] = m.id;
-    j["settings"] = s.to_json();
-    j["segments"] = {{"method", s.segmenter}, {"count", seg.count()}};
-    j["panes_label"] = m.classes.at(std::size_t(label));
-    j["panes"] = {{"scale", ro.scale}, {"num_features", s.num_features}, {"min_relative_weight", ro.min_relative_weight}};
+    nlohmann::ordered_json j = head.fields;
+    j["predicted"] = name(label);
+    j["model"] = head.model;
+    j["settings"] = head.settings;
+    j["segments"] = {{"method", head.segmenter}, {"count", seg.count()}};
+    j["panes_label"] = name(label);
+    j["panes"] = {{"scale", ro.scale}, {"num_features", head.num_features}, {"min_relative_weight", ro.min_relative_weight}};
     if (has_errors) j["panes"]["hatched_level"] = 0.95;  // hatched: the 95% interval contains 0
     j["model_calls"] = ex.model_calls();
     j["target_reached"] = ex.target_reached();
@@ -596,7 +608,7 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
         nlohmann::ordered_json w = nlohmann::ordered_json::array();
         for (Eigen::Index k = 0; k < ex.weights(l).size(); ++k) w.push_back(round6(ex.weights(l)[k]));
         nlohmann::ordered_json entry = {{"label", l},
-                                        {"name", m.classes.at(std::size_t(l))},
+                                        {"name", name(l)},
                                         {"model_prediction", round6(ex.model_prediction(l))},
                                         {"local_prediction", round6(ex.local_prediction(l))},
                                         {"intercept", round6(ex.intercept(l))},
@@ -620,19 +632,17 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     }
     j["labels"] = labels;
     const auto& tm = ex.timings();
-    j["timings_ms"] = {{"load", round6(load_ms)},
+    j["timings_ms"] = {{"load", round6(head.load_ms)},
                        {"segmentation", round6(tm.segmentation_ms)},
                        {"perturbation", round6(tm.perturbation_ms)},
                        {"classifier", round6(tm.classifier_ms)},
                        {"surrogate", round6(tm.surrogate_ms)},
                        {"explain", round6(tm.total_ms - tm.segmentation_ms)},
                        {"render", round6(render_ms)},
-                       {"total", round6(ms_since(t0))}};
+                       {"total", round6(ms_since(head.start))}};
     j["time"] = utc_now();
     write_atomic(dir / "explanation.json", j.dump(2) + "\n");
 }
-
-}  // namespace
 
 std::vector<explain_outcome> explain_transactions(const std::vector<transaction>& selected, const deployed_model& model,
                                                   const std::string& out_dir, const explain_settings& settings,

@@ -13,7 +13,10 @@
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <cstdint>
+#include <exception>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <utility>
@@ -120,7 +123,9 @@ std::vector<transaction> select_first(const std::vector<transaction>& log, int n
 std::vector<transaction> select_mixed(const std::vector<transaction>& log, int n);
 
 struct explain_settings {
-    std::string segmenter = "slic";  ///< "slic" or "grid"
+    /// "slic", "grid", or "quickshift" / "felzenszwalb" (pixlime's defaults, scikit-image's:
+    /// segments and compactness do not apply to them)
+    std::string segmenter = "slic";
     int segments = 50;               ///< SLIC: target count; grid: cells per side = ceil(sqrt(segments))
     double compactness = 5;          ///< SLIC compactness (CIELAB scale)
     /// SLIC: segments whose mean (max over channels, [0, 1]) is at most this are merged into one
@@ -144,7 +149,8 @@ std::vector<char> background_segments(pixlime::image_view<const float> img, cons
 /// The segmenter these settings choose, for pixlime::explain_options::segmenter: "grid" is
 /// pixlime::grid with ceil(sqrt(segments)) cells per side; "slic" is pixlime::slic (segments,
 /// compactness) whose background segments (background_segments with merge_background, when
-/// that is >= 0) become one segment. Throws std::invalid_argument for another name or
+/// that is >= 0) become one segment; "quickshift" and "felzenszwalb" are those segmenters with
+/// their defaults. Throws std::invalid_argument for another name or
 /// segments < 1.
 pixlime::segmenter segmenter_for(const explain_settings& s);
 /// pixlime::explain_options for these settings (segmenter, hide mode, samples, top labels, seed).
@@ -171,6 +177,34 @@ struct explain_outcome {
 std::vector<explain_outcome> explain_transactions(const std::vector<transaction>& selected, const deployed_model& model,
                                                   const std::string& out_dir, const explain_settings& settings,
                                                   const std::function<void(const explain_outcome&, int, int)>& progress = {});
+
+/// What an explanation record holds besides the explanation (write_explanation).
+struct record_head {
+    /// The record's first fields, as given (the workflow: id, input, true_label).
+    nlohmann::ordered_json fields = nlohmann::ordered_json::object();
+    std::string model;                                 ///< the model's id
+    nlohmann::ordered_json settings;                   ///< what the explanation was made with
+    std::string segmenter;                             ///< recorded as segments.method
+    int num_features = 5;                              ///< segments shown on a pane
+    bool overlay = false;                              ///< also write overlay.png (lime's look)
+    double load_ms = 0;                                ///< recorded as timings_ms.load
+    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();  ///< timings_ms.total runs from here
+};
+/// Writes the files of one explanation into `dir` (made when missing): input.png (`img`),
+/// positive.png, negative.png, heatmap.png (and overlay.png when head.overlay) for the top
+/// label, the segments whose 95% interval contains 0 hatched, then explanation.json, written
+/// last and atomically: head.fields, predicted, model, settings, segments, panes_label, panes,
+/// model_calls, target_reached, per label (`classes` names them; a label past its end is
+/// named by its number) the prediction, local prediction, intercept, R², top segments,
+/// weights, their standard errors, 95% intervals and top-5 stability, timings_ms and time.
+/// The one record schema of the workflow and the `pixlime` command (docs/workflow.md).
+void write_explanation(const std::filesystem::path& dir, const pixlime::image<float>& img, const pixlime::explanation& ex,
+                       const std::vector<std::string>& classes, const record_head& head);
+
+/// Writes text to `path` atomically (a temporary file beside it, then renamed over it).
+void write_atomic(const std::filesystem::path& path, const std::string& text);
+/// An exception's message followed by those of the exceptions nested in it, ": "-separated.
+std::string describe(const std::exception& e);
 
 /// UTC now as "2024-05-01T12:34:56.789Z".
 std::string utc_now();

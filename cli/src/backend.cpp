@@ -1,0 +1,55 @@
+#include "backend.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <stdexcept>
+
+namespace pixcli {
+
+std::string backend_for(const std::string& model_path) {
+    std::string ext = std::filesystem::path(model_path).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    if (ext == ".pt" || ext == ".pth" || ext == ".ts" || ext == ".torchscript") return "torch";
+    if (ext == ".onnx") return "onnx";
+    return "";
+}
+
+std::vector<std::string> built_backends() {
+    std::vector<std::string> b;
+#ifdef PIXCLI_WITH_TORCH
+    b.push_back("torch");
+#endif
+#ifdef PIXCLI_WITH_OPENCV
+    b.push_back("onnx");
+#endif
+    return b;
+}
+
+std::unique_ptr<model_backend> open_model(const std::string& model_path, const std::string& backend, int threads) {
+    const std::string b = backend == "auto" ? backend_for(model_path) : backend;
+    if (b.empty())
+        throw std::runtime_error("--model '" + model_path +
+                                 "': expected a TorchScript file (.pt, .pth, .ts, .torchscript) or an ONNX file (.onnx); "
+                                 "or name the backend with --backend torch|onnx");
+    if (!std::filesystem::is_regular_file(model_path)) throw std::runtime_error("--model '" + model_path + "': no such file");
+    if (b == "torch") {
+#ifdef PIXCLI_WITH_TORCH
+        return open_torch(model_path, threads);
+#else
+        throw std::runtime_error("--model '" + model_path + "' needs the TorchScript backend, which this pixlime was built "
+                                 "without (build it with libtorch: Debian libtorch-dev)");
+#endif
+    }
+    if (b == "onnx") {
+#ifdef PIXCLI_WITH_OPENCV
+        return open_onnx(model_path, threads);
+#else
+        throw std::runtime_error("--model '" + model_path + "' needs the ONNX backend (OpenCV DNN), which this pixlime was "
+                                 "built without (build it with OpenCV DNN: Debian libopencv-dnn-dev)");
+#endif
+    }
+    throw std::runtime_error("--backend '" + backend + "': expected auto, torch or onnx");
+}
+
+}  // namespace pixcli

@@ -1,0 +1,269 @@
+"""The `pixlime` command end to end, on real models built here with Debian's python3-torch (a
+small CNN, exported as TorchScript and as ONNX) and the bundled photos.
+
+Run by ctest (cli/CMakeLists.txt) with PIXLIME_CLI = the built command and PIXLIME_TEST_DATA =
+tests/data; a backend this build lacks, or torch missing, skips its tests with the reason."""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+
+import numpy as np
+import pytest
+
+CLI = os.environ.get("PIXLIME_CLI", "")
+DATA = os.environ.get("PIXLIME_TEST_DATA", os.path.join(os.path.dirname(__file__), "..", "..", "tests", "data"))
+IMAGES = os.path.join(DATA, "images")
+SIZE = 64  # the test CNN's input side: small, so that a run takes well under a second per image
+
+
+def run(*args, check=None, **kw):
+    p = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, timeout=600, **kw)
+    if check is not None and p.returncode != check:
+        raise AssertionError(f"exit {p.returncode}, expected {check}\nstdout: {p.stdout}\nstderr: {p.stderr}")
+    return p
+
+
+def backends():
+    out = run("--version", check=0).stdout
+    m = re.search(r"\(backends: ([^)]*)\)", out)
+    return set(b.strip() for b in m.group(1).split(",") if b.strip()) if m else set()
+
+
+@pytest.fixture(scope="session")
+def models():
+    if not CLI or not os.access(CLI, os.X_OK):
+        pytest.skip("PIXLIME_CLI does not name the built pixlime command")
+    torch = pytest.importorskip("torch", reason="torch is not installed (Debian: apt-get install python3-torch)")
+    out = tempfile.mkdtemp(prefix="pixlime-cli-models-")
+    torch.manual_seed(0)
+
+    class cnn(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.c1 = torch.nn.Conv2d(3, 8, 3, padding=1)
+            self.c2 = torch.nn.Conv2d(8, 16, 3, padding=1)
+            self.fc = torch.nn.Linear(16, 4)
+
+        def forward(self, x):
+            x = torch.nn.functional.max_pool2d(torch.relu(self.c1(x)), 2)
+            x = torch.relu(self.c2(x)).mean(dim=(2, 3))
+            return torch.softmax(self.fc(x), 1)
+
+    net = cnn().eval()
+    x = torch.rand(2, 3, SIZE, SIZE)
+    with torch.no_grad():
+        torch.jit.trace(net, x).save(os.path.join(out, "cnn.pt"))
+        # OpenCV 4.6 loads opset 11 with a dynamic batch axis (docs/backends.md).
+        torch.onnx.export(net, x, os.path.join(out, "cnn.onnx"), opset_version=11, input_names=["input"],
+                          output_names=["probabilities"], dynamic_axes={"input": {0: "n"}, "probabilities": {0: "n"}})
+    with open(os.path.join(out, "labels.txt"), "w") as f:
+        f.write("alpha\nbeta\ngamma\ndelta\n")
+    yield out
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def need(backend):
+    if backend not in backends():
+        pytest.skip(f"this pixlime was built without the {backend} backend")
+
+
+def explain(models, out, *extra, model="cnn.pt", check=0, images=(IMAGES,), **kw):
+    return run("explain", "--model", os.path.join(models, model), "--input", f"{SIZE}x{SIZE}", "--labels",
+               os.path.join(models, "labels.txt"), "--samples", 200, "--segments", 30, "--out", out, *extra, *images,
+               check=check, **kw)
+
+
+def records(out):
+    """{input: record} of every explanation.json under out."""
+    r = {}
+    for d in sorted(os.listdir(out)):
+        p = os.path.join(out, d, "explanation.json")
+        if os.path.exists(p):
+            with open(p) as f:
+                j = json.load(f)
+            r[j["input"]] = j
+    return r
+
+
+def photos():
+    return sorted(os.path.join(IMAGES, f) for f in os.listdir(IMAGES) if f.endswith(".png"))
+
+
+def test_both_backends_give_the_same_explanation(models, tmp_path):
+    need("torch")
+    need("onnx")
+    explain(models, tmp_path / "pt", model="cnn.pt")
+    explain(models, tmp_path / "onnx", model="cnn.onnx")
+    a, b = records(tmp_path / "pt"), records(tmp_path / "onnx")
+    assert sorted(a) == photos() and sorted(b) == photos()
+    for name in a:
+        la, lb = a[name]["labels"][0], b[name]["labels"][0]
+        assert la["label"] == lb["label"] and a[name]["predicted"] == b[name]["predicted"]
+        assert la["name"] in ("alpha", "beta", "gamma", "delta")
+        wa, wb = np.array(la["weights"]), np.array(lb["weights"])
+        assert wa.shape == wb.shape and wa.size > 5
+        # float32 inference on two runtimes; the records keep 6 significant digits
+        assert np.abs(wa - wb).max() <= 1e-3 * np.abs(wa).max(), name
+        assert abs(la["model_prediction"] - lb["model_prediction"]) <= 1e-5
+        assert a[name]["model_calls"] == b[name]["model_calls"] == 200
+
+
+def test_the_record_holds_the_workflow_fields_and_the_files(models, tmp_path):
+    need("torch")
+    explain(models, tmp_path, images=[os.path.join(IMAGES, "chelsea_224.png")])
+    (rec,) = records(tmp_path).values()
+    for key in ("id", "input", "predicted", "model", "settings", "segments", "panes_label", "panes", "model_calls",
+                "target_reached", "labels", "timings_ms", "time"):
+        assert key in rec, key
+    top = rec["labels"][0]
+    for key in ("model_prediction", "local_prediction", "intercept", "r2", "weights", "standard_errors", "intervals",
+                "stability_top5"):
+        assert key in top, key
+    assert len(top["weights"]) == rec["segments"]["count"] == len(top["standard_errors"])
+    assert rec["settings"]["num_samples"] == 200 and rec["settings"]["input_size"] == f"{SIZE}x{SIZE}"
+    d = tmp_path / rec["id"]
+    for f in ("input.png", "positive.png", "negative.png", "heatmap.png", "overlay.png"):
+        assert (d / f).stat().st_size > 100, f
+
+
+def test_shards_together_equal_one_run_and_threads_and_batch_change_nothing(models, tmp_path):
+    need("torch")
+    explain(models, tmp_path / "all")
+    for i in range(3):
+        explain(models, tmp_path / "shards", "--shard", f"{i}/3")
+    explain(models, tmp_path / "other", "--threads", 2, "--batch-size", 7)
+    one, shards, other = records(tmp_path / "all"), records(tmp_path / "shards"), records(tmp_path / "other")
+    assert sorted(one) == sorted(shards) == sorted(other) == photos()
+    for name in one:
+        assert one[name]["labels"][0]["weights"] == shards[name]["labels"][0]["weights"], name
+        wa, wb = np.array(one[name]["labels"][0]["weights"]), np.array(other[name]["labels"][0]["weights"])
+        assert np.abs(wa - wb).max() <= 1e-4 * np.abs(wa).max(), name
+    # each shard took its own images: 5 photos over 3 shards
+    counts = [len(take) for take in (photos()[0::3], photos()[1::3], photos()[2::3])]
+    p = explain(models, tmp_path / "one-shard", "--shard", "1/3")
+    assert len(records(tmp_path / "one-shard")) == counts[1]
+    assert f"{counts[1]} explained" in p.stderr
+
+
+def test_a_failing_image_is_reported_and_the_rest_go_on(models, tmp_path):
+    need("torch")
+    bad = tmp_path / "in" / "not-an-image.png"
+    bad.parent.mkdir()
+    bad.write_text("this is text")
+    listing = tmp_path / "list.txt"
+    listing.write_text(f"{os.path.join(IMAGES, 'coffee_224.png')}\n{tmp_path / 'missing.png'}\n{bad}\n")
+    p = explain(models, tmp_path / "out", "--list", listing, images=[], check=1)
+    assert "1 explained, 0 skipped (done before), 2 failed" in p.stderr, p.stderr
+    errors = {}
+    for d in os.listdir(tmp_path / "out"):
+        e = tmp_path / "out" / d / "error.json"
+        if e.exists():
+            j = json.loads(e.read_text())
+            errors[os.path.basename(j["input"])] = j["error"]
+    assert set(errors) == {"missing.png", "not-an-image.png"}
+    assert "missing.png" in errors["missing.png"] and "not-an-image.png" in errors["not-an-image.png"]
+    assert list(records(tmp_path / "out")) == [os.path.join(IMAGES, "coffee_224.png")]
+    assert bad.read_text() == "this is text"  # inputs are never touched
+    # an image of another size than the model's, with --resize none
+    p = explain(models, tmp_path / "sized", "--resize", "none", images=[os.path.join(IMAGES, "chelsea_224.png")], check=1)
+    assert "the image is 224x224, the model takes 64x64" in p.stderr, p.stderr
+
+
+def test_a_rerun_skips_what_is_done_and_redoes_what_changed(models, tmp_path):
+    need("torch")
+    explain(models, tmp_path)
+    stamp = {n: os.stat(tmp_path / r["id"] / "explanation.json").st_mtime_ns for n, r in records(tmp_path).items()}
+    p = explain(models, tmp_path)
+    assert f"0 explained, {len(photos())} skipped" in p.stderr
+    assert stamp == {n: os.stat(tmp_path / r["id"] / "explanation.json").st_mtime_ns for n, r in records(tmp_path).items()}
+    p = explain(models, tmp_path, "--seed", 3)  # another seed: another explanation
+    assert f"{len(photos())} explained, 0 skipped" in p.stderr
+    assert all(r["settings"]["seed"] == 3 for r in records(tmp_path).values())
+
+
+def test_ctrl_c_stops_after_the_current_batch_and_a_rerun_continues(models, tmp_path):
+    need("torch")
+    proc = subprocess.Popen([CLI, "explain", "--model", os.path.join(models, "cnn.pt"), "--input", f"{SIZE}x{SIZE}",
+                             "--samples", "20000", "--batch-size", "10", "--out", str(tmp_path), *photos()],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        first = proc.stderr.readline()  # the header line: the model is loaded, the first image starts
+        assert "5 images" in first, first
+        proc.send_signal(signal.SIGINT)
+        rest = proc.stderr.read()
+        rc = proc.wait(timeout=120)
+    finally:
+        proc.kill()
+    assert rc == 130, rest
+    assert "interrupted" in rest and "a rerun continues" in rest
+    done = records(tmp_path)
+    assert len(done) < len(photos())
+    for r in done.values():  # whatever was written is complete
+        assert len(r["labels"][0]["weights"]) == r["segments"]["count"]
+    assert not any(f.endswith(".tmp") for _, _, fs in os.walk(tmp_path) for f in fs)
+
+
+def test_the_report_opens_in_chromium_with_every_image(models, tmp_path):
+    need("torch")
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not browser:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    explain(models, tmp_path / "out", images=[IMAGES, bad], check=1)
+    p = run("report", tmp_path / "out", check=0)
+    assert "(6 images, 1 failed)" in p.stdout, p.stdout
+    html = (tmp_path / "out" / "index.html").read_text()
+    srcs = re.findall(r'<img src="([^"]*)"', html)
+    assert len(srcs) == 4 * len(photos())
+    for s in srcs:
+        assert (tmp_path / "out" / s).stat().st_size > 100, s
+    assert "card failed" in html and "broken.png" in html
+    profile = tempfile.mkdtemp()
+    try:
+        dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                              "--disable-background-networking", f"--user-data-dir={profile}", "--virtual-time-budget=5000",
+                              "--dump-dom", f"file://{tmp_path / 'out' / 'index.html'}"],
+                             capture_output=True, text=True, timeout=120).stdout
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+    check = re.search(r'<span id="image-check"[^>]*>', dom)
+    assert check, "the page's image check did not run"
+    assert f'data-total="{len(srcs)}"' in check.group(0) and f'data-loaded="{len(srcs)}"' in check.group(0)
+    assert 'data-broken="0"' in check.group(0)
+
+
+def test_segments_preview_shows_the_segments_explain_uses(models, tmp_path):
+    need("torch")
+    img = os.path.join(IMAGES, "chelsea_224.png")
+    for segmenter in ("slic", "quickshift"):
+        out = tmp_path / f"{segmenter}.png"
+        p = run("segments", img, "--segmenter", segmenter, "--segments", 30, "--input", f"{SIZE}x{SIZE}", "--out", out, check=0)
+        n = int(p.stdout.split()[0])
+        assert out.stat().st_size > 1000
+        explain(models, tmp_path / segmenter, "--segmenter", segmenter, images=[img])
+        (rec,) = records(tmp_path / segmenter).values()
+        assert rec["segments"] == {"method": segmenter, "count": n}
+    p = run("segments", img, "--out", img, check=2)
+    assert "is the input image" in p.stderr
+
+
+def test_bad_arguments_are_named(models, tmp_path):
+    img = os.path.join(IMAGES, "chelsea_224.png")
+    p = run("explain", "--model", tmp_path / "model.bin", "--out", tmp_path, img, check=2)
+    assert "--model" in p.stderr and ".onnx" in p.stderr
+    p = run("explain", "--model", tmp_path / "absent.pt", "--out", tmp_path, img, check=2)
+    assert "no such file" in p.stderr
+    p = run("explain", "--model", os.path.join(models, "cnn.pt"), "--mean", "0.5,0.5", "--out", tmp_path, img, check=2)
+    assert "model_input.mean size = 2" in p.stderr
+    p = run("explain", "--model", os.path.join(models, "cnn.pt"), "--shard", "3/3", "--out", tmp_path, img, check=2)
+    assert "--shard '3/3'" in p.stderr
+    p = run("explain", "--model", os.path.join(models, "cnn.pt"), "--input", "64by64", "--out", tmp_path, img, check=2)
+    assert "--input '64by64'" in p.stderr
+    p = run("--help", check=0)
+    assert "Example:" in p.stdout and "pixlime explain --model" in p.stdout
