@@ -39,13 +39,13 @@ def png_size(path):
 
 
 def run(args):
+    os.makedirs(args.out_dir, exist_ok=True)
+    for name in ("positive.png", "negative.png", "output.txt"):  # no earlier run's output compared
+        if os.path.exists(os.path.join(args.out_dir, name)):
+            os.remove(os.path.join(args.out_dir, name))
     if not os.path.exists(args.model):
         print(f"check_backend.py: no model {args.model} (the model fixture was skipped): skipped")
         return 77
-    os.makedirs(args.out_dir, exist_ok=True)
-    for name in ("positive.png", "negative.png", "output.txt"):
-        if os.path.exists(os.path.join(args.out_dir, name)):
-            os.remove(os.path.join(args.out_dir, name))
     result = subprocess.run(args.command, cwd=args.out_dir, stdout=subprocess.PIPE, universal_newlines=True)
     sys.stdout.write(result.stdout)
     if result.returncode != 0:
