@@ -13,6 +13,7 @@ if [ ${#packages[@]} -eq 0 ]; then
     nlohmann-json3-dev libcli11-dev zlib1g-dev        # the examples' JSON, CLI and gzip
     dataset-fashion-mnist chromium                    # the main job's data; its report test
     python3 libopencv-dnn-dev                         # the README's snippets (runner; OpenCV DNN example)
+    libtorch-dev python3-torch                        # the backends' examples (libtorch) and their tests' model
     git pkg-config                                    # the FetchContent and pkg-config consumer tests
     pybind11-dev python3-pybind11 python3-dev         # the Python module
     python3-numpy python3-pytest python3-tqdm         # ... its tests, its progress bar
