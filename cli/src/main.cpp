@@ -257,15 +257,15 @@ public:
         const auto now = clock_type::now();
         if (now - last_ < std::chrono::milliseconds(100)) return;
         last_ = now;
-        bar(image, " image " + std::to_string(image + 1) + ": " + std::to_string(done) + "/" + std::to_string(of) + " samples");
+        bar(image + double(done) / std::max(of, 1), " image " + std::to_string(image + 1) + ": " + std::to_string(done) + "/" +
+                                                        std::to_string(of) + " samples");
     }
     void finished(int image, const std::string& what) {
-        finished_ = image + 1;
         if (tty_) {
             std::cerr << "\r\033[K" << what << "\n";
             bar(image + 1, "");
         } else {
-            std::cerr << "pixlime: [" << finished_ << "/" << total_ << "] " << what << "\n";
+            std::cerr << "pixlime: [" << image + 1 << "/" << total_ << "] " << what << "\n";
         }
     }
     void end() {
@@ -273,23 +273,24 @@ public:
     }
 
 private:
-    void bar(int done, const std::string& tail) {
-        const int width = 30, filled = total_ ? width * std::min(done, total_) / total_ : width;
-        const double elapsed = seconds_since(t0_);
-        const double rate = finished_ > 0 ? finished_ / elapsed : 0;
+    /// `done`: images done, the current one's fraction of samples included, so that the rate and
+    /// the ETA move during a long image.
+    void bar(double done, const std::string& tail) {
+        const int width = 30, filled = total_ ? int(width * std::min(done, double(total_)) / total_) : width;
+        const double elapsed = seconds_since(t0_), rate = elapsed > 0 ? done / elapsed : 0;
         std::string eta = "--:--";
-        if (rate > 0) {
-            const int s = int((total_ - finished_) / rate + 0.5);
+        if (rate > 0 && done > 0) {
+            const int s = int((total_ - done) / rate + 0.5);
             char b[32];
             std::snprintf(b, sizeof b, "%d:%02d", s / 60, s % 60);
             eta = b;
         }
         char head[96];
-        std::snprintf(head, sizeof head, "] %d/%d  %.2f img/s  ETA %s", std::min(done, total_), total_, rate, eta.c_str());
+        std::snprintf(head, sizeof head, "] %d/%d  %.2f img/s  ETA %s", int(done), total_, rate, eta.c_str());
         std::cerr << "\r\033[K[" << std::string(std::size_t(filled), '#') << std::string(std::size_t(width - filled), ' ') << head
                   << tail << std::flush;
     }
-    int total_ = 0, finished_ = 0;
+    int total_ = 0;
     bool tty_ = false;
     clock_type::time_point t0_, last_{};
 };
