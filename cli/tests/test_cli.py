@@ -249,3 +249,34 @@ def test_bad_arguments_are_named(models, tmp_path):
     assert "--input '64by64'" in p.stderr
     p = run("--help", check=0)
     assert "Example:" in p.stdout and "pixlime explain --model" in p.stdout
+
+
+def test_softmax_flag_equals_a_model_ending_in_softmax(models, tmp_path):
+    # The same CNN without its softmax (same seed, same weights) explained with --softmax gives the
+    # explanation of the model that ends in softmax; without the flag, the logits' explanation.
+    logits = tmp_path / "logits"
+    p = subprocess.run([sys.executable, os.path.join(SOURCE, "tests", "models", "make_models.py"), str(logits), "--size",
+                        str(SIZE), "--classes", "4", "--no-softmax"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout + p.stderr
+    ext = os.path.splitext(model_file())[1]
+    img = [os.path.join(IMAGES, "coffee_224.png")]
+    explain(models, tmp_path / "probs", images=img)
+    explain(models, tmp_path / "flag", "--softmax", model=str(logits / ("cnn" + ext)), images=img)
+    explain(models, tmp_path / "raw", model=str(logits / ("cnn" + ext)), images=img)
+    (a,), (b,), (c,) = (list(records(tmp_path / d).values()) for d in ("probs", "flag", "raw"))
+    wa, wb, wc = (np.array(r["labels"][0]["weights"]) for r in (a, b, c))
+    assert a["labels"][0]["label"] == b["labels"][0]["label"]
+    assert np.abs(wa - wb).max() <= 1e-4 * np.abs(wa).max()
+    assert abs(a["labels"][0]["model_prediction"] - b["labels"][0]["model_prediction"]) <= 1e-6
+    assert np.abs(wa - wc).max() > 0.1 * np.abs(wa).max()  # the logits' weights are others
+
+
+def test_a_model_whose_backend_is_not_built_is_refused_naming_the_package(models, tmp_path):
+    missing = {"torch": ("cnn.pt", "libtorch-dev"), "onnx": ("cnn.onnx", "libopencv-dnn-dev")}
+    absent = [b for b in missing if b not in backends()]
+    if not absent:
+        pytest.skip("this pixlime has both backends (the asan build has no libtorch)")
+    for b in absent:
+        f, package = missing[b]
+        p = explain(models, tmp_path, model=f, images=[os.path.join(IMAGES, "coffee_224.png")], check=2)
+        assert "built without" in p.stderr and package in p.stderr, p.stderr
