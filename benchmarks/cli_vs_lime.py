@@ -221,9 +221,9 @@ def run_pixlime(cli, model, image, out, adaptive):
     t = rec["timings_ms"]
     return {"tool": "pixlime adaptive 0.95" if adaptive else "pixlime", "wall_s": wall,
             "model_s": t["classifier"] / 1000, "model_calls": rec["model_calls"], "timings_ms": t,
-            "segments": rec.get("num_segments", rec.get("segments_count")),
-            "record_keys": sorted(rec.keys()), "command": " ".join(cmd),
-            "target_reached": rec.get("target_reached"), "stability": rec.get("stability")}
+            "segments": rec["segments"]["count"], "command": " ".join(cmd),
+            "target_reached": rec.get("target_reached"), "stability_top5": rec["labels"][0].get("stability_top5"),
+            "label": rec["labels"][0]["label"], "top_positive": rec["labels"][0]["top_positive"]}
 
 
 def run_lime(lime_image, seg_algo_cls, model, image):
@@ -256,11 +256,12 @@ def run_lime(lime_image, seg_algo_cls, model, image):
 
     explainer = lime_image.LimeImageExplainer()
     t0 = time.perf_counter()
-    explainer.explain_instance(image, classifier_fn, top_labels=1, num_samples=1000, batch_size=10,
+    ex = explainer.explain_instance(image, classifier_fn, top_labels=1, num_samples=1000, batch_size=10,
                                random_seed=0, segmentation_fn=segmentation_fn, progress_bar=False)
     wall = time.perf_counter() - t0
     return {"tool": "lime_image", "wall_s": wall, "model_s": acc["classifier"], "forward_s": acc["forward"],
-            "model_calls": acc["images"], "segmentation_s": acc["seg"], "segments": acc["segments"]}
+            "model_calls": acc["images"], "segmentation_s": acc["seg"], "segments": acc["segments"],
+            "label": int(ex.top_labels[0])}
 
 
 def main():
@@ -274,7 +275,16 @@ def main():
     ap.add_argument("--resnet-images", default="chelsea_224.png,astronaut_224.png")
     ap.add_argument("--reuse-models", action="store_true", help="keep WORK/*.pt from an earlier run")
     ap.add_argument("--build-only", action="store_true", help="only build the models")
+    ap.add_argument("--results", default="results.json", help="file name in WORK for the runs (default results.json)")
+    ap.add_argument("--table", nargs="+", metavar="JSON", help="only print the table of these results files, merged")
     args = ap.parse_args()
+    if args.table:
+        runs = []
+        for path in args.table:
+            with open(path) as f:
+                runs += json.load(f)["results"]
+        print_table(runs)
+        return
     os.makedirs(args.work, exist_ok=True)
     sys.path.insert(0, "/work/shared/vendor/lime")
     from lime import lime_image
@@ -294,7 +304,7 @@ def main():
         imgs = args.cnn_images if key == "cnn" else args.resnet_images
         plan += [(key, im) for im in imgs.split(",") if im]
     results = []
-    res_path = os.path.join(args.work, "results.json")
+    res_path = os.path.join(args.work, args.results)
     for rep in range(args.repeat):
         for key, im in plan:
             model_path = os.path.abspath(os.path.join(args.work, key + ".pt"))
@@ -324,16 +334,32 @@ def print_table(results):
     groups = {}
     for r in results:
         groups.setdefault((r["model"], r["image"], r["tool"]), []).append(r)
-    print("\n| model | image | tool | segments | model calls | wall s | model s | everything else s | lime / this wall |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     med = lambda rs, k: statistics.median(x[k] for x in rs)
+    print("\n| model | image | tool | segments | model calls | wall s | model s | everything else s | lime / this wall | runs |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for (model, image, tool), rs in groups.items():
         lime_rs = groups.get((model, image, "lime_image"))
         wall, ms = med(rs, "wall_s"), med(rs, "model_s")
         ratio = f"{med(lime_rs, 'wall_s') / wall:.2f}" if lime_rs else ""
-        calls = "/".join(str(x["model_calls"]) for x in rs)
-        print(f"| {model} | {image} | {tool} | {rs[0]['segments']} | {calls} | {wall:.2f} | {ms:.2f} | {wall - ms:.2f} | {ratio} |")
-    print(f"\n(n = {len(next(iter(groups.values())))} run(s) per row; medians)")
+        calls = sorted(set(x["model_calls"] for x in rs))
+        print(f"| {model} | {image} | {tool} | {rs[0]['segments']} | {'/'.join(map(str, calls))} | {wall:.2f} | {ms:.2f} | "
+              f"{wall - ms:.2f} | {ratio} | {len(rs)} |")
+    print("\nWhere \"everything else\" goes (medians, seconds). lime: its quickshift (skimage), the forward pass "
+          "alone inside classifier_fn; pixlime: explanation.json's timings_ms, and wall - total = process start, "
+          "libtorch and model load before the timer starts, exit.")
+    print("\n| model | image | tool | segmentation | perturbation | model: forward only (lime) / classifier | surrogate | "
+          "load + render | wall - total |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+    for (model, image, tool), rs in groups.items():
+        if tool == "lime_image":
+            print(f"| {model} | {image} | {tool} | {med(rs, 'segmentation_s'):.2f} | (in lime) | {med(rs, 'forward_s'):.2f} | "
+                  f"(in lime) | | |")
+        else:
+            t = lambda k: statistics.median(x["timings_ms"][k] for x in rs) / 1000
+            rest = statistics.median(x["wall_s"] - x["timings_ms"]["total"] / 1000 for x in rs)
+            lr = statistics.median((x["timings_ms"]["load"] + x["timings_ms"]["render"]) / 1000 for x in rs)
+            print(f"| {model} | {image} | {tool} | {t('segmentation'):.3f} | {t('perturbation'):.3f} | {t('classifier'):.2f} | "
+                  f"{t('surrogate'):.4f} | {lr:.3f} | {rest:.2f} |")
 
 
 if __name__ == "__main__":
