@@ -37,6 +37,7 @@ import datetime
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -206,9 +207,11 @@ def run_pixlime(cli, model, image, out, adaptive):
     if adaptive:
         cmd += ["--target-stability", "0.95"]
     cmd.append(image)
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True)
     wall = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if p.returncode != 0:
         raise RuntimeError(f"{cmd}: exit {p.returncode}\n{p.stdout}\n{p.stderr}")
     name = os.path.splitext(os.path.basename(image))[0]
@@ -222,6 +225,7 @@ def run_pixlime(cli, model, image, out, adaptive):
     return {"tool": "pixlime adaptive 0.95" if adaptive else "pixlime", "wall_s": wall,
             "model_s": t["classifier"] / 1000, "model_calls": rec["model_calls"], "timings_ms": t,
             "segments": rec["segments"]["count"], "command": " ".join(cmd),
+            "user_s": ru1.ru_utime - ru0.ru_utime, "sys_s": ru1.ru_stime - ru0.ru_stime,
             "target_reached": rec.get("target_reached"), "stability_top5": rec["labels"][0].get("stability_top5"),
             "label": rec["labels"][0]["label"], "top_positive": rec["labels"][0]["top_positive"]}
 
@@ -255,11 +259,13 @@ def run_lime(lime_image, seg_algo_cls, model, image):
         return seg
 
     explainer = lime_image.LimeImageExplainer()
+    ru0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     ex = explainer.explain_instance(image, classifier_fn, top_labels=1, num_samples=1000, batch_size=10,
                                random_seed=0, segmentation_fn=segmentation_fn, progress_bar=False)
     wall = time.perf_counter() - t0
-    return {"tool": "lime_image", "wall_s": wall, "model_s": acc["classifier"], "forward_s": acc["forward"],
+    ru1 = resource.getrusage(resource.RUSAGE_SELF)
+    return {"tool": "lime_image", "user_s": ru1.ru_utime - ru0.ru_utime, "sys_s": ru1.ru_stime - ru0.ru_stime, "wall_s": wall, "model_s": acc["classifier"], "forward_s": acc["forward"],
             "model_calls": acc["images"], "segmentation_s": acc["seg"], "segments": acc["segments"],
             "label": int(ex.top_labels[0])}
 
@@ -348,18 +354,21 @@ def print_table(results):
           "alone inside classifier_fn; pixlime: explanation.json's timings_ms, and wall - total = process start, "
           "libtorch and model load before the timer starts, exit.")
     print("\n| model | image | tool | segmentation | perturbation | model: forward only (lime) / classifier | surrogate | "
-          "load + render | wall - total |")
-    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
+          "load + render | wall - total | CPU user / sys |")
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|---|")
     for (model, image, tool), rs in groups.items():
+        cpu_rs = [x for x in rs if "user_s" in x]
+        cpu = (f"{statistics.median(x['user_s'] for x in cpu_rs):.2f} / {statistics.median(x['sys_s'] for x in cpu_rs):.2f}"
+               f" (n={len(cpu_rs)})" if cpu_rs else "")
         if tool == "lime_image":
             print(f"| {model} | {image} | {tool} | {med(rs, 'segmentation_s'):.2f} | (in lime) | {med(rs, 'forward_s'):.2f} | "
-                  f"(in lime) | | |")
+                  f"(in lime) | | | {cpu} |")
         else:
             t = lambda k: statistics.median(x["timings_ms"][k] for x in rs) / 1000
             rest = statistics.median(x["wall_s"] - x["timings_ms"]["total"] / 1000 for x in rs)
             lr = statistics.median((x["timings_ms"]["load"] + x["timings_ms"]["render"]) / 1000 for x in rs)
             print(f"| {model} | {image} | {tool} | {t('segmentation'):.3f} | {t('perturbation'):.3f} | {t('classifier'):.2f} | "
-                  f"{t('surrogate'):.4f} | {lr:.3f} | {rest:.2f} |")
+                  f"{t('surrogate'):.4f} | {lr:.3f} | {rest:.2f} | {cpu} |")
 
 
 if __name__ == "__main__":
