@@ -123,8 +123,9 @@ std::vector<transaction> select_first(const std::vector<transaction>& log, int n
 std::vector<transaction> select_mixed(const std::vector<transaction>& log, int n);
 
 struct explain_settings {
-    /// "slic", "grid", or "quickshift" / "felzenszwalb" (pixlime's defaults, scikit-image's:
-    /// segments and compactness do not apply to them)
+    /// "slic", "grid", or "quickshift" / "felzenszwalb" with pixlime's defaults (quickshift:
+    /// lime_image's kernel_size 4, max_dist 200, ratio 0.2); segments and compactness do not
+    /// apply to them
     std::string segmenter = "slic";
     int segments = 50;               ///< SLIC: target count; grid: cells per side = ceil(sqrt(segments))
     double compactness = 5;          ///< SLIC compactness (CIELAB scale)
