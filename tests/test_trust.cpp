@@ -177,7 +177,8 @@ TEST_CASE("the weights' spread is the clustered sandwich, with more samples than
     // The covariance by its definition, densely: A⁻¹ (Σ_g s_g s_gᵀ) A⁻¹ with A = X_cᵀWX_c + αI,
     // s_g = Σ_{i in g} hc1 w_i r_i x_c,i, the groups a row with its complement (or a row alone),
     // row 0 in none. ridge_spread works over blocks of rows and, for n < K, in the dual form.
-    for (const auto& [n, k] : {std::pair<int, int>{700, 40}, std::pair<int, int>{300, 900}, std::pair<int, int>{513, 513}}) {
+    for (const auto& size : {std::pair<int, int>{700, 40}, std::pair<int, int>{300, 900}, std::pair<int, int>{513, 513}}) {
+        const int n = size.first, k = size.second;  // not a structured binding: CAPTURE's lambda takes them
         CAPTURE(n);
         CAPTURE(k);
         for (const auto mode : {pixlime::sampling::orthogonal, pixlime::sampling::bernoulli}) {
