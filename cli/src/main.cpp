@@ -64,8 +64,18 @@ bool is_image_file(const fs::path& p) {
     return known.count(ext) > 0;
 }
 
-/// Files as given, in order; folders expanded recursively to their image files, sorted.
-std::vector<std::string> expand_inputs(const std::vector<std::string>& args, const std::string& list_file) {
+/// Files as given, in order; folders expanded recursively to their image files, sorted, leaving
+/// out anything under `out_dir` (results written inside an input folder are not inputs).
+std::vector<std::string> expand_inputs(const std::vector<std::string>& args, const std::string& list_file,
+                                       const std::string& out_dir) {
+    std::error_code oec;
+    const fs::path results = fs::weakly_canonical(out_dir, oec);
+    const auto inside_out = [&](const fs::path& p) {
+        std::error_code e;
+        const fs::path c = fs::weakly_canonical(p, e);
+        const auto o = std::mismatch(results.begin(), results.end(), c.begin(), c.end()).first;
+        return !oec && !e && o == results.end();
+    };
     std::vector<std::string> given = args;
     if (!list_file.empty()) {
         std::ifstream in(list_file);
@@ -82,7 +92,7 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& args, con
             std::vector<std::string> found;
             for (auto it = fs::recursive_directory_iterator(g, fs::directory_options::skip_permission_denied, ec);
                  !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-                if (it->is_regular_file(ec) && is_image_file(it->path())) found.push_back(it->path().string());
+                if (it->is_regular_file(ec) && is_image_file(it->path()) && !inside_out(it->path())) found.push_back(it->path().string());
             if (ec) throw usage_error("input folder '" + g + "': " + ec.message());
             std::sort(found.begin(), found.end());
             out.insert(out.end(), found.begin(), found.end());
@@ -309,7 +319,7 @@ int run_explain(explain_command& c) {
     if (c.resize != "stretch" && c.resize != "none") throw usage_error("--resize '" + c.resize + "': expected stretch or none");
     pixlime::explain_options opt = options_for(c);  // bad options fail here, before the model loads
     const std::vector<std::string> names = read_labels(c.labels_file);
-    const std::vector<std::string> all = expand_inputs(c.inputs, c.list_file);
+    const std::vector<std::string> all = expand_inputs(c.inputs, c.list_file, c.out);
     const std::vector<std::string> inputs = take_shard(all, c.shard);
     if (all.empty()) throw usage_error("no input images: give files or folders (searched for .png, .jpg, .bmp, ...), or --list FILE");
 

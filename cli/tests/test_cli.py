@@ -280,3 +280,13 @@ def test_a_model_whose_backend_is_not_built_is_refused_naming_the_package(models
         f, package = missing[b]
         p = explain(models, tmp_path, model=f, images=[os.path.join(IMAGES, "coffee_224.png")], check=2)
         assert "built without" in p.stderr and package in p.stderr, p.stderr
+
+
+def test_results_inside_the_input_folder_are_not_taken_as_inputs(models, tmp_path):
+    photos_dir = tmp_path / "photos"
+    photos_dir.mkdir()
+    shutil.copy(os.path.join(IMAGES, "coffee_224.png"), photos_dir)
+    explain(models, photos_dir / "out", images=[photos_dir])
+    p = explain(models, photos_dir / "out", images=[photos_dir])  # the PNGs it wrote are under photos/ now
+    assert "0 explained, 1 skipped" in p.stderr, p.stderr
+    assert sorted(os.listdir(photos_dir)) == ["coffee_224.png", "out"]
