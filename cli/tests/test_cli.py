@@ -290,3 +290,13 @@ def test_results_inside_the_input_folder_are_not_taken_as_inputs(models, tmp_pat
     p = explain(models, photos_dir / "out", images=[photos_dir])  # the PNGs it wrote are under photos/ now
     assert "0 explained, 1 skipped" in p.stderr, p.stderr
     assert sorted(os.listdir(photos_dir)) == ["coffee_224.png", "out"]
+
+
+def test_report_never_replaces_a_page_it_did_not_write(models, tmp_path):
+    explain(models, tmp_path, images=[os.path.join(IMAGES, "coffee_224.png")])
+    run("report", tmp_path, check=0)
+    run("report", tmp_path, check=0)  # its own page: replaced
+    (tmp_path / "index.html").write_text("<html>mine</html>")
+    p = run("report", tmp_path, check=1)
+    assert "was not written by pixlime report" in p.stderr
+    assert (tmp_path / "index.html").read_text() == "<html>mine</html>"

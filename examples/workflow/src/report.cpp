@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <sstream>
 #include <stdexcept>
@@ -192,10 +193,13 @@ std::string failed_card(const std::string& title, const std::string& meta_html, 
            meta_html + "</p><p class=\"reason\">" + esc(reason) + "</p></div>\n";
 }
 
+/// Marks a page as the report's, so that a later report replaces only its own index.html.
+const char* generator_meta = "<meta name=\"generator\" content=\"pixlime report\">";
+
 /// Writes `<dir>/index.html` (atomically): the page around `body`. Returns its path.
 std::string write_page(const fs::path& dir, const std::string& title, const std::string& lead_html, const std::string& body) {
     std::ostringstream html;
-    html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" << generator_meta
          << "<title>" << esc(title) << "</title><style>" << style << "</style></head><body>\n"
          << "<h1>" << esc(title) << "</h1>\n<p class=\"lead\">" << lead_html << " Segments whose weight is within noise of 0 "
          << "(its 95% interval contains 0) are <span class=\"hatch\">hatched in blue</span>; the <b>top-5 stability</b> is "
@@ -461,6 +465,13 @@ report_result write_report(const std::string& report_dir, const std::vector<repo
 folder_report_result write_folder_report(const std::string& dir, const std::string& title) {
     const fs::path root(dir);
     if (!fs::is_directory(root)) throw std::runtime_error("'" + dir + "' is not a folder of results");
+    if (fs::exists(root / "index.html")) {  // never replace a page the report did not write
+        std::ifstream in(root / "index.html");
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (text.find(generator_meta) == std::string::npos)
+            throw std::runtime_error("'" + (root / "index.html").string() +
+                                     "' was not written by pixlime report: it is left as it is (move it away to write the report)");
+    }
     std::vector<fs::path> records;
     for (const auto& d : fs::directory_iterator(root))
         if (d.is_directory() && (fs::exists(d.path() / "explanation.json") || fs::exists(d.path() / "error.json"))) records.push_back(d.path());
