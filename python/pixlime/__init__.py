@@ -47,6 +47,29 @@ from ._pixlime import (  # noqa: F401  (re-exported)
 
 __version__ = _core.__version__
 
+# The dtype rule of every image pixlime takes, in the words every image-taking function's docstring
+# shows (where it has a line "[image dtypes]"). python/src/module.cpp's input_image applies it.
+_IMAGE_DTYPES = (
+    "Image dtypes: uint8 and float32 are used as they are; any other real dtype becomes float32 first, "
+    "which is what pixlime (and a classifier or callable it calls) then sees: other floats (float64, "
+    "float16, ...) keep their values, integers are scaled as scikit-image's img_as_float32 scales them "
+    "(unsigned: v / max, to [0, 1]; signed: v / max clipped at -1, to [-1, 1]) and bool becomes 0 and 1; "
+    "complex, object and string dtypes raise pixlime.InvalidArgument."
+)
+
+
+def _with_image_dtypes(doc):
+    """`doc` with its "[image dtypes]" line replaced by _IMAGE_DTYPES, wrapped at that line's indent."""
+    import textwrap
+
+    lines = []
+    for line in doc.split("\n"):
+        if line.strip() == "[image dtypes]":
+            indent = line[:len(line) - len(line.lstrip())]
+            line = textwrap.fill(_IMAGE_DTYPES, width=100, initial_indent=indent, subsequent_indent=indent)
+        lines.append(line)
+    return "\n".join(lines)
+
 __all__ = [
     "explain", "deletion_curve", "insertion_curve", "ranking_by_weight", "area_under_curve", "FaithfulnessCurve",
     "slic", "quickshift", "felzenszwalb", "grid", "load_image", "decode_image", "save_png",
@@ -108,14 +131,21 @@ def load_image(path, channels=0):
 
 def save_png(path, image):
     """Writes an (H, W) or (H, W, C) uint8 array (C in 1..4) as PNG to `path` (str or os.PathLike),
-    through a temporary file renamed into place, so a failed write leaves no partial file."""
+    through a temporary file renamed into place, so a failed write leaves no partial file. Other
+    dtypes raise pixlime.InvalidArgument naming theirs (PNG's 8 bits: scale and convert first)."""
     return _core.save_png(_os.fspath(path), image)
 
 
 def slic(image, *, num_segments=100, compactness=10.0, max_iterations=10, sigma=0.0, convert_to_lab=True,
          enforce_connectivity=True, min_size_factor=0.5, num_threads=1):
-    """SLIC superpixels with scikit-image's semantics and defaults. `image`: (H, W) or (H, W, C),
-    uint8 or float32 (float taken as [0, 1]). Returns (H, W) int32 labels 0..K-1."""
+    """SLIC superpixels with scikit-image's semantics and defaults, but for convert_to_lab on gray
+    (and RGBA) images: pixlime's True clusters them in CIELAB's L, scikit-image's default converts
+    only RGB, so convert_to_lab=False gives scikit-image's default segments there (measured with
+    scikit-image 0.19.3: coins 81 segments by default, 99 with False, 99 by scikit-image; camera
+    76, 100, 100). `image`: (H, W) or (H, W, C), stretched to [0, 1] first. Returns (H, W) int32
+    labels 0..K-1.
+    [image dtypes]
+    """
     o = slic_options(num_segments=num_segments, compactness=compactness, max_iterations=max_iterations, sigma=sigma,
                      convert_to_lab=convert_to_lab, enforce_connectivity=enforce_connectivity,
                      min_size_factor=min_size_factor, num_threads=num_threads)
@@ -124,15 +154,19 @@ def slic(image, *, num_segments=100, compactness=10.0, max_iterations=10, sigma=
 
 def quickshift(image, *, ratio=0.2, kernel_size=4.0, max_dist=200.0, sigma=0.0, convert_to_lab=True, num_threads=1):
     """Quick shift superpixels with scikit-image's semantics and lime_image's defaults (kernel_size 4,
-    max_dist 200, ratio 0.2). Returns (H, W) int32 labels 0..K-1."""
+    max_dist 200, ratio 0.2). `image`: (H, W) or (H, W, C). Returns (H, W) int32 labels 0..K-1.
+    [image dtypes]
+    """
     o = quickshift_options(ratio=ratio, kernel_size=kernel_size, max_dist=max_dist, sigma=sigma,
                            convert_to_lab=convert_to_lab, num_threads=num_threads)
     return _core.quickshift(image, o)
 
 
 def felzenszwalb(image, *, scale=1.0, sigma=0.8, min_size=20):
-    """Felzenszwalb-Huttenlocher segmentation with scikit-image's semantics and defaults. Returns
-    (H, W) int32 labels 0..K-1."""
+    """Felzenszwalb-Huttenlocher segmentation with scikit-image's semantics and defaults. `image`:
+    (H, W) or (H, W, C). Returns (H, W) int32 labels 0..K-1.
+    [image dtypes]
+    """
     return _core.felzenszwalb(image, felzenszwalb_options(scale=scale, sigma=sigma, min_size=min_size))
 
 
@@ -187,8 +221,10 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
             model_input=None, progress=False, num_threads=1, target_stability=0.0, stability_top_k=5, limits=None):
     """Explains `classifier`'s prediction on `image` (LIME, lime_image's semantics and defaults).
 
-    image        (H, W) or (H, W, C) numpy array, uint8 or float32, any strides.
-    classifier   a callable taking an (N, H, W, C) array of the image's dtype (or the layout
+    image        (H, W) or (H, W, C) numpy array, any strides.
+                 [image dtypes]
+    classifier   a callable taking an (N, H, W, C) array of the image's dtype (uint8, else float32 by
+                 the rule above; or the layout
                  model_input asks for, e.g. float32 (N, C, H, W)) and returning (N, classes), or
                  (N,) for a binary model's P(class 1) in [0, 1]; lists and torch tensors are
                  accepted. The array it receives is a read-only view of the
@@ -236,7 +272,8 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
 
 _CURVE_DOC = """{summary}
 
-    image        the explained image: (H, W) or (H, W, C) numpy array, uint8 or float32.
+    image        the explained image: (H, W) or (H, W, C) numpy array.
+                 [image dtypes]
     classifier   as pixlime.explain's: (N, H, W, C) batches (or model_input's form) -> (N, classes)
                  or (N,) for a binary model's P(class 1).
     explanation  a pixlime.Explanation of `image`: its segments, ranked by its weights for `label`,
@@ -312,3 +349,8 @@ def ranking_by_weight(weights):
 def area_under_curve(x, y):
     """Trapezoid rule over the points (x[i], y[i]): x non-decreasing, both finite, at least 2 points."""
     return _core.area_under_curve(x, y)
+
+
+# Every image-taking function states the dtype rule in the same words.
+for _function in (explain, deletion_curve, insertion_curve, slic, quickshift, felzenszwalb):
+    _function.__doc__ = _with_image_dtypes(_function.__doc__)

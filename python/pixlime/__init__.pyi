@@ -10,7 +10,8 @@ from . import dask as dask, lime_image as lime_image  # loaded on first use (mod
 
 __version__: str
 
-ImageArray = npt.NDArray[Any]          # (H, W) or (H, W, C), uint8 or float32, any strides
+ImageArray = npt.NDArray[Any]          # (H, W) or (H, W, C), any strides; uint8 and float32 as they are, other
+                                       # real dtypes as float32 (pixlime._IMAGE_DTYPES says how)
 Labels = npt.NDArray[np.int32]         # (H, W) segment ids
 Classifier = Callable[[npt.NDArray[Any]], Any]   # (N, H, W, C) -> (N, classes) or (N,)
 Progress = Callable[[int, int], Optional[bool]]   # (done, total) -> False to stop

@@ -270,9 +270,9 @@ def _images(images, ids):
                 raise _invalid(f"images[{i}]", repr(value), "a path as str (not bytes)")
         elif isinstance(value, np.ndarray):
             path, array = None, value
-            if value.ndim not in (2, 3) or value.dtype not in (np.uint8, np.float32):
+            if value.ndim not in (2, 3) or value.dtype.kind not in "biuf":
                 raise _invalid(f"images[{i}]", f"an array {value.dtype} {value.shape}",
-                               "(H, W) or (H, W, C), uint8 or float32")
+                               "(H, W) or (H, W, C) of a real dtype (pixlime.explain's image dtypes)")
         else:
             raise _invalid(f"images[{i}]", type(value).__name__, "a path (str or os.PathLike) or a numpy array")
         image_id = ids[i] if ids is not None else (path if path is not None else i)
@@ -343,6 +343,8 @@ def _upscale(width, height):
 def _as_u8(image):
     if image.dtype == np.uint8:
         return image
+    if image.dtype != np.float32:
+        image = _core._as_image(image)  # float32, as explain saw it
     return (np.clip(image, 0.0, 1.0) * np.float32(255) + np.float32(0.5)).astype(np.uint8)
 
 
@@ -615,7 +617,7 @@ def explain_many(client, images, classifier_factory, *, ids=None, out_dir=None, 
     None runs here, serially), one task per image, and returns one record per image, in order.
 
     client              a distributed.Client, or None.
-    images              paths (read on the worker) and/or (H, W[, C]) uint8 / float32 arrays, a
+    images              paths (read on the worker) and/or (H, W[, C]) arrays (pixlime.explain's dtypes), a
                         mapping id -> image, or an (N, H, W, C) stack. Ids: a path's string, an
                         array's index, the mapping's keys, or `ids`.
     classifier_factory  a picklable callable () -> classifier, called once per worker process.

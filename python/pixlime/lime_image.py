@@ -330,20 +330,6 @@ def _gray2rgb(image):
     return np.stack((image,) * 3, axis=-1)
 
 
-def _as_segmenter_input(image):
-    """The image as pixlime.quickshift takes it, valued as scikit-image's img_as_float would:
-    uint8 as is, floats as float32, other integers scaled by their type's maximum."""
-    if image.dtype == np.uint8 or image.dtype == np.float32:
-        return image
-    if image.dtype.kind == "f":
-        return image.astype(np.float32)
-    if image.dtype.kind in "iu":
-        return (image.astype(np.float64) / np.iinfo(image.dtype).max).astype(np.float32)
-    if image.dtype.kind == "b":
-        return image.astype(np.float32)
-    raise _error("image dtype", str(image.dtype), "a numeric dtype")
-
-
 class LimeImageExplainer(object):
     """lime_image.LimeImageExplainer on pixlime's core; the defaults are lime 0.2.0.1's
     (lime/lime_image.py, LimeImageExplainer.__init__):
@@ -516,7 +502,9 @@ class LimeImageExplainer(object):
             random_seed = self.random_state.randint(0, high=1000)
 
         if segmentation_fn is None:
-            segments = _quickshift(_as_segmenter_input(image), kernel_size=4, max_dist=200, ratio=0.2).astype(np.int64)
+            # pixlime.quickshift takes any real dtype by pixlime._IMAGE_DTYPES (scikit-image's
+            # img_as_float32 values), as lime's scikit-image quickshift converts it
+            segments = _quickshift(image, kernel_size=4, max_dist=200, ratio=0.2).astype(np.int64)
         else:
             segments = segmentation_fn(image)
         segments_array = np.asarray(segments)

@@ -12,6 +12,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cmath>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -19,6 +20,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -115,12 +117,33 @@ void translate(std::exception_ptr p) {
 // ---------------------------------------------------------------------------------------------
 // Images
 
-/// A numpy image, (H, W) or (H, W, C) of uint8 or float32, held for as long as pixlime reads
-/// it: contiguous (a copy only when the input is not).
+/// The accepted dtypes, as the error for any other says.
+constexpr const char* accepted_dtypes =
+    "a real dtype: uint8 or float32 (used as they are), another float (float64, float16, ...) or an integer or bool "
+    "dtype (converted to float32 as scikit-image's img_as_float32 does)";
+
+/// True when numpy holds the two dtypes equal (`is` fails for dtypes with metadata).
+bool same_dtype(const py::dtype& a, const py::dtype& b) { return PyObject_RichCompareBool(a.ptr(), b.ptr(), Py_EQ) == 1; }
+
+/// A numpy image, (H, W) or (H, W, C), as pixlime reads it: uint8 or float32, C-contiguous,
+/// held for as long as pixlime reads it. Every numpy image enters pixlime here, so this is the
+/// one place of the dtype rule that python/pixlime/__init__.py's _IMAGE_DTYPES states:
+/// - uint8 and float32 are used as they are (a copy only when not contiguous): pixlime's
+///   native types, whose results must not change;
+/// - other floats become float32 with their values kept (numpy's astype, as scikit-image's
+///   img_as_float32); a finite value beyond float32's range is refused rather than made inf;
+///   NaN and inf stay, for pixlime to refuse or take as it does for float32;
+/// - integers are scaled by their type's maximum exactly as img_as_float32 does
+///   (skimage/util/dtype.py, _convert): v * (1 / max) computed in float32 for types of up to
+///   4 bytes and in float64 for 8-byte ones, signed results then clipped at -1 (so the most
+///   negative value maps to -1); bool becomes 0 / 1. scikit-image's own segmenters see these
+///   values, so option values keep their meaning.
+/// Anything else (complex, object, strings, datetimes, ...) is refused naming its dtype.
 struct input_image {
-    py::array array;  // C-contiguous
+    py::array array;  // C-contiguous, uint8 or float32
     int width = 0, height = 0, channels = 0;
     bool is_float = false;
+    std::string dtype;  // the dtype the caller passed, for messages
 
     explicit input_image(const py::handle& object, const char* name = "image") {
         py::array a = py::array::ensure(object);
@@ -128,24 +151,80 @@ struct input_image {
         if (a.ndim() != 2 && a.ndim() != 3)
             throw pixlime::invalid_argument(std::string(name) + " shape", std::to_string(a.ndim()) + " dimensions",
                                             "(H, W) or (H, W, C)");
-        if (a.dtype().is(py::dtype::of<std::uint8_t>())) is_float = false;
-        else if (a.dtype().is(py::dtype::of<float>())) is_float = true;
-        else
-            throw pixlime::invalid_argument(std::string(name) + " dtype", py::str(a.dtype()).cast<std::string>(),
-                                            "uint8 or float32 (convert with .astype)");
-        array = py::array::ensure(a, py::array::c_style);
-        height = int(array.shape(0));
-        width = int(array.shape(1));
-        channels = array.ndim() == 3 ? int(array.shape(2)) : 1;
-        if (array.ndim() == 3 && array.shape(2) > pixlime::max_channels)
-            throw pixlime::invalid_argument(std::string(name) + " channels", array.shape(2), "1 to " + std::to_string(pixlime::max_channels));
-        if (array.shape(0) > (1 << 30) || array.shape(1) > (1 << 30))
-            throw pixlime::size_limit_error(std::string(name) + " size", std::to_string(array.shape(1)) + "x" + std::to_string(array.shape(0)),
+        // Shape checks first: a conversion allocates.
+        height = int(a.shape(0));
+        width = int(a.shape(1));
+        channels = a.ndim() == 3 ? int(a.shape(2)) : 1;
+        if (a.ndim() == 3 && a.shape(2) > pixlime::max_channels)
+            throw pixlime::invalid_argument(std::string(name) + " channels", a.shape(2), "1 to " + std::to_string(pixlime::max_channels));
+        if (a.shape(0) > (1 << 30) || a.shape(1) > (1 << 30))
+            throw pixlime::size_limit_error(std::string(name) + " size", std::to_string(a.shape(1)) + "x" + std::to_string(a.shape(0)),
                                             "at most 2^30 pixels a side");
+        dtype = py::str(a.dtype()).cast<std::string>();
+        const char kind = a.dtype().kind();
+        const auto bytes = a.dtype().itemsize();
+        if (same_dtype(a.dtype(), py::dtype::of<std::uint8_t>())) {
+            array = py::array::ensure(a, py::array::c_style);
+        } else if (same_dtype(a.dtype(), py::dtype::of<float>())) {
+            is_float = true;
+            array = py::array::ensure(a, py::array::c_style);
+        } else if (kind == 'f') {
+            is_float = true;
+            array = to_float32(a, name);
+        } else if (kind == 'b') {
+            is_float = true;
+            array = py::array_t<float, py::array::c_style | py::array::forcecast>(a);
+        } else if ((kind == 'u' || kind == 'i') && bytes <= 4) {
+            is_float = true;
+            array = scaled_integers<float>(a, kind == 'i', bytes);
+        } else if ((kind == 'u' || kind == 'i') && bytes == 8) {
+            is_float = true;
+            array = scaled_integers<double>(a, kind == 'i', bytes);
+        } else {
+            throw pixlime::invalid_argument(std::string(name) + " dtype", dtype, accepted_dtypes);
+        }
     }
     template <class T>
     pixlime::image_view<const T> view() const {
         return pixlime::image_view<const T>(static_cast<const T*>(array.data()), width, height, channels);
+    }
+
+private:
+    /// A float array other than float32 as float32 (numpy's cast, round to nearest), refusing a
+    /// finite value the cast turns into inf: the image would not keep its values.
+    py::array to_float32(const py::array& a, const char* name) const {
+        const py::array_t<float, py::array::c_style | py::array::forcecast> out(a);  // throws if numpy cannot
+        const float* v = out.data();
+        for (py::ssize_t i = 0; i < out.size(); ++i) {
+            if (!std::isinf(v[i])) continue;
+            const py::object original = a.attr("ravel")()[py::int_(i)];
+            if (!py::module_::import("numpy").attr("isfinite")(original).cast<bool>()) continue;  // inf in the input
+            const py::ssize_t c = i % channels, x = (i / channels) % width, y = i / channels / width;
+            throw pixlime::invalid_argument(std::string(name) + " pixel (" + std::to_string(x) + ", " + std::to_string(y) + ") channel " +
+                                                std::to_string(c),
+                                            py::repr(original).cast<std::string>(),
+                                            "a value float32 holds (magnitude at most 3.4028235e38): pixlime works on " + dtype +
+                                                " images as float32");
+        }
+        return out;
+    }
+
+    /// img_as_float32 of an integer array: v * (1 / max) in Compute (float32 up to 4-byte
+    /// types, float64 for 8-byte ones, as scikit-image picks), signed results clipped at -1.
+    template <class Compute>
+    py::array scaled_integers(const py::array& a, bool is_signed, py::ssize_t bytes) const {
+        double max = 0;
+        if (is_signed) max = double((std::uint64_t(1) << (8 * bytes - 1)) - 1);
+        else max = bytes == 8 ? double(std::numeric_limits<std::uint64_t>::max()) : double((std::uint64_t(1) << (8 * bytes)) - 1);
+        py::array_t<Compute, py::array::c_style | py::array::forcecast> work(a);  // a new array: a's dtype differs
+        const Compute scale = Compute(1.0 / max);
+        Compute* v = work.mutable_data();
+        for (py::ssize_t i = 0; i < work.size(); ++i) {
+            v[i] *= scale;
+            if (is_signed && v[i] < Compute(-1)) v[i] = Compute(-1);
+        }
+        if constexpr (std::is_same_v<Compute, float>) return work;
+        else return py::array_t<float, py::array::c_style | py::array::forcecast>(work);
     }
 };
 
@@ -836,8 +915,11 @@ PYBIND11_MODULE(_pixlime, m) {
     }, py::arg("data"), py::arg("channels") = 0);
     m.def("save_png", [](const std::string& path, const py::object& image) {
         const input_image in(image);
-        if (in.is_float) throw pixlime::invalid_argument("save_png image dtype", "float32", "uint8 (scale and convert first)");
+        if (in.is_float) throw pixlime::invalid_argument("save_png image dtype", in.dtype, "uint8 (scale and convert first)");
         py::gil_scoped_release release;
         pixlime::save_png(path, in.view<std::uint8_t>());
     }, py::arg("path"), py::arg("image"));
+    // The image as pixlime works on it, by input_image's dtype rule: pixlime.dask shows an input
+    // of another dtype as explain saw it, without a second copy of the rule.
+    m.def("_as_image", [](const py::object& image) { return input_image(image).array; }, py::arg("image"));
 }
