@@ -6,6 +6,7 @@ repository; a backend this build lacks, or torch missing, skips its tests with t
 
 import json
 import os
+from pathlib import Path
 import re
 import shutil
 import signal
@@ -68,15 +69,33 @@ def explain(models, out, *extra, model=None, check=0, images=(IMAGES,), **kw):
 
 
 def records(out):
-    """{input: record} of every explanation.json under out."""
+    """{input: record} of every explanation.json under out (each record's folder in its "_dir"),
+    after checking every record under out against the record schema (app/schema)."""
+    check_schema(out)
     r = {}
     for d in sorted(os.listdir(out)):
         p = os.path.join(out, d, "explanation.json")
         if os.path.exists(p):
             with open(p) as f:
                 j = json.load(f)
+            j["_dir"] = os.path.join(out, d)
             r[j["input"]] = j
     return r
+
+
+def check_schema(out):
+    """Every record under out follows app/schema/record.schema.json (where jsonschema is installed)."""
+    try:
+        import jsonschema  # noqa: F401
+    except ImportError:
+        return
+    sys.path.insert(0, os.path.join(SOURCE, "app", "tests"))
+    try:
+        import validate_records
+    finally:
+        sys.path.pop(0)
+    problems, _ = validate_records.check([str(out)])
+    assert problems == [], problems
 
 
 def photos():
@@ -114,7 +133,8 @@ def test_the_record_holds_the_workflow_fields_and_the_files(models, tmp_path):
         assert key in top, key
     assert len(top["weights"]) == rec["segments"]["count"] == len(top["standard_errors"])
     assert rec["settings"]["num_samples"] == 200 and rec["settings"]["input_size"] == f"{SIZE}x{SIZE}"
-    d = tmp_path / rec["id"]
+    assert rec["schema_version"] == 1 and rec["kind"] == "explanation" and rec["id"] == rec["input"]
+    d = Path(rec["_dir"])
     for f in ("input.png", "positive.png", "negative.png", "heatmap.png", "overlay.png"):
         assert (d / f).stat().st_size > 100, f
 
@@ -153,7 +173,7 @@ def test_a_failing_image_is_reported_and_the_rest_go_on(models, tmp_path):
             errors[os.path.basename(j["input"])] = j["error"]
     assert set(errors) == {"missing.png", "not-an-image.png"}
     assert "missing.png" in errors["missing.png"] and "not-an-image.png" in errors["not-an-image.png"]
-    assert list(records(tmp_path / "out")) == [os.path.join(IMAGES, "coffee_224.png")]
+    assert list(records(tmp_path / "out")) == [os.path.join(IMAGES, "coffee_224.png")]  # error records checked too
     assert bad.read_text() == "this is text"  # inputs are never touched
     # an image of another size than the model's, with --resize none
     p = explain(models, tmp_path / "sized", "--resize", "none", images=[os.path.join(IMAGES, "chelsea_224.png")], check=1)
@@ -162,10 +182,10 @@ def test_a_failing_image_is_reported_and_the_rest_go_on(models, tmp_path):
 
 def test_a_rerun_skips_what_is_done_and_redoes_what_changed(models, tmp_path):
     explain(models, tmp_path)
-    stamp = {n: os.stat(tmp_path / r["id"] / "explanation.json").st_mtime_ns for n, r in records(tmp_path).items()}
+    stamp = {n: os.stat(Path(r["_dir"]) / "explanation.json").st_mtime_ns for n, r in records(tmp_path).items()}
     p = explain(models, tmp_path)
     assert f"0 explained, {len(photos())} skipped" in p.stderr
-    assert stamp == {n: os.stat(tmp_path / r["id"] / "explanation.json").st_mtime_ns for n, r in records(tmp_path).items()}
+    assert stamp == {n: os.stat(Path(r["_dir"]) / "explanation.json").st_mtime_ns for n, r in records(tmp_path).items()}
     p = explain(models, tmp_path, "--seed", 3)  # another seed: another explanation
     assert f"{len(photos())} explained, 0 skipped" in p.stderr
     assert all(r["settings"]["seed"] == 3 for r in records(tmp_path).values())
@@ -247,6 +267,10 @@ def test_bad_arguments_are_named(models, tmp_path):
     assert "--shard '3/3'" in p.stderr
     p = run("explain", "--model", os.path.join(models, model_file()), "--input", "64by64", "--out", tmp_path, img, check=2)
     assert "--input '64by64'" in p.stderr
+    p = run("explain", "--model", os.path.join(models, model_file()), "--segmenter", "slick", "--out", tmp_path, img, check=2)
+    assert "--segmenter = slick" in p.stderr and "'quickshift'" in p.stderr
+    p = run("explain", "--model", os.path.join(models, model_file()), "--fill", "purple", "--out", tmp_path, img, check=2)
+    assert "--fill" in p.stderr and "fill = purple: expected black, mean or blur" in p.stderr
     p = run("--help", check=0)
     assert "Example:" in p.stdout and "pixlime explain --model" in p.stdout
 

@@ -52,7 +52,9 @@
 #include <vector>
 
 #if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #endif
 
 namespace pixlime {
@@ -1469,10 +1471,12 @@ inline bool stb_flips_on_write() {
     return raw && raw_len == 4 && static_cast<unsigned char>(raw.get()[1]) == 255;  // row 0: filter byte, pixel
 }
 
-/// Writes `bytes` to `path`; returns 0 or the errno of the failure. `direct`: into the file
-/// itself (a device or FIFO); otherwise into a new sibling file renamed over `path` when
-/// complete, given `mode` (an existing file's permissions, or -1).
-inline int write_file(const std::string& path, const std::vector<std::uint8_t>& bytes, bool direct, long mode) {
+/// Writes `size` bytes to `path`; returns 0 or the errno of the failure. `direct`: into the
+/// file itself (a device or FIFO); otherwise into a new sibling file (a unique name, created
+/// exclusively), flushed to disk, given `mode` (an existing file's permissions, or -1) and
+/// renamed over `path`; on every failure the sibling is removed. The one atomic write of
+/// pixlime and its apps (save_png, write_file).
+inline int write_file(const std::string& path, const void* data, std::size_t size, bool direct, long mode) {
     std::string target = path;
     file_ptr f;
     if (direct) {
@@ -1494,7 +1498,14 @@ inline int write_file(const std::string& path, const std::vector<std::uint8_t>& 
         if (!f) return open_error;
     }
     errno = 0;
-    int error = std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size() ? 0 : (errno ? errno : EIO);
+    int error = std::fwrite(data, 1, size, f.get()) == size ? 0 : (errno ? errno : EIO);
+    errno = 0;
+    if (error == 0 && std::fflush(f.get()) != 0) error = errno ? errno : EIO;
+#if defined(__unix__) || defined(__APPLE__)
+    // On disk before the rename: after a crash the file is either the old one or the new one
+    // whole, never a renamed empty file (a device or FIFO cannot be synced and need not be).
+    if (error == 0 && !direct && ::fsync(::fileno(f.get())) != 0) error = errno ? errno : EIO;
+#endif
     errno = 0;
     if (std::fclose(f.release()) != 0 && error == 0) error = errno ? errno : EIO;
     if (direct) return error;
@@ -1513,7 +1524,35 @@ inline int write_file(const std::string& path, const std::vector<std::uint8_t>& 
 #endif
     }
     if (error != 0) std::remove(target.c_str());
+#if defined(__unix__) || defined(__APPLE__)
+    // The rename itself on disk: sync the folder that holds the entry (best effort).
+    if (error == 0) {
+        const std::size_t slash = path.find_last_of('/');
+        const std::string folder = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+        const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+        if (dir >= 0) {
+            ::fsync(dir);
+            ::close(dir);
+        }
+    }
+#endif
     return error;
+}
+
+/// The file status save_png and write_file need: whether to write `path` directly (an
+/// existing device or FIFO) and the permissions an existing file keeps (-1: none).
+inline void target_kind(const std::string& path, bool& direct, long& mode) {
+    direct = false;
+    mode = -1;
+#if defined(__unix__) || defined(__APPLE__)
+    struct ::stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        direct = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+        mode = long(st.st_mode & 07777);
+    }
+#else
+    (void)path;
+#endif
 }
 
 }  // namespace io
@@ -1549,18 +1588,30 @@ inline void save_png(const std::string& path, image_view<const std::uint8_t> img
         throw io_error("save_png path", quoted(path), "a PNG stb_image_write can encode (it ran out of memory)");
     bool direct = false;
     long mode = -1;
-#if defined(__unix__) || defined(__APPLE__)
-    struct ::stat st {};
-    if (::stat(path.c_str(), &st) == 0) {
-        direct = !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
-        mode = long(st.st_mode & 07777);
-    }
-#endif
-    if (const int error = write_file(path, png, direct, mode))
+    target_kind(path, direct, mode);
+    if (const int error = write_file(path, png.data(), png.size(), direct, mode))
         throw io_error("save_png path", quoted(path), "a writable file path (" + os_reason(error) + ")");
 }
 
 /// save_png(path, img.view()).
 inline void save_png(const std::string& path, const image<std::uint8_t>& img) { save_png(path, img.view()); }
+
+/// Writes `size` bytes at `data` to `path` atomically, as save_png writes its PNG: into a new
+/// file with a unique name in the same folder, flushed to disk (fsync), then renamed over
+/// `path`, so that readers and a crash see the old file or the new one whole, never a part;
+/// the temporary file is removed on every failure path, an existing file keeps its
+/// permissions, and an existing device or FIFO is written directly. Throws pixlime::io_error
+/// naming "write_file path" with the system's reason when the file cannot be written.
+inline void write_file(const std::string& path, const void* data, std::size_t size) {
+    if (path.empty()) throw io_error("write_file path", "\"\"", "a file path");
+    bool direct = false;
+    long mode = -1;
+    detail::io::target_kind(path, direct, mode);
+    if (const int error = detail::io::write_file(path, data, size, direct, mode))
+        throw io_error("write_file path", detail::io::quoted(path), "a writable file path (" + detail::io::os_reason(error) + ")");
+}
+
+/// write_file(path, text.data(), text.size()).
+inline void write_file(const std::string& path, const std::string& text) { write_file(path, text.data(), text.size()); }
 
 }  // namespace pixlime

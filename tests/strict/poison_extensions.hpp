@@ -63,7 +63,9 @@
 #include <vector>
 
 #if __has_include(<sys/stat.h>)
+#include <fcntl.h>     // (io.hpp's atomic write: open, fsync)
 #include <sys/stat.h>  // the system's own headers use the extensions freely
+#include <unistd.h>
 #endif
 
 #include <Eigen/Core>

@@ -6,6 +6,7 @@
 /// (resized, channels converted, rescaled to [0, 1]).
 
 #include <pixlime/image.hpp>
+#include <pixlime_app/preprocess.hpp>
 
 #include <cstdint>
 #include <functional>
@@ -13,6 +14,14 @@
 #include <vector>
 
 namespace wf {
+
+// Image to model input is the app layer's (pixlime_app/preprocess.hpp).
+using pixlime::app::input_shape;
+using pixlime::app::load_standardized;
+using pixlime::app::resize;
+using pixlime::app::standardize;
+using pixlime::app::to_u8;
+using pixlime::app::upscale_factor;
 
 /// Fashion-MNIST's ten classes, by their label number in the IDX files, as folder names.
 const std::vector<std::string>& fashion_mnist_classes();
@@ -49,16 +58,6 @@ struct prepare_result {
 prepare_result prepare_fashion_mnist(const prepare_options& options,
                                      const std::function<void(const std::string&)>& progress = {});
 
-/// The model's input: every image is converted to this many channels, resized to
-/// width x height and rescaled to [0, 1].
-struct input_shape {
-    int width = 28, height = 28, channels = 1;
-    int size() const { return width * height * channels; }
-    friend bool operator==(const input_shape& a, const input_shape& b) {
-        return a.width == b.width && a.height == b.height && a.channels == b.channels;
-    }
-};
-
 /// One labelled file of a folder dataset.
 struct labelled_file {
     std::string path;
@@ -72,25 +71,6 @@ struct folder_dataset {
 /// sub-folder names, or, when `classes` is given (a trained model's), those names: a folder
 /// not among them is an error. Throws std::runtime_error when `dir` has no class folder.
 folder_dataset scan_folder(const std::string& dir, const std::vector<std::string>& classes = {});
-
-/// Resizes each channel to width x height, each axis on its own: an axis that shrinks is
-/// area-averaged (an output pixel is the mean of the input area it covers, partly covered
-/// pixels weighted by the part), an axis that grows is interpolated linearly (pixel centres
-/// aligned, edge pixels repeated). Constant images stay constant; values stay within the
-/// input's range. Throws pixlime::invalid_argument for an empty image or a size below 1x1.
-pixlime::image<float> resize(const pixlime::image<float>& img, int width, int height);
-
-/// Step 2: any 8-bit image (1 to 4 channels, any size) to the model's input: channels
-/// converted (gray <-> RGB, alpha dropped), resized with wf::resize, rescaled to [0, 1].
-pixlime::image<float> standardize(const pixlime::image<std::uint8_t>& img, const input_shape& shape);
-/// Loads a file and standardizes it. Throws pixlime::io_error for a missing or corrupt file.
-pixlime::image<float> load_standardized(const std::string& path, const input_shape& shape);
-
-/// Nearest-neighbour upscaling factor that brings the smaller side to at least `min_px`.
-int upscale_factor(int width, int height, int min_px = 224);
-
-/// A [0, 1] float image back to 8 bits (for writing it out).
-pixlime::image<std::uint8_t> to_u8(const pixlime::image<float>& img);
 
 /// Loads every file of a dataset into a matrix-ready buffer: file i occupies
 /// values [i * shape.size(), (i + 1) * shape.size()). Uses all OpenMP threads.

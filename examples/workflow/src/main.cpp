@@ -12,9 +12,12 @@
 
 #include "steps.hpp"
 
+#include <pixlime_app/settings.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <exception>
+#include <cstdint>
 #include <iostream>
 
 int main(int argc, char** argv) {
@@ -43,7 +46,7 @@ int main(int argc, char** argv) {
         s->add_option("--binary-hidden", c.binary_hidden, "hidden layer sizes (binary)")->delimiter(',')->capture_default_str();
         s->add_option("--batch-size", c.train.batch_size, "minibatch size")->capture_default_str();
         s->add_option("--learning-rate", c.train.learning_rate, "Adam learning rate")->capture_default_str();
-        s->add_option("--seed", c.train.seed, "initialization and shuffling seed")->capture_default_str();
+        s->add_option("--train-seed", c.train.seed, "initialization and shuffling seed")->capture_default_str();
         s->add_option("--width", c.width, "model input width")->capture_default_str();
         s->add_option("--height", c.height, "model input height")->capture_default_str();
         s->add_option("--channels", c.channels, "model input channels (1 gray, 3 RGB)")->capture_default_str();
@@ -56,19 +59,32 @@ int main(int argc, char** argv) {
                     "another model or other inputs; without it an interrupted log is continued)");
     };
     auto add_explain = [&](CLI::App* s) {
-        s->add_option("--samples", c.explain.num_samples, "perturbed samples per explanation")->capture_default_str();
-        s->add_option("--segmenter", c.explain.segmenter, "slic or grid")->capture_default_str();
-        s->add_option("--segments", c.explain.segments, "SLIC target segment count, or grid cells")->capture_default_str();
-        s->add_option("--compactness", c.explain.compactness, "SLIC compactness")->capture_default_str();
-        s->add_option("--hide", c.explain.hide, "hidden segments become black (the background) or their mean")->capture_default_str();
-        s->add_option("--top-labels", c.explain.top_labels, "labels explained per transaction")->capture_default_str();
-        s->add_option("--explain-seed", c.explain.seed, "sampling seed")->capture_default_str();
+        // The same explanation flags as the pixlime command's (names, validation, help).
+        pixlime::app::add_explain_flags(*s, c.explain);
+        // Deprecated for one release (CHANGELOG): the explanation seed's old name.
+        s->add_option_function<std::uint64_t>(
+             "--explain-seed",
+             [&c](std::uint64_t v) {
+                 std::cerr << "pixlime_workflow: --explain-seed is deprecated, use --seed\n";
+                 c.explain.seed = v;
+             },
+             "deprecated: --seed")
+            ->group("");
     };
-
     CLI::App* prepare = app.add_subcommand("prepare", "lay Fashion-MNIST out as data/{train,validation}/<class>/*.png");
     add_prepare(prepare);
     CLI::App* train = app.add_subcommand("train", "standardize the images, train the model, store it");
     add_train(train);
+    // Deprecated for one release (CHANGELOG): train's seed is --train-seed (--seed is the
+    // explanation's, as in the pixlime command).
+    train->add_option_function<std::uint64_t>(
+             "--seed",
+             [&c](std::uint64_t v) {
+                 std::cerr << "pixlime_workflow: train --seed is deprecated, use --train-seed\n";
+                 c.train.seed = v;
+             },
+             "deprecated: --train-seed")
+        ->group("");
     train->add_flag("--binary", c.binary, "the two-class task (outputs in <work>/binary)");
     CLI::App* score = app.add_subcommand("score", "deploy the stored model and score validation images into the transaction log");
     add_score(score);

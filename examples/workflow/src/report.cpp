@@ -4,6 +4,9 @@
 #include "model.hpp"
 #include "transactions.hpp"
 
+#include <pixlime_app/record.hpp>
+#include <pixlime_app/report.hpp>
+
 #include <pixlime/io.hpp>
 
 #include <nlohmann/json.hpp>
@@ -24,191 +27,21 @@ namespace wf {
 
 namespace {
 
-std::string esc(const std::string& s) {
-    std::string o;
-    for (char c : s) {
-        switch (c) {
-            case '&': o += "&amp;"; break;
-            case '<': o += "&lt;"; break;
-            case '>': o += "&gt;"; break;
-            case '"': o += "&quot;"; break;
-            case '\'': o += "&#39;"; break;
-            default: o += c;
-        }
-    }
-    return o;
-}
+using pixlime::app::card;
+using pixlime::app::esc;
+using pixlime::app::fmt;
+using pixlime::app::img_ref;
 
-std::string fmt(double v, int digits = 3) {
-    char b[64];
-    std::snprintf(b, sizeof b, "%.*f", digits, v);
-    return b;
-}
 std::string pct(double v) { return fmt(100.0 * v, 1) + "%"; }
 
-struct img_out {
-    std::string src;
-    int w = 0, h = 0;
-};
 
 /// Copies `from` (a PNG) to `<report_dir>/<rel>`, upscaled with nearest neighbour.
-img_out copy_upscaled(const fs::path& from, const fs::path& report_dir, const std::string& rel) {
+img_ref copy_upscaled(const fs::path& from, const fs::path& report_dir, const std::string& rel) {
     const pixlime::image<std::uint8_t> src = pixlime::load_image(from.string());
     const pixlime::image<std::uint8_t> big = upscale_nearest(src, upscale_factor(src.width(), src.height()));
     fs::create_directories((report_dir / rel).parent_path());
     pixlime::save_png((report_dir / rel).string(), big);
     return {rel, big.width(), big.height()};
-}
-
-std::string figure(const img_out& im, const std::string& alt, const std::string& caption) {
-    return "<figure><img src=\"" + esc(im.src) + "\" width=\"" + std::to_string(im.w) + "\" height=\"" +
-           std::to_string(im.h) + "\" alt=\"" + esc(alt) + "\"><figcaption>" + caption + "</figcaption></figure>";
-}
-
-const char* style = R"css(
-body { font-family: system-ui, sans-serif; margin: 24px; color: #222; background: #fafafa; max-width: 1240px; }
-h1 { margin-bottom: 4px; } h2 { margin-top: 40px; border-bottom: 2px solid #ddd; padding-bottom: 4px; }
-p.lead { color: #555; margin-top: 0; }
-table { border-collapse: collapse; margin: 8px 0 16px; }
-th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: left; font-size: 14px; }
-th { background: #f0f0f0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.card { background: #fff; border: 1px solid #ddd; border-left: 6px solid #4caf50; border-radius: 4px; padding: 10px 14px; margin: 14px 0; }
-.card.wrong { border-left-color: #e53935; } .card.failed { border-left-color: #757575; background: #f4f4f4; }
-.card h3 { margin: 0 0 6px; font-size: 16px; }
-.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; color: #fff; background: #4caf50; vertical-align: middle; }
-.wrong .badge { background: #e53935; } .failed .badge { background: #757575; }
-.panes { display: flex; flex-wrap: wrap; gap: 8px; }
-figure { margin: 0; } figcaption { font-size: 12px; color: #444; max-width: 224px; }
-img { image-rendering: pixelated; image-rendering: crisp-edges; border: 1px solid #ccc; display: block; }
-.side { font-size: 12px; max-width: 260px; } .side table { margin: 0 0 6px; } .side th, .side td { font-size: 12px; padding: 2px 6px; }
-.meta { font-size: 14px; margin: 4px 0 8px; } .reason { font-family: monospace; white-space: pre-wrap; color: #b00; }
-.uncertainty { margin: 4px 0 6px; padding: 3px 6px; background: #e8f5e9; border-radius: 3px; } .uncertainty.noisy { background: #e3f2fd; }
-.hatch { color: #1e90ff; font-weight: bold; }
-#image-check { font-size: 13px; padding: 4px 8px; display: inline-block; border-radius: 4px; background: #eee; }
-#image-check.ok { background: #e8f5e9; } #image-check.bad { background: #ffebee; }
-)css";
-
-/// Fills #image-check once the page has loaded: how many <img> decoded (naturalWidth > 0).
-/// Runs locally; the report needs no network.
-const char* image_check_script = R"js(
-window.addEventListener('load', function () {
-  var imgs = document.images, loaded = 0, broken = [];
-  for (var i = 0; i < imgs.length; i++) {
-    if (imgs[i].complete && imgs[i].naturalWidth > 0) loaded++; else broken.push(imgs[i].getAttribute('src'));
-  }
-  var el = document.getElementById('image-check');
-  el.setAttribute('data-total', imgs.length);
-  el.setAttribute('data-loaded', loaded);
-  el.setAttribute('data-broken', broken.length);
-  el.className = broken.length ? 'bad' : 'ok';
-  el.textContent = broken.length ? (broken.length + ' of ' + imgs.length + ' images failed to load: ' + broken.join(', '))
-                                 : ('All ' + imgs.length + ' images loaded.');
-});
-)js";
-
-/// "segments 3 and 7" (HTML-safe: numbers only).
-std::string segment_list(const std::vector<int>& v) {
-    std::string o = v.size() == 1 ? "segment " : "segments ";
-    for (std::size_t i = 0; i < v.size(); ++i)
-        o += (i == 0 ? "" : i + 1 == v.size() ? " and " : ", ") + std::to_string(v[i]);
-    return o;
-}
-
-/// The explained label's uncertainty from its record: top-5 stability and which of its top 5
-/// segments by |weight| are within noise of 0 (95% interval contains 0). Empty when the record
-/// has no standard errors (a custom surrogate).
-std::string uncertainty_line(const nlohmann::json& label) {
-    if (!label.contains("intervals") || !label.contains("stability_top5")) return "";
-    const auto& w = label.at("weights");
-    const auto& iv = label.at("intervals");
-    std::vector<int> order(w.size());
-    for (std::size_t k = 0; k < order.size(); ++k) order[k] = int(k);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-        return std::abs(w[std::size_t(a)].get<double>()) > std::abs(w[std::size_t(b)].get<double>());
-    });
-    order.resize(std::min<std::size_t>(5, order.size()));
-    std::vector<int> noise;
-    for (int k : order) {
-        const auto& r = iv.at(std::size_t(k));
-        if (r.at(0).get<double>() <= 0 && r.at(1).get<double>() >= 0) noise.push_back(k);
-    }
-    std::ostringstream o;
-    const double stab = label.at("stability_top5").get<double>();
-    o << "<div class=\"uncertainty" << (noise.empty() ? "" : " noisy") << "\">top-5 stability <b>" << fmt(stab, 2)
-      << "</b> (expected overlap of the top 5 with a rerun's); ";
-    if (noise.empty())
-        o << "all top " << order.size() << " segments are distinguishable from 0 (95%)";
-    else
-        o << segment_list(noise) << (noise.size() == 1 ? " is" : " are") << " within noise of 0 (95% interval contains 0; hatched)";
-    o << "</div>";
-    return o.str();
-}
-
-/// One explanation's card: its images, the explained labels' table and how sure it is.
-struct card {
-    std::string anchor, title, badge, meta_html, file, true_label, extra_html;
-    bool wrong = false;
-    img_out input, positive, negative, heatmap;
-};
-
-std::string card_html(const nlohmann::json& ej, const card& c) {
-    const std::string pane_label = ej.at("panes_label").get<std::string>();
-    // The explained labels are the model's top ones: probability, the surrogate's local
-    // prediction and its R², in one table; the true class is marked.
-    std::ostringstream lt;
-    lt << "<table><tr><th>class</th><th>model p</th><th>surrogate</th><th>R&sup2;</th></tr>";
-    for (const auto& l : ej.at("labels")) {
-        const std::string name = l.at("name").get<std::string>();
-        const bool is_true = !c.true_label.empty() && name == c.true_label;
-        lt << "<tr><td>" << (is_true ? "<b>" + esc(name) + "</b> (true)" : esc(name)) << "</td><td class=\"num\">"
-           << fmt(l.at("model_prediction").get<double>()) << "</td><td class=\"num\">"
-           << fmt(l.at("local_prediction").get<double>()) << "</td><td class=\"num\">" << fmt(l.at("r2").get<double>())
-           << "</td></tr>";
-    }
-    lt << "</table>" << c.extra_html;
-    // How sure the explanation is: its top-5 stability and which of the pane label's top 5
-    // segments (by |weight|) have a 95% interval containing 0 (hatched on the panes).
-    const std::string uncertainty = uncertainty_line(ej.at("labels").at(0));
-    const bool hatched = ej.at("panes").contains("hatched_level");
-    std::ostringstream out;
-    out << "<div class=\"" << (c.wrong ? "card wrong" : "card") << "\" id=\"" << esc(c.anchor) << "\"><h3>" << esc(c.title)
-        << " <span class=\"badge\">" << esc(c.badge) << "</span></h3>"
-        << "<p class=\"meta\">" << c.meta_html << "</p><div class=\"panes\">"
-        << figure(c.input, "input " + c.title, "input (" + esc(c.file) + ")")
-        << figure(c.positive, "positive pane " + c.title, "positive: the (up to 5) segments that most raised <b>" + esc(pane_label) + "</b>")
-        << figure(c.negative, "negative pane " + c.title, "negative: the (up to 5) segments that most lowered <b>" + esc(pane_label) + "</b>")
-        << figure(c.heatmap, "heatmap " + c.title, "heatmap: every segment's weight for " + esc(pane_label) +
-                                                     " (green up, magenta down)" +
-                                                     (hatched ? "; <span class=\"hatch\">blue hatching</span>: within noise of 0" : ""))
-        << "<div class=\"side\">" << lt.str() << uncertainty << "<div>" << ej.at("segments").at("count").get<int>()
-        << " segments &middot; explained in " << fmt(ej.at("timings_ms").at("total").get<double>(), 0) << " ms"
-        << (ej.contains("model_calls") ? " &middot; " + std::to_string(ej.at("model_calls").get<int>()) + " model calls" : "")
-        << "</div></div></div></div>\n";
-    return out.str();
-}
-
-std::string failed_card(const std::string& title, const std::string& meta_html, const std::string& reason) {
-    return "<div class=\"card failed\"><h3>" + esc(title) + " <span class=\"badge\">failed</span></h3><p class=\"meta\">" +
-           meta_html + "</p><p class=\"reason\">" + esc(reason) + "</p></div>\n";
-}
-
-/// Marks a page as the report's, so that a later report replaces only its own index.html.
-const char* generator_meta = "<meta name=\"generator\" content=\"pixlime report\">";
-
-/// Writes `<dir>/index.html` (atomically): the page around `body`. Returns its path.
-std::string write_page(const fs::path& dir, const std::string& title, const std::string& lead_html, const std::string& body) {
-    std::ostringstream html;
-    html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">" << generator_meta
-         << "<title>" << esc(title) << "</title><style>" << style << "</style></head><body>\n"
-         << "<h1>" << esc(title) << "</h1>\n<p class=\"lead\">" << lead_html << " Segments whose weight is within noise of 0 "
-         << "(its 95% interval contains 0) are <span class=\"hatch\">hatched in blue</span>; the <b>top-5 stability</b> is "
-         << "the expected overlap (Jaccard) of the 5 strongest segments with those of a rerun with another seed.</p>\n"
-         << "<p><span id=\"image-check\">Images not checked yet (JavaScript off?)</span></p>\n"
-         << body << "<script>" << image_check_script << "</script>\n</body></html>\n";
-    const fs::path index = dir / "index.html";
-    write_atomic(index, html.str());
-    return index.string();
 }
 
 struct task_stats {
@@ -296,12 +129,19 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
             const std::string reason = e.is_object() ? e.value("error", "unknown") : "unreadable error record";
             ++explain_failed;
             ++st.failed;
-            cards << failed_card(t.id, "input: " + esc(t.input) + (t.true_label.empty() ? "" : " &middot; true: <b>" + esc(t.true_label) + "</b>"),
+            cards << pixlime::app::failed_card(t.id, "input: " + esc(t.input) + (t.true_label.empty() ? "" : " &middot; true: <b>" + esc(t.true_label) + "</b>"),
                                  reason);
             continue;
         }
-        std::ifstream in(edir / "explanation.json");
-        const nlohmann::json ej = nlohmann::json::parse(in);
+        nlohmann::json ej;
+        try {
+            ej = pixlime::app::read_record(edir / "explanation.json");
+        } catch (const std::exception& e) {  // a record that cannot be read: its card says why, the rest go on
+            ++explain_failed;
+            ++st.failed;
+            cards << pixlime::app::failed_card(t.id, "input: " + esc(t.input), pixlime::app::describe(e));
+            continue;
+        }
         ++done;
         settings = ej.at("settings");
         explain_ms += ej.at("timings_ms").at("total").get<double>();
@@ -317,10 +157,10 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
         if (known) ++shown_classes[t.true_label];
 
         const std::string base = "img/" + task.key + "/" + t.id;
-        const img_out in_img = copy_upscaled(edir / "input.png", report_dir, base + "-input.png");
-        const img_out pos = copy_upscaled(edir / "positive.png", report_dir, base + "-positive.png");
-        const img_out neg = copy_upscaled(edir / "negative.png", report_dir, base + "-negative.png");
-        const img_out heat = copy_upscaled(edir / "heatmap.png", report_dir, base + "-heatmap.png");
+        const img_ref in_img = copy_upscaled(edir / "input.png", report_dir, base + "-input.png");
+        const img_ref pos = copy_upscaled(edir / "positive.png", report_dir, base + "-positive.png");
+        const img_ref neg = copy_upscaled(edir / "negative.png", report_dir, base + "-negative.png");
+        const img_ref heat = copy_upscaled(edir / "heatmap.png", report_dir, base + "-heatmap.png");
         st.images += 4;
 
         std::string meta = esc(file) + " &middot; true: <b>" + (known ? esc(t.true_label) : "?") + "</b> &middot; predicted: <b>" +
@@ -340,7 +180,7 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
         c.positive = pos;
         c.negative = neg;
         c.heatmap = heat;
-        cards << card_html(ej, c);
+        cards << pixlime::app::card_html(ej, c);
     }
 
     std::ostringstream s;
@@ -374,7 +214,7 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
           << "</td></tr>";
     if (!settings.is_null())
         s << "<tr><td>explanation settings</td><td>" << esc(settings.value("segmenter", "")) << ", ~" << settings.value("segments", 0)
-          << " segments, " << settings.value("num_samples", 0) << " samples, hidden segments " << esc(settings.value("hide", ""))
+          << " segments, " << settings.value("num_samples", 0) << " samples, hidden segments " << esc(settings.value("fill", ""))
           << ", top " << settings.value("top_labels", 0) << " labels, seed " << settings.value("seed", 0) << "</td></tr>";
     const fs::path fpath = dir / "faithfulness.json";
     if (fs::exists(fpath)) {
@@ -454,74 +294,12 @@ report_result write_report(const std::string& report_dir, const std::vector<repo
         sections << (i ? " &middot; " : "") << "<a href=\"#" << esc(tasks[i].key) << "\">" << esc(tasks[i].title) << "</a>";
     sections << "</p>\n";
     const std::string index =
-        write_page(out, "pixlime: why did the model say that?",
+        pixlime::app::write_page(out, "pixlime: why did the model say that?",
                    "LIME explanations of a model trained on Fashion-MNIST, generated " + esc(utc_now()) +
                        ". For each transaction: the input, the <b>positive pane</b> (the segments that pushed the predicted class "
                        "up), the <b>negative pane</b> (the segments that pushed it down) and a heatmap of every segment's weight.",
                    sections.str() + body.str());
     return {index, st.cards, st.failed, st.images};
-}
-
-folder_report_result write_folder_report(const std::string& dir, const std::string& title) {
-    const fs::path root(dir);
-    if (!fs::is_directory(root)) throw std::runtime_error("'" + dir + "' is not a folder of results");
-    if (fs::exists(root / "index.html")) {  // never replace a page the report did not write
-        std::ifstream in(root / "index.html");
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (text.find(generator_meta) == std::string::npos)
-            throw std::runtime_error("'" + (root / "index.html").string() +
-                                     "' was not written by pixlime report: it is left as it is (move it away to write the report)");
-    }
-    std::vector<fs::path> records;
-    for (const auto& d : fs::directory_iterator(root))
-        if (d.is_directory() && (fs::exists(d.path() / "explanation.json") || fs::exists(d.path() / "error.json"))) records.push_back(d.path());
-    std::sort(records.begin(), records.end());
-    // The failed ones last.
-    std::stable_partition(records.begin(), records.end(), [](const fs::path& p) { return fs::exists(p / "explanation.json"); });
-    folder_report_result r;
-    std::ostringstream cards;
-    auto in_place = [&](const fs::path& file) {
-        const pixlime::image<std::uint8_t> im = pixlime::load_image(file.string());
-        ++r.images;
-        return img_out{fs::relative(file, root).generic_string(), im.width(), im.height()};
-    };
-    auto parse = [](const fs::path& f) {
-        std::ifstream in(f);
-        return nlohmann::json::parse(in, nullptr, false);
-    };
-    for (const fs::path& p : records) {
-        ++r.cards;
-        const std::string name = p.filename().string();
-        const nlohmann::json ej = fs::exists(p / "explanation.json") ? parse(p / "explanation.json") : nlohmann::json();
-        if (!ej.is_object()) {
-            const nlohmann::json e = parse(p / "error.json");
-            ++r.failed;
-            cards << failed_card(name, "input: " + esc(e.is_object() ? e.value("input", "?") : "?"),
-                                 e.is_object() ? e.value("error", "unknown") : "unreadable record");
-            continue;
-        }
-        const std::string input = ej.value("input", "");
-        card c;
-        c.anchor = name;
-        c.title = fs::path(input).filename().string();
-        c.badge = ej.value("predicted", "");
-        c.meta_html = esc(input) + " &middot; predicted: <b>" + esc(ej.value("predicted", "")) + "</b> (" +
-                      fmt(ej.at("labels").at(0).at("model_prediction").get<double>()) + ") &middot; model " + esc(ej.value("model", ""));
-        c.file = c.title;
-        c.input = in_place(p / "input.png");
-        c.positive = in_place(p / "positive.png");
-        c.negative = in_place(p / "negative.png");
-        c.heatmap = in_place(p / "heatmap.png");
-        c.input.w = c.positive.w;  // input.png is at the model's size: shown as large as the panes
-        c.input.h = c.positive.h;
-        cards << card_html(ej, c);
-    }
-    const std::string lead = std::to_string(r.cards) + " images (" + std::to_string(r.failed) + " failed), from " + esc(dir) +
-                             ", generated " + esc(utc_now()) + ". For each image: the <b>positive pane</b> (the segments that "
-                             "pushed the predicted class up), the <b>negative pane</b> (the segments that pushed it down) and a "
-                             "heatmap of every segment's weight.";
-    r.path = write_page(root, title, lead, cards.str());
-    return r;
 }
 
 }  // namespace wf

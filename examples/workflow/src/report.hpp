@@ -28,17 +28,4 @@ struct report_result {
 /// when `<report_dir>/img` holds anything the report did not write (it is left as it is).
 report_result write_report(const std::string& report_dir, const std::vector<report_task>& tasks);
 
-struct folder_report_result {
-    std::string path;  ///< the index.html written
-    int cards = 0;     ///< results shown
-    int failed = 0;    ///< of which failed
-    int images = 0;    ///< <img> elements
-};
-
-/// Writes `<dir>/index.html` for a folder of results, one subfolder per image holding
-/// explanation.json (write_explanation's record) and its PNGs, or error.json: the same cards
-/// as write_report, the images referenced where they are (nothing copied), failed images
-/// last. Throws std::runtime_error when `dir` is not a folder.
-folder_report_result write_folder_report(const std::string& dir, const std::string& title);
-
 }  // namespace wf

@@ -28,48 +28,9 @@ double ms_since(clock_type::time_point t0) {
     return std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
 }
 
-/// Rounds for the log: 6 significant digits keep lines short and readable.
-double round6(double v) {
-    if (v == 0 || !std::isfinite(v)) return v;
-    const double scale = std::pow(10.0, 6 - int(std::ceil(std::log10(std::abs(v)))));
-    return std::round(v * scale) / scale;
-}
+using pixlime::app::round6;
 
 }  // namespace
-
-void write_atomic(const fs::path& path, const std::string& text) {
-    const fs::path tmp = path.string() + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << text;
-        if (!out) throw std::runtime_error("cannot write '" + tmp.string() + "'");
-    }
-    fs::rename(tmp, path);
-}
-
-std::string describe(const std::exception& e) {
-    std::string s = e.what();
-    try {
-        std::rethrow_if_nested(e);
-    } catch (const std::exception& inner) {
-        s += ": " + describe(inner);
-    } catch (...) {
-        s += ": unknown exception";
-    }
-    return s;
-}
-
-std::string utc_now() {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
-    return buf;
-}
 
 deployed_model deploy(mlp model) {
     auto shared = std::make_shared<const mlp>(std::move(model));
@@ -447,99 +408,11 @@ std::vector<transaction> select_mixed(const std::vector<transaction>& log, int n
     return out;
 }
 
-nlohmann::ordered_json explain_settings::to_json() const {
-    return {{"segmenter", segmenter}, {"segments", segments}, {"compactness", compactness},
-            {"merge_background", merge_background}, {"hide", hide},
-            {"num_samples", num_samples}, {"top_labels", top_labels}, {"seed", seed}, {"num_features", num_features}};
-}
-
-std::vector<char> background_segments(pixlime::image_view<const float> img, const pixlime::segmentation& seg,
-                                      double threshold) {
-    std::vector<double> sum(std::size_t(seg.count()), 0.0);
-    std::vector<std::int64_t> n(std::size_t(seg.count()), 0);
-    for (int y = 0; y < img.height(); ++y)
-        for (int x = 0; x < img.width(); ++x) {
-            const auto l = std::size_t(seg.label(x, y));
-            double v = 0;
-            for (int c = 0; c < img.channels(); ++c) v = std::max(v, double(img.at(x, y, c)));
-            sum[l] += v;
-            ++n[l];
-        }
-    std::vector<char> background(std::size_t(seg.count()), 0);
-    for (std::size_t l = 0; l < background.size(); ++l) background[l] = sum[l] <= threshold * double(n[l]);
-    return background;
-}
-
-pixlime::segmenter segmenter_for(const explain_settings& s) {
-    if (s.segments < 1) throw std::invalid_argument("segments must be >= 1");
-    if (s.segmenter == "grid") {
-        const int n = int(std::ceil(std::sqrt(double(s.segments)) - 1e-9));
-        return pixlime::grid_options{n, n};
-    }
-    if (s.segmenter == "slic") {
-        pixlime::slic_options so;
-        so.num_segments = s.segments;
-        so.compactness = s.compactness;
-        if (s.merge_background < 0) return so;
-        // Background segments become one: on Fashion-MNIST's black background hiding them
-        // changes nothing, so they would only dilute the samples.
-        return pixlime::segmenter(
-            [so, threshold = s.merge_background](pixlime::image_view<const float> img) {
-                const pixlime::segmentation seg = pixlime::slic(img, so);
-                const std::vector<char> background = background_segments(img, seg, threshold);
-                std::vector<int> labels(seg.labels().begin(), seg.labels().end());
-                for (auto& l : labels)
-                    if (background[std::size_t(l)]) l = -1;
-                return pixlime::segmentation::from_labels(img.width(), img.height(), labels);
-            },
-            "slic");
-    }
-    if (s.segmenter == "quickshift") return pixlime::quickshift_options{};    // lime_image's default segmenter
-    if (s.segmenter == "felzenszwalb") return pixlime::felzenszwalb_options{};
-    throw std::invalid_argument("segmenter '" + s.segmenter + "': expected slic, quickshift, felzenszwalb or grid");
-}
-
-pixlime::explain_options explain_options_for(const explain_settings& s) {
-    pixlime::explain_options o;
-    o.segmenter = segmenter_for(s);
-    o.num_samples = s.num_samples;
-    o.seed = s.seed;
-    o.top_labels = s.top_labels;
-    o.batch_size = 250;
-    if (s.hide == "black") {
-        o.hide = pixlime::constant_fill{{0.0}};
-    } else if (s.hide == "mean") {
-        o.hide = pixlime::segment_mean_fill{};
-    } else {
-        throw std::invalid_argument("hide '" + s.hide + "': expected black or mean");
-    }
-    return o;
-}
-
 pixlime::explanation explain_image(const pixlime::image<float>& img, const deployed_model& model, const explain_settings& s) {
     return pixlime::explain(img, model.classify, explain_options_for(s));
 }
 
 namespace {
-
-nlohmann::ordered_json pairs_json(const std::vector<std::pair<int, double>>& v) {
-    nlohmann::ordered_json a = nlohmann::ordered_json::array();
-    for (const auto& [seg, w] : v) a.push_back({seg, round6(w)});
-    return a;
-}
-
-bool already_done(const fs::path& dir, const transaction& t, const deployed_model& m, const explain_settings& s) {
-    const fs::path json = dir / "explanation.json";
-    if (!fs::exists(json)) return false;
-    for (const char* f : {"input.png", "positive.png", "negative.png", "heatmap.png"})
-        if (!fs::exists(dir / f)) return false;
-    std::ifstream in(json);
-    const nlohmann::ordered_json j = nlohmann::ordered_json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return false;
-    // A record without model_calls is from before the uncertainty fields: made again.
-    return j.value("input", "") == t.input && j.value("model", "") == m.id && j.contains("settings") &&
-           j["settings"] == s.to_json() && j.contains("model_calls");
-}
 
 void explain_one(const transaction& t, const deployed_model& m, const fs::path& dir, const explain_settings& s) {
     const auto t0 = clock_type::now();
@@ -547,7 +420,7 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     const pixlime::image<float> img = load_standardized(t.input, m.shape);
     const double load_ms = ms_since(t0);
     const pixlime::explanation ex = explain_image(img, m, s);
-    record_head head;
+    pixlime::app::record_head head;
     head.fields["id"] = t.id;
     head.fields["input"] = t.input;
     head.fields["true_label"] = t.true_label.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(t.true_label);
@@ -555,94 +428,13 @@ void explain_one(const transaction& t, const deployed_model& m, const fs::path& 
     head.settings = s.to_json();
     head.segmenter = s.segmenter;
     head.num_features = s.num_features;
+    head.classes = m.classes;
     head.load_ms = load_ms;
     head.start = t0;
-    write_explanation(dir, img, ex, m.classes, head);
+    pixlime::app::write_explanation(dir, img, ex, head);
 }
 
 }  // namespace
-
-void write_explanation(const std::filesystem::path& dir, const pixlime::image<float>& img, const pixlime::explanation& ex,
-                       const std::vector<std::string>& classes, const record_head& head) {
-    const pixlime::segmentation& seg = ex.segments();
-    const auto tr = clock_type::now();
-    const int label = ex.top_labels().at(0);  // the model's prediction on the unperturbed image
-    const auto name = [&](int l) { return std::size_t(l) < classes.size() ? classes[std::size_t(l)] : std::to_string(l); };
-    // The panes are drawn at display size (>= 224 px, nearest neighbour) so that segment
-    // outlines stay one screen pixel thin.
-    pixlime::render_options ro;
-    ro.num_features = head.num_features;
-    ro.scale = upscale_factor(img.width(), img.height());
-    // Leave out segments whose weight is noise next to the strongest one (5% of it).
-    ro.min_relative_weight = 0.05;
-    // Hatch the segments whose 95% interval contains 0 (the standard errors need the built-in
-    // ridge surrogate; a custom one leaves the panes unhatched).
-    const bool has_errors = ex.summary().ridge_alpha.has_value();
-    if (has_errors) ro.uncertain = pixlime::uncertain_segments(ex, label, 0.95);
-    fs::create_directories(dir);
-    pixlime::save_png((dir / "input.png").string(), to_u8(img));
-    pixlime::save_png((dir / "positive.png").string(), pixlime::render_positive(img, ex, label, ro));
-    pixlime::save_png((dir / "negative.png").string(), pixlime::render_negative(img, ex, label, ro));
-    pixlime::save_png((dir / "heatmap.png").string(), pixlime::render_heatmap(img, ex, label, ro));
-    if (head.overlay) pixlime::save_png((dir / "overlay.png").string(), pixlime::render_overlay(img, ex, label, ro));
-    const double render_ms = ms_since(tr);
-
-    nlohmann::ordered_json j = head.fields;
-    j["predicted"] = name(label);
-    j["model"] = head.model;
-    j["settings"] = head.settings;
-    j["segments"] = {{"method", head.segmenter}, {"count", seg.count()}};
-    j["panes_label"] = name(label);
-    j["panes"] = {{"scale", ro.scale}, {"num_features", head.num_features}, {"min_relative_weight", ro.min_relative_weight}};
-    if (has_errors) j["panes"]["hatched_level"] = 0.95;  // hatched: the 95% interval contains 0
-    j["model_calls"] = ex.model_calls();
-    j["target_reached"] = ex.target_reached();
-    nlohmann::ordered_json labels = nlohmann::ordered_json::array();
-    for (int l : ex.labels()) {
-        const auto ranked = ex.ranked(l);
-        std::vector<std::pair<int, double>> top_pos, top_neg;
-        for (const auto& r : ranked) {
-            if (r.second > 0 && top_pos.size() < 5) top_pos.push_back(r);
-            if (r.second < 0 && top_neg.size() < 5) top_neg.push_back(r);
-        }
-        nlohmann::ordered_json w = nlohmann::ordered_json::array();
-        for (Eigen::Index k = 0; k < ex.weights(l).size(); ++k) w.push_back(round6(ex.weights(l)[k]));
-        nlohmann::ordered_json entry = {{"label", l},
-                                        {"name", name(l)},
-                                        {"model_prediction", round6(ex.model_prediction(l))},
-                                        {"local_prediction", round6(ex.local_prediction(l))},
-                                        {"intercept", round6(ex.intercept(l))},
-                                        {"r2", round6(ex.score(l))},
-                                        {"top_positive", pairs_json(top_pos)},
-                                        {"top_negative", pairs_json(top_neg)},
-                                        {"weights", w}};
-        if (has_errors) {  // omitted with a custom surrogate (no standard errors)
-            const Eigen::VectorXd se = ex.standard_errors(l);
-            const Eigen::MatrixXd iv = ex.weight_intervals(l, 0.95);
-            nlohmann::ordered_json se_json = nlohmann::ordered_json::array(), iv_json = nlohmann::ordered_json::array();
-            for (Eigen::Index k = 0; k < se.size(); ++k) {
-                se_json.push_back(round6(se[k]));
-                iv_json.push_back({round6(iv(k, 0)), round6(iv(k, 1))});
-            }
-            entry["standard_errors"] = se_json;
-            entry["intervals"] = iv_json;
-            entry["stability_top5"] = round6(ex.stability(l, 5));
-        }
-        labels.push_back(entry);
-    }
-    j["labels"] = labels;
-    const auto& tm = ex.timings();
-    j["timings_ms"] = {{"load", round6(head.load_ms)},
-                       {"segmentation", round6(tm.segmentation_ms)},
-                       {"perturbation", round6(tm.perturbation_ms)},
-                       {"classifier", round6(tm.classifier_ms)},
-                       {"surrogate", round6(tm.surrogate_ms)},
-                       {"explain", round6(tm.total_ms - tm.segmentation_ms)},
-                       {"render", round6(render_ms)},
-                       {"total", round6(ms_since(head.start))}};
-    j["time"] = utc_now();
-    write_atomic(dir / "explanation.json", j.dump(2) + "\n");
-}
 
 std::vector<explain_outcome> explain_transactions(const std::vector<transaction>& selected, const deployed_model& model,
                                                   const std::string& out_dir, const explain_settings& settings,
@@ -661,22 +453,18 @@ std::vector<explain_outcome> explain_transactions(const std::vector<transaction>
         if (!safe_id) {
             o.status = "failed";  // never used as a folder name
             o.reason = "transaction id '" + t.id + "' is not of letters, digits, - and _";
-        } else if (already_done(dir, t, model, settings)) {
+        } else if (pixlime::app::record_done(dir, t.id, t.input, model.id, settings.to_json())) {
             o.status = "skipped";
         } else {
             try {
-                fs::remove(dir / "explanation.json");
                 explain_one(t, model, dir, settings);
-                fs::remove(dir / "error.json");
                 o.status = "done";
             } catch (const std::exception& e) {
                 o.status = "failed";
                 o.reason = describe(e);
                 try {
-                    fs::create_directories(dir);
-                    nlohmann::ordered_json j = {{"id", t.id}, {"input", t.input}, {"model", model.id},
-                                                {"error", o.reason}, {"time", utc_now()}};
-                    write_atomic(dir / "error.json", j.dump(2) + "\n");
+                    const nlohmann::ordered_json fields = {{"id", t.id}, {"input", t.input}};
+                    pixlime::app::write_record(dir, pixlime::app::error_record(fields, model.id, o.reason));
                 } catch (const std::exception& e2) {
                     o.reason += " (and the error record could not be written: " + std::string(e2.what()) + ")";
                 }

@@ -9,6 +9,9 @@
 #include "model.hpp"
 
 #include <pixlime/pixlime.hpp>
+#include <pixlime_app/common.hpp>
+#include <pixlime_app/record.hpp>
+#include <pixlime_app/settings.hpp>
 
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
@@ -23,6 +26,14 @@
 #include <vector>
 
 namespace wf {
+
+// Settings, records and their files are the app layer's (app/include/pixlime_app).
+using pixlime::app::describe;
+using pixlime::app::explain_options_for;
+using pixlime::app::explain_settings;
+using pixlime::app::segmenter_for;
+using pixlime::app::utc_now;
+using pixlime::app::write_atomic;
 
 /// The classifier interface: a batch of standardized images (NHWC floats in [0, 1]) to one
 /// row of outputs per image. It is exactly what pixlime::explain calls.
@@ -122,41 +133,6 @@ std::vector<transaction> select_first(const std::vector<transaction>& log, int n
 /// log has that many) over as many true classes as possible, deterministically.
 std::vector<transaction> select_mixed(const std::vector<transaction>& log, int n);
 
-struct explain_settings {
-    /// "slic", "grid", or "quickshift" / "felzenszwalb" with pixlime's defaults (quickshift:
-    /// lime_image's kernel_size 4, max_dist 200, ratio 0.2); segments and compactness do not
-    /// apply to them
-    std::string segmenter = "slic";
-    int segments = 50;               ///< SLIC: target count; grid: cells per side = ceil(sqrt(segments))
-    double compactness = 5;          ///< SLIC compactness (CIELAB scale)
-    /// SLIC: segments whose mean (max over channels, [0, 1]) is at most this are merged into one
-    /// background segment; < 0 keeps every segment.
-    double merge_background = 0.05;
-    std::string hide = "black";      ///< hidden segments become "black" (0: the background) or their "mean"
-    int num_samples = 1000;
-    int top_labels = 3;
-    std::uint64_t seed = 7;
-    int num_features = 5;  ///< segments shown on a pane
-
-    nlohmann::ordered_json to_json() const;
-};
-
-/// Which segments of `img` are background: per segment 1 when the mean over its pixels of the
-/// per-pixel maximum over channels is at most `threshold`, else 0. (The one definition of
-/// "background" the workflow has: merged by segmenter_for.)
-std::vector<char> background_segments(pixlime::image_view<const float> img, const pixlime::segmentation& seg,
-                                      double threshold);
-
-/// The segmenter these settings choose, for pixlime::explain_options::segmenter: "grid" is
-/// pixlime::grid with ceil(sqrt(segments)) cells per side; "slic" is pixlime::slic (segments,
-/// compactness) whose background segments (background_segments with merge_background, when
-/// that is >= 0) become one segment; "quickshift" and "felzenszwalb" are those segmenters with
-/// their defaults. Throws std::invalid_argument for another name or
-/// segments < 1.
-pixlime::segmenter segmenter_for(const explain_settings& s);
-/// pixlime::explain_options for these settings (segmenter, hide mode, samples, top labels, seed).
-pixlime::explain_options explain_options_for(const explain_settings& s);
-
 /// pixlime::explain of one standardized image with these settings through model.classify:
 /// pixlime::explain(img, model.classify, explain_options_for(s)), the image segmented by
 /// the options' segmenter (the explanation's segments() are those segments).
@@ -168,46 +144,14 @@ struct explain_outcome {
     std::string reason;  ///< for "failed"
     double ms = 0;
 };
-/// Step 6: explains each transaction into `<out_dir>/<id>/`: input.png (the standardized
-/// input), positive.png, negative.png, heatmap.png (for the predicted class) and
-/// explanation.json (written last; per label its weights' standard errors, 95% intervals and
-/// top-5 stability, and the model calls; segments whose interval contains 0 are hatched on the
-/// panes, see docs/workflow.md). A failure (missing or corrupt file, a classifier that
-/// throws, ...) writes `<id>/error.json` with the reason and the rest go on. A transaction
-/// whose explanation.json was made from the same input, model and settings is skipped.
+/// Step 6: explains each transaction into `<out_dir>/<id>/` with the app layer's record writer
+/// (pixlime::app::write_explanation: input.png, positive.png, negative.png, heatmap.png for the
+/// predicted class, then explanation.json; docs/records.md). A failure (missing or corrupt file,
+/// a classifier that throws, ...) writes `<id>/error.json` with the reason and the rest go on. A
+/// transaction whose record was made from the same input, model and settings is skipped
+/// (pixlime::app::record_done).
 std::vector<explain_outcome> explain_transactions(const std::vector<transaction>& selected, const deployed_model& model,
                                                   const std::string& out_dir, const explain_settings& settings,
                                                   const std::function<void(const explain_outcome&, int, int)>& progress = {});
-
-/// What an explanation record holds besides the explanation (write_explanation).
-struct record_head {
-    /// The record's first fields, as given (the workflow: id, input, true_label).
-    nlohmann::ordered_json fields = nlohmann::ordered_json::object();
-    std::string model;                                 ///< the model's id
-    nlohmann::ordered_json settings;                   ///< what the explanation was made with
-    std::string segmenter;                             ///< recorded as segments.method
-    int num_features = 5;                              ///< segments shown on a pane
-    bool overlay = false;                              ///< also write overlay.png (lime's look)
-    double load_ms = 0;                                ///< recorded as timings_ms.load
-    std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();  ///< timings_ms.total runs from here
-};
-/// Writes the files of one explanation into `dir` (made when missing): input.png (`img`),
-/// positive.png, negative.png, heatmap.png (and overlay.png when head.overlay) for the top
-/// label, the segments whose 95% interval contains 0 hatched, then explanation.json, written
-/// last and atomically: head.fields, predicted, model, settings, segments, panes_label, panes,
-/// model_calls, target_reached, per label (`classes` names them; a label past its end is
-/// named by its number) the prediction, local prediction, intercept, R², top segments,
-/// weights, their standard errors, 95% intervals and top-5 stability, timings_ms and time.
-/// The one record schema of the workflow and the `pixlime` command (docs/workflow.md).
-void write_explanation(const std::filesystem::path& dir, const pixlime::image<float>& img, const pixlime::explanation& ex,
-                       const std::vector<std::string>& classes, const record_head& head);
-
-/// Writes text to `path` atomically (a temporary file beside it, then renamed over it).
-void write_atomic(const std::filesystem::path& path, const std::string& text);
-/// An exception's message followed by those of the exceptions nested in it, ": "-separated.
-std::string describe(const std::exception& e);
-
-/// UTC now as "2024-05-01T12:34:56.789Z".
-std::string utc_now();
 
 }  // namespace wf

@@ -50,6 +50,14 @@ cat "$work/explain.out"
 grep -q "$bad_id FAILED: .*not an image" "$work/explain.out" || fail "no failure reason for $bad_id"
 [ -f "$work/explanations/$bad_id/error.json" ] || fail "no error.json for $bad_id"
 [ -f "$work/explanations/$good_id/explanation.json" ] || fail "no explanation for $good_id"
+# Every record the workflow wrote follows the app layer's schema (app/schema/record.schema.json).
+here="$(cd "$(dirname "$0")" && pwd)"
+set +e
+/usr/bin/python3 "$here/../../../app/tests/validate_records.py" "$work" > "$work/schema.out" 2>&1
+rc=$?
+set -e
+cat "$work/schema.out"
+[ "$rc" -eq 0 ] || [ "$rc" -eq 77 ] || fail "records that do not follow the schema (validate_records.py exit $rc)"
 "$prog" --work "$work" report > "$work/report.out"
 cat "$work/report.out"
 tail -n 1 "$work/report.out" | grep -q "^Report: $work/report/index.html$" || fail "the report path is not printed last"

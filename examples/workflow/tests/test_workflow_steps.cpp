@@ -803,6 +803,8 @@ TEST_CASE("explaining transactions: panes and JSON per transaction, failures iso
     CHECK(pos.channels() == 3);
     std::ifstream in(out / "tx-000001" / "explanation.json");
     const auto j = nlohmann::json::parse(in);
+    CHECK_NOTHROW(pixlime::app::validate_record(j, "explanation.json"));  // the app layer's schema
+    CHECK(j["schema_version"] == pixlime::app::record_schema_version);
     CHECK(j["id"] == "tx-000001");
     CHECK(j["model"] == m.id);
     REQUIRE(j["labels"].size() == 3);  // top 3 of 3 classes
@@ -876,7 +878,7 @@ TEST_CASE("explaining transactions: panes and JSON per transaction, failures iso
         CHECK(o.reason.find("out of memory") != std::string::npos);
     }
     wf::explain_settings bad = es;
-    bad.hide = "purple";
+    bad.fill = "purple";
     CHECK_THROWS(wf::explain_transactions({log[0]}, m, out.string(), bad));
 
     // The report (this folder is a task: model/, transactions.jsonl, explanations/) shows the
@@ -946,8 +948,8 @@ TEST_CASE("explain_options_for carries the workflow's segmentation: pixlime::gri
     // merge_background < 0 keeps SLIC's segments.
     es.merge_background = -1;
     CHECK(wf::explain_options_for(es).segmenter(dark).count() == raw.count());
-    es.segmenter = "watershed";
-    CHECK_THROWS_AS(wf::explain_options_for(es), std::invalid_argument);
+    es.segmenter = "watershed";  // named by the library's parser: the parameter and the names it takes
+    CHECK_THROWS_WITH_AS(wf::explain_options_for(es), doctest::Contains("segmenter = watershed"), pixlime::invalid_argument);
 }
 
 TEST_CASE("background_segments: the mean of the per-pixel channel maximum, at most the threshold") {
@@ -958,9 +960,9 @@ TEST_CASE("background_segments: the mean of the per-pixel channel maximum, at mo
         for (int c = 0; c < 2; ++c) img.at(x, 0, c) = px[x][c];
     const auto seg = pixlime::segmentation::from_labels(4, 1, std::vector<int>{0, 0, 1, 1});
     // Means of the maxima: segment 0 (0.5 + 0) / 2 = 0.25, segment 1 (0.25 + 0.5) / 2 = 0.375.
-    CHECK(wf::background_segments(img, seg, 0.25) == std::vector<char>{1, 0});
-    CHECK(wf::background_segments(img, seg, 0.2) == std::vector<char>{0, 0});
-    CHECK(wf::background_segments(img, seg, 0.375) == std::vector<char>{1, 1});
+    CHECK(pixlime::app::background_segments(img, seg, 0.25) == std::vector<char>{1, 0});
+    CHECK(pixlime::app::background_segments(img, seg, 0.2) == std::vector<char>{0, 0});
+    CHECK(pixlime::app::background_segments(img, seg, 0.375) == std::vector<char>{1, 1});
 }
 
 TEST_CASE("select_mixed picks correct and wrong predictions over several classes") {

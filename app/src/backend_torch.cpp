@@ -1,11 +1,11 @@
-#include "backend.hpp"
+#include <pixlime_app/backend.hpp>
 
 #include <ATen/Parallel.h>
 #include <torch/script.h>
 
 #include <stdexcept>
 
-namespace pixcli {
+namespace pixlime::app {
 namespace {
 
 class torch_backend final : public model_backend {
@@ -47,4 +47,4 @@ std::unique_ptr<model_backend> open_torch(const std::string& model_path, int thr
     }
 }
 
-}  // namespace pixcli
+}  // namespace pixlime::app

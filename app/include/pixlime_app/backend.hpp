@@ -1,6 +1,6 @@
 #pragma once
 /// \file backend.hpp
-/// The `pixlime` command's inference backends: a model file behind the classifier interface
+/// The apps' inference backends (the `pixlime` command, the service): a model file behind the classifier interface
 /// pixlime::explain calls. TorchScript (.pt, .pth, .ts, .torchscript) runs on libtorch, ONNX
 /// (.onnx) on OpenCV DNN; each is compiled in when its library is found (Debian libtorch-dev,
 /// libopencv-dev), and naming one that was not built is an error that says which package
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-namespace pixcli {
+namespace pixlime::app {
 
 /// A loaded model: one row of outputs per image of the batch.
 class model_backend {
@@ -39,4 +39,4 @@ std::unique_ptr<model_backend> open_model(const std::string& model_path, const s
 std::unique_ptr<model_backend> open_torch(const std::string& model_path, int threads);
 std::unique_ptr<model_backend> open_onnx(const std::string& model_path, int threads);
 
-}  // namespace pixcli
+}  // namespace pixlime::app

@@ -1,11 +1,11 @@
-#include "backend.hpp"
+#include <pixlime_app/backend.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <stdexcept>
 
-namespace pixcli {
+namespace pixlime::app {
 
 std::string backend_for(const std::string& model_path) {
     std::string ext = std::filesystem::path(model_path).extension().string();
@@ -17,10 +17,10 @@ std::string backend_for(const std::string& model_path) {
 
 std::vector<std::string> built_backends() {
     std::vector<std::string> b;
-#ifdef PIXCLI_WITH_TORCH
+#ifdef PIXLIME_APP_WITH_TORCH
     b.push_back("torch");
 #endif
-#ifdef PIXCLI_WITH_OPENCV
+#ifdef PIXLIME_APP_WITH_OPENCV
     b.push_back("onnx");
 #endif
     return b;
@@ -34,7 +34,7 @@ std::unique_ptr<model_backend> open_model(const std::string& model_path, const s
                                  "or name the backend with --backend torch|onnx");
     if (!std::filesystem::is_regular_file(model_path)) throw std::runtime_error("--model '" + model_path + "': no such file");
     if (b == "torch") {
-#ifdef PIXCLI_WITH_TORCH
+#ifdef PIXLIME_APP_WITH_TORCH
         return open_torch(model_path, threads);
 #else
         throw std::runtime_error("--model '" + model_path + "' needs the TorchScript backend, which this pixlime was built "
@@ -42,7 +42,7 @@ std::unique_ptr<model_backend> open_model(const std::string& model_path, const s
 #endif
     }
     if (b == "onnx") {
-#ifdef PIXCLI_WITH_OPENCV
+#ifdef PIXLIME_APP_WITH_OPENCV
         return open_onnx(model_path, threads);
 #else
         throw std::runtime_error("--model '" + model_path + "' needs the ONNX backend (OpenCV DNN), which this pixlime was "
@@ -52,4 +52,4 @@ std::unique_ptr<model_backend> open_model(const std::string& model_path, const s
     throw std::runtime_error("--backend '" + backend + "': expected auto, torch or onnx");
 }
 
-}  // namespace pixcli
+}  // namespace pixlime::app

@@ -1,11 +1,11 @@
-#include "backend.hpp"
+#include <pixlime_app/backend.hpp>
 
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 
 #include <stdexcept>
 
-namespace pixcli {
+namespace pixlime::app {
 namespace {
 
 class onnx_backend final : public model_backend {
@@ -48,4 +48,4 @@ std::unique_ptr<model_backend> open_onnx(const std::string& model_path, int thre
     }
 }
 
-}  // namespace pixcli
+}  // namespace pixlime::app

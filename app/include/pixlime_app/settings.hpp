@@ -1,0 +1,70 @@
+#pragma once
+/// \file settings.hpp
+/// What an app explains with: the settings every app records and compares (one struct, one
+/// JSON form), the segmenter and explain options they stand for, and the command-line flags
+/// that set them (the same names, validation and help text in every command).
+
+#include <pixlime/explain.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace pixlime::app {
+
+/// An app's explanation settings. The defaults are the workflow demo's (Fashion-MNIST); each
+/// app sets its own before adding the flags, and the flags show them.
+struct explain_settings {
+    /// "slic", "quickshift", "felzenszwalb" or "grid" (pixlime::parse_segmenter_kind's names).
+    /// segments and compactness apply to slic; grid uses ceil(sqrt(segments)) cells a side;
+    /// quickshift and felzenszwalb take their option structs' defaults (quickshift's are
+    /// lime_image's: kernel_size 4, max_dist 200, ratio 0.2).
+    std::string segmenter = "slic";
+    int segments = 50;        ///< SLIC: target count; grid: cells per side = ceil(sqrt(segments))
+    double compactness = 5;   ///< SLIC compactness (CIELAB scale)
+    /// SLIC: segments whose mean (max over channels, [0, 1]) is at most this are merged into one
+    /// background segment; < 0 keeps every segment.
+    double merge_background = 0.05;
+    /// The fill stage: what hidden segments show, "black" (constant 0: the background) or "mean"
+    /// (each segment's mean colour, lime's default).
+    std::string fill = "black";
+    /// The sampler (pixlime::parse_sampling's names; pixlime's default "orthogonal").
+    std::string sampler = "orthogonal";
+    int num_samples = 1000;
+    /// Stop drawing samples once the top-5 would come out the same in a rerun with this
+    /// probability (0: off; num_samples is the cap).
+    double target_stability = 0;
+    int top_labels = 3;
+    std::uint64_t seed = 7;
+    int num_features = 5;  ///< segments shown on a pane
+
+    /// The recorded form (a record's `settings`, compared by reruns).
+    nlohmann::ordered_json to_json() const;
+    /// Throws pixlime::invalid_argument naming the setting, its value and what is expected.
+    void validate() const;
+};
+
+/// Which segments of `img` are background: per segment 1 when the mean over its pixels of the
+/// per-pixel maximum over channels is at most `threshold`, else 0.
+std::vector<char> background_segments(pixlime::image_view<const float> img, const pixlime::segmentation& seg, double threshold);
+
+/// The segmenter these settings choose (see explain_settings::segmenter); SLIC's background
+/// segments (background_segments with merge_background, when >= 0) become one segment.
+pixlime::segmenter segmenter_for(const explain_settings& s);
+/// pixlime::explain_options for these settings (segmenter, fill, sampler, samples, target
+/// stability, top labels, seed; batches of 250). Validates first.
+pixlime::explain_options explain_options_for(const explain_settings& s);
+
+/// Adds the explanation flags to a command line: --samples, --target-stability, --segmenter,
+/// --segments, --compactness, --fill, --sampler, --top-labels, --features, --seed (and, for one
+/// release, --hide as a deprecated name of --fill). Defaults shown are `s`'s current values.
+/// `segmenter_only`: just --segmenter, --segments and --compactness (a segments preview).
+void add_explain_flags(CLI::App& app, explain_settings& s, bool segmenter_only = false);
+
+}  // namespace pixlime::app

@@ -1,0 +1,215 @@
+// The app layer's own tests: the one record name, the one atomic write (its failure paths), the
+// record schema's reader on broken records, and the folder report rendering what it can.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#include <pixlime_app/common.hpp>
+#include <pixlime_app/record.hpp>
+#include <pixlime_app/report.hpp>
+#include <pixlime_app/settings.hpp>
+
+#include <pixlime/pixlime.hpp>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
+namespace fs = std::filesystem;
+namespace app = pixlime::app;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+    const fs::path d = fs::temp_directory_path() / ("pixlime_test_app_" + std::to_string(::getpid())) / name;
+    fs::remove_all(d);
+    fs::create_directories(d);
+    return d;
+}
+
+std::string read_text(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+int files_in(const fs::path& d) {
+    int n = 0;
+    for (const auto& e : fs::directory_iterator(d)) n += e.is_regular_file() || e.is_directory();
+    return n;
+}
+
+/// A real explanation record folder: a 32x32 image whose left half raises class 1.
+void explain_into(const fs::path& dir, const std::string& id) {
+    pixlime::image<float> img(32, 32, 3);
+    for (int y = 0; y < 32; ++y)
+        for (int x = 0; x < 32; ++x)
+            for (int c = 0; c < 3; ++c) img.at(x, y, c) = x < 16 ? 0.9f : 0.2f;
+    app::explain_settings s;
+    s.segmenter = "grid";
+    s.segments = 16;
+    s.num_samples = 200;
+    s.top_labels = 2;
+    const auto classify = [](pixlime::batch_view<const float> b) {
+        Eigen::MatrixXf out(b.size(), 2);
+        for (int i = 0; i < b.size(); ++i) {
+            double left = 0;
+            for (int y = 0; y < 32; ++y)
+                for (int x = 0; x < 16; ++x) left += b[i].at(x, y, 0);
+            const float p = float(left / (32 * 16));
+            out(i, 0) = 1 - p;
+            out(i, 1) = p;
+        }
+        return out;
+    };
+    const pixlime::explanation ex = pixlime::explain(img, classify, app::explain_options_for(s));
+    app::record_head head;
+    head.fields["id"] = id;
+    head.fields["input"] = id + ".png";
+    head.model = "test-model";
+    head.settings = s.to_json();
+    head.segmenter = s.segmenter;
+    head.classes = {"dark", "bright"};
+    app::write_explanation(dir, img, ex, head);
+}
+
+}  // namespace
+
+TEST_CASE("record_name: safe, distinct, stable folder names") {
+    CHECK(app::record_name("photos/cat.png").rfind("cat.png-", 0) == 0);
+    CHECK(app::record_name("a/cat.png") != app::record_name("b/cat.png"));
+    CHECK(app::record_name("../../etc/passwd").find('/') == std::string::npos);
+    CHECK(app::record_name("..").find("..") == std::string::npos);
+    CHECK(app::record_name("").size() == 16);
+    CHECK(app::record_name("x") == app::record_name("x"));
+    // FNV-1a 64 of "a" is af63dc4c8601ec8c: the name the command and pixlime.dask both use.
+    CHECK(app::record_name("a") == "a-af63dc4c8601ec8c");
+}
+
+TEST_CASE("write_atomic: the file whole, no temporary file left on any failure") {
+    const fs::path d = fresh_dir("atomic");
+    app::write_atomic(d / "a.json", "first\n");
+    app::write_atomic(d / "a.json", "second\n");
+    CHECK(read_text(d / "a.json") == "second\n");
+    CHECK(files_in(d) == 1);
+
+    SUBCASE("the rename fails: the target is a folder") {
+        fs::create_directories(d / "taken" / "inside");
+        CHECK_THROWS_AS(app::write_atomic(d / "taken", "text"), pixlime::io_error);
+        CHECK(files_in(d) == 2);  // a.json and the folder: no temporary file
+    }
+    SUBCASE("the write fails: the file size limit") {
+        std::signal(SIGXFSZ, SIG_IGN);  // a write past the limit fails with EFBIG instead of killing
+        rlimit old{};
+        REQUIRE(::getrlimit(RLIMIT_FSIZE, &old) == 0);
+        rlimit small = old;
+        small.rlim_cur = 1000;
+        REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+        bool threw = false;
+        try {
+            app::write_atomic(d / "a.json", std::string(100000, 'x'));
+        } catch (const pixlime::io_error& e) {
+            threw = true;
+            CHECK(std::string(e.what()).find("write_file path") != std::string::npos);
+        }
+        ::setrlimit(RLIMIT_FSIZE, &old);
+        CHECK(threw);
+        CHECK(read_text(d / "a.json") == "second\n");  // the old file, whole
+        CHECK(files_in(d) == 1);
+    }
+    SUBCASE("the folder does not exist") {
+        CHECK_THROWS_AS(app::write_atomic(d / "missing" / "a.json", "x"), pixlime::io_error);
+        CHECK(files_in(d) == 1);
+    }
+}
+
+TEST_CASE("records: written, read back, validated; broken ones named by file and field") {
+    const fs::path d = fresh_dir("records");
+    explain_into(d / "one", "one");
+    const nlohmann::json rec = app::read_record(d / "one" / "explanation.json");
+    CHECK(rec["schema_version"] == app::record_schema_version);
+    CHECK(rec["kind"] == "explanation");
+    CHECK(rec["predicted"] == "bright");
+    CHECK(rec["predicted_index"] == 1);
+    CHECK(rec["labels"][0]["name"] == "bright");
+    for (const char* f : {"input.png", "positive.png", "negative.png", "heatmap.png"}) CHECK(fs::exists(d / "one" / f));
+    CHECK(app::record_done(d / "one", "one", "one.png", "test-model", rec["settings"]));
+    CHECK_FALSE(app::record_done(d / "one", "one", "one.png", "other-model", rec["settings"]));
+
+    const auto broken = [&](const std::string& field, auto change) {
+        nlohmann::json r = rec;
+        change(r);
+        try {
+            app::validate_record(r, "x.json");
+            FAIL("accepted a record with a bad " << field);
+        } catch (const app::record_error& e) {
+            CHECK(e.field == field);
+            CHECK(e.file == "x.json");
+        }
+    };
+    broken("/schema_version", [](nlohmann::json& r) { r["schema_version"] = 99; });
+    broken("/predicted", [](nlohmann::json& r) { r["predicted"] = 3; });
+    broken("/labels/0/weights", [](nlohmann::json& r) { r["labels"][0].erase("weights"); });
+    broken("/labels/1/weights/2", [](nlohmann::json& r) { r["labels"][1]["weights"][2] = "big"; });
+    broken("/labels/0/weights", [](nlohmann::json& r) { r["labels"][0]["weights"].erase(0); });
+    broken("/segments/count", [](nlohmann::json& r) { r["segments"].erase("count"); });
+    broken("/kind", [](nlohmann::json& r) { r["kind"] = "cat"; });
+    broken("/timings_ms/total", [](nlohmann::json& r) { r["timings_ms"]["total"] = nullptr; });
+
+    const nlohmann::json err = app::error_record({{"id", "two"}, {"input", "two.png"}}, "m", "it broke", "ValueError");
+    CHECK_NOTHROW(app::validate_record(err, "e.json"));
+    nlohmann::json bad_err = err;
+    bad_err.erase("error");
+    CHECK_THROWS_AS(app::validate_record(bad_err, "e.json"), app::record_error);
+}
+
+TEST_CASE("the folder report: every readable record a card, each broken one a failed card naming file and field") {
+    const fs::path d = fresh_dir("report");
+    explain_into(d / "good", "good");
+    explain_into(d / "truncated", "truncated");
+    explain_into(d / "old_version", "old_version");
+    explain_into(d / "mistyped", "mistyped");
+    explain_into(d / "no_pane", "no_pane");
+    {
+        const std::string text = read_text(d / "truncated" / "explanation.json");
+        std::ofstream(d / "truncated" / "explanation.json") << text.substr(0, text.size() / 2);
+        nlohmann::json j = nlohmann::json::parse(read_text(d / "old_version" / "explanation.json"));
+        j["schema_version"] = 0;
+        std::ofstream(d / "old_version" / "explanation.json") << j.dump();
+        j = nlohmann::json::parse(read_text(d / "mistyped" / "explanation.json"));
+        j["predicted"] = 7;
+        std::ofstream(d / "mistyped" / "explanation.json") << j.dump();
+        fs::remove(d / "no_pane" / "heatmap.png");
+    }
+    app::write_record(d / "failed", app::error_record({{"id", "failed"}, {"input", "failed.png"}}, "m", "the classifier raised"));
+    const app::folder_report_result r = app::write_folder_report(d.string(), "test");
+    CHECK(r.cards == 6);
+    CHECK(r.failed == 5);
+    CHECK(r.images == 4);
+    const std::string html = read_text(d / "index.html");
+    CHECK(html.find("good/positive.png") != std::string::npos);
+    CHECK(html.find("not valid JSON") != std::string::npos);
+    CHECK(html.find("field /schema_version: version 0") != std::string::npos);
+    CHECK(html.find("field /predicted: expected a string") != std::string::npos);
+    CHECK(html.find("heatmap.png: missing") != std::string::npos);
+    CHECK(html.find("the classifier raised") != std::string::npos);
+}
+
+TEST_CASE("settings: names checked by the library's parsers") {
+    app::explain_settings s;
+    CHECK_NOTHROW(s.validate());
+    s.segmenter = "slick";
+    CHECK_THROWS_AS(s.validate(), pixlime::invalid_argument);
+    s.segmenter = "quickshift";
+    s.fill = "purple";
+    CHECK_THROWS_AS(s.validate(), pixlime::invalid_argument);
+    s.fill = "blur";
+    s.sampler = "random";
+    CHECK_THROWS_AS(s.validate(), pixlime::invalid_argument);
+    s.sampler = "lime_compatible";
+    CHECK_NOTHROW(app::explain_options_for(s));
+}
