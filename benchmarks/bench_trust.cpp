@@ -155,8 +155,8 @@ int main(int argc, char** argv) {
         pixlime::explain_options base;
         base.num_threads = 1;
         base.batch_size = 50;
-        if (c.model != "linear/mean") base.hide = pixlime::constant_fill{{0}};
-        else base.hide = pixlime::segment_mean_fill{};
+        if (c.model != "linear/mean") base.fill = pixlime::constant_fill{{0}};
+        else base.fill = pixlime::segment_mean_fill{};
         int label = 1;
         if (!is_planted) {
             Eigen::MatrixXd p0 = linear(pixlime::batch_view<const std::uint8_t>(img.data(), 1, img.width(), img.height(), 3));

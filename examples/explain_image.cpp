@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
         opt.seed = 7;
         // Hidden segments turn black (lime's hide_color=0): a segment-mean fill would keep each
         // segment's colour, and this colour model would barely notice anything was hidden.
-        opt.hide = pixlime::constant_fill{{0}};
+        opt.fill = pixlime::constant_fill{{0}};
         opt.top_labels = 2;
         opt.batch_size = 50;
         const pixlime::explanation ex = pixlime::explain(img, classify, opt);  // SLIC segments

@@ -17,7 +17,7 @@ int main() {
         return p;
     };
     pixlime::explain_options opt;
-    opt.hide = pixlime::constant_fill{{0}};
+    opt.fill = pixlime::constant_fill{{0}};
     opt.num_samples = 50;
     const auto ex = pixlime::explain(img, seg, classify, opt);
     // stb, compiled above: a pane written and read back.

@@ -59,7 +59,7 @@ std::vector<int> kept_segments(const pixlime::image_view<const T>& v, const pixl
 /// can read which segments are kept (kept_segments).
 inline pixlime::explain_options black_fill() {
     pixlime::explain_options opt;
-    opt.hide = pixlime::constant_fill{{0}};
+    opt.fill = pixlime::constant_fill{{0}};
     return opt;
 }
 

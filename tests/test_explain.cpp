@@ -259,7 +259,7 @@ TEST_CASE("every stage is a value in explain_options: a custom sampler, fill, ke
         },
         "leave_one_out");
     // A fill of zeros, written by hand.
-    opt.hide = [&](pixlime::image_view<const std::uint8_t> v, const pixlime::segmentation&) {
+    opt.fill = [&](pixlime::image_view<const std::uint8_t> v, const pixlime::segmentation&) {
         ++fill_calls;
         return pixlime::image<std::uint8_t>(v.width(), v.height(), v.channels(), 0);
     };
@@ -284,7 +284,7 @@ TEST_CASE("every stage is a value in explain_options: a custom sampler, fill, ke
     CHECK(fill_calls == 1);
     CHECK(kernel_calls == 1);
     CHECK(opt.sampler.name() == "leave_one_out");
-    CHECK(opt.hide.name() == "custom");
+    CHECK(opt.fill.name() == "custom");
     CHECK(ex.weights(1)[4] == doctest::Approx(0.25));
     CHECK(ex.weights(1).cwiseAbs().sum() == doctest::Approx(0.25));
     CHECK(ex.samples()(3, 2) == 0);
@@ -636,3 +636,47 @@ TEST_CASE("a classifier may provide the memory its batches are written into") {
                          "(batch_size x image values)",
                          pixlime::classifier_error);
 }
+
+// explain_options::hide, 0.2's name of `fill`, kept for one release: old code assigning it must
+// still compile (the warning silenced here, on purpose) and still choose the fill.
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+TEST_CASE("the deprecated explain_options::hide still sets the fill, and wins over fill when both are set") {
+    const auto img = test::noise(20, 20, 3, 5, 0, 255);
+    const auto seg = test::grid(20, 20, 2, 2);
+    // The image's mean brightness: its outputs depend on what the hidden segments show.
+    auto classify = [](batch_view<const std::uint8_t> batch) {
+        Eigen::MatrixXd p(batch.size(), 2);
+        for (int i = 0; i < batch.size(); ++i) {
+            double sum = 0;
+            const auto v = batch[i];
+            for (int y = 0; y < v.height(); ++y)
+                for (int x = 0; x < v.width(); ++x)
+                    for (int c = 0; c < v.channels(); ++c) sum += v.at(x, y, c);
+            p(i, 0) = sum / (255.0 * double(v.pixel_count() * v.channels()));
+            p(i, 1) = 1 - p(i, 0);
+        }
+        return p;
+    };
+    pixlime::explain_options opt;
+    opt.num_samples = 8;
+    opt.fill = pixlime::constant_fill{{0}};
+    const Eigen::MatrixXd black = pixlime::explain(img, seg, classify, opt).predictions();
+    opt.fill = pixlime::constant_fill{{255}};
+    const Eigen::MatrixXd white = pixlime::explain(img, seg, classify, opt).predictions();
+    REQUIRE(black != white);
+
+    pixlime::explain_options old;
+    old.num_samples = 8;
+    old.hide = pixlime::constant_fill{{255}};
+    CHECK(pixlime::explain(img, seg, classify, old).predictions() == white);
+    old.fill = pixlime::constant_fill{{0}};  // hide is what the old code asked for
+    CHECK(pixlime::explain(img, seg, classify, old).predictions() == white);
+    const pixlime::explain_options copy = old;  // copies carry it
+    CHECK(pixlime::explain(img, seg, classify, copy).predictions() == white);
+}
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

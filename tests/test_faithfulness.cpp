@@ -210,8 +210,8 @@ TEST_CASE("outputs linear in the pixels: every step's value is the sum of the se
         if (j < ranking.size()) x.push_back((removed_area += double(sizes[std::size_t(ranking[j])])) / 1200.0);
     }
     pixlime::curve_options opt;
-    opt.removed = pixlime::constant_fill{{7}};
-    opt.substrate = pixlime::image_fill{gradient};
+    opt.deletion_fill = pixlime::constant_fill{{7}};
+    opt.insertion_fill = pixlime::image_fill{gradient};
     opt.random_rankings = 3;
     const auto d = pixlime::deletion_curve(img, seg, ranking, linear, 0, opt);
     const auto in = pixlime::insertion_curve(img, seg, ranking, linear, 0, opt);
@@ -481,9 +481,9 @@ TEST_CASE("invalid input is refused, naming the parameter, before the classifier
         check("model_input.channels[0]", [&] { curve(f.img, f.seg, ranking, 1, o); });
         o = {};
         if (ins)
-            o.substrate = pixlime::blur_fill{-1};
+            o.insertion_fill = pixlime::blur_fill{-1};
         else
-            o.removed = pixlime::constant_fill{{1, 2}};
+            o.deletion_fill = pixlime::constant_fill{{1, 2}};
         check(ins ? "blur_fill.sigma" : "constant_fill.color size", [&] { curve(f.img, f.seg, ranking, 1, o); });
         o = {};
         o.model_input.to_float = true;  // f takes uint8 batches only
@@ -567,3 +567,56 @@ TEST_CASE("one segment: two steps, and every random ranking is that one") {
     CHECK(c.random_auc == 0.5);
     CHECK(c.random_score == c.score);
 }
+
+// curve_options::removed and ::substrate, 0.2's names of deletion_fill and insertion_fill, kept
+// for one release: old code assigning them must still compile (the warning silenced here, on
+// purpose) and still choose the fills.
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+TEST_CASE("the deprecated curve_options::removed and ::substrate still set the fills, and win when both are set") {
+    const auto img = test::noise(20, 20, 3, 8, 0, 255);
+    const auto seg = test::grid(20, 20, 2, 2);
+    const std::vector<int> ranking{2, 0, 3, 1};
+    // The image's mean brightness: the curves depend on what the fills show.
+    auto brightness = [](batch_view<const std::uint8_t> batch) {
+        Eigen::MatrixXd p(batch.size(), 1);
+        for (int i = 0; i < batch.size(); ++i) {
+            double sum = 0;
+            const auto v = batch[i];
+            for (int y = 0; y < v.height(); ++y)
+                for (int x = 0; x < v.width(); ++x)
+                    for (int c = 0; c < v.channels(); ++c) sum += v.at(x, y, c);
+            p(i, 0) = sum / (255.0 * double(v.pixel_count() * v.channels()));
+        }
+        return p;
+    };
+    pixlime::curve_options opt;
+    opt.random_rankings = 0;
+    opt.deletion_fill = pixlime::constant_fill{{255}};
+    opt.insertion_fill = pixlime::constant_fill{{200}};
+    const auto del = pixlime::deletion_curve(img, seg, ranking, brightness, 1, opt).score;
+    const auto ins = pixlime::insertion_curve(img, seg, ranking, brightness, 1, opt).score;
+    const pixlime::curve_options defaults_only = [] {
+        pixlime::curve_options o;
+        o.random_rankings = 0;
+        return o;
+    }();
+    REQUIRE(pixlime::deletion_curve(img, seg, ranking, brightness, 1, defaults_only).score != del);
+    REQUIRE(pixlime::insertion_curve(img, seg, ranking, brightness, 1, defaults_only).score != ins);
+
+    pixlime::curve_options old = defaults_only;
+    old.removed = pixlime::constant_fill{{255}};
+    old.substrate = pixlime::constant_fill{{200}};
+    CHECK(pixlime::deletion_curve(img, seg, ranking, brightness, 1, old).score == del);
+    CHECK(pixlime::insertion_curve(img, seg, ranking, brightness, 1, old).score == ins);
+    old.deletion_fill = pixlime::constant_fill{{0}};  // the old names are what the old code asked for
+    old.insertion_fill = pixlime::constant_fill{{0}};
+    const pixlime::curve_options copy = old;  // copies carry them
+    CHECK(pixlime::deletion_curve(img, seg, ranking, brightness, 1, copy).score == del);
+    CHECK(pixlime::insertion_curve(img, seg, ranking, brightness, 1, copy).score == ins);
+}
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

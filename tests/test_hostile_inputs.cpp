@@ -110,9 +110,9 @@ std::vector<hostile_case> make_cases() {
         {"weighted_ridge.alpha", [&](double v) { return v >= 0 && std::isfinite(v); },
          [](double v) { auto o = quick(); o.surrogate = pixlime::weighted_ridge{v}; explain_small(o); }},
         {"blur_fill.sigma", [&](double v) { return in(v, 0, 1000); },
-         [](double v) { auto o = quick(); o.hide = pixlime::blur_fill{v}; explain_small(o); }},
+         [](double v) { auto o = quick(); o.fill = pixlime::blur_fill{v}; explain_small(o); }},
         {"constant_fill.color", [&](double v) { return in(v, 0, 255); },
-         [](double v) { auto o = quick(); o.hide = pixlime::constant_fill{{v}}; explain_small(o); }},
+         [](double v) { auto o = quick(); o.fill = pixlime::constant_fill{{v}}; explain_small(o); }},
         {"model_input.scale", [&](double v) { return std::isfinite(v) && v != 0 && std::abs(v) <= 1e30; },
          [](double v) {
              auto o = quick();
@@ -384,26 +384,26 @@ std::vector<hostile_case> make_cases() {
         };
         explain_small(o);
     });
-    add("fill: wrong size", outcome::invalid, "filler (custom) result size", [] {
+    add("fill: wrong size", outcome::invalid, "fill (custom) result size", [] {
         auto o = quick();
-        o.hide = [](pixlime::image_view<const std::uint8_t>, const pixlime::segmentation&) { return pixlime::image<std::uint8_t>(2, 2, 3); };
+        o.fill = [](pixlime::image_view<const std::uint8_t>, const pixlime::segmentation&) { return pixlime::image<std::uint8_t>(2, 2, 3); };
         explain_small(o);
     });
     add("fill: replacement image with NaN", outcome::invalid, "image_fill.replacement pixel", [] {
         auto o = quick();
         pixlime::image<float> r(16, 12, 3, 1.0f);
         r.at(5, 5, 2) = float(nan);
-        o.hide = pixlime::image_fill{r};
+        o.fill = pixlime::image_fill{r};
         explain_small(o);
     });
     add("fill: replacement image of another size", outcome::invalid, "image_fill.replacement size", [] {
         auto o = quick();
-        o.hide = pixlime::image_fill{pixlime::image<float>(3, 3, 3)};
+        o.fill = pixlime::image_fill{pixlime::image<float>(3, 3, 3)};
         explain_small(o);
     });
     add("fill: hide color of 2 values for 3 channels", outcome::invalid, "constant_fill.color size", [] {
         auto o = quick();
-        o.hide = pixlime::constant_fill{{1, 2}};
+        o.fill = pixlime::constant_fill{{1, 2}};
         explain_small(o);
     });
     add("segmenter: result of another size", outcome::invalid, "segmenter (custom) result size", [] {

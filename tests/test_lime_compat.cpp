@@ -44,7 +44,7 @@ Eigen::MatrixXd planted(pixlime::batch_view<const std::uint8_t> batch) {
     return p;
 }
 
-void check_against(const std::string& fixture, const pixlime::filler& hide) {
+void check_against(const std::string& fixture, const pixlime::fill& stage) {
     const nlohmann::json ref = read_json(data_dir + "/lime_image/" + fixture);
     const auto img = pixlime::load_image(data_dir + "/images/chelsea_224.png");
     REQUIRE(img.channels() == 3);
@@ -57,7 +57,7 @@ void check_against(const std::string& fixture, const pixlime::filler& hide) {
     opt.kernel = pixlime::exponential_kernel{ref["kernel_width"].get<double>()};
     opt.surrogate = pixlime::weighted_ridge{ref["ridge_alpha"].get<double>()};
     opt.sampler = pixlime::sampling::lime_compatible;
-    opt.hide = hide;
+    opt.fill = stage;
     const pixlime::explanation ex = pixlime::explain(img, grid8(), planted, opt);
 
     const std::vector<int> top = ref["top_labels_result"];

@@ -3,6 +3,7 @@
 #include "support.hpp"
 
 #include <limits>
+#include <type_traits>
 #include <utility>
 
 namespace {
@@ -19,11 +20,11 @@ pixlime::segmentation irregular() {
 TEST_CASE("perturbed images equal a pixel-by-pixel construction for every fill") {
     const auto img = test::noise(37, 23, 3, 5, 0, 255);
     const auto seg = irregular();
-    for (const pixlime::filler& hide : {pixlime::filler(pixlime::segment_mean_fill{}), pixlime::filler(pixlime::constant_fill{{10, 20, 30}}),
-                                        pixlime::filler(pixlime::blur_fill{}),
-                                        pixlime::filler(pixlime::image_fill{pixlime::image<float>(37, 23, 3, 77.6f)})}) {
-        CAPTURE(hide.name());
-        const auto fill = hide(img.view(), seg);
+    for (const pixlime::fill& stage : {pixlime::fill(pixlime::segment_mean_fill{}), pixlime::fill(pixlime::constant_fill{{10, 20, 30}}),
+                                       pixlime::fill(pixlime::blur_fill{}),
+                                       pixlime::fill(pixlime::image_fill{pixlime::image<float>(37, 23, 3, 77.6f)})}) {
+        CAPTURE(stage.name());
+        const auto fill = stage(img.view(), seg);
         const pixlime::perturber<std::uint8_t> p(img.view(), fill.view(), seg);
         const auto masks = pixlime::sample_masks(pixlime::sampling::bernoulli, 20, seg.count(), 3);
         std::vector<std::uint8_t> out(p.image_size());
@@ -98,20 +99,20 @@ TEST_CASE("the fill stage: built-ins by name, any callable, results checked") {
     const auto img = test::noise(8, 6, 1, 2);
     const pixlime::image<float> fimg(8, 6, 1);
     const auto seg = test::grid(8, 6, 2, 2);
-    CHECK(pixlime::filler().name() == "segment_mean");
-    CHECK(pixlime::filler(pixlime::blur_fill{}).name() == "blur");
-    const pixlime::filler wrong([](pixlime::image_view<const std::uint8_t>, const pixlime::segmentation&) {
+    CHECK(pixlime::fill().name() == "segment_mean");
+    CHECK(pixlime::fill(pixlime::blur_fill{}).name() == "blur");
+    const pixlime::fill wrong([](pixlime::image_view<const std::uint8_t>, const pixlime::segmentation&) {
         return pixlime::image<std::uint8_t>(3, 3, 1);
     }, "wrong");
-    CHECK(test::error_of<pixlime::invalid_argument>([&] { wrong(img.view(), seg); }).parameter() == "filler (wrong) result size");
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { wrong(img.view(), seg); }).parameter() == "fill (wrong) result size");
     // A callable for uint8 only, asked for a float image.
     CHECK(test::error_of<pixlime::invalid_argument>([&] { wrong(std::as_const(fimg).view(), seg); }).parameter() ==
-          "filler (wrong)");
-    const pixlime::filler nan_fill([](pixlime::image_view<const float> v, const pixlime::segmentation&) {
+          "fill (wrong)");
+    const pixlime::fill nan_fill([](pixlime::image_view<const float> v, const pixlime::segmentation&) {
         return pixlime::image<float>(v.width(), v.height(), v.channels(), std::numeric_limits<float>::infinity());
     });
     CHECK(test::error_of<pixlime::invalid_argument>([&] { nan_fill(std::as_const(fimg).view(), seg); }).parameter() ==
-          "filler (custom) result value");
+          "fill (custom) result value");
 }
 
 TEST_CASE("a perturber renders NCHW planes and chosen channels like the NHWC image") {
@@ -139,3 +140,49 @@ TEST_CASE("a perturber renders NCHW planes and chosen channels like the NHWC ima
               pixlime::perturber<std::uint8_t>(img.view(), small.view(), seg);
           }).parameter() == "perturber fill size");
 }
+
+TEST_CASE("fill names: parse_fill_kind reads back every to_string ('black' is 'constant'), a kind fills as its default") {
+    // Every enumerator, listed here (see test_sampler.cpp's sampling names).
+    const std::vector<pixlime::fill_kind> every = {pixlime::fill_kind::segment_mean, pixlime::fill_kind::constant,
+                                                   pixlime::fill_kind::blur};
+    CHECK(std::vector<pixlime::fill_kind>(pixlime::fill_kinds.begin(), pixlime::fill_kinds.end()) == every);
+    const auto img = test::noise(12, 9, 3, 6, 0, 255);
+    const auto seg = test::grid(12, 9, 3, 3);
+    const std::vector<pixlime::image<std::uint8_t>> by_struct = {pixlime::segment_mean_fill{}(img.view(), seg),
+                                                                 pixlime::constant_fill{}(img.view()), pixlime::blur_fill{}(img.view())};
+    for (std::size_t i = 0; i < every.size(); ++i) {
+        const pixlime::fill_kind kind = every[i];
+        CAPTURE(pixlime::to_string(kind));
+        CHECK(pixlime::parse_fill_kind(pixlime::to_string(kind)) == kind);
+        const pixlime::fill f = kind;
+        CHECK(f.name() == pixlime::to_string(kind));
+        const auto filled = f(img.view(), seg);
+        CHECK(std::equal(filled.data(), filled.data() + filled.size(), by_struct[i].data(), by_struct[i].data() + by_struct[i].size()));
+    }
+    CHECK(pixlime::parse_fill_kind("black") == pixlime::fill_kind::constant);
+    const auto e = test::error_of<pixlime::invalid_argument>([] { (void)pixlime::parse_fill_kind("mean", "fill"); });
+    CHECK(e.parameter() == "fill");
+    CHECK(e.value() == "mean");
+    for (const char* name : {"'segment_mean'", "'constant'", "'blur'", "'black'"}) CHECK(e.expected().find(name) != std::string::npos);
+    CHECK(test::error_of<pixlime::invalid_argument>([] { (void)pixlime::fill(pixlime::fill_kind(7)); }).parameter() == "fill kind");
+    // builtin<>() shows what a stage holds.
+    const pixlime::fill blur = pixlime::blur_fill{2.5};
+    REQUIRE(blur.builtin<pixlime::blur_fill>() != nullptr);
+    CHECK(blur.builtin<pixlime::blur_fill>()->sigma == 2.5);
+    CHECK(blur.builtin<pixlime::constant_fill>() == nullptr);
+}
+
+// The 0.2 name, kept for one release: it must still compile (warning silenced here, on purpose)
+// and be the same type.
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+TEST_CASE("the deprecated pixlime::filler is pixlime::fill") {
+    static_assert(std::is_same_v<pixlime::filler, pixlime::fill>);
+    const pixlime::filler old = pixlime::constant_fill{{3}};
+    CHECK(old.name() == "constant");
+}
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

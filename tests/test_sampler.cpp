@@ -111,3 +111,23 @@ TEST_CASE("a sampler stage holds a mode or any callable") {
     CHECK(s(4, 2, 3)(3, 1) == 1);
     CHECK(calls == 1);
 }
+
+TEST_CASE("sampling names: parse_sampling reads back every to_string, a bad name lists the accepted ones") {
+    // Every enumerator, listed here and not taken from the header, so that a value added to the
+    // enum without a name (or left out of sampling_modes) fails below.
+    const std::vector<pixlime::sampling> every = {pixlime::sampling::balanced, pixlime::sampling::lime_compatible,
+                                                  pixlime::sampling::bernoulli, pixlime::sampling::paired,
+                                                  pixlime::sampling::shapley,  pixlime::sampling::orthogonal};
+    CHECK(std::vector<pixlime::sampling>(pixlime::sampling_modes.begin(), pixlime::sampling_modes.end()) == every);
+    for (const pixlime::sampling mode : every) {
+        CAPTURE(pixlime::to_string(mode));
+        CHECK(pixlime::parse_sampling(pixlime::to_string(mode)) == mode);
+        // The name a sampler built from the mode reports is the same one.
+        CHECK(pixlime::sampler(mode).name() == pixlime::to_string(mode));
+    }
+    const auto e = test::error_of<pixlime::invalid_argument>([] { (void)pixlime::parse_sampling("Orthogonal", "sampler"); });
+    CHECK(e.parameter() == "sampler");
+    CHECK(e.value() == "Orthogonal");
+    for (const pixlime::sampling mode : every) CHECK(e.expected().find("'" + pixlime::to_string(mode) + "'") != std::string::npos);
+    CHECK(test::error_of<pixlime::invalid_argument>([] { (void)pixlime::parse_sampling(""); }).parameter() == "parse_sampling name");
+}

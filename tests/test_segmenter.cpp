@@ -59,3 +59,27 @@ TEST_CASE("a segmenter called directly checks its result's size and pixel type")
     CHECK(test::error_of<pixlime::invalid_argument>([] { (void)pixlime::segmenter(pixlime::grid_options{0, 1})(test::noise(4, 4, 1, 1)); })
               .parameter() == "grid_options.cells_x");
 }
+
+TEST_CASE("segmenter names: parse_segmenter_kind reads back every to_string, and a kind segments as its default options") {
+    // Every enumerator, listed here (see test_sampler.cpp's sampling names).
+    const std::vector<pixlime::segmenter_kind> every = {pixlime::segmenter_kind::slic, pixlime::segmenter_kind::quickshift,
+                                                        pixlime::segmenter_kind::felzenszwalb, pixlime::segmenter_kind::grid};
+    CHECK(std::vector<pixlime::segmenter_kind>(pixlime::segmenter_kinds.begin(), pixlime::segmenter_kinds.end()) == every);
+    const auto img = test::noise(24, 18, 3, 4, 0, 255);
+    const std::vector<pixlime::segmentation> by_options = {pixlime::slic(img), pixlime::quickshift(img), pixlime::felzenszwalb(img),
+                                                           pixlime::grid(24, 18, pixlime::grid_options{})};
+    for (std::size_t i = 0; i < every.size(); ++i) {
+        const pixlime::segmenter_kind kind = every[i];
+        CAPTURE(pixlime::to_string(kind));
+        CHECK(pixlime::parse_segmenter_kind(pixlime::to_string(kind)) == kind);
+        const pixlime::segmenter s = kind;
+        CHECK(s.name() == pixlime::to_string(kind));
+        CHECK(s(img) == by_options[i]);
+    }
+    const auto e = test::error_of<pixlime::invalid_argument>([] { (void)pixlime::parse_segmenter_kind("slick", "segmenter"); });
+    CHECK(e.parameter() == "segmenter");
+    CHECK(e.value() == "slick");
+    for (const pixlime::segmenter_kind kind : every) CHECK(e.expected().find("'" + pixlime::to_string(kind) + "'") != std::string::npos);
+    CHECK(test::error_of<pixlime::invalid_argument>([] { (void)pixlime::segmenter(pixlime::segmenter_kind(9)); }).parameter() ==
+          "segmenter kind");
+}

@@ -7,7 +7,7 @@
 /// 2. N masks are drawn (#samples by #segments, 0/1, row 0 all ones) from one seed
 ///    (explain_options::sampler).
 /// 3. Each mask gives a perturbed image, its hidden segments replaced by the fill
-///    (explain_options::hide), in the form the classifier takes (explain_options::model_input);
+///    (explain_options::fill), in the form the classifier takes (explain_options::model_input);
 ///    perturbed images are streamed to the classifier in batches of explain_options::batch_size
 ///    through one reused buffer, so memory never grows with num_samples x image size.
 /// 4. Each sample is weighted by a kernel of its distance to the unperturbed image
@@ -90,7 +90,10 @@ struct explain_options {
     pixlime::sampler sampler;
     /// What hidden segments show (lime: hide_color=None, segment_mean_fill; hide_color=0 is
     /// constant_fill{{0}}). See perturb.hpp.
-    pixlime::filler hide;
+    pixlime::fill fill;
+    /// Deprecated (0.2's name of `fill`): assigning it still works, with a deprecation warning,
+    /// and when set it is used instead of `fill`. Removed in the release after 0.3.
+    detail::renamed_hide hide;
     /// Weighs each sample by its distance to the unperturbed image (lime: kernel_width=0.25,
     /// cosine distance: exponential_kernel{}). shapley_kernel{} makes the fit KernelSHAP's
     /// (the weights are Shapley values of the segments; Lundberg and Lee 2017). See kernel.hpp.
@@ -650,7 +653,8 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     const std::vector<int> first = first_occurrences(masks);
     int distinct = 0;  // the model calls of a run to the end
     for (int i = 0; i < n; ++i) distinct += first[std::size_t(i)] == i;
-    const image<T> fill = opt.hide(img, seg);
+    // The deprecated `hide`, when old code set it, is what the user asked for.
+    const image<T> fill = opt.hide.value ? (*opt.hide.value)(img, seg) : opt.fill(img, seg);
     const perturber<V> perturb(trusted_t{}, img, fill.view(), seg, opt.model_input);
     timings.perturbation_ms += ms_since(t0);
 

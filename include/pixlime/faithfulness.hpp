@@ -5,10 +5,10 @@
 /// Models", BMVC), over segments instead of pixels:
 ///
 /// - deletion_curve: the image's segments are removed in ranked order, most important first
-///   (replaced by curve_options::removed, black by default), and the classifier's output for
+///   (replaced by curve_options::deletion_fill, black by default), and the classifier's output for
 ///   the label is recorded after each step. An explanation that finds what matters makes the
 ///   output fall early: a *low* area under the curve (AUC).
-/// - insertion_curve: starting from a blurred copy of the image (curve_options::substrate),
+/// - insertion_curve: starting from a blurred copy of the image (curve_options::insertion_fill),
 ///   the segments are restored in ranked order. The output should rise early: a *high* AUC.
 ///
 /// The x axis is the fraction of the image's pixels removed (restored) so far, so a segment
@@ -17,8 +17,8 @@
 /// over its equal steps). With an explanation's ranking this is RISE's protocol on the
 /// explanation's heatmap (every pixel of a segment has the segment's weight).
 ///
-/// An explanation's weights say what hiding a segment with explain_options::hide does: measure
-/// it with the same fill (curve_options::removed = the explanation's hide) to judge it on its
+/// An explanation's weights say what hiding a segment with explain_options::fill does: measure
+/// it with the same fill (curve_options::deletion_fill = the explanation's fill) to judge it on its
 /// own terms; with another fill the curve also measures how alike the two fills act.
 ///
 /// Each curve comes with a baseline that knows nothing: the same curve for
@@ -49,6 +49,7 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -64,9 +65,9 @@ struct curve_options {
     /// What a removed segment shows in the deletion curve (pixlime: constant_fill{}, black: 0 in
     /// the image's scale; RISE's evaluation code sets removed pixels to 0 with torch.zeros_like
     /// on its normalised input tensors, which is ImageNet's mean colour in image terms: for
-    /// that, a constant_fill of the mean colour). Any filler; see perturb.hpp. Use the
-    /// explanation's explain_options::hide to measure it with the perturbation it was fitted on.
-    pixlime::filler removed = constant_fill{};
+    /// that, a constant_fill of the mean colour). Any pixlime::fill; see perturb.hpp. Use the
+    /// explanation's explain_options::fill to measure it with the perturbation it was fitted on.
+    pixlime::fill deletion_fill = constant_fill{};
     /// Where the insertion curve starts, and what segments not yet restored show (pixlime:
     /// blur_fill{3.0}, a Gaussian blur of standard deviation 3 pixels, truncated at 4 sigma,
     /// mirrored edges). RISE's insertion starts from a blurred image: its evaluation code
@@ -75,8 +76,8 @@ struct curve_options {
     /// box blur of standard deviation 3.13 pixels per axis (computed for pixlime from scipy's
     /// "reflect" folding of the tails), on 224x224 inputs; 3 is that width (a true Gaussian of
     /// sigma 5 would blur much more than RISE did). Scale it for images far from 224 pixels
-    /// (blur_fill{} picks max(width, height) / 50). Any filler; see perturb.hpp.
-    pixlime::filler substrate = blur_fill{3.0};
+    /// (blur_fill{} picks max(width, height) / 50). Any pixlime::fill; see perturb.hpp.
+    pixlime::fill insertion_fill = blur_fill{3.0};
     /// Random rankings of the baseline (pixlime: 20: the standard error of random_auc is then
     /// about random_auc_stddev / 4.5). >= 0; 0 = no baseline (random_score empty, random_auc
     /// NaN).
@@ -93,6 +94,11 @@ struct curve_options {
     /// buffer and the curves, max_classes the classifier's columns, max_pixels and
     /// max_image_bytes the image.
     pixlime::limits limits;
+    /// Deprecated (0.2's names of deletion_fill and insertion_fill): assigning them still
+    /// works, with a deprecation warning, and when set they are used instead. Removed in the
+    /// release after 0.3.
+    detail::renamed_removed removed;
+    detail::renamed_substrate substrate;
 };
 
 /// A deletion or insertion curve of one ranking, with its random baseline. K = #segments.
@@ -102,8 +108,8 @@ struct faithfulness_curve {
     /// over the image's: 0 first, exactly 1 last, increasing.
     std::vector<double> fraction;
     /// K + 1 values: the classifier's output for the label at each step. Deletion: step 0 is
-    /// the image itself, step K every segment removed. Insertion: step 0 is the substrate,
-    /// step K the image itself.
+    /// the image itself, step K every segment removed. Insertion: step 0 is the image filled
+    /// by insertion_fill, step K the image itself.
     std::vector<double> score;
     /// Area under (fraction, score) over [0, 1], trapezoid rule. Deletion: lower is better;
     /// insertion: higher is better. A constant output c gives c.
@@ -265,8 +271,8 @@ inline void check_curve_size(const curve_options& opt, int segments, std::size_t
 }
 
 /// The curves, with the batches handed over as V (T, or float with model_input::to_float).
-/// `fill`: what the segments not kept show (the removed fill for deletion, the substrate for
-/// insertion); `insertion`: the segments start as the fill and are restored.
+/// `fill`: what the segments not kept show (deletion_fill's image for deletion, insertion_fill's
+/// for insertion); `insertion`: the segments start as the fill and are restored.
 template <class V, class T>
 faithfulness_curve curve_batches(image_view<const T> img, const image<T>& fill, const segmentation& seg, std::vector<int> ranking,
                                  const classifier_function<V>& classify, int label, bool insertion, const curve_options& opt) {
@@ -372,7 +378,9 @@ faithfulness_curve curve_core(image_view<const T> img, const segmentation& seg, 
                                           "(or set curve_options::model_input.to_float for float batches)");
     check_curve_size(opt, seg.count(), std::size_t(img.pixel_count()) * std::size_t(opt.model_input.output_channels(img.channels())),
                      as_float ? sizeof(float) : sizeof(T));
-    const image<T> fill = insertion ? opt.substrate(img, seg) : opt.removed(img, seg);
+    // The deprecated removed / substrate, when old code set them, are what the user asked for.
+    const std::optional<pixlime::fill>& renamed = insertion ? opt.substrate.value : opt.removed.value;
+    const image<T> fill = renamed ? (*renamed)(img, seg) : insertion ? opt.insertion_fill(img, seg) : opt.deletion_fill(img, seg);
     if constexpr (std::is_same_v<T, float>) {
         return curve_batches<float>(img, fill, seg, ranking, classify.as_float, label, insertion, opt);
     } else {
@@ -384,7 +392,7 @@ faithfulness_curve curve_core(image_view<const T> img, const segmentation& seg, 
 }  // namespace detail
 
 /// The deletion curve of `ranking`: `classify`'s output for `label` as the segments are
-/// removed (replaced by opt.removed) in that order, with its AUC (lower is better) and the
+/// removed (replaced by opt.deletion_fill) in that order, with its AUC (lower is better) and the
 /// random-ranking baseline. See faithfulness_curve for what is returned.
 /// \param img       width x height x channels, T = std::uint8_t or float (float: finite values).
 /// \param seg       a segmentation of the image's size, K >= 1 segments.
@@ -408,7 +416,7 @@ faithfulness_curve deletion_curve(image_view<const T> img, const segmentation& s
 }
 
 /// The insertion curve of `ranking`: `classify`'s output for `label` as the segments are
-/// restored in that order onto opt.substrate (a blurred copy by default), with its AUC
+/// restored in that order onto opt.insertion_fill (a blurred copy by default), with its AUC
 /// (higher is better) and the random-ranking baseline. Arguments as deletion_curve.
 template <class T, class Classifier>
 faithfulness_curve insertion_curve(image_view<const T> img, const segmentation& seg, const std::vector<int>& ranking,

@@ -3,14 +3,18 @@
 /// Perturbed images: a segment that a mask hides takes its pixels from a *fill* image
 /// (lime_image's "fudged image"), a kept segment keeps the original pixels.
 ///
-/// The fill stage (explain_options::hide) is a built-in fill or any callable
+/// The fill stage (explain_options::fill, a pixlime::fill) is a built-in fill or any callable
 /// `image<T>(image_view<const T> img, const segmentation& seg)` returning an image of img's
 /// size and channels (for T = std::uint8_t and/or float):
 ///
-///     opt.hide = pixlime::segment_mean_fill{};      // lime_image's hide_color=None (default)
-///     opt.hide = pixlime::constant_fill{{0}};       // lime_image's hide_color=0: black
-///     opt.hide = pixlime::blur_fill{5.0};           // a blurred copy
-///     opt.hide = pixlime::image_fill{background};   // any replacement image
+///     opt.fill = pixlime::segment_mean_fill{};      // lime_image's hide_color=None (default)
+///     opt.fill = pixlime::constant_fill{{0}};       // lime_image's hide_color=0: black
+///     opt.fill = pixlime::blur_fill{5.0};           // a blurred copy
+///     opt.fill = pixlime::image_fill{background};   // any replacement image
+///     opt.fill = pixlime::parse_fill_kind("blur");  // by name, default parameters
+///
+/// (In 0.2 the stage was called `hide` / `filler`; those names still compile, deprecated, for
+/// one release: see pixlime::filler and detail::renamed_hide below.)
 ///
 /// The perturber precomputes the segmentation's runs (maximal stretches of one label in
 /// raster order) once; each perturbed image is then one copy per run, from the image or the
@@ -18,6 +22,7 @@
 /// instead scans the whole label map once per hidden segment.
 
 #include <pixlime/detail/blur.hpp>
+#include <pixlime/detail/names.hpp>
 #include <pixlime/detail/planes.hpp>
 #include <pixlime/detail/thread_pool.hpp>
 #include <pixlime/error.hpp>
@@ -26,12 +31,15 @@
 #include <pixlime/segmentation.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
@@ -191,26 +199,61 @@ struct image_fill {
     }
 };
 
-/// The fill stage of pixlime::explain: a built-in fill (default segment_mean_fill, lime's) or
-/// any callable over image_view<const std::uint8_t> and/or image_view<const float> (and the
-/// segmentation) returning an image of the same size and channels. Only the fill for the
-/// pixel type actually used is run.
-class filler {
+/// The built-in fills that need no data, by name: what Python's fill="..." and the command
+/// lines take. Each stands for its fill struct with its defaults (image_fill needs an image,
+/// so it has no name).
+enum class fill_kind {
+    segment_mean,  ///< segment_mean_fill{} (lime_image's hide_color=None; explain's default)
+    constant,      ///< constant_fill{}: black (lime_image's hide_color=0)
+    blur,          ///< blur_fill{}: sigma max(width, height) / 50
+};
+
+/// "segment_mean", "constant" or "blur" (fill::name() of the same fill).
+inline std::string to_string(fill_kind kind) {
+    switch (kind) {
+        case fill_kind::segment_mean: return "segment_mean";
+        case fill_kind::constant: return "constant";
+        case fill_kind::blur: return "blur";
+    }
+    return "fill_kind(" + std::to_string(int(kind)) + ")";
+}
+
+/// Every fill_kind, in declaration order: what parse_fill_kind accepts (with "black").
+inline constexpr std::array<fill_kind, 3> fill_kinds = {fill_kind::segment_mean, fill_kind::constant, fill_kind::blur};
+
+/// The kind whose to_string is `name` ("blur" -> fill_kind::blur), or fill_kind::constant for
+/// "black" (an alias Python has always accepted: constant_fill's default colour is black): the
+/// one parser of fill names. Throws pixlime::invalid_argument naming `parameter` (the caller's
+/// name for it, e.g. "fill"), `name` and every accepted name.
+inline fill_kind parse_fill_kind(std::string_view name, const std::string& parameter = "parse_fill_kind name") {
+    if (name == "black") return fill_kind::constant;
+    return detail::parse_name(name, fill_kinds, parameter, "'black' = 'constant'");
+}
+
+/// The fill stage of pixlime::explain (explain_options::fill) and of the faithfulness curves:
+/// a built-in fill (default segment_mean_fill, lime's) or any callable over
+/// image_view<const std::uint8_t> and/or image_view<const float> (and the segmentation)
+/// returning an image of the same size and channels. Only the fill for the pixel type actually
+/// used is run.
+class fill {
 public:
     using u8_view = image_view<const std::uint8_t>;
     using f32_view = image_view<const float>;
 
-    filler() = default;
-    filler(const segment_mean_fill& f) : fill_(f) {}  // NOLINT(google-explicit-constructor)
-    filler(const constant_fill& f) : fill_(f) {}      // NOLINT(google-explicit-constructor)
-    filler(const blur_fill& f) : fill_(f) {}          // NOLINT(google-explicit-constructor)
-    filler(const image_fill& f) : fill_(f) {}         // NOLINT(google-explicit-constructor)
+    fill() = default;
+    fill(const segment_mean_fill& f) : fill_(f) {}  // NOLINT(google-explicit-constructor)
+    fill(const constant_fill& f) : fill_(f) {}      // NOLINT(google-explicit-constructor)
+    fill(const blur_fill& f) : fill_(f) {}          // NOLINT(google-explicit-constructor)
+    fill(const image_fill& f) : fill_(f) {}         // NOLINT(google-explicit-constructor)
+    /// The built-in fill `kind` with its defaults (as a name picks it). Throws
+    /// pixlime::invalid_argument when `kind` is not a fill_kind value.
+    fill(fill_kind kind) : fill_(builtin_of(kind)) {}  // NOLINT(google-explicit-constructor)
     /// Any callable `image<T>(image_view<const T>, const segmentation&)`, T = std::uint8_t
     /// and/or float.
-    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, filler> &&
+    template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, fill> &&
                                                 (std::is_invocable_r_v<image<std::uint8_t>, F&, u8_view, const segmentation&> ||
                                                  std::is_invocable_r_v<image<float>, F&, f32_view, const segmentation&>)>>
-    filler(F f, std::string name = "custom") {  // NOLINT(google-explicit-constructor)
+    fill(F f, std::string name = "custom") {  // NOLINT(google-explicit-constructor)
         custom c;
         c.name = std::move(name);
         if constexpr (std::is_invocable_r_v<image<std::uint8_t>, F&, u8_view, const segmentation&>) c.u8 = f;
@@ -222,8 +265,14 @@ public:
     template <class T>
     image<T> operator()(image_view<const T> img, const segmentation& seg) const {
         image<T> f = std::visit([&](const auto& a) { return run(a, img, seg); }, fill_);
-        detail::check_fill("filler (" + name() + ") result", img, f);
+        detail::check_fill("fill (" + name() + ") result", img, f);
         return f;
+    }
+    /// The built-in fill held, when it is a `Builtin` (segment_mean_fill, constant_fill,
+    /// blur_fill or image_fill), else nullptr: what a default is made of, for those who show it.
+    template <class Builtin>
+    const Builtin* builtin() const {
+        return std::get_if<Builtin>(&fill_);
     }
     /// "segment_mean", "constant", "blur", "image", or the name given with a callable.
     std::string name() const {
@@ -243,6 +292,17 @@ private:
         std::function<image<float>(f32_view, const segmentation&)> f32;
     };
 
+    using variant = std::variant<segment_mean_fill, constant_fill, blur_fill, image_fill, custom>;
+
+    static variant builtin_of(fill_kind kind) {
+        switch (kind) {
+            case fill_kind::segment_mean: return segment_mean_fill{};
+            case fill_kind::constant: return constant_fill{};
+            case fill_kind::blur: return blur_fill{};
+        }
+        throw invalid_argument("fill kind", int(kind), "a pixlime::fill_kind value");
+    }
+
     template <class Builtin, class T>
     static image<T> run(const Builtin& b, image_view<const T> img, const segmentation& seg) {
         return b(img, seg);
@@ -253,15 +313,47 @@ private:
             if constexpr (std::is_same_v<T, std::uint8_t>) return c.u8; else return c.f32;
         }();
         if (!f)
-            throw invalid_argument("filler (" + c.name + ")",
+            throw invalid_argument("fill (" + c.name + ")",
                                    std::string("a callable without an image_view<const ") +
                                        (std::is_same_v<T, float> ? "float" : "std::uint8_t") + "> overload",
                                    "a fill that accepts the image's pixel type");
         return f(img, seg);
     }
 
-    std::variant<segment_mean_fill, constant_fill, blur_fill, image_fill, custom> fill_;
+    variant fill_;
 };
+
+/// The fill stage's name in 0.2; deprecated, to be removed in the release after 0.3.
+using filler [[deprecated("pixlime::filler is now pixlime::fill")]] = fill;
+
+namespace detail {
+
+/// A renamed fill member kept for one release (explain_options::hide, curve_options::removed,
+/// curve_options::substrate): old code that assigns it still compiles, with a deprecation
+/// warning at the assignment, and still works (the option's user reads `value` when set).
+/// The warning is on the assignment rather than on the member because compilers warn about a
+/// deprecated member wherever the struct holding it is copied, moved or value-initialised,
+/// which every user of the options does; copying this type warns nothing.
+#define PIXLIME_DETAIL_RENAMED_FILL(type_name, message)                                                        \
+    struct type_name {                                                                                            \
+        std::optional<pixlime::fill> value;                                                                       \
+        type_name() = default;                                                                                    \
+        template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, type_name> &&              \
+                                                    std::is_constructible_v<pixlime::fill, F&&>>>                \
+        [[deprecated(message)]] type_name(F&& f) : value(pixlime::fill(std::forward<F>(f))) {}                  \
+        template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, type_name> &&              \
+                                                    std::is_constructible_v<pixlime::fill, F&&>>>                \
+        [[deprecated(message)]] type_name& operator=(F&& f) {                                                     \
+            value = pixlime::fill(std::forward<F>(f));                                                            \
+            return *this;                                                                                         \
+        }                                                                                                         \
+    };
+PIXLIME_DETAIL_RENAMED_FILL(renamed_hide, "explain_options::hide is now explain_options::fill")
+PIXLIME_DETAIL_RENAMED_FILL(renamed_removed, "curve_options::removed is now curve_options::deletion_fill")
+PIXLIME_DETAIL_RENAMED_FILL(renamed_substrate, "curve_options::substrate is now curve_options::insertion_fill")
+#undef PIXLIME_DETAIL_RENAMED_FILL
+
+}  // namespace detail
 
 namespace detail {
 

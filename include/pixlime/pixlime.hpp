@@ -18,7 +18,7 @@
 /// | sampler.hpp     | the sampler stage: sampling, sample_masks, sampler, mask_matrix    |
 /// | model_input.hpp | model_input: the batch as the classifier takes it (float, NCHW...)|
 /// | perturb.hpp     | the fill stage (segment_mean_fill, constant_fill, blur_fill,       |
-/// |                 | image_fill, filler) and perturber                                  |
+/// |                 | image_fill, fill, fill_kind) and perturber                         |
 /// | kernel.hpp      | the kernel stage: exponential_kernel, distances_to_ones, kernel    |
 /// | surrogate.hpp   | the surrogate stage: weighted_ridge, linear_fit, ranked, surrogate |
 /// | explain.hpp     | explain, explain_options, explanation                              |

@@ -10,6 +10,7 @@
 ///     opt.sampler = pixlime::sampling::lime_compatible;             // lime_image's own masks
 ///     opt.sampler = [](int n, int k, std::uint64_t seed) { ... };   // any design
 
+#include <pixlime/detail/names.hpp>
 #include <pixlime/detail/random.hpp>
 #include <pixlime/error.hpp>
 #include <pixlime/image.hpp>
@@ -17,12 +18,14 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <array>
 #include <bitset>
 #include <cstdint>
 #include <functional>
 #include <limits>
 #include <random>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -110,6 +113,18 @@ inline std::string to_string(sampling mode) {
         case sampling::orthogonal: return "orthogonal";
     }
     return "sampling(" + std::to_string(int(mode)) + ")";
+}
+
+/// Every sampling mode, in declaration order: what parse_sampling accepts (by to_string name).
+inline constexpr std::array<sampling, 6> sampling_modes = {sampling::balanced, sampling::lime_compatible, sampling::bernoulli,
+                                                           sampling::paired,   sampling::shapley,         sampling::orthogonal};
+
+/// The mode whose to_string is `name` ("orthogonal" -> sampling::orthogonal): the one parser
+/// of sampler names, for Python's sampler= and the command lines. Throws
+/// pixlime::invalid_argument naming `parameter` (the caller's name for it, e.g. "sampler"),
+/// `name` and every accepted name.
+inline sampling parse_sampling(std::string_view name, const std::string& parameter = "parse_sampling name") {
+    return detail::parse_name(name, sampling_modes, parameter);
 }
 
 /// Draws the #samples by #segments mask matrix of `mode` from `seed`; row 0 is all ones.

@@ -8,11 +8,13 @@
 ///     opt.segmenter = pixlime::felzenszwalb_options{};         // Felzenszwalb-Huttenlocher
 ///     opt.segmenter = pixlime::grid_options{8, 8};             // a fixed grid
 ///     opt.segmenter = [](auto img) { return my_segments(img); };  // any callable
+///     opt.segmenter = pixlime::parse_segmenter_kind("quickshift");  // by name, default options
 ///
 /// A callable must take pixlime::image_view<const std::uint8_t> and/or
 /// pixlime::image_view<const float> and return a pixlime::segmentation of the image's size.
 /// Only the algorithm chosen for the pixel type actually used is compiled and run.
 
+#include <pixlime/detail/names.hpp>
 #include <pixlime/error.hpp>
 #include <pixlime/felzenszwalb.hpp>
 #include <pixlime/grid.hpp>
@@ -21,14 +23,47 @@
 #include <pixlime/segmentation.hpp>
 #include <pixlime/slic.hpp>
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <variant>
 
 namespace pixlime {
+
+/// The built-in segmentation algorithms, by name: what Python's segmenter="..." and the
+/// command lines' --segmenter take. Each stands for its options struct with its defaults.
+enum class segmenter_kind {
+    slic,          ///< slic_options{} (pixlime's default)
+    quickshift,    ///< quickshift_options{} (lime_image's default)
+    felzenszwalb,  ///< felzenszwalb_options{}
+    grid,          ///< grid_options{}
+};
+
+/// "slic", "quickshift", "felzenszwalb" or "grid" (segmenter::name() of the same algorithm).
+inline std::string to_string(segmenter_kind kind) {
+    switch (kind) {
+        case segmenter_kind::slic: return "slic";
+        case segmenter_kind::quickshift: return "quickshift";
+        case segmenter_kind::felzenszwalb: return "felzenszwalb";
+        case segmenter_kind::grid: return "grid";
+    }
+    return "segmenter_kind(" + std::to_string(int(kind)) + ")";
+}
+
+/// Every segmenter_kind, in declaration order: what parse_segmenter_kind accepts.
+inline constexpr std::array<segmenter_kind, 4> segmenter_kinds = {segmenter_kind::slic, segmenter_kind::quickshift,
+                                                                  segmenter_kind::felzenszwalb, segmenter_kind::grid};
+
+/// The kind whose to_string is `name` ("quickshift" -> segmenter_kind::quickshift): the one
+/// parser of segmenter names. Throws pixlime::invalid_argument naming `parameter` (the
+/// caller's name for it, e.g. "segmenter"), `name` and every accepted name.
+inline segmenter_kind parse_segmenter_kind(std::string_view name, const std::string& parameter = "parse_segmenter_kind name") {
+    return detail::parse_name(name, segmenter_kinds, parameter);
+}
 
 class segmenter {
 public:
@@ -41,6 +76,9 @@ public:
     segmenter(const quickshift_options& o) : algorithm_(o) {}            // NOLINT(google-explicit-constructor)
     segmenter(const felzenszwalb_options& o) : algorithm_(o) {}          // NOLINT(google-explicit-constructor)
     segmenter(const grid_options& o) : algorithm_(o) {}                  // NOLINT(google-explicit-constructor)
+    /// The built-in algorithm `kind` with its options' defaults (as a name picks it). Throws
+    /// pixlime::invalid_argument when `kind` is not a segmenter_kind value.
+    segmenter(segmenter_kind kind) : algorithm_(options_of(kind)) {}  // NOLINT(google-explicit-constructor)
 
     /// Any callable over uint8 and/or float image views returning a segmentation.
     template <class F, class = std::enable_if_t<std::is_invocable_r_v<segmentation, F&, u8_view> ||
@@ -89,6 +127,18 @@ private:
         std::function<segmentation(f32_view)> f32;
     };
 
+    using algorithm = std::variant<slic_options, quickshift_options, felzenszwalb_options, grid_options, custom>;
+
+    static algorithm options_of(segmenter_kind kind) {
+        switch (kind) {
+            case segmenter_kind::slic: return slic_options{};
+            case segmenter_kind::quickshift: return quickshift_options{};
+            case segmenter_kind::felzenszwalb: return felzenszwalb_options{};
+            case segmenter_kind::grid: return grid_options{};
+        }
+        throw invalid_argument("segmenter kind", int(kind), "a pixlime::segmenter_kind value");
+    }
+
     template <class T>
     static segmentation run(const slic_options& o, image_view<const T> img) { return slic(img, o); }
     template <class T>
@@ -110,7 +160,7 @@ private:
         return f(img);
     }
 
-    std::variant<slic_options, quickshift_options, felzenszwalb_options, grid_options, custom> algorithm_;
+    algorithm algorithm_;
 };
 
 }  // namespace pixlime

@@ -13,8 +13,10 @@ core: numpy in, numpy out, the GIL released while pixlime works.
 classifier uses (RISE's causal metrics). `from pixlime import lime_image` is a drop-in for lime's module (same classes, arguments and results);
 `pixlime.dask.explain_many` spreads many images over a Dask cluster.
 """
+import functools as _functools
 import os as _os
 import sys as _sys
+import warnings as _warnings
 
 from . import _pixlime as _core
 from ._pixlime import (  # noqa: F401  (re-exported)
@@ -205,6 +207,33 @@ def _progress_callback(progress, unit="sample", desc="pixlime.explain"):
     return report
 
 
+def _invalid(parameter, value, expected):
+    """A pixlime.InvalidArgument raised by the package itself, with the parts as pixlime's own."""
+    error = InvalidArgument(f"pixlime: {parameter} = {value}: expected {expected}")
+    error.parameter, error.value, error.expected = parameter, str(value), expected
+    return error
+
+
+def _renamed_keywords(**renamed):
+    """Accepts a function's keywords under their 0.2 names (old=new) for one more release, with a
+    DeprecationWarning naming the new one; both names at once is an error (which one would win is
+    a guess). The signature shown (inspect.signature, help) is the function's own, without the old
+    names, so that pixlime.dask and the defaults test see only the new ones."""
+    def decorate(function):
+        @_functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            for old, new in renamed.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise _invalid(old, "given with " + new, f"only {new}= ({old}= is its deprecated name)")
+                    _warnings.warn(f"pixlime.{function.__name__}: {old}= is deprecated, use {new}= (the same values)",
+                                   DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return function(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
 def _model_input(value):
     if value is None or isinstance(value, model_input):
         return value
@@ -216,8 +245,9 @@ def _model_input(value):
     raise InvalidArgument(f"pixlime: model_input = {type(value).__name__}: expected a pixlime.model_input or a dict of its fields")
 
 
+@_renamed_keywords(hide="fill")
 def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1000, batch_size=10, seed=0,
-            top_labels=5, labels=None, sampler="orthogonal", hide="segment_mean", kernel=None, surrogate=None,
+            top_labels=5, labels=None, sampler="orthogonal", fill="segment_mean", kernel=None, surrogate=None,
             model_input=None, progress=False, num_threads=1, target_stability=0.0, stability_top_k=5, limits=None):
     """Explains `classifier`'s prediction on `image` (LIME, lime_image's semantics and defaults).
 
@@ -240,9 +270,10 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     sampler      "orthogonal" (default: antithetic pairs on a Hadamard design, the least error measured),
                  "lime_compatible" (lime's own masks), "balanced", "bernoulli", "paired",
                  "shapley" (KernelSHAP's draws, for shapley_kernel), or a callable (num_samples, num_segments, seed) -> (N, K) array of 0/1, row 0 all ones.
-    hide         what hidden segments show: "segment_mean" (lime's hide_color=None, default),
-                 "constant" (black, lime's hide_color=0), "blur", constant_fill(color=[...]),
+    fill         what hidden segments show: "segment_mean" (lime's hide_color=None, default),
+                 "constant" (black, lime's hide_color=0; "black" is the same), "blur", constant_fill(color=[...]),
                  blur_fill(sigma=...), image_fill(array), or a callable (image, segments) -> image.
+                 (Called hide= before 0.3: still accepted, with a DeprecationWarning.)
     kernel       exponential_kernel(width=0.25, distance=...) (lime's, default), shapley_kernel(alpha=0.0)
                  (KernelSHAP: the weights are the segments' Shapley values, summing to
                  f(image) - f(all hidden); use with sampler="shapley"), or a callable samples -> (N,) weights.
@@ -265,7 +296,7 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     """
     return _core.explain(image, classifier, segments=segments, segmenter=segmenter, num_samples=num_samples,
                          batch_size=batch_size, seed=seed, top_labels=top_labels, labels=labels, sampler=sampler,
-                         hide=hide, kernel=kernel, surrogate=surrogate, model_input=_model_input(model_input),
+                         fill=fill, kernel=kernel, surrogate=surrogate, model_input=_model_input(model_input),
                          progress=_progress_callback(progress), num_threads=num_threads,
                          target_stability=target_stability, stability_top_k=stability_top_k, limits=limits)
 
@@ -285,12 +316,14 @@ _CURVE_DOC = """{summary}
                  classifier's output, 0 or 1 for a single-column model; with an explanation, an
                  explained label.
     batch_size   images per classifier call (10).
-    removed      what a removed segment shows in the deletion curve: "constant" (black, default),
-                 or any of explain's hide values ("segment_mean", "blur", constant_fill(color=[...]),
+    deletion_fill  what a removed segment shows in the deletion curve: "constant" (black, default),
+                 or any of explain's fill values ("segment_mean", "blur", constant_fill(color=[...]),
                  blur_fill(sigma=...), image_fill(array), a callable (image, segments) -> image).
-                 explain's hide measures the explanation on its own terms.
-    substrate    where the insertion curve starts (segments not yet restored): None for
-                 blur_fill(sigma=3.0) (RISE's blur at 224 pixels; default), or a value as `removed`.
+                 explain's fill measures the explanation on its own terms.
+    insertion_fill  where the insertion curve starts (segments not yet restored): None for
+                 blur_fill(sigma=3.0) (RISE's blur at 224 pixels; default), or a value as deletion_fill.
+                 (deletion_fill and insertion_fill were called removed= and substrate= before 0.3:
+                 still accepted, with a DeprecationWarning.)
     random_rankings  random rankings of the baseline (20); 0: none (random_score empty, random_auc NaN).
     seed         seeds the random rankings.
     model_input  as explain's: pixlime.model_input(...) or a dict of its fields.
@@ -309,34 +342,36 @@ _CURVE_DOC = """{summary}
     """
 
 
+@_renamed_keywords(removed="deletion_fill", substrate="insertion_fill")
 def deletion_curve(image, classifier, explanation=None, *, label, segments=None, ranking=None, batch_size=10,
-                   removed="constant", substrate=None, random_rankings=20, seed=0, model_input=None, progress=False,
-                   limits=None):
+                   deletion_fill="constant", insertion_fill=None, random_rankings=20, seed=0, model_input=None,
+                   progress=False, limits=None):
     return _core.deletion_curve(image, classifier, explanation, label=label, segments=segments, ranking=ranking,
-                                batch_size=batch_size, removed=removed, substrate=substrate,
+                                batch_size=batch_size, deletion_fill=deletion_fill, insertion_fill=insertion_fill,
                                 random_rankings=random_rankings, seed=seed, model_input=_model_input(model_input),
                                 progress=_progress_callback(progress, "image", "pixlime.deletion_curve"), limits=limits)
 
 
+@_renamed_keywords(removed="deletion_fill", substrate="insertion_fill")
 def insertion_curve(image, classifier, explanation=None, *, label, segments=None, ranking=None, batch_size=10,
-                    removed="constant", substrate=None, random_rankings=20, seed=0, model_input=None, progress=False,
-                    limits=None):
+                    deletion_fill="constant", insertion_fill=None, random_rankings=20, seed=0, model_input=None,
+                    progress=False, limits=None):
     return _core.insertion_curve(image, classifier, explanation, label=label, segments=segments, ranking=ranking,
-                                 batch_size=batch_size, removed=removed, substrate=substrate,
+                                 batch_size=batch_size, deletion_fill=deletion_fill, insertion_fill=insertion_fill,
                                  random_rankings=random_rankings, seed=seed, model_input=_model_input(model_input),
                                  progress=_progress_callback(progress, "image", "pixlime.insertion_curve"), limits=limits)
 
 
 deletion_curve.__doc__ = _CURVE_DOC.format(
     summary="RISE's deletion curve (Petsiuk et al. 2018) over segments: the classifier's output for `label` as\n"
-            "    the segments are removed (shown as `removed`) in ranked order, most important first. A low AUC\n"
-            "    (below random_auc) says the ranking finds what the classifier uses. `substrate` is not used.",
+            "    the segments are removed (shown as `deletion_fill`) in ranked order, most important first. A low AUC\n"
+            "    (below random_auc) says the ranking finds what the classifier uses. `insertion_fill` is not used.",
     verb="removed", steps="step 0 the image, step K every segment removed", better="lower is better")
 insertion_curve.__doc__ = _CURVE_DOC.format(
     summary="RISE's insertion curve (Petsiuk et al. 2018) over segments: the classifier's output for `label` as\n"
-            "    the segments are restored in ranked order onto `substrate` (a blurred copy). A high AUC (above\n"
-            "    random_auc) says the ranking finds what the classifier uses. `removed` is not used.",
-    verb="restored", steps="step 0 the substrate, step K the image", better="higher is better")
+            "    the segments are restored in ranked order onto `insertion_fill` (a blurred copy). A high AUC (above\n"
+            "    random_auc) says the ranking finds what the classifier uses. `deletion_fill` is not used.",
+    verb="restored", steps="step 0 the image as insertion_fill makes it, step K the image", better="higher is better")
 
 
 def ranking_by_weight(weights):

@@ -64,7 +64,7 @@ class segment_mean_fill:
     def __init__(self) -> None: ...
 class constant_fill:
     color: List[float]
-    def __init__(self, *, color: Sequence[float] = ...) -> None: ...
+    def __init__(self, *, color: Sequence[float] = ()) -> None: ...
 class blur_fill:
     sigma: float
     def __init__(self, *, sigma: float = 0.0) -> None: ...
@@ -79,7 +79,7 @@ class distance_metric(Enum):
 class exponential_kernel:
     width: float
     distance: distance_metric
-    def __init__(self, *, width: float = 0.25, distance: distance_metric = ...) -> None: ...
+    def __init__(self, *, width: float = 0.25, distance: distance_metric = distance_metric.cosine) -> None: ...
 
 class shapley_kernel:
     alpha: float
@@ -100,8 +100,8 @@ class model_input:
     scale: float
     mean: List[float]
     stddev: List[float]
-    def __init__(self, *, to_float: bool = False, layout: layout = ..., channels: Sequence[int] = ...,
-                 scale: float = 1.0, mean: Sequence[float] = ..., stddev: Sequence[float] = ...) -> None: ...
+    def __init__(self, *, to_float: bool = False, layout: layout = layout.nhwc, channels: Sequence[int] = (),
+                 scale: float = 1.0, mean: Sequence[float] = (), stddev: Sequence[float] = ()) -> None: ...
 
 class limits:
     max_pixels: int
@@ -189,7 +189,7 @@ Fill = Union[str, segment_mean_fill, constant_fill, blur_fill, image_fill, Calla
 def explain(image: ImageArray, classifier: Classifier, *, segments: Optional[npt.ArrayLike] = None,
             segmenter: Segmenter = "slic", num_samples: int = 1000, batch_size: int = 10, seed: int = 0,
             top_labels: int = 5, labels: Optional[Sequence[int]] = None,
-            sampler: Union[str, Callable[[int, int, int], Any]] = "orthogonal", hide: Fill = "segment_mean",
+            sampler: Union[str, Callable[[int, int, int], Any]] = "orthogonal", fill: Fill = "segment_mean",
             kernel: Union[None, exponential_kernel, shapley_kernel, Callable[[npt.NDArray[np.uint8]], Any]] = None,
             surrogate: Union[None, weighted_ridge, Callable[..., Any]] = None,
             model_input: Union[None, model_input, Dict[str, Any]] = None,
@@ -216,13 +216,13 @@ class FaithfulnessCurve:
 
 def deletion_curve(image: ImageArray, classifier: Classifier, explanation: Optional[Explanation] = None, *,
                    label: int, segments: Optional[npt.ArrayLike] = None, ranking: Optional[npt.ArrayLike] = None,
-                   batch_size: int = 10, removed: Fill = "constant", substrate: Optional[Fill] = None,
+                   batch_size: int = 10, deletion_fill: Fill = "constant", insertion_fill: Optional[Fill] = None,
                    random_rankings: int = 20, seed: int = 0,
                    model_input: Union[None, model_input, Dict[str, Any]] = None,
                    progress: Union[bool, None, Progress] = False, limits: Optional[limits] = None) -> FaithfulnessCurve: ...
 def insertion_curve(image: ImageArray, classifier: Classifier, explanation: Optional[Explanation] = None, *,
                     label: int, segments: Optional[npt.ArrayLike] = None, ranking: Optional[npt.ArrayLike] = None,
-                    batch_size: int = 10, removed: Fill = "constant", substrate: Optional[Fill] = None,
+                    batch_size: int = 10, deletion_fill: Fill = "constant", insertion_fill: Optional[Fill] = None,
                     random_rankings: int = 20, seed: int = 0,
                     model_input: Union[None, model_input, Dict[str, Any]] = None,
                     progress: Union[bool, None, Progress] = False, limits: Optional[limits] = None) -> FaithfulnessCurve: ...

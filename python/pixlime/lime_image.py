@@ -427,7 +427,7 @@ class LimeImageExplainer(object):
                 ex = _explain(np.ascontiguousarray(image), lambda batch: checked(classifier_fn(np.array(batch))),
                               segments=pixel_column, num_samples=num_samples, batch_size=batch_size,
                               top_labels=top_labels if top_labels else 1, labels=labels, sampler=sampler,
-                              hide=_image_fill(np.ascontiguousarray(fudged_image, dtype=image.dtype)),
+                              fill=_image_fill(np.ascontiguousarray(fudged_image, dtype=image.dtype)),
                               kernel=kernel, progress=bool(progress_bar))
             except _InvalidArgument as e:
                 if str(getattr(e, "parameter", "")).startswith("explain_options.labels"):

@@ -260,44 +260,47 @@ pixlime::segmentation to_segmentation(const py::handle& object, int width, int h
 // ---------------------------------------------------------------------------------------------
 // Options from Python values
 
+/// A stage's name parsed by the library's own parser (pixlime::parse_sampling, ...), so that the
+/// names Python accepts are the library's; a bad name's error also lists what else Python takes.
+template <class Parse>
+auto parse_name(const Parse& parse, const std::string& name, const std::string& parameter, const std::string& also) {
+    try {
+        return parse(name, parameter);
+    } catch (const pixlime::invalid_argument& e) {
+        throw pixlime::invalid_argument(e.parameter(), e.value(), e.expected() + ", " + also);
+    }
+}
+
+/// What a segmenter= value may be besides a name, for error messages.
+const char* const segmenter_also = "an options object or a callable";
+/// What a fill= value may be besides a name.
+const char* const fill_also = "a fill object or a callable";
+
 pixlime::segmenter make_segmenter(const py::object& s) {
     if (s.is_none()) return pixlime::segmenter{};
-    if (py::isinstance<py::str>(s)) {
-        const auto name = s.cast<std::string>();
-        if (name == "slic") return pixlime::slic_options{};
-        if (name == "quickshift") return pixlime::quickshift_options{};
-        if (name == "felzenszwalb") return pixlime::felzenszwalb_options{};
-        if (name == "grid") return pixlime::grid_options{};
-        throw pixlime::invalid_argument("segmenter", name, "'slic', 'quickshift', 'felzenszwalb', 'grid', an options object or a callable");
-    }
+    if (py::isinstance<py::str>(s)) return parse_name(pixlime::parse_segmenter_kind, s.cast<std::string>(), "segmenter", segmenter_also);
     if (py::isinstance<pixlime::slic_options>(s)) return s.cast<pixlime::slic_options>();
     if (py::isinstance<pixlime::quickshift_options>(s)) return s.cast<pixlime::quickshift_options>();
     if (py::isinstance<pixlime::felzenszwalb_options>(s)) return s.cast<pixlime::felzenszwalb_options>();
     if (py::isinstance<pixlime::grid_options>(s)) return s.cast<pixlime::grid_options>();
     throw pixlime::invalid_argument("segmenter", py::str(py::type::of(s)).cast<std::string>(),
-                                    "'slic', 'quickshift', 'felzenszwalb', 'grid', an options object or a callable");
+                                    "one of " + pixlime::detail::quoted_names(pixlime::segmenter_kinds) + ", " + segmenter_also);
 }
 
-/// The fill: a name, a fill object, or (handled by explain) a callable.
-pixlime::filler make_fill(const py::object& h, const char* parameter = "hide") {
-    if (h.is_none()) return pixlime::segment_mean_fill{};
-    if (py::isinstance<py::str>(h)) {
-        const auto name = h.cast<std::string>();
-        if (name == "segment_mean") return pixlime::segment_mean_fill{};
-        if (name == "constant" || name == "black") return pixlime::constant_fill{};
-        if (name == "blur") return pixlime::blur_fill{};
-        throw pixlime::invalid_argument(parameter, name, "'segment_mean', 'constant' (black), 'blur', a fill object or a callable");
-    }
+/// The fill: a name, a fill object, or (handled by explain) a callable; None is explain's default.
+pixlime::fill make_fill(const py::object& h, const char* parameter = "fill") {
+    if (h.is_none()) return pixlime::fill{};
+    if (py::isinstance<py::str>(h)) return parse_name(pixlime::parse_fill_kind, h.cast<std::string>(), parameter, fill_also);
     if (py::isinstance<pixlime::segment_mean_fill>(h)) return h.cast<pixlime::segment_mean_fill>();
     if (py::isinstance<pixlime::constant_fill>(h)) return h.cast<pixlime::constant_fill>();
     if (py::isinstance<pixlime::blur_fill>(h)) return h.cast<pixlime::blur_fill>();
     if (py::isinstance<pixlime::image_fill>(h)) return h.cast<pixlime::image_fill>();
     throw pixlime::invalid_argument(parameter, py::str(py::type::of(h)).cast<std::string>(),
-                                    "'segment_mean', 'constant' (black), 'blur', a fill object or a callable");
+                                    "one of " + pixlime::detail::quoted_names(pixlime::fill_kinds) + ", " + fill_also);
 }
 
 /// A callable fill's result (image, segments) -> image as an image_fill; `parameter` names it.
-pixlime::filler callable_fill(const py::object& f, const input_image& in, const pixlime::segmentation& seg, const std::string& parameter) {
+pixlime::fill callable_fill(const py::object& f, const input_image& in, const pixlime::segmentation& seg, const std::string& parameter) {
     const std::string result = parameter + " result";
     const input_image fill(f(in.array, labels_to_numpy(seg)), result.c_str());
     if (fill.width != in.width || fill.height != in.height || fill.channels != in.channels)
@@ -509,7 +512,7 @@ explanation explain_typed(const input_image& in, const pixlime::segmentation* se
 
 explanation explain(const py::object& image, const py::object& classifier, const py::object& segments,
                     const py::object& segmenter, int num_samples, int batch_size, std::uint64_t seed, int top_labels,
-                    const py::object& labels, const py::object& sampler, const py::object& hide, const py::object& kernel,
+                    const py::object& labels, const py::object& sampler, const py::object& fill, const py::object& kernel,
                     const py::object& surrogate, const py::object& model_input, const py::object& progress, int num_threads,
                     double target_stability, int stability_top_k, const py::object& limits) {
     const input_image in(image);
@@ -538,26 +541,17 @@ explanation explain(const py::object& image, const py::object& classifier, const
     } else {
         opt.segmenter = make_segmenter(segmenter);
     }
-    if (is_callable_fill(hide)) {
+    if (is_callable_fill(fill)) {
         if (!seg) {
             py::gil_scoped_release release;
             seg = std::make_unique<pixlime::segmentation>(in.is_float ? opt.segmenter(in.view<float>()) : opt.segmenter(in.view<std::uint8_t>()));
         }
-        opt.hide = callable_fill(hide, in, *seg, "hide");
+        opt.fill = callable_fill(fill, in, *seg, "fill");
     } else {
-        opt.hide = make_fill(hide);
+        opt.fill = make_fill(fill);
     }
     if (!sampler.is_none() && py::isinstance<py::str>(sampler)) {
-        const auto name = sampler.cast<std::string>();
-        if (name == "balanced") opt.sampler = pixlime::sampling::balanced;
-        else if (name == "lime_compatible") opt.sampler = pixlime::sampling::lime_compatible;
-        else if (name == "bernoulli") opt.sampler = pixlime::sampling::bernoulli;
-        else if (name == "paired") opt.sampler = pixlime::sampling::paired;
-        else if (name == "shapley") opt.sampler = pixlime::sampling::shapley;
-        else if (name == "orthogonal") opt.sampler = pixlime::sampling::orthogonal;
-        else
-            throw pixlime::invalid_argument("sampler", name,
-                                            "'balanced', 'lime_compatible', 'bernoulli', 'paired', 'shapley', 'orthogonal' or a callable");
+        opt.sampler = parse_name(pixlime::parse_sampling, sampler.cast<std::string>(), "sampler", "a callable");
     } else if (!sampler.is_none()) {
         calls.sampler = sampler;
     }
@@ -608,7 +602,7 @@ py::array doubles_to_numpy(const std::vector<double>& v) {
 
 pixlime::faithfulness_curve curve(bool insertion, const py::object& image, const py::object& classifier, const py::object& explanation_object,
                                   int label, const py::object& segments, const py::object& ranking, int batch_size,
-                                  const py::object& removed, const py::object& substrate, int random_rankings, std::uint64_t seed,
+                                  const py::object& deletion_fill, const py::object& insertion_fill, int random_rankings, std::uint64_t seed,
                                   const py::object& model_input, const py::object& progress, const py::object& limits) {
     const input_image in(image);
     if (!py::isinstance<py::function>(classifier) && !py::hasattr(classifier, "__call__"))
@@ -642,10 +636,13 @@ pixlime::faithfulness_curve curve(bool insertion, const py::object& image, const
         order = to_ranking(ranking);
     }
 
-    // The fills, as explain's hide (a callable runs here, with the GIL).
-    if (!removed.is_none()) opt.removed = is_callable_fill(removed) ? callable_fill(removed, in, seg, "removed") : make_fill(removed, "removed");
-    if (!substrate.is_none())
-        opt.substrate = is_callable_fill(substrate) ? callable_fill(substrate, in, seg, "substrate") : make_fill(substrate, "substrate");
+    // The fills, as explain's fill (a callable runs here, with the GIL); None keeps the C++ default.
+    if (!deletion_fill.is_none())
+        opt.deletion_fill = is_callable_fill(deletion_fill) ? callable_fill(deletion_fill, in, seg, "deletion_fill")
+                                                            : make_fill(deletion_fill, "deletion_fill");
+    if (!insertion_fill.is_none())
+        opt.insertion_fill = is_callable_fill(insertion_fill) ? callable_fill(insertion_fill, in, seg, "insertion_fill")
+                                                              : make_fill(insertion_fill, "insertion_fill");
 
     python_classifier classify{classifier};
     if (!progress.is_none())
@@ -662,6 +659,65 @@ pixlime::faithfulness_curve curve(bool insertion, const py::object& image, const
     }
     const auto v = in.view<std::uint8_t>();
     return insertion ? pixlime::insertion_curve(v, seg, order, classify, label, opt) : pixlime::deletion_curve(v, seg, order, classify, label, opt);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defaults and names, from the library (for python/tests/test_defaults.py and anyone who shows them)
+
+/// A fill as its default is described: its name, and a built-in's parameters.
+py::dict describe_fill(const pixlime::fill& f) {
+    py::dict d;
+    d["name"] = f.name();
+    if (const auto* c = f.builtin<pixlime::constant_fill>()) d["color"] = c->color;
+    if (const auto* b = f.builtin<pixlime::blur_fill>()) d["sigma"] = b->sigma;
+    return d;
+}
+
+/// The default-constructed explain_options and curve_options, field by field: stages by name
+/// (fills with their parameters). model_input, limits and progress are left out: their
+/// Python default None is the C++ default by construction (and the option classes are the
+/// C++ structs, default-constructed).
+py::dict defaults() {
+    const pixlime::explain_options e;
+    py::dict explain_options;
+    explain_options["num_samples"] = e.num_samples;
+    explain_options["batch_size"] = e.batch_size;
+    explain_options["seed"] = e.seed;
+    explain_options["top_labels"] = e.top_labels;
+    explain_options["labels"] = e.labels;
+    explain_options["segmenter"] = e.segmenter.name();
+    explain_options["sampler"] = e.sampler.name();
+    explain_options["fill"] = describe_fill(e.fill);
+    explain_options["kernel"] = e.kernel.name();
+    explain_options["surrogate"] = e.surrogate.name();
+    explain_options["num_threads"] = e.num_threads;
+    explain_options["target_stability"] = e.target_stability;
+    explain_options["stability_top_k"] = e.stability_top_k;
+    const pixlime::curve_options c;
+    py::dict curve_options;
+    curve_options["batch_size"] = c.batch_size;
+    curve_options["deletion_fill"] = describe_fill(c.deletion_fill);
+    curve_options["insertion_fill"] = describe_fill(c.insertion_fill);
+    curve_options["random_rankings"] = c.random_rankings;
+    curve_options["seed"] = c.seed;
+    py::dict d;
+    d["explain_options"] = explain_options;
+    d["curve_options"] = curve_options;
+    return d;
+}
+
+/// Every name each stage's parser accepts (to_string of every value; fills also take "black").
+py::dict names() {
+    const auto all = [](const auto& values) {
+        std::vector<std::string> n;
+        for (const auto v : values) n.push_back(pixlime::to_string(v));
+        return n;
+    };
+    py::dict d;
+    d["sampler"] = all(pixlime::sampling_modes);
+    d["segmenter"] = all(pixlime::segmenter_kinds);
+    d["fill"] = all(pixlime::fill_kinds);
+    return d;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -841,12 +897,18 @@ PYBIND11_MODULE(_pixlime, m) {
         .def("heatmap", [](const explanation& e, int label, const py::object& n, const py::object& o) { return e.pane(3, label, n, o); },
              py::arg("label"), py::arg("num_features") = py::none(), py::arg("options") = py::none());
 
+    // The keywords' defaults are the C++ structs' (the package's wrappers repeat them for
+    // introspection; python/tests/test_defaults.py holds every copy to these).
+    const pixlime::explain_options explain_defaults;
     m.def("explain", &explain, py::arg("image"), py::arg("classifier"), py::kw_only(), py::arg("segments") = py::none(),
-          py::arg("segmenter") = "slic", py::arg("num_samples") = 1000, py::arg("batch_size") = 10, py::arg("seed") = 0,
-          py::arg("top_labels") = 5, py::arg("labels") = py::none(), py::arg("sampler") = "orthogonal",
-          py::arg("hide") = "segment_mean", py::arg("kernel") = py::none(), py::arg("surrogate") = py::none(),
-          py::arg("model_input") = py::none(), py::arg("progress") = py::none(), py::arg("num_threads") = 1,
-          py::arg("target_stability") = 0.0, py::arg("stability_top_k") = 5, py::arg("limits") = py::none());
+          py::arg("segmenter") = explain_defaults.segmenter.name(), py::arg("num_samples") = explain_defaults.num_samples,
+          py::arg("batch_size") = explain_defaults.batch_size, py::arg("seed") = explain_defaults.seed,
+          py::arg("top_labels") = explain_defaults.top_labels, py::arg("labels") = py::none(),
+          py::arg("sampler") = explain_defaults.sampler.name(), py::arg("fill") = explain_defaults.fill.name(),
+          py::arg("kernel") = py::none(), py::arg("surrogate") = py::none(), py::arg("model_input") = py::none(),
+          py::arg("progress") = py::none(), py::arg("num_threads") = explain_defaults.num_threads,
+          py::arg("target_stability") = explain_defaults.target_stability,
+          py::arg("stability_top_k") = explain_defaults.stability_top_k, py::arg("limits") = py::none());
 
     py::class_<pixlime::faithfulness_curve>(m, "FaithfulnessCurve",
                                             "The result of pixlime.deletion_curve / insertion_curve (pixlime::faithfulness_curve).")
@@ -863,19 +925,24 @@ PYBIND11_MODULE(_pixlime, m) {
                    ", random_auc_stddev=" + py::repr(py::float_(c.random_auc_stddev)).cast<std::string>() +
                    ", steps=" + std::to_string(c.score.size()) + ")";
         });
+    const pixlime::curve_options curve_defaults;
     for (const bool insertion : {false, true})
         m.def(insertion ? "insertion_curve" : "deletion_curve",
               [insertion](const py::object& image, const py::object& classifier, const py::object& ex, int label, const py::object& segments,
-                          const py::object& ranking, int batch_size, const py::object& removed, const py::object& substrate,
-                          int random_rankings, std::uint64_t seed, const py::object& model_input, const py::object& progress,
-                          const py::object& limits) {
-                  return curve(insertion, image, classifier, ex, label, segments, ranking, batch_size, removed, substrate, random_rankings,
-                               seed, model_input, progress, limits);
+                          const py::object& ranking, int batch_size, const py::object& deletion_fill,
+                          const py::object& insertion_fill, int random_rankings, std::uint64_t seed, const py::object& model_input,
+                          const py::object& progress, const py::object& limits) {
+                  return curve(insertion, image, classifier, ex, label, segments, ranking, batch_size, deletion_fill, insertion_fill,
+                               random_rankings, seed, model_input, progress, limits);
               },
               py::arg("image"), py::arg("classifier"), py::arg("explanation") = py::none(), py::kw_only(), py::arg("label"),
-              py::arg("segments") = py::none(), py::arg("ranking") = py::none(), py::arg("batch_size") = 10,
-              py::arg("removed") = "constant", py::arg("substrate") = py::none(), py::arg("random_rankings") = 20, py::arg("seed") = 0,
+              py::arg("segments") = py::none(), py::arg("ranking") = py::none(), py::arg("batch_size") = curve_defaults.batch_size,
+              // None keeps the C++ default fill (a name would lose a default's parameters).
+              py::arg("deletion_fill") = py::none(), py::arg("insertion_fill") = py::none(),
+              py::arg("random_rankings") = curve_defaults.random_rankings, py::arg("seed") = curve_defaults.seed,
               py::arg("model_input") = py::none(), py::arg("progress") = py::none(), py::arg("limits") = py::none());
+    m.def("_defaults", &defaults, "The default-constructed C++ explain_options and curve_options, field by field (for tests).");
+    m.def("_names", &names, "Every name of a built-in sampler, segmenter and fill, from the library's to_string.");
     m.def("ranking_by_weight", [](const py::object& w) { return ranking_to_numpy(pixlime::ranking_by_weight(to_vector(w, "weights"))); },
           py::arg("weights"));
     m.def("area_under_curve", [](const std::vector<double>& x, const std::vector<double>& y) { return pixlime::area_under_curve(x, y); },

@@ -51,26 +51,26 @@ def test_deletion_with_the_planted_segment_first_drops_at_step_one():
 
 
 def test_insertion_with_the_planted_segment_first_rises_at_step_one():
-    c = pixlime.insertion_curve(IMAGE, planted, label=1, segments=SEGMENTS, ranking=[1, 3, 0, 2], substrate="constant")
+    c = pixlime.insertion_curve(IMAGE, planted, label=1, segments=SEGMENTS, ranking=[1, 3, 0, 2], insertion_fill="constant")
     np.testing.assert_array_equal(c.score, [0, 1, 1, 1, 1])
     np.testing.assert_allclose(c.fraction, [0, 128 / 1024, 640 / 1024, 896 / 1024, 1])
     assert c.auc == pytest.approx(trapezoid(c.fraction, c.score)) and c.auc == pytest.approx(1 - 0.0625)
-    # the default substrate (blur_fill(sigma=3.0)): the image itself at the last step; and the
-    # removed fill is not used by insertion
+    # the default insertion_fill (blur_fill(sigma=3.0)): the image itself at the last step; and
+    # deletion_fill is not used by insertion
     blur = pixlime.insertion_curve(IMAGE, planted, label=1, segments=SEGMENTS, ranking=[1, 3, 0, 2])
     assert blur.score[-1] == 1 and blur.score[0] < 0.5
     same = pixlime.insertion_curve(IMAGE, planted, label=1, segments=SEGMENTS, ranking=[1, 3, 0, 2],
-                                   substrate=pixlime.blur_fill(sigma=3.0), removed="blur")
+                                   insertion_fill=pixlime.blur_fill(sigma=3.0), deletion_fill="blur")
     np.testing.assert_array_equal(same.score, blur.score)
     assert same.random_auc == blur.random_auc
 
 
-def test_fills_parse_as_explains_hide():
+def test_fills_parse_as_explains_fill():
     ranking = [0, 1, 2, 3]
     ref = pixlime.deletion_curve(IMAGE, planted, label=1, segments=SEGMENTS, ranking=ranking)
-    for removed in ("black", pixlime.constant_fill(), pixlime.constant_fill(color=[0, 0, 0]),
-                    pixlime.image_fill(np.zeros_like(IMAGE)), lambda img, seg: np.zeros_like(img)):
-        c = pixlime.deletion_curve(IMAGE, planted, label=1, segments=SEGMENTS, ranking=ranking, removed=removed)
+    for black in ("black", pixlime.constant_fill(), pixlime.constant_fill(color=[0, 0, 0]),
+                  pixlime.image_fill(np.zeros_like(IMAGE)), lambda img, seg: np.zeros_like(img)):
+        c = pixlime.deletion_curve(IMAGE, planted, label=1, segments=SEGMENTS, ranking=ranking, deletion_fill=black)
         np.testing.assert_array_equal(c.score, ref.score)
         assert c.random_auc == ref.random_auc
     seen = []
@@ -79,12 +79,12 @@ def test_fills_parse_as_explains_hide():
         seen.append((img.shape, seg.shape, seg.max()))
         return np.zeros_like(img)
 
-    pixlime.deletion_curve(IMAGE, planted, label=1, segments=SEGMENTS, ranking=ranking, removed=fill, random_rankings=0)
+    pixlime.deletion_curve(IMAGE, planted, label=1, segments=SEGMENTS, ranking=ranking, deletion_fill=fill, random_rankings=0)
     assert seen == [((32, 32, 3), (32, 32), 3)]
 
 
 def test_an_explanation_is_ranked_by_its_weights_as_ranking_by_weight():
-    ex = pixlime.explain(IMAGE, planted, segments=SEGMENTS, labels=[1], num_samples=200, hide="constant", seed=1)
+    ex = pixlime.explain(IMAGE, planted, segments=SEGMENTS, labels=[1], num_samples=200, fill="constant", seed=1)
     w = ex.weights(1)
     assert np.argmax(w) == 1
     by_weight = np.argsort(-w, kind="stable")
@@ -176,8 +176,8 @@ def test_errors_name_the_parameter():
         assert parameter(curve, label=1, segments=SEGMENTS, ranking=[[1, 0, 2, 3]]) == "ranking"
         assert parameter(curve, label=1, segments=SEGMENTS, ranking=[1.0, 0.0, 2.0, 3.0]) == "ranking dtype"
         assert parameter(curve, label=1, segments=SEGMENTS[:8], ranking=[0]) == "segments size"
-        assert parameter(curve, label=1, removed="bogus", **ok) == "removed"
-        assert parameter(curve, label=1, substrate="bogus", **ok) == "substrate"
+        assert parameter(curve, label=1, deletion_fill="bogus", **ok) == "deletion_fill"
+        assert parameter(curve, label=1, insertion_fill="bogus", **ok) == "insertion_fill"
         assert parameter(curve, label=1, random_rankings=-1, **ok) == "curve_options.random_rankings"
         assert parameter(curve, label=1, batch_size=0, **ok) == "curve_options.batch_size"
         with pytest.raises(TypeError):
@@ -204,15 +204,18 @@ def test_a_classifier_exception_propagates_unchanged_and_chained():
 def test_every_curve_option_of_the_cpp_api_is_a_keyword_with_its_default():
     header = (Path(__file__).resolve().parents[2] / "include" / "pixlime" / "faithfulness.hpp").read_text()
     body = re.search(r"struct curve_options \{(.*?)\n\};", header, re.S).group(1)
+    # Deprecated members kept for one release (removed, substrate) are keywords only by their new names.
+    body = re.sub(r"^\s+detail::renamed_\w+ \w+;$", "", body, flags=re.M)
     fields = dict(re.findall(r"^\s+(?!///)[\w:<>, ()]+?\b(\w+)(?: = ([^;]+))?;", body, re.M))
-    assert {"batch_size", "removed", "substrate", "random_rankings", "seed", "model_input", "progress", "limits"} == fields.keys()
+    assert {"batch_size", "deletion_fill", "insertion_fill", "random_rankings", "seed", "model_input", "progress",
+            "limits"} == fields.keys()
     for curve in (pixlime.deletion_curve, pixlime.insertion_curve):
         sig = inspect.signature(curve)
         for name, default in fields.items():
             assert sig.parameters[name].kind is inspect.Parameter.KEYWORD_ONLY, name
             if default and default.isdigit():
                 assert sig.parameters[name].default == int(default), (name, default)
-        assert sig.parameters["removed"].default == "constant" and sig.parameters["substrate"].default is None
+        assert sig.parameters["deletion_fill"].default == "constant" and sig.parameters["insertion_fill"].default is None
         assert set(sig.parameters) - set(fields) == {"image", "classifier", "explanation", "label", "segments", "ranking"}
         assert sig.parameters["label"].default is inspect.Parameter.empty
         assert "RISE" in curve.__doc__ and "blur_fill(sigma=3.0)" in curve.__doc__

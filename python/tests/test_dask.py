@@ -334,7 +334,7 @@ def test_bad_arguments_are_refused_up_front(client, images, tmp_path):
         (dict(batch_size=0), "batch_size"),
         (dict(no_such_option=1), "no_such_option"),
         (dict(segments=np.zeros((224, 224), np.int32)), "segments"),
-        (dict(hide=pixlime.image_fill(images[0])), "hide"),
+        (dict(fill=pixlime.image_fill(images[0])), "fill"),
         (dict(out_dir=a_file), "out_dir"),
         (dict(images=[PATHS[0], str(out / "x.png")]), "out_dir"),  # an input inside out_dir
     ]

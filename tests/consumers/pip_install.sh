@@ -26,7 +26,7 @@ seg = pixlime.grid(img, cells_x=2, cells_y=2)
 def classify(batch):  # class 0: how bright the top half is
     p = batch[:, :16].mean(axis=(1, 2, 3)) / 255.0
     return np.stack([p, 1 - p], axis=1)
-ex = pixlime.explain(img, classify, segments=seg, num_samples=64, labels=[0], hide="constant")
+ex = pixlime.explain(img, classify, segments=seg, num_samples=64, labels=[0], fill="constant")
 assert sorted(np.argsort(-ex.weights(0))[:2]) == [0, 1], ex.weights(0)
 stubs = sorted(f for f in os.listdir(where) if f.endswith((".pyi", ".typed")))
 assert {"__init__.pyi", "py.typed"} <= set(stubs), f"type stubs not installed: {stubs}"

@@ -35,13 +35,13 @@ void run(const pixlime::image<T>& img, fuzz::input& in) {
     const int sampler = in.in(0, 3);
     if (sampler < 3) opt.sampler = pixlime::sampling(sampler);
     switch (in.in(0, 3)) {
-        case 0: opt.hide = pixlime::segment_mean_fill{}; break;
-        case 1: opt.hide = pixlime::constant_fill{{in.real(), in.real()}}; break;
-        case 2: opt.hide = pixlime::blur_fill{in.flag() ? in.real() : double(in.in(0, 4))}; break;
+        case 0: opt.fill = pixlime::segment_mean_fill{}; break;
+        case 1: opt.fill = pixlime::constant_fill{{in.real(), in.real()}}; break;
+        case 2: opt.fill = pixlime::blur_fill{in.flag() ? in.real() : double(in.in(0, 4))}; break;
         default: {
             pixlime::image<float> r(w, h, img.channels(), 0.0f);
             if (in.flag()) r = pixlime::image<float>(w, h, img.channels(), in.real_float());
-            opt.hide = pixlime::image_fill{r};
+            opt.fill = pixlime::image_fill{r};
         }
     }
     opt.kernel = pixlime::exponential_kernel{in.flag() ? in.real() : 0.25, pixlime::distance_metric(in.in(0, 3))};

@@ -22,12 +22,12 @@ void everything(const pixlime::image<T>& img) {
     pixlime::explain_options opt;
     opt.num_samples = 20;
     opt.progress = [](int, int) { return true; };
-    for (const pixlime::filler& hide : {pixlime::filler(pixlime::segment_mean_fill{}), pixlime::filler(pixlime::constant_fill{{1}}),
-                                        pixlime::filler(pixlime::blur_fill{}), pixlime::filler(pixlime::image_fill{})}) {
-        opt.hide = hide;
+    for (const pixlime::fill& stage : {pixlime::fill(pixlime::segment_mean_fill{}), pixlime::fill(pixlime::constant_fill{{1}}),
+                                       pixlime::fill(pixlime::blur_fill{}), pixlime::fill(pixlime::image_fill{})}) {
+        opt.fill = stage;
         (void)pixlime::explain(img, seg, classify, opt);
     }
-    opt.hide = [](pixlime::image_view<const T> v, const pixlime::segmentation&) { return pixlime::image<T>(v); };
+    opt.fill = [](pixlime::image_view<const T> v, const pixlime::segmentation&) { return pixlime::image<T>(v); };
     opt.sampler = [](int n, int k, std::uint64_t) { return pixlime::mask_matrix::Ones(n, k).eval(); };
     opt.kernel = [](const pixlime::mask_matrix& m) { return Eigen::VectorXd::Ones(m.rows()).eval(); };
     opt.surrogate = [](const pixlime::mask_matrix& m, const Eigen::VectorXd& w, const Eigen::MatrixXd& y) {
@@ -69,4 +69,10 @@ void pixlime_instantiate_all() {
     (void)pixlime::segmentation::from_labels(2, 1, std::vector<long>{5, -3});
     (void)pixlime::ranked(Eigen::VectorXd::Ones(3));
     (void)pixlime::distances_to_ones(pixlime::mask_matrix::Ones(2, 2), pixlime::distance_metric::hamming);
+    // The stages by name (the parsers are templates over the enums inside).
+    const pixlime::segmenter by_name = pixlime::parse_segmenter_kind("grid");
+    const pixlime::fill fill_by_name = pixlime::parse_fill_kind("blur");
+    (void)fill_by_name.builtin<pixlime::blur_fill>();
+    (void)by_name.name();
+    (void)pixlime::parse_sampling("orthogonal");
 }

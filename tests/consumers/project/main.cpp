@@ -18,7 +18,7 @@ int main() {
         return p;
     };
     pixlime::explain_options opt;
-    opt.hide = pixlime::constant_fill{{0}};  // hidden segments black
+    opt.fill = pixlime::constant_fill{{0}};  // hidden segments black
     const auto ex = pixlime::explain(img, seg, classify, opt);
     pixlime::save_png("consumer_positive.png", pixlime::render_positive(img, ex, 1));
     if (ex.ranked(1).front().first != 0 || pixlime::load_image("consumer_positive.png").width() != 32) return EXIT_FAILURE;
