@@ -1,8 +1,9 @@
 """Builds pixlime._pixlime, the C++ library's Python module (pyproject.toml has the metadata).
 
 Needs, for the Python that runs it: pybind11 >= 2.6 and Python's own headers (Python.h); and
-Eigen's and stb's headers, found with pkg-config (Debian: libeigen3-dev, libstb-dev), or in
-PIXLIME_EIGEN_INCLUDE / PIXLIME_STB_INCLUDE when set. stb is compiled into the module. What is
+Eigen's, stb's and nlohmann/json's headers, found with pkg-config (Debian: libeigen3-dev,
+libstb-dev, nlohmann-json3-dev), or in PIXLIME_EIGEN_INCLUDE / PIXLIME_STB_INCLUDE /
+PIXLIME_JSON_INCLUDE when set. stb is compiled into the module. What is
 missing is said in one message, naming the interpreter and what to install, with no traceback.
 """
 import os
@@ -99,7 +100,8 @@ def include_dir(variable, package, header, fallbacks):
         if os.path.isfile(os.path.join(folder, header)):
             return folder
     debian, upstream = {"eigen3": ("libeigen3-dev", "Eigen is header-only: an unpacked Eigen 3 release"),
-                        "stb": ("libstb-dev", "stb_image.h from https://github.com/nothings/stb")}[package]
+                        "stb": ("libstb-dev", "stb_image.h from https://github.com/nothings/stb"),
+                        "nlohmann_json": ("nlohmann-json3-dev", "the single_include folder of nlohmann/json 3.9 or later")}[package]
     problems.append((f"{header}, {package}'s header (not in {candidates})",
                      [f"Debian/Ubuntu: apt-get install {debian}",
                       f"anywhere: set {variable} to the folder holding {header} ({upstream} will do)"]))
@@ -107,9 +109,11 @@ def include_dir(variable, package, header, fallbacks):
 
 
 python_headers()
-include_dirs = ["include",
+include_dirs = ["include", "app/include",
                 include_dir("PIXLIME_EIGEN_INCLUDE", "eigen3", "Eigen/Core", ["/usr/include/eigen3"]),
-                include_dir("PIXLIME_STB_INCLUDE", "stb", "stb_image.h", ["/usr/include/stb", "/usr/include"])]
+                include_dir("PIXLIME_STB_INCLUDE", "stb", "stb_image.h", ["/usr/include/stb", "/usr/include"]),
+                # the app layer's record writer (pixlime.dask's records are the C++ apps')
+                include_dir("PIXLIME_JSON_INCLUDE", "nlohmann_json", "nlohmann/json.hpp", ["/usr/include"])]
 if problems:
     lines = [f"pixlime: cannot build the Python module for {interpreter()}.",
              "(`python` below: that interpreter.) Missing:"]
@@ -120,7 +124,8 @@ if problems:
 
 module = Pybind11Extension(
     "pixlime._pixlime",
-    ["python/src/module.cpp"],
+    # The module and the app layer's record writer (the same records as the C++ apps').
+    ["python/src/module.cpp", "app/src/record.cpp", "app/src/preprocess.cpp"],
     include_dirs=include_dirs,
     cxx_std=17,
     # Optimised as the CMake Release build, without the debug info Python's own flags ask for.

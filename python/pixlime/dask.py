@@ -31,30 +31,32 @@ workers (a function of the script run as __main__ travels by value), and image p
 there: a relative path is read relative to the worker's working directory, so give absolute
 paths on a shared file system.
 
-**Records.** A record is a dict with the field names of the C++ workflow's explanation.json
-(docs/workflow.md): ``id``, ``input`` (the path, or None for an array), ``ok``, ``model`` (the
-factory's token), ``settings`` (the explain options, defaults filled in), ``seed``, ``predicted``,
-``top_labels``, ``segments`` ({"method", "count"}), and per explained label in ``labels``:
-``label``, ``model_prediction``, ``local_prediction``, ``intercept``, ``r2`` (the surrogate's
-score), ``top_positive`` and ``top_negative`` ([segment, weight] pairs, up to 5), ``weights``
-(a float64 numpy array, one per segment) and the weights' uncertainty: ``standard_errors`` (float64,
-one per segment), ``intervals`` (float64, one [low, high] row per segment: the 95% intervals,
-weight ± 1.96 standard errors) and ``stability_top5`` (the expected top-5 Jaccard overlap with a
-rerun, in [0, 1]), those three left out with a custom surrogate (it has no standard errors);
-``model_calls`` (images the classifier saw) and ``target_reached`` (the adaptive stop's,
-target_stability); ``timings_ms`` and ``time``. A failure (an unreadable
-file, the factory or the classifier raising, a worker lost) gives ``ok`` False with ``error``
-("TypeName: message") and ``error_type`` (the exception's type name), and the other images go on.
-The returned records also carry ``status``: "done", "skipped" (read back from `out_dir`) or
-"failed". Segmentations are not returned (they are the segmenter's on the image: rerun it).
+**Records.** A record is the app layer's explanation or error record (the schema every pixlime
+app writes: app/schema/record.schema.json, docs/records.md), written by the same C++ code as the
+`pixlime` command's and the workflow's, returned as a dict: ``schema_version``, ``kind``
+("explanation" or "error"), ``id``, ``input`` (the path, or None for an array), ``seed`` (the
+image's), ``model`` (the factory's token), ``settings`` (the explain options, defaults filled
+in), ``predicted`` (the top label's name from `classes`, else its number as text) and
+``predicted_index``, ``segments`` ({"method", "count"}), per explained label in ``labels``:
+``label``, ``name``, ``model_prediction``, ``local_prediction``, ``intercept``, ``r2``,
+``top_positive`` and ``top_negative`` ([segment, weight] pairs, up to 5), ``weights`` (a float64
+numpy array, one per segment) and the weights' uncertainty: ``standard_errors``, ``intervals``
+(95%, one [low, high] row per segment) and ``stability_top5``, those three left out with a custom
+surrogate; ``model_calls``, ``target_reached``, ``timings_ms`` and ``time``; with `out_dir`,
+``panes_label`` and ``panes`` (how the panes were drawn). A failure (an unreadable file, the
+factory or the classifier raising, a worker lost) is an error record: ``error`` ("TypeName:
+message") and ``error_type``, and the other images go on. Returned records also carry ``ok``
+(an explanation) and ``status``: "done", "skipped" (read back from `out_dir`) or "failed".
+Numbers in records are rounded to 6 significant digits, as in every app's files. Segmentations
+are not returned (they are the segmenter's on the image: rerun it).
 
 **out_dir.** When given, each image gets a folder ``out_dir/record_name(id)`` (a name made safe
 for any id) holding, as the workflow writes them, ``input.png``, ``positive.png``,
 ``negative.png``, ``heatmap.png`` (the predicted label's panes: up to 5 segments, those below 5 %
 of the largest weight left out, drawn at least 224 px a side; segments whose 95% interval
 contains 0 hatched, as ``Explanation.uncertain_segments`` flags them, and the record's ``panes``
-then has ``hatched_level`` 0.95) and ``explanation.json`` (the
-record, floats in full precision), or ``error.json`` alone for a failure. The files are written on the
+then has ``hatched_level`` 0.95) and ``explanation.json`` (the record), or ``error.json`` alone
+for a failure; ``pixlime report out_dir`` renders them. The files are written on the
 client as results arrive, each atomically (a temporary file renamed into place), the JSON last:
 an interrupted run leaves no half record. A rerun skips an image whose explanation.json is
 complete and was made for the same id, input, model token and settings (returning it read back,
@@ -66,7 +68,6 @@ import inspect
 import json
 import os
 import re
-import tempfile
 import threading
 import time
 import uuid
@@ -80,13 +81,8 @@ from . import InvalidArgument, _progress_callback, explain as _explain, load_ima
 
 __all__ = ["explain_many", "explain_serial", "seed_for", "record_name"]
 
-_PANES = ("input.png", "positive.png", "negative.png", "heatmap.png")
 # A label's fields held as float64 numpy arrays in the records (lists in explanation.json).
 _ARRAYS = ("weights", "standard_errors", "intervals")
-_PANE_FEATURES = 5
-_PANE_MIN_RELATIVE_WEIGHT = 0.05
-_HATCHED_LEVEL = 0.95  # panes hatch the segments whose interval at this level contains 0 (the workflow's)
-_PANE_MIN_SIDE = 224
 _OPTION_CLASSES = ("slic_options", "quickshift_options", "felzenszwalb_options", "grid_options",
                    "segment_mean_fill", "constant_fill", "blur_fill", "exponential_kernel", "weighted_ridge",
                    "model_input", "limits", "render_options")
@@ -134,15 +130,13 @@ def seed_for(image_id, seed=0):
 
 
 def record_name(image_id):
-    """The folder name of image `image_id`'s record under out_dir: the id's last 48 characters
-    with anything but letters, digits, '.', '_' and '-' replaced by '_' (no leading '.'), then
-    '-' and 16 hex digits of the id's blake2b, so distinct ids never share a folder and no id
-    reaches outside out_dir ("a/b" -> "a_b-<hash>", 3 -> "3-<hash>")."""
-    key = _id_key(image_id)
-    text = image_id if isinstance(image_id, str) else str(image_id)
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", text)[-48:].lstrip(".")
-    digest = hashlib.blake2b(key, digest_size=8, person=b"pixlime.record").hexdigest()
-    return f"{stem}-{digest}" if stem else digest
+    """The folder name of image `image_id`'s record under out_dir: the C++ apps' record name
+    (pixlime::app::record_name) of the id as text, so that the command, the workflow and pixlime.dask
+    name folders alike: the id's last 48 characters with anything but letters, digits, '.', '_'
+    and '-' replaced by '_' (no leading '.'), then '-' and 16 hex digits of the id's FNV-1a hash
+    ("a/b" -> "b-<hash>", 3 -> "3-<hash>")."""
+    _id_key(image_id)  # checks the type
+    return _core.record_name(str(image_id))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,9 +273,9 @@ def _images(images, ids):
         _id_key(image_id)  # checks the type
         if image_id == "":
             raise _invalid(f"id of images[{i}]", "''", "a non-empty str or an int")
-        if (type(image_id), image_id) in seen:
-            raise _invalid(f"id of images[{i}]", repr(image_id), "ids that are unique (the same path twice?)")
-        seen.add((type(image_id), image_id))
+        if str(image_id) in seen:  # records are named by the id's text: 3 and "3" would share a folder
+            raise _invalid(f"id of images[{i}]", repr(image_id), "ids that are unique, also as text (the same path twice? 3 and '3'?)")
+        seen.add(str(image_id))
         items.append((image_id, path, array))
     return items
 
@@ -331,44 +325,20 @@ _WORKER_MODELS = _Models()  # this process's models (a worker's, or the client's
 
 def _error_fields(error, prefix=""):
     text = str(error)
-    return {"ok": False, "error": prefix + type(error).__name__ + (": " + text if text else ""),
-            "error_type": type(error).__name__}
+    return {"error": prefix + type(error).__name__ + (": " + text if text else ""), "error_type": type(error).__name__}
 
 
-def _upscale(width, height):
-    side = max(1, min(width, height))
-    return max(1, -(-_PANE_MIN_SIDE // side))
+def _error_text(image_id, path, seed, token, fields):
+    """An error record (the app layer's schema) as JSON text."""
+    return _core._error_record(json.dumps({"id": image_id, "input": path, "seed": seed}), token, fields["error"],
+                               fields["error_type"])
 
 
-def _as_u8(image):
-    if image.dtype == np.uint8:
-        return image
-    if image.dtype != np.float32:
-        image = _core._as_image(image)  # float32, as explain saw it
-    return (np.clip(image, 0.0, 1.0) * np.float32(255) + np.float32(0.5)).astype(np.uint8)
-
-
-def _top(ranked, positive):
-    out = [[int(s), float(w)] for s, w in ranked if (w > 0 if positive else w < 0)]
-    return out[:5]
-
-
-def _uncertainty(ex, label):
-    """A label's standard_errors, 95% intervals and top-5 stability; {} with a custom surrogate
-    (pixlime has no standard errors for it and raises InvalidArgument)."""
-    try:
-        se = np.asarray(ex.standard_errors(label), dtype=np.float64)
-    except InvalidArgument:
-        return {}
-    return {"standard_errors": se, "intervals": np.asarray(ex.weight_intervals(label, 0.95), dtype=np.float64),
-            "stability_top5": float(ex.stability(label, 5))}
-
-
-def _explain_one(image_id, path, image, token, factory_bytes, options, settings, panes, models):
-    """One image's record (and its panes when `panes`), never raising for the image's own faults."""
+def _explain_one(image_id, path, image, token, factory_bytes, options, settings, panes, models, classes):
+    """One image's record as JSON text (the app layer's writer) and its panes when `panes`,
+    never raising for the image's own faults."""
     t0 = time.perf_counter()
     seed = seed_for(image_id, options["seed"])
-    record = {"id": image_id, "input": path, "ok": True, "model": token, "settings": settings, "seed": seed}
     try:
         if path is not None:
             image = _load_image(path)
@@ -376,104 +346,37 @@ def _explain_one(image_id, path, image, token, factory_bytes, options, settings,
         try:
             classifier = models.get(token, factory_bytes)
         except Exception as e:
-            record.update(_error_fields(e, "classifier_factory: "))
-            return record, None
+            return _error_text(image_id, path, seed, token, _error_fields(e, "classifier_factory: ")), None
         kwargs = {n: _restore(v) for n, v in options.items()}
         kwargs["seed"] = seed
         ex = _explain(image, classifier, **kwargs)
-        label = ex.top_labels[0]
         segmenter = options["segmenter"]
-        record["predicted"] = label
-        record["top_labels"] = list(ex.top_labels)
-        record["segments"] = {"method": segmenter.name if isinstance(segmenter, _Option) else
-                              (segmenter if isinstance(segmenter, str) else "callable"), "count": ex.num_segments}
-        rendered = None
-        tr = time.perf_counter()
-        if panes:
-            ro = _core.render_options()
-            ro.num_features, ro.min_relative_weight = _PANE_FEATURES, _PANE_MIN_RELATIVE_WEIGHT
-            ro.scale = _upscale(image.shape[1], image.shape[0])
-            try:  # segments within noise of 0 hatched, as the workflow's panes (none with a custom surrogate)
-                ro.uncertain = list(ex.uncertain_segments(label, _HATCHED_LEVEL))
-            except InvalidArgument:
-                pass
-            rendered = {"input.png": _as_u8(image), "positive.png": ex.positive_pane(label, options=ro),
-                        "negative.png": ex.negative_pane(label, options=ro), "heatmap.png": ex.heatmap(label, options=ro)}
-            record["panes_label"] = label
-            record["panes"] = {"scale": ro.scale, "num_features": _PANE_FEATURES,
-                               "min_relative_weight": _PANE_MIN_RELATIVE_WEIGHT}
-            if ro.uncertain:
-                record["panes"]["hatched_level"] = _HATCHED_LEVEL
-        labels = []
-        for lab in ex.labels:
-            ranked = ex.ranked(lab)
-            entry = {"label": lab, "model_prediction": ex.model_prediction(lab),
-                     "local_prediction": ex.local_prediction(lab), "intercept": ex.intercept(lab),
-                     "r2": ex.score(lab), "top_positive": _top(ranked, True), "top_negative": _top(ranked, False),
-                     "weights": np.asarray(ex.weights(lab), dtype=np.float64)}
-            entry.update(_uncertainty(ex, lab))
-            labels.append(entry)
-        record["labels"] = labels
-        record["model_calls"] = ex.model_calls
-        record["target_reached"] = ex.target_reached
-        tm = ex.timings
-        record["timings_ms"] = {"load": load_ms, "segmentation": tm["segmentation_ms"],
-                                "perturbation": tm["perturbation_ms"], "classifier": tm["classifier_ms"],
-                                "surrogate": tm["surrogate_ms"], "explain": tm["total_ms"] - tm["segmentation_ms"],
-                                "render": (time.perf_counter() - tr) * 1e3,
-                                "total": (time.perf_counter() - t0) * 1e3}
-        return record, rendered
+        head = {"fields": {"id": image_id, "input": path, "seed": seed}, "model": token, "settings": settings,
+                "segmenter": segmenter.name if isinstance(segmenter, _Option) else
+                (segmenter if isinstance(segmenter, str) else "callable"),
+                "classes": list(classes or []), "load_ms": load_ms, "elapsed_ms": (time.perf_counter() - t0) * 1e3}
+        text, rendered = ex._record(json.dumps(head), panes)
+        return text, (rendered or None)
     except Exception as e:  # the image's own failure: unreadable, the classifier raising, bad options
-        for k in ("predicted", "top_labels", "segments", "panes_label", "panes", "labels"):
-            record.pop(k, None)
-        record.update(_error_fields(e))
-        return record, None
-    finally:
-        record["time"] = _utc_now()
+        return _error_text(image_id, path, seed, token, _error_fields(e)), None
 
 
-def _task(image_id, path, image, token, factory_bytes, options, settings, panes):
+def _task(image_id, path, image, token, factory_bytes, options, settings, panes, classes):
     """What a worker runs for one image (the module-level function is pickled by reference)."""
-    return _explain_one(image_id, path, image, token, factory_bytes, options, settings, panes, _WORKER_MODELS)
+    return _explain_one(image_id, path, image, token, factory_bytes, options, settings, panes, _WORKER_MODELS, classes)
 
 
-def _utc_now():
-    t = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
-
-
-# ---------------------------------------------------------------------------------------------
-# The client's side: records on disk
-
-def _to_json(record):
-    out = {k: v for k, v in record.items() if k != "status"}
-    if "labels" in out:
-        out["labels"] = [{k: (v.tolist() if k in _ARRAYS else v) for k, v in lab.items()} for lab in out["labels"]]
-    return json.dumps(out, indent=2) + "\n"
-
-
-def _write_atomic(path, text):
-    folder = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _remove(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+def _as_record(text, status):
+    """The returned record: the JSON record as a dict, its label arrays as float64 numpy
+    arrays, with `ok` and `status`."""
+    record = json.loads(text)
+    record["ok"] = record.get("kind") == "explanation"
+    for lab in record.get("labels", []):
+        for k in _ARRAYS:
+            if k in lab:
+                lab[k] = np.asarray(lab[k], dtype=np.float64)
+    record["status"] = status
+    return record
 
 
 def _folder(out_dir, image_id):
@@ -483,59 +386,38 @@ def _folder(out_dir, image_id):
     return folder
 
 
-def _write(out_dir, record, rendered):
-    """Writes the record's folder; a failure to write is noted in the record, the run goes on."""
+def _write(out_dir, record, text, rendered):
+    """Writes the record's folder with the app layer's writer (pixlime::app::write_record: the
+    panes, then the JSON last and atomically); a failure to write is noted in the record, the
+    run goes on."""
     try:
-        folder = _folder(out_dir, record["id"])
-        os.makedirs(folder, exist_ok=True)
-        _remove(os.path.join(folder, "explanation.json"))  # first: a half-updated folder is never complete
-        if record["ok"]:
-            for name in _PANES:
-                _save_png(os.path.join(folder, name), rendered[name])
-            _write_atomic(os.path.join(folder, "explanation.json"), _to_json(record))
-            _remove(os.path.join(folder, "error.json"))
-        else:
-            for name in _PANES:  # an earlier run's panes do not belong to this failure
-                _remove(os.path.join(folder, name))
-            _write_atomic(os.path.join(folder, "error.json"), _to_json(record))
+        _core._write_record(_folder(out_dir, record["id"]), text, rendered or {})
     except Exception as e:
         record["write_error"] = f"{type(e).__name__}: {e}"
 
 
 def _done_record(out_dir, image_id, path, token, settings):
-    """The complete record of an earlier run for the same id, input, model and settings, or None."""
+    """The complete, valid record of an earlier run for the same id, input, model and settings,
+    or None (the app layer's check, as the command's and the workflow's)."""
     try:
         folder = _folder(out_dir, image_id)
-        if not all(os.path.isfile(os.path.join(folder, name)) for name in _PANES):
-            return None
-        with open(os.path.join(folder, "explanation.json"), encoding="utf-8") as f:
-            record = json.load(f)
-    except (OSError, ValueError):
+    except OSError:
         return None
-    if not isinstance(record, dict) or record.get("ok") is not True or not isinstance(record.get("labels"), list):
-        return None
-    if "model_calls" not in record:  # from before the uncertainty fields: made again
-        return None
-    if (record.get("id"), record.get("input"), record.get("model"), record.get("settings")) != (image_id, path, token, settings):
-        return None
-    try:
-        for lab in record["labels"]:
-            for k in _ARRAYS:
-                if k in lab or k == "weights":
-                    lab[k] = np.asarray(lab[k], dtype=np.float64)
-    except (KeyError, TypeError, ValueError):
-        return None
-    record["status"] = "skipped"
-    return record
+    text = _core._record_done(folder, json.dumps(image_id), json.dumps(path), token, json.dumps(settings))
+    return None if text is None else _as_record(text, "skipped")
 
 
-def _run(client, images, classifier_factory, ids, out_dir, progress, explain_options):
+def _run(client, images, classifier_factory, ids, out_dir, progress, classes, explain_options):
     if client is not None and not all(hasattr(client, a) for a in ("map", "scatter", "cancel")):
         raise _invalid("client", type(client).__name__, "a distributed.Client, or None to run here")
     if not callable(classifier_factory):
         raise _invalid("classifier_factory", type(classifier_factory).__name__,
                        "a callable with no arguments returning the classifier")
     items = _images(images, ids)
+    if classes is not None:
+        if isinstance(classes, str) or not all(isinstance(c, str) for c in classes):
+            raise _invalid("classes", repr(classes), "None or a list of class names (str), in the model's output order")
+        classes = list(classes)
     options, settings = _explain_options(explain_options, client is not None)
     out_dir = _out_dir(out_dir, items)
     try:
@@ -560,11 +442,13 @@ def _run(client, images, classifier_factory, ids, out_dir, progress, explain_opt
     if report and finished:
         report(finished, len(items))
 
-    def arrive(i, record, rendered):
+    def arrive(i, text, rendered):
         nonlocal finished
-        record["status"] = "done" if record["ok"] else "failed"
+        record = _as_record(text, "done")
+        if not record["ok"]:
+            record["status"] = "failed"
         if out_dir is not None:
-            _write(out_dir, record, rendered)
+            _write(out_dir, record, text, rendered)
         records[i] = record
         finished += 1
         if report:
@@ -575,7 +459,7 @@ def _run(client, images, classifier_factory, ids, out_dir, progress, explain_opt
         models = _Models()
         for i in todo:
             image_id, path, array = items[i]
-            arrive(i, *_explain_one(image_id, path, array, token, factory_bytes, options, settings, panes, models))
+            arrive(i, *_explain_one(image_id, path, array, token, factory_bytes, options, settings, panes, models, classes))
         return records
 
     import distributed  # the real one (absolute import), only for a cluster
@@ -590,7 +474,7 @@ def _run(client, images, classifier_factory, ids, out_dir, progress, explain_opt
     for i in todo:
         image_id, path, array = items[i]
         image = next(scattered) if array is not None else None
-        future = client.submit(_task, image_id, path, image, token, factory_bytes, options, settings, panes,
+        future = client.submit(_task, image_id, path, image, token, factory_bytes, options, settings, panes, classes,
                                key=f"pixlime-explain-{run}-{i}", pure=False)
         futures.append(future)
         where[future.key] = i
@@ -598,21 +482,20 @@ def _run(client, images, classifier_factory, ids, out_dir, progress, explain_opt
         for future in distributed.as_completed(futures):
             i = where[future.key]
             try:
-                record, rendered = future.result()
+                text, rendered = future.result()
             except Exception as e:  # the task itself lost (a worker killed, cancelled, ...)
                 image_id, path, _ = items[i]
-                record = {"id": image_id, "input": path, "model": token, "settings": settings,
-                          "seed": seed_for(image_id, options["seed"]), **_error_fields(e), "time": _utc_now()}
-                rendered = None
+                text, rendered = _error_text(image_id, path, seed_for(image_id, options["seed"]), token, _error_fields(e)), None
             future.release()
-            arrive(i, record, rendered)
+            arrive(i, text, rendered)
     finally:
         client.cancel([f for f in futures if not f.done()])
         del data
     return records
 
 
-def explain_many(client, images, classifier_factory, *, ids=None, out_dir=None, progress=False, **explain_options):
+def explain_many(client, images, classifier_factory, *, ids=None, out_dir=None, progress=False, classes=None,
+                 **explain_options):
     """Explains every image of `images` on the Dask cluster of `client` (a distributed.Client;
     None runs here, serially), one task per image, and returns one record per image, in order.
 
@@ -626,17 +509,20 @@ def explain_many(client, images, classifier_factory, *, ids=None, out_dir=None, 
                         skips the images done and retries the failed.
     progress            True for a bar (tqdm when installed) or a callable (done, total) called
                         as images finish.
-    **explain_options   pixlime.explain's keywords (num_samples, batch_size, seed, segmenter, hide,
+    classes             optional class names in the model's output order: the records' `predicted`
+                        and labels' `name` (a label without a name is named by its number).
+    **explain_options   pixlime.explain's keywords (num_samples, batch_size, seed, segmenter, fill,
                         ...; not segments or progress); image `id` is explained with
                         seed=seed_for(id, seed).
 
     Raises pixlime.InvalidArgument (naming the parameter, the value and what is expected) before
     any work for a bad argument; an image's own failure is its record's error.
     """
-    return _run(client, images, classifier_factory, ids, out_dir, progress, explain_options)
+    return _run(client, images, classifier_factory, ids, out_dir, progress, classes, explain_options)
 
 
-def explain_serial(images, classifier_factory, *, ids=None, out_dir=None, progress=False, **explain_options):
+def explain_serial(images, classifier_factory, *, ids=None, out_dir=None, progress=False, classes=None,
+                   **explain_options):
     """explain_many without a cluster: the same records, bit for bit, computed in this process
     (the factory called once). To check a cluster's results, or for a few images."""
-    return _run(None, images, classifier_factory, ids, out_dir, progress, explain_options)
+    return _run(None, images, classifier_factory, ids, out_dir, progress, classes, explain_options)

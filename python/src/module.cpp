@@ -7,17 +7,21 @@
 // PIXLIME_STB_LINKED then).
 #define PIXLIME_STB_IMPLEMENTATION
 #include <pixlime/pixlime.hpp>
+#include <pixlime_app/record.hpp>
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -407,6 +411,37 @@ public:
                 image_);
         }
         return to_numpy(out);
+    }
+
+    /// The app layer's record of this explanation (pixlime::app::explanation_record) as JSON
+    /// text and, when `panes`, the panes it renders (pixlime::app::render_record_panes) by file
+    /// name: pixlime.dask's records are the C++ writer's. `head`: JSON text of the record head
+    /// (fields, model, settings, segmenter, classes, load_ms, elapsed_ms).
+    py::tuple record(const std::string& head_json, bool panes) const {
+        const nlohmann::json h = nlohmann::json::parse(head_json);
+        pixlime::app::record_head head;
+        head.fields = h.at("fields");
+        head.model = h.at("model").get<std::string>();
+        head.settings = h.at("settings");
+        head.segmenter = h.at("segmenter").get<std::string>();
+        head.classes = h.at("classes").get<std::vector<std::string>>();
+        head.load_ms = h.at("load_ms").get<double>();
+        head.start -= std::chrono::microseconds(std::int64_t(h.at("elapsed_ms").get<double>() * 1000));
+        std::optional<pixlime::app::record_panes> p;
+        std::string text;
+        {
+            py::gil_scoped_release release;
+            if (panes) p = std::visit([&](const auto& img) { return pixlime::app::render_record_panes(img.view(), ex_, head); }, image_);
+            text = pixlime::app::explanation_record(ex_, head, p ? &*p : nullptr).dump(2) + "\n";
+        }
+        py::dict files;
+        if (p) {
+            files["input.png"] = to_numpy(p->input);
+            files["positive.png"] = to_numpy(p->positive);
+            files["negative.png"] = to_numpy(p->negative);
+            files["heatmap.png"] = to_numpy(p->heatmap);
+        }
+        return py::make_tuple(text, files);
     }
 
 private:
@@ -888,6 +923,7 @@ PYBIND11_MODULE(_pixlime, m) {
             d["total_ms"] = t.total_ms;
             return d;
         })
+        .def("_record", &explanation::record, py::arg("head"), py::arg("panes"))
         .def("positive_pane", [](const explanation& e, int label, const py::object& n, const py::object& o) { return e.pane(0, label, n, o); },
              py::arg("label"), py::arg("num_features") = py::none(), py::arg("options") = py::none())
         .def("negative_pane", [](const explanation& e, int label, const py::object& n, const py::object& o) { return e.pane(1, label, n, o); },
@@ -989,4 +1025,39 @@ PYBIND11_MODULE(_pixlime, m) {
     // The image as pixlime works on it, by input_image's dtype rule: pixlime.dask shows an input
     // of another dtype as explain saw it, without a second copy of the rule.
     m.def("_as_image", [](const py::object& image) { return input_image(image).array; }, py::arg("image"));
+
+    // The app layer's records (app/include/pixlime_app/record.hpp), for pixlime.dask: one record
+    // name, one writer, one reader, the same as the C++ apps'.
+    m.attr("record_schema_version") = pixlime::app::record_schema_version;
+    m.def("record_name", &pixlime::app::record_name, py::arg("id"),
+          "The folder name of a record with this id (as text): its last 48 characters made safe, '-', and 16 hex digits of "
+          "its FNV-1a hash; the same function as the C++ apps'.");
+    m.def("_error_record", [](const std::string& fields, const std::string& model, const std::string& error, const std::string& type) {
+        return pixlime::app::error_record(nlohmann::ordered_json::parse(fields), model, error, type).dump(2) + "\n";
+    });
+    m.def("_write_record", [](const std::string& dir, const std::string& text, const py::dict& files) {
+        const nlohmann::ordered_json record = nlohmann::ordered_json::parse(text);
+        std::optional<pixlime::app::record_panes> p;
+        if (files.size()) {
+            p.emplace();
+            const auto take = [&](const char* name, pixlime::image<std::uint8_t>& out) {
+                const input_image in(files[name], name);
+                const auto v = in.view<std::uint8_t>();
+                out = pixlime::image<std::uint8_t>(v.width(), v.height(), v.channels());
+                std::copy(v.data(), v.data() + out.size(), out.data());
+            };
+            take("input.png", p->input);
+            take("positive.png", p->positive);
+            take("negative.png", p->negative);
+            take("heatmap.png", p->heatmap);
+        }
+        py::gil_scoped_release release;
+        pixlime::app::write_record(dir, record, p ? &*p : nullptr);
+    });
+    m.def("_record_done", [](const std::string& dir, const std::string& id, const std::string& input, const std::string& model,
+                             const std::string& settings) -> py::object {
+        if (!pixlime::app::record_done(dir, nlohmann::json::parse(id), nlohmann::json::parse(input), model, nlohmann::json::parse(settings)))
+            return py::none();
+        return py::str(pixlime::app::read_record(std::filesystem::path(dir) / "explanation.json").dump());
+    });
 }

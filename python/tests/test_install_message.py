@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 SOURCE = Path(__file__).resolve().parents[2]
-NEEDS = ["setup.py", "pyproject.toml", "README.md", "LICENSE", "include", "python"]
+NEEDS = ["setup.py", "pyproject.toml", "README.md", "LICENSE", "include", "app", "python"]
 
 
 def clean_env():

@@ -9,7 +9,7 @@ source_dir="$1"; scratch="$2"; python="$3"
   echo "SKIPPED: needs python3-venv, python3-pip, python3-setuptools and python3-pybind11"; exit 77; }
 rm -rf "$scratch" && mkdir -p "$scratch/src"
 # What a release archive holds: the files setup.py and pyproject.toml name.
-cp -r "$source_dir"/{include,python,setup.py,pyproject.toml,README.md,LICENSE} "$scratch/src/"
+cp -r "$source_dir"/{include,app,python,setup.py,pyproject.toml,README.md,LICENSE} "$scratch/src/"
 rm -rf "$scratch/src/python/tests"
 "$python" -m venv --system-site-packages "$scratch/venv"
 unset PYTHONPATH
