@@ -398,7 +398,7 @@ def test_the_readme_example_runs(tmp_path):
     cli = os.environ.get("PIXLIME_CLI")
     if not cli:
         pytest.skip("the pixlime command is not built (PIXLIME_CLI unset)")
-    p = subprocess.run([cli, "report", "explanations"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    p = run_cli(cli, "report", "explanations", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     assert "(3 images, 1 failed)" in p.stdout, p.stdout
     html = (tmp_path / "explanations" / "index.html").read_text()
@@ -431,6 +431,13 @@ def test_a_failed_write_leaves_no_half_record(images, tmp_path):
     assert [r["status"] for r in explain_serial(small, make_classifier, out_dir=out, **options)] == ["skipped"] * 2
 
 
+def run_cli(cli, *args, cwd=None):
+    """The pixlime command, without the LD_PRELOAD a sanitizer build gives this interpreter (the
+    command has ASan linked in: a second, preloaded runtime makes it refuse to start)."""
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    return subprocess.run([cli, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
 SOURCE = Path(os.environ.get("PIXLIME_TEST_DATA", Path(__file__).resolve().parents[2] / "tests" / "data")).resolve().parents[1]
 
 
@@ -455,7 +462,7 @@ def test_the_records_follow_the_schema_and_pixlime_report_renders_every_image(cl
     cli = os.environ.get("PIXLIME_CLI")
     if not cli:
         pytest.skip("the pixlime command is not built (PIXLIME_CLI unset)")
-    p = subprocess.run([cli, "report", str(out)], capture_output=True, text=True, timeout=120)
+    p = run_cli(cli, "report", str(out))
     assert p.returncode == 0, p.stderr
     assert f"({len(PATHS)} images, 0 failed)" in p.stdout, p.stdout
     html = (out / "index.html").read_text()
