@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -406,6 +407,20 @@ def test_the_readme_example_runs(tmp_path):
     assert len(srcs) == 8 and html.count("card failed") == 1 and "missing.png" in html
     for src in srcs:
         assert pixlime.load_image(str(tmp_path / "explanations" / src)).shape[0] >= 224, src
+    # ... and in a browser every image loads (the page's own check, as the command's report test).
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not browser:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
+    profile = tmp_path / "chromium-profile"
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom",
+                          (tmp_path / "explanations" / "index.html").as_uri()],
+                         env={k: v for k, v in os.environ.items() if k != "LD_PRELOAD"},
+                         capture_output=True, text=True, timeout=120).stdout
+    check = re.search(r'<span id="image-check"[^>]*>', dom)
+    assert check, "the page's image check did not run"
+    assert 'data-total="8"' in check.group(0) and 'data-loaded="8"' in check.group(0) and 'data-broken="0"' in check.group(0)
 
 
 def test_a_failed_write_leaves_no_half_record(images, tmp_path):
