@@ -275,6 +275,16 @@ def test_bad_arguments_are_named(models, tmp_path):
     assert "Example:" in p.stdout and "pixlime explain --model" in p.stdout
 
 
+def test_the_old_fill_flag_still_works_and_says_it_is_deprecated(models, tmp_path):
+    img = os.path.join(IMAGES, "chelsea_224.png")
+    p = explain(models, tmp_path / "old", "--hide", "mean", images=[img])
+    assert "--hide is deprecated, use --fill" in p.stderr, p.stderr
+    explain(models, tmp_path / "new", "--fill", "mean", images=[img])
+    (old,), (new,) = records(tmp_path / "old").values(), records(tmp_path / "new").values()
+    assert old["settings"]["fill"] == new["settings"]["fill"] == "mean"
+    assert old["labels"][0]["weights"] == new["labels"][0]["weights"]
+
+
 def test_softmax_flag_equals_a_model_ending_in_softmax(models, tmp_path):
     # The same CNN without its softmax (same seed, same weights) explained with --softmax gives the
     # explanation of the model that ends in softmax; without the flag, the logits' explanation.
