@@ -1368,6 +1368,27 @@ TEST_CASE("save_png: empty images, too many channels, unwritable paths, no parti
 #endif
 }
 
+TEST_CASE("encode_png: the bytes save_png writes, decoded back to the same pixels, any stride") {
+    const pixlime::image<std::uint8_t> img = noise(7, 5, 3, 4);
+    const std::vector<std::uint8_t> png = pixlime::encode_png(img.view());
+    const pixlime::image<std::uint8_t> back = pixlime::decode_image(png);
+    REQUIRE(back.width() == 7);
+    REQUIRE(back.height() == 5);
+    REQUIRE(back.channels() == 3);
+    for (int y = 0; y < 5; ++y)
+        for (int x = 0; x < 7; ++x)
+            for (int c = 0; c < 3; ++c) CHECK(back.at(x, y, c) == img.at(x, y, c));
+    const std::string path = "/tmp/pixlime_encode_png_" + std::to_string(::getpid()) + ".png";
+    pixlime::save_png(path, img);
+    std::ifstream in(path, std::ios::binary);
+    const std::vector<std::uint8_t> file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CHECK(file == png);
+    std::remove(path.c_str());
+    pixlime::image<std::uint8_t> empty;
+    refused([&] { (void)pixlime::encode_png(empty.view()); }, kind::invalid, "encode_png image",
+            "encode_png image = empty: expected a non-empty image");
+}
+
 TEST_CASE("at least 60 hostile cases ran") {
     // doctest runs test cases in file order by default; the tables above count themselves.
     CHECK(hostile_count >= 60);

@@ -5,6 +5,7 @@
 
 #include <pixlime/io.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <fstream>
@@ -28,9 +29,12 @@ nlohmann::ordered_json pairs_json(const std::vector<std::pair<int, double>>& v) 
 }
 
 template <class T>
-record_panes render_panes(pixlime::image_view<const T> img, const pixlime::explanation& ex, const record_head& head) {
+record_panes render_panes(pixlime::image_view<const T> img, const pixlime::explanation& ex, const record_head& head, int which) {
     const auto t0 = clock_type::now();
-    const int label = ex.top_labels().at(0);  // the model's prediction on the unperturbed image
+    // By default the model's prediction on the unperturbed image.
+    const int label = which < 0 ? ex.top_labels().at(0) : which;
+    if (which >= 0 && std::find(ex.labels().begin(), ex.labels().end(), which) == ex.labels().end())
+        throw pixlime::invalid_argument("render_record_panes label", which, "a label the explanation explained");
     record_panes p;
     // Drawn at display size (>= 224 px, nearest neighbour) so that outlines stay one screen pixel thin.
     pixlime::render_options ro;
@@ -84,11 +88,12 @@ std::string record_name(const std::string& id) {
     return stem.empty() ? std::string(hex) : stem + "-" + hex;
 }
 
-record_panes render_record_panes(pixlime::image_view<const float> img, const pixlime::explanation& ex, const record_head& head) {
-    return render_panes(img, ex, head);
+record_panes render_record_panes(pixlime::image_view<const float> img, const pixlime::explanation& ex, const record_head& head, int label) {
+    return render_panes(img, ex, head, label);
 }
-record_panes render_record_panes(pixlime::image_view<const std::uint8_t> img, const pixlime::explanation& ex, const record_head& head) {
-    return render_panes(img, ex, head);
+record_panes render_record_panes(pixlime::image_view<const std::uint8_t> img, const pixlime::explanation& ex, const record_head& head,
+                                 int label) {
+    return render_panes(img, ex, head, label);
 }
 
 nlohmann::ordered_json explanation_record(const pixlime::explanation& ex, const record_head& head, const record_panes* panes) {

@@ -1558,25 +1558,19 @@ inline void target_kind(const std::string& path, bool& direct, long& mode) {
 }  // namespace io
 }  // namespace detail
 
-/// Writes an 8-bit image of 1 to 4 channels (gray, gray+alpha, RGB, RGBA) to `path` as PNG;
-/// any row stride is accepted. The PNG is encoded in memory first, then written under a
-/// temporary name in the same folder and renamed to `path` once complete: a failure leaves
-/// no partial file behind, and an existing file at `path` is either replaced whole (keeping
-/// its permissions) or left as it was. (An existing device or FIFO, such as /dev/stdout, is
-/// written directly; a symbolic link at `path` is replaced by the new file.)
+/// An 8-bit image of 1 to 4 channels (gray, gray+alpha, RGB, RGBA) encoded as PNG in memory (what
+/// save_png writes; a service sends it as it is); any row stride is accepted.
 /// Throws pixlime::invalid_argument for an empty image or more than 4 channels,
 /// pixlime::size_limit_error for an image over 2^31 - 1 bytes of PNG scanlines (what
-/// stb_image_write encodes), pixlime::io_error naming "save_png path" when the image cannot
-/// be encoded or the file cannot be written, with the system's reason ("No such file or
-/// directory", "Permission denied", "No space left on device", ...).
-inline void save_png(const std::string& path, image_view<const std::uint8_t> img) {
+/// stb_image_write encodes), pixlime::io_error when stb_image_write cannot encode it (out of memory).
+inline std::vector<std::uint8_t> encode_png(image_view<const std::uint8_t> img, const std::string& what = "encode_png") {
     using namespace detail::io;
-    if (img.empty()) throw invalid_argument("save_png image", "empty", "a non-empty image");
+    if (img.empty()) throw invalid_argument(what + " image", "empty", "a non-empty image");
     if (img.channels() > 4)
-        throw invalid_argument("save_png image channels", img.channels(), "1 to 4 (PNG holds gray, gray+alpha, RGB or RGBA)");
+        throw invalid_argument(what + " image channels", img.channels(), "1 to 4 (PNG holds gray, gray+alpha, RGB or RGBA)");
     const std::int64_t scanlines = (std::int64_t(img.width()) * img.channels() + 1) * img.height();
     if (scanlines > INT_MAX || img.row_stride() > INT_MAX)
-        throw size_limit_error("save_png image size",
+        throw size_limit_error(what + " image size",
                                std::to_string(img.width()) + "x" + std::to_string(img.height()) + "x" + std::to_string(img.channels()),
                                "at most 2^31 - 1 bytes of PNG scanlines (what stb_image_write encodes)");
     // Starting from the last row with a negative stride undoes stbi_flip_vertically_on_write.
@@ -1585,7 +1579,25 @@ inline void save_png(const std::string& path, image_view<const std::uint8_t> img
     const int stride = int(img.row_stride()) * (flip ? -1 : 1);
     std::vector<std::uint8_t> png;
     if (!stbi_write_png_to_func(&collect, &png, img.width(), img.height(), img.channels(), first, stride) || png.empty())
-        throw io_error("save_png path", quoted(path), "a PNG stb_image_write can encode (it ran out of memory)");
+        throw io_error(what + " image", std::to_string(img.width()) + "x" + std::to_string(img.height()),
+                       "a PNG stb_image_write can encode (it ran out of memory)");
+    return png;
+}
+
+/// Writes an 8-bit image of 1 to 4 channels (gray, gray+alpha, RGB, RGBA) to `path` as PNG;
+/// any row stride is accepted. The PNG is encoded in memory first (encode_png), then written under a
+/// temporary name in the same folder and renamed to `path` once complete: a failure leaves
+/// no partial file behind, and an existing file at `path` is either replaced whole (keeping
+/// its permissions) or left as it was. (An existing device or FIFO, such as /dev/stdout, is
+/// written directly; a symbolic link at `path` is replaced by the new file.)
+/// Throws pixlime::invalid_argument for an empty image or more than 4 channels,
+/// pixlime::size_limit_error for an image over 2^31 - 1 bytes of PNG scanlines (what
+/// stb_image_write encodes), pixlime::io_error naming "save_png image" when the image cannot
+/// be encoded, or "save_png path" when the file cannot be written, with the system's reason ("No such file or
+/// directory", "Permission denied", "No space left on device", ...).
+inline void save_png(const std::string& path, image_view<const std::uint8_t> img) {
+    using namespace detail::io;
+    const std::vector<std::uint8_t> png = encode_png(img, "save_png");
     bool direct = false;
     long mode = -1;
     target_kind(path, direct, mode);

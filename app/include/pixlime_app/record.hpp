@@ -55,11 +55,14 @@ struct record_panes {
     double render_ms = 0;
 };
 
-/// Renders the panes of `ex` for its top label on `img` (the explained image: 8-bit, or floats
+/// Renders the panes of `ex` for `label` (-1: its top label; else one of ex.labels(), or
+/// pixlime::invalid_argument) on `img` (the explained image: 8-bit, or floats
 /// in [0, 1]): up to head.num_features segments, those under 5% of the strongest left out, at
 /// display size, the segments within noise of 0 hatched (none with a custom surrogate).
-record_panes render_record_panes(pixlime::image_view<const float> img, const pixlime::explanation& ex, const record_head& head);
-record_panes render_record_panes(pixlime::image_view<const std::uint8_t> img, const pixlime::explanation& ex, const record_head& head);
+record_panes render_record_panes(pixlime::image_view<const float> img, const pixlime::explanation& ex, const record_head& head,
+                                 int label = -1);
+record_panes render_record_panes(pixlime::image_view<const std::uint8_t> img, const pixlime::explanation& ex, const record_head& head,
+                                 int label = -1);
 
 /// The explanation record of `ex` (schema_version, kind "explanation", head.fields, predicted,
 /// predicted_index, model, settings, segments, panes_label, panes, model_calls, target_reached,
