@@ -11,14 +11,26 @@ core: numpy in, numpy out, the GIL released while pixlime works.
 
 `pixlime.deletion_curve` / `pixlime.insertion_curve` measure whether an explanation names what the
 classifier uses (RISE's causal metrics). `from pixlime import lime_image` is a drop-in for lime's module (same classes, arguments and results);
-`pixlime.dask.explain_many` spreads many images over a Dask cluster.
+`pixlime.dask.explain_many` spreads many images over a Dask cluster; `pixlime.client.Client` talks to
+the `pixlime serve` service (standard library HTTP: it works without the compiled module too).
 """
 import functools as _functools
 import os as _os
 import sys as _sys
 import warnings as _warnings
 
-from . import _pixlime as _core
+try:
+    from . import _pixlime as _core
+except ImportError:
+    import importlib.util as _importlib_util
+
+    if _importlib_util.find_spec(__name__ + "._pixlime") is not None:
+        raise  # it is there but does not load (a missing library, another Python's build): its own error
+    # The compiled module is not built for this Python (a source checkout on sys.path, say): the
+    # package still imports, so that pixlime.client (pure Python, HTTP to `pixlime serve`) works;
+    # everything else raises an ImportError saying how to build it when used (pixlime._unbuilt).
+    from . import _unbuilt as _core
+    _sys.modules[__name__ + "._pixlime"] = _core
 from ._pixlime import (  # noqa: F401  (re-exported)
     Cancelled,
     ClassifierError,
@@ -32,6 +44,7 @@ from ._pixlime import (  # noqa: F401  (re-exported)
     constant_fill,
     decode_image,
     distance_metric,
+    encode_png,
     exponential_kernel,
     felzenszwalb_options,
     grid_options,
@@ -74,7 +87,7 @@ def _with_image_dtypes(doc):
 
 __all__ = [
     "explain", "deletion_curve", "insertion_curve", "ranking_by_weight", "area_under_curve", "FaithfulnessCurve",
-    "slic", "quickshift", "felzenszwalb", "grid", "load_image", "decode_image", "save_png",
+    "slic", "quickshift", "felzenszwalb", "grid", "load_image", "decode_image", "encode_png", "save_png",
     "Explanation", "Error", "InvalidArgument", "SizeLimitError", "IoError", "ClassifierError", "Cancelled",
     "slic_options", "quickshift_options", "felzenszwalb_options", "grid_options", "segment_mean_fill",
     "constant_fill", "blur_fill", "image_fill", "exponential_kernel", "shapley_kernel", "distance_metric",
@@ -84,9 +97,9 @@ __all__ = [
 
 
 def __getattr__(name):
-    # pixlime.lime_image and pixlime.dask load on first use: dask (and scikit-learn, for some of
-    # lime_image's modes) are needed only by those who use them.
-    if name in ("lime_image", "dask"):
+    # pixlime.lime_image, pixlime.dask and pixlime.client load on first use: dask (and
+    # scikit-learn, for some of lime_image's modes) are needed only by those who use them.
+    if name in ("lime_image", "dask", "client"):
         import importlib
 
         return importlib.import_module(f"{__name__}.{name}")

@@ -6,7 +6,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 import numpy.typing as npt
 
-from . import dask as dask, lime_image as lime_image  # loaded on first use (module __getattr__)
+from . import client as client, dask as dask, lime_image as lime_image  # loaded on first use (module __getattr__)
 
 __version__: str
 
@@ -239,4 +239,5 @@ def grid(image: Union[ImageArray, Tuple[int, int]], *, cells_x: int = 8, cells_y
 
 def load_image(path: Union[str, PathLike[str]], channels: int = 0) -> npt.NDArray[np.uint8]: ...
 def decode_image(data: bytes, channels: int = 0) -> npt.NDArray[np.uint8]: ...
+def encode_png(image: npt.NDArray[np.uint8]) -> bytes: ...
 def save_png(path: Union[str, PathLike[str]], image: ImageArray) -> None: ...

@@ -1016,6 +1016,18 @@ PYBIND11_MODULE(_pixlime, m) {
         }
         return to_numpy(img);
     }, py::arg("data"), py::arg("channels") = 0);
+    m.def("encode_png", [](const py::object& image) {
+        const input_image in(image);
+        if (in.is_float) throw pixlime::invalid_argument("encode_png image dtype", in.dtype, "uint8 (scale and convert first)");
+        std::vector<std::uint8_t> png;
+        {
+            py::gil_scoped_release release;
+            png = pixlime::encode_png(in.view<std::uint8_t>());
+        }
+        return py::bytes(reinterpret_cast<const char*>(png.data()), png.size());
+    }, py::arg("image"),
+          "An (H, W) or (H, W, C) uint8 array (C 1..4: gray, gray+alpha, RGB, RGBA) as the bytes of a PNG file, in memory "
+          "(what save_png writes). Other dtypes raise pixlime.InvalidArgument naming theirs.");
     m.def("save_png", [](const std::string& path, const py::object& image) {
         const input_image in(image);
         if (in.is_float) throw pixlime::invalid_argument("save_png image dtype", in.dtype, "uint8 (scale and convert first)");
