@@ -104,14 +104,16 @@ class ExplanationResult:
              model, status, progress, attempts, error, settings, timings_ms, ...
     record   the explanation record when finished (docs/records.md: predicted, labels with their
              weights, top_positive, top_negative, ...), else None.
-    panes    {label index: Panes} for every explained label, the predicted one first, when finished
-             and the panes were asked for; else empty.
+    panes    {label index: Panes} for every explained label, when finished and the panes were
+             asked for; else empty.
+    prediction  the image's prediction when the result came from explain_image, else None.
     """
 
     def __init__(self, task: Dict[str, Any], panes: Optional[Dict[int, Panes]] = None):
         self.task = task
         self.record: Optional[Dict[str, Any]] = task.get("record") if task.get("status") == "finished" else None
         self.panes: Dict[int, Panes] = panes or {}
+        self.prediction: Optional[Dict[str, Any]] = None
 
     @property
     def id(self) -> str:
@@ -456,7 +458,8 @@ class Client:
         metadata        a JSON object kept with the transaction.
         panes           fetch and decode the panes when finished.
 
-        Returns the task's ExplanationResult (its status says whether it finished within the wait).
+        Returns the task's ExplanationResult (its status says whether it finished within the wait),
+        with the image's prediction in its `prediction`.
         """
         data = image_bytes(image)
         headers = {}
@@ -465,9 +468,12 @@ class Client:
         if metadata is not None:
             headers["X-Metadata"] = json.dumps(metadata)
         query = {"wait": wait} if wait is not None else None
-        task = self._json("POST", f"/v1/models/{_segment(model)}:explain", query=query, body=data,
-                          content_type=content_type(data), headers=headers)
-        return self._await([task], None, panes)[0]
+        answer = self._json("POST", f"/v1/models/{_segment(model)}:explain", query=query, body=data,
+                            content_type=content_type(data), headers=headers)
+        task = answer["task"] if "task" in answer else answer  # {"prediction", "task"}
+        result = self._await([task], None, panes)[0]
+        result.prediction = answer.get("prediction")
+        return result
 
     def task(self, id: str) -> Dict[str, Any]:
         """An explanation task as the service has it (GET /v1/explanations/{id}, scope read): id,
@@ -513,7 +519,7 @@ class Client:
         limit        tasks per page (every page is still read).
         """
         query = {"transaction": transaction, "status": status, "limit": limit}
-        return self._pages("/v1/explanations", query, "tasks")
+        return self._pages("/v1/explanations", query, "explanations")
 
     def panes(self, task: Mapping[str, Any]) -> Dict[int, Panes]:
         """The panes of a finished task (as task() gives it), per explained label, decoded.

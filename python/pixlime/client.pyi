@@ -48,6 +48,7 @@ class ExplanationResult:
     task: Json
     record: Optional[Json]
     panes: Dict[int, Panes]
+    prediction: Optional[Json]
     def __init__(self, task: Json, panes: Optional[Dict[int, Panes]] = None) -> None: ...
     @property
     def id(self) -> str: ...

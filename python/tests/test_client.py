@@ -7,8 +7,6 @@ an explanation waited for with its panes as numpy arrays, the errors as ServiceE
 PIXLIME_CLI names the built `pixlime` command (ctest sets it, python/CMakeLists.txt); without it,
 or without torch, the service's tests skip saying so. Every wait is bounded and every service
 started is stopped (SIGTERM, then SIGKILL)."""
-import io
-import json
 import os
 import queue
 import re
@@ -283,7 +281,7 @@ def test_explain_waits_and_gives_panes(client, models, three):
             # positive, negative and heatmap drawn at >= 224 px a side (docs/records.md), the same size
             assert panes.positive.shape == panes.negative.shape == panes.heatmap.shape
             assert min(panes.positive.shape[:2]) >= 224, panes.positive.shape
-            assert panes.input.shape[0] * SIZE == panes.input.shape[1] * SIZE  # square, as the model's input
+            assert panes.input.shape[0] == panes.input.shape[1]  # square, as the model's input
     # The same transactions with the same settings: the same tasks (the cache), at once.
     again = client.explain(ids, panes=False)
     assert [r.id for r in again] == [r.id for r in results]
@@ -327,7 +325,8 @@ def test_explain_without_wait_then_wait_for_and_cancel(client, models):
 def test_explain_image_in_one_call(client, models):
     result = client.explain_image(models["name"], small_image(21), wait=EXPLAIN_WAIT / 2, transaction_id="direct-1",
                                   metadata={"via": "explain_image"})
-    assert result.transaction_id == "direct-1"
+    assert result.transaction_id == "direct-1" and result.prediction["transaction_id"] == "direct-1"
+    assert result.prediction["label"] in models["classes"]
     if not result.finished:  # the service waits at most 60 s
         result = client.wait_for(result.id, timeout=EXPLAIN_WAIT)[0]
     assert result.finished and result.panes, result
