@@ -500,8 +500,10 @@ def test_imports_without_the_compiled_module(tmp_path):
         "a = (np.arange(6 * 5 * 3) % 256).astype(np.uint8).reshape(6, 5, 3)\n"
         "assert c._native('encode_png') is None and c._native('decode_image') is None\n"
         "assert np.array_equal(c.decode_image(c.encode_png(a)), a)\n"
-        "try:\n    pixlime.explain(a, lambda b: b)\nexcept ImportError as e:\n    print('ImportError:', e)\n")
+        "try:\n    pixlime.explain(a, lambda b: b)\nexcept ImportError as e:\n    print('ImportError:', e)\n"
+        "try:\n    pixlime.slic_options(num_segments=4)\nexcept ImportError as e:\n    print('ImportError:', e)\n")
     env = dict(os.environ, PYTHONPATH=str(tmp_path))
     p = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "ImportError: pixlime.explain: pixlime's compiled module, pixlime._pixlime, is not built" in p.stdout, p.stdout
+    for name in ("explain", "slic_options"):
+        assert f"ImportError: pixlime.{name}: pixlime's compiled module, pixlime._pixlime, is not built" in p.stdout, p.stdout
