@@ -12,6 +12,7 @@ std::string backend_for(const std::string& model_path) {
     std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
     if (ext == ".pt" || ext == ".pth" || ext == ".ts" || ext == ".torchscript") return "torch";
     if (ext == ".onnx") return "onnx";
+    if (ext == ".pxm") return "pxm";
     return "";
 }
 
@@ -23,6 +24,7 @@ std::vector<std::string> built_backends() {
 #ifdef PIXLIME_APP_WITH_OPENCV
     b.push_back("onnx");
 #endif
+    b.push_back("pxm");
     return b;
 }
 
@@ -30,8 +32,8 @@ std::unique_ptr<model_backend> open_model(const std::string& model_path, const s
     const std::string b = backend == "auto" ? backend_for(model_path) : backend;
     if (b.empty())
         throw std::runtime_error("--model '" + model_path +
-                                 "': expected a TorchScript file (.pt, .pth, .ts, .torchscript) or an ONNX file (.onnx); "
-                                 "or name the backend with --backend torch|onnx");
+                                 "': expected a TorchScript file (.pt, .pth, .ts, .torchscript), an ONNX file (.onnx) "
+                                 "or a pixlime MLP file (.pxm); or name the backend with --backend torch|onnx|pxm");
     if (!std::filesystem::is_regular_file(model_path)) throw std::runtime_error("--model '" + model_path + "': no such file");
     if (b == "torch") {
 #ifdef PIXLIME_APP_WITH_TORCH
@@ -49,7 +51,8 @@ std::unique_ptr<model_backend> open_model(const std::string& model_path, const s
                                  "built without (build it with OpenCV DNN: Debian libopencv-dnn-dev)");
 #endif
     }
-    throw std::runtime_error("--backend '" + backend + "': expected auto, torch or onnx");
+    if (b == "pxm") return open_pxm(model_path);
+    throw std::runtime_error("--backend '" + backend + "': expected auto, torch, onnx or pxm");
 }
 
 }  // namespace pixlime::app

@@ -1,9 +1,12 @@
 // The app layer's own tests: the one record name, the one atomic write (its failure paths), the
-// record schema's reader on broken records, and the folder report rendering what it can.
+// record schema's reader on broken records, the folder report rendering what it can, and the
+// workflow's MLP file served by the pxm backend.
 #define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
 #include <doctest/doctest.h>
 
+#include <pixlime_app/backend.hpp>
 #include <pixlime_app/common.hpp>
+#include <pixlime_app/mlp.hpp>
 #include <pixlime_app/record.hpp>
 #include <pixlime_app/report.hpp>
 #include <pixlime_app/settings.hpp>
@@ -13,12 +16,18 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
+#include <memory>
 #include <string>
+#include <vector>
 
 namespace fs = std::filesystem;
 namespace app = pixlime::app;
@@ -212,4 +221,120 @@ TEST_CASE("settings: names checked by the library's parsers") {
     CHECK_THROWS_AS(s.validate(), pixlime::invalid_argument);
     s.sampler = "lime_compatible";
     CHECK_NOTHROW(app::explain_options_for(s));
+}
+
+namespace {
+
+/// A small MLP with made-up weights: 4x3 RGB in, one hidden layer of 5, `outputs` out.
+app::mlp small_mlp(app::output_kind kind) {
+    app::mlp m;
+    m.shape = {4, 3, 3};
+    m.output = kind;
+    const int outputs = kind == app::output_kind::sigmoid ? 1 : 3;
+    m.classes = kind == app::output_kind::sigmoid ? std::vector<std::string>{"no", "yes"}
+                                                  : std::vector<std::string>{"red", "green", "blue"};
+    int in = m.shape.size();
+    float v = 0.1f;
+    for (int out : {5, outputs}) {
+        app::dense_layer l;
+        l.weights.resize(out, in);
+        for (Eigen::Index i = 0; i < l.weights.size(); ++i) l.weights.data()[i] = (v = std::fmod(v * 7.3f + 0.37f, 2.0f)) - 1.0f;
+        l.bias = Eigen::VectorXf::LinSpaced(out, -0.2f, 0.3f);
+        m.layers.push_back(std::move(l));
+        in = out;
+    }
+    m.metadata = R"({"test": true})";
+    return m;
+}
+
+std::vector<float> ramp(std::size_t n) {
+    std::vector<float> x(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = float((i * 37) % 101) / 100.0f;
+    return x;
+}
+
+std::string message_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "(no exception)";
+}
+
+}  // namespace
+
+TEST_CASE("pxm backend: a saved MLP opened through auto gives its own input, classes and outputs") {
+    const fs::path d = fresh_dir("pxm");
+    for (const auto kind : {app::output_kind::softmax, app::output_kind::sigmoid}) {
+        CAPTURE(int(kind));
+        const app::mlp m = small_mlp(kind);
+        const fs::path file = d / (kind == app::output_kind::softmax ? "softmax.pxm" : "sigmoid.pxm");
+        m.save(file.string());
+        CHECK(app::mlp::load(file.string()) == m);
+        CHECK(app::backend_for(file.string()) == "pxm");
+        const std::vector<std::string> built = app::built_backends();
+        CHECK(std::find(built.begin(), built.end(), "pxm") != built.end());
+
+        for (const std::string backend : {"auto", "pxm"}) {
+            const std::unique_ptr<app::model_backend> b = app::open_model(file.string(), backend, 1);
+            REQUIRE(b);
+            CHECK(b->name() == "pxm");
+            REQUIRE(b->input().has_value());
+            CHECK(*b->input() == m.shape);
+            CHECK(b->classes() == m.classes);
+            CHECK(b->binary() == (kind == app::output_kind::sigmoid));
+
+            // The batch as pixlime::explain hands it with the default model_input: NHWC floats.
+            const int n = 6;
+            std::vector<float> x = ramp(std::size_t(n) * std::size_t(m.shape.size()));
+            const pixlime::batch_view<const float> batch(x.data(), n, m.shape.width, m.shape.height, m.shape.channels);
+            const Eigen::MatrixXf got = b->classify(batch);
+            const Eigen::MatrixXf want = m.predict(Eigen::Map<const Eigen::MatrixXf>(x.data(), m.shape.size(), n));
+            REQUIRE(got.rows() == n);
+            REQUIRE(got.cols() == m.num_outputs());
+            CHECK(got == want);
+            CHECK(got == m(batch));
+            if (kind == app::output_kind::softmax)
+                for (int i = 0; i < n; ++i) CHECK(got.row(i).sum() == doctest::Approx(1.0));
+        }
+    }
+}
+
+TEST_CASE("pxm backend: a batch of another shape, or NCHW, is refused naming the shape it takes") {
+    const fs::path d = fresh_dir("pxm_shape");
+    const app::mlp m = small_mlp(app::output_kind::softmax);
+    m.save((d / "m.pxm").string());
+    const auto b = app::open_model((d / "m.pxm").string(), "auto", 1);
+    std::vector<float> x = ramp(2 * 5 * 3 * 3);
+    const std::string wrong = message_of([&] { b->classify(pixlime::batch_view<const float>(x.data(), 2, 5, 3, 3)); });
+    CHECK(wrong.find("4x3x3") != std::string::npos);
+    CHECK(wrong.find("5x3x3") != std::string::npos);
+    CHECK_THROWS_AS(b->classify(pixlime::batch_view<const float>(x.data(), 2, 4, 3, 1)), std::runtime_error);
+    const std::string nchw = message_of(
+        [&] { b->classify(pixlime::batch_view<const float>(x.data(), 2, 4, 3, 3, pixlime::layout::nchw)); });
+    CHECK(nchw.find("NHWC") != std::string::npos);
+}
+
+TEST_CASE("pxm backend: a truncated, foreign or missing file is refused with the reason") {
+    const fs::path d = fresh_dir("pxm_bad");
+    const app::mlp m = small_mlp(app::output_kind::softmax);
+    const std::vector<std::uint8_t> bytes = m.serialize();
+    const auto write = [&](const std::string& name, std::size_t n) {
+        std::ofstream(d / name, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(n));
+        return (d / name).string();
+    };
+    for (const std::size_t n : {bytes.size() - 1, bytes.size() / 2, std::size_t(12)}) {
+        CAPTURE(n);
+        const std::string file = write("cut.pxm", n);
+        const std::string msg = message_of([&] { app::open_model(file, "auto", 1); });
+        CHECK(msg.rfind("--model '" + file + "': model file is truncated", 0) == 0);
+    }
+    std::ofstream(d / "foreign.pxm") << "GIF89a, not a model at all";
+    const std::string foreign = message_of([&] { app::open_model((d / "foreign.pxm").string(), "auto", 1); });
+    CHECK(foreign.find("bad magic") != std::string::npos);
+    CHECK(foreign.find("foreign.pxm") != std::string::npos);
+    CHECK(message_of([&] { app::open_model((d / "missing.pxm").string(), "auto", 1); }).find("no such file") != std::string::npos);
+    CHECK(message_of([&] { app::open_model((d / "foreign.pxm").string(), "tflite", 1); }).find("expected auto, torch, onnx or pxm") !=
+          std::string::npos);
 }

@@ -4,13 +4,17 @@
 /// pixlime::explain calls. TorchScript (.pt, .pth, .ts, .torchscript) runs on libtorch, ONNX
 /// (.onnx) on OpenCV DNN; each is compiled in when its library is found (Debian libtorch-dev,
 /// libopencv-dev), and naming one that was not built is an error that says which package
-/// builds it.
+/// builds it. The workflow demo's MLP (.pxm, pixlime_app/mlp.hpp) runs on Eigen and is in
+/// every build.
+
+#include <pixlime_app/preprocess.hpp>
 
 #include <pixlime/image.hpp>
 
 #include <Eigen/Core>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,22 +25,39 @@ class model_backend {
 public:
     virtual ~model_backend() = default;
     /// The batch is the model's input tensor as it is (float, NCHW or NHWC as
-    /// explain_options::model_input made it); no copy is made.
+    /// explain_options::model_input made it); no copy is made. Throws std::runtime_error when
+    /// the model refuses it (pxm: a batch not of input()'s shape, or NCHW with channels > 1).
     virtual Eigen::MatrixXf classify(pixlime::batch_view<const float> batch) = 0;
+    /// "torch", "onnx" or "pxm".
     virtual std::string name() const = 0;
+
+    // What the model file says about itself, for a caller (the service) that has no flags for it.
+
+    /// The input the model takes, when its file states it (pxm: images of this size, NHWC
+    /// floats in [0, 1], pixlime::explain's default model_input); none for TorchScript and
+    /// ONNX, whose input the caller has to be told.
+    virtual std::optional<input_shape> input() const { return std::nullopt; }
+    /// The names of the model's classes in output order, when its file has them (pxm); empty
+    /// otherwise. With binary(): {negative, positive}.
+    virtual std::vector<std::string> classes() const { return {}; }
+    /// true when classify returns a single column, P(classes()[1]) of a two-class task (a pxm
+    /// model with a sigmoid output); false: one column per class (or as the file's model does).
+    virtual bool binary() const { return false; }
 };
 
-/// "torch" or "onnx" for a model file's extension, "" when it is neither.
+/// "torch", "onnx" or "pxm" for a model file's extension, "" when it is none of them.
 std::string backend_for(const std::string& model_path);
-/// The backends this build has ("torch", "onnx").
+/// The backends this build has ("torch", "onnx" when built; "pxm" always).
 std::vector<std::string> built_backends();
-/// Loads `model_path` with `backend` ("auto": by the extension). `threads` caps the backend's
-/// own threads. Throws std::runtime_error naming the file and the reason, or the backend that
-/// was not built and the Debian package that builds it.
+/// Loads `model_path` with `backend` ("auto": by the extension; "torch", "onnx", "pxm").
+/// `threads` caps the backend's own threads (pxm runs on the calling thread). Throws
+/// std::runtime_error naming the file and the reason (pxm: a truncated, corrupt or foreign
+/// file), or the backend that was not built and the Debian package that builds it.
 std::unique_ptr<model_backend> open_model(const std::string& model_path, const std::string& backend, int threads);
 
-// Implemented by backend_torch.cpp / backend_opencv.cpp when built.
+// Implemented by backend_torch.cpp / backend_opencv.cpp when built, backend_pxm.cpp always.
 std::unique_ptr<model_backend> open_torch(const std::string& model_path, int threads);
 std::unique_ptr<model_backend> open_onnx(const std::string& model_path, int threads);
+std::unique_ptr<model_backend> open_pxm(const std::string& model_path);
 
 }  // namespace pixlime::app

@@ -193,7 +193,7 @@ int run_train(const workflow_config& c, bool bin) {
         o.epochs = c.binary_epochs;
     }
     if (classes.size() < 2) throw std::runtime_error("need at least two classes to train");
-    wf::mlp model = wf::mlp::make(shape, o.hidden, outputs, kind, classes, o.seed);
+    wf::mlp model = wf::make_mlp(shape, o.hidden, outputs, kind, classes, o.seed);
     std::string arch = std::to_string(shape.size());
     for (int h : o.hidden) arch += "-" + std::to_string(h);
     arch += "-" + std::to_string(outputs) + " MLP, ReLU, " + (bin ? "sigmoid output" : "softmax output") +

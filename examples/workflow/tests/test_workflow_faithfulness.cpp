@@ -61,7 +61,7 @@ TEST_CASE("the explanations' deletion and insertion curves beat random orders of
     const Eigen::MatrixXf x = to_matrix(tr), xv = to_matrix(va);
     const std::vector<int> y(tl.begin(), tl.end()), yv(vl.begin(), vl.end());
 
-    wf::mlp model = wf::mlp::make({28, 28, 1}, {64}, 10, wf::output_kind::softmax, wf::fashion_mnist_classes(), 11);
+    wf::mlp model = wf::make_mlp({28, 28, 1}, {64}, 10, wf::output_kind::softmax, wf::fashion_mnist_classes(), 11);
     wf::train_options o;
     o.epochs = epochs;
     const auto history = wf::train(model, x, y, xv, yv, o);

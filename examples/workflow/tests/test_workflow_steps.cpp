@@ -100,7 +100,7 @@ wf::mlp trained_band_model(const fs::path& train_dir, double* val_acc = nullptr)
     std::vector<int> y;
     for (const auto& f : d.files) y.push_back(f.label);
     Eigen::Map<const Eigen::MatrixXf> x(px.data(), shape.size(), Eigen::Index(y.size()));
-    wf::mlp m = wf::mlp::make(shape, {16}, 3, wf::output_kind::softmax, d.classes, 3);
+    wf::mlp m = wf::make_mlp(shape, {16}, 3, wf::output_kind::softmax, d.classes, 3);
     wf::train_options o;
     o.epochs = 15;
     o.batch_size = 16;
@@ -1005,7 +1005,7 @@ TEST_CASE("a binary model (one sigmoid output) is scored and explained through t
     auto is_low = [&](const wf::labelled_file& f) { return d.classes[std::size_t(f.label)] == "low"; };
     for (const auto& f : d.files) y.push_back(is_low(f) ? 1 : 0);  // "low" vs the rest
     Eigen::Map<const Eigen::MatrixXf> x(px.data(), shape.size(), Eigen::Index(y.size()));
-    wf::mlp bin = wf::mlp::make(shape, {8}, 1, wf::output_kind::sigmoid, {"other", "low"}, 5);
+    wf::mlp bin = wf::make_mlp(shape, {8}, 1, wf::output_kind::sigmoid, {"other", "low"}, 5);
     wf::train_options o;
     o.epochs = 15;
     o.batch_size = 16;
