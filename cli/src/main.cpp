@@ -9,6 +9,11 @@
 // records, report, inputs and progress, shared with every other app, so a record means the
 // same wherever it was made.
 
+#include "model_flags.hpp"
+#ifdef PIXLIME_WITH_SERVE
+#include "command.hpp"  // pixlime serve (serve/src)
+#endif
+
 #include <pixlime_app/backend.hpp>
 #include <pixlime_app/common.hpp>
 #include <pixlime_app/inputs.hpp>
@@ -55,81 +60,24 @@ extern "C" void on_interrupt(int) {
 using clock_type = std::chrono::steady_clock;
 double seconds_since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
 
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Options
-
-std::vector<double> parse_list(const std::string& text, const std::string& flag) {
-    std::vector<double> v;
-    std::stringstream ss(text);
-    for (std::string item; std::getline(ss, item, ',');) {
-        try {
-            std::size_t used = 0;
-            v.push_back(std::stod(item, &used));
-            if (used != item.size()) throw std::invalid_argument("");
-        } catch (const std::exception&) {
-            throw usage_error(flag + " '" + text + "': expected numbers separated by commas, e.g. 0.485,0.456,0.406");
-        }
-    }
-    return v;
-}
+using pixlime::cli::usage_error;
 
 struct explain_command {
-    std::string model, backend = "auto", input = "224x224", resize = "stretch", channel_order = "rgb", layout = "nchw";
-    double scale = 1.0 / 255;
-    std::string mean, stddev, labels_file, out = "pixlime-out", list_file, shard;
-    bool softmax = false, overlay = true, force = false;
+    pixlime::cli::model_flags m;
+    std::string model, out = "pixlime-out", list_file, shard;
+    bool overlay = true, force = false;
     int threads = 1, batch_size = 50;
     app::explain_settings s;
     std::vector<std::string> inputs;
 };
 
-app::input_shape parse_size(const std::string& text) {
-    const auto x = text.find('x');
-    int w = 0, h = 0;
-    try {
-        std::size_t a = 0, b = 0;
-        if (x == std::string::npos) throw std::invalid_argument("");
-        w = std::stoi(text.substr(0, x), &a);
-        h = std::stoi(text.substr(x + 1), &b);
-        if (a != x || b != text.size() - x - 1) throw std::invalid_argument("");
-    } catch (const std::exception&) {
-        throw usage_error("--input '" + text + "': expected WIDTHxHEIGHT, e.g. 224x224");
-    }
-    if (w < 1 || h < 1 || w > 16384 || h > 16384) throw usage_error("--input '" + text + "': expected sides of 1..16384 pixels");
-    return {w, h, 3};
-}
-
-std::vector<std::string> read_labels(const std::string& path) {
-    std::vector<std::string> names;
-    if (path.empty()) return names;
-    std::ifstream in(path);
-    if (!in) throw usage_error("--labels '" + path + "': cannot be read");
-    for (std::string line; std::getline(in, line);) {
-        while (!line.empty() && (line.back() == '\r')) line.pop_back();
-        names.push_back(line);
-    }
-    return names;
-}
-
-/// The explanation's options: the workflow's for the settings, and the model's input form, so
+/// The explanation's options: the app layer's for the settings, and the model's input form, so
 /// that the perturbed batches are the model's input tensor.
 pixlime::explain_options options_for(const explain_command& c) {
     pixlime::explain_options o = app::explain_options_for(c.s);
     o.batch_size = c.batch_size;
     o.num_threads = c.threads;
-    o.model_input.to_float = true;
-    o.model_input.layout = c.layout == "nhwc" ? pixlime::layout::nhwc : pixlime::layout::nchw;
-    if (c.channel_order == "bgr") o.model_input.channels = {2, 1, 0};
-    // The images are standardized to [0, 1] (pixel / 255) before explaining; --scale is per
-    // 0..255 pixel value, as the model was trained.
-    o.model_input.scale = c.scale * 255.0;
-    o.model_input.mean = c.mean.empty() ? std::vector<double>{} : parse_list(c.mean, "--mean");
-    o.model_input.stddev = c.stddev.empty() ? std::vector<double>{} : parse_list(c.stddev, "--std");
-    o.model_input.validate(3);
+    o.model_input = pixlime::cli::model_input_for(c.m);
     return o;
 }
 
@@ -137,48 +85,15 @@ pixlime::explain_options options_for(const explain_command& c) {
 /// which change no result).
 nlohmann::ordered_json settings_json(const explain_command& c, const std::string& model_digest, const std::vector<std::string>& names) {
     nlohmann::ordered_json j = c.s.to_json();
-    j["model_file"] = c.model;
-    j["model_digest"] = model_digest;
-    j["input_size"] = c.input;
-    j["resize"] = c.resize;
-    j["channel_order"] = c.channel_order;
-    j["layout"] = c.layout;
-    j["scale"] = c.scale;
-    j["mean"] = c.mean;
-    j["std"] = c.stddev;
-    j["softmax"] = c.softmax;
-    j["labels"] = names;
+    const nlohmann::ordered_json pre = pixlime::cli::preprocessing_json(c.m, c.model, model_digest, names);
+    for (const auto& [k, v] : pre.items()) j[k] = v;  // (items() of a temporary would outlive it)
     return j;
 }
 
-/// FNV-1a over the model file's bytes: a changed model makes every record stale.
-std::string file_digest(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::uint64_t h = 1469598103934665603ull;
-    std::vector<char> buf(1 << 16);
-    while (in) {
-        in.read(buf.data(), std::streamsize(buf.size()));
-        for (std::streamsize i = 0; i < in.gcount(); ++i) h = (h ^ static_cast<unsigned char>(buf[std::size_t(i)])) * 1099511628211ull;
-    }
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-    return hex;
-}
-
-Eigen::MatrixXf softmax_rows(Eigen::MatrixXf y) {
-    for (Eigen::Index i = 0; i < y.rows(); ++i) {
-        const float m = y.row(i).maxCoeff();
-        y.row(i) = (y.row(i).array() - m).exp().matrix();
-        y.row(i) /= y.row(i).sum();
-    }
-    return y;
-}
-
 int run_explain(explain_command& c) {
-    const app::input_shape shape = parse_size(c.input);
-    if (c.resize != "stretch" && c.resize != "none") throw usage_error("--resize '" + c.resize + "': expected stretch or none");
+    const app::input_shape shape = pixlime::cli::parse_size(c.m.input);
     pixlime::explain_options opt = options_for(c);  // bad options fail here, before the model loads
-    const std::vector<std::string> names = read_labels(c.labels_file);
+    const std::vector<std::string> names = pixlime::cli::read_labels(c.m.labels_file);
     std::vector<std::string> all, inputs;
     try {
         all = app::expand_inputs(c.inputs, c.list_file, c.out);
@@ -190,15 +105,15 @@ int run_explain(explain_command& c) {
 
     std::unique_ptr<app::model_backend> model;
     try {
-        model = app::open_model(c.model, c.backend, c.threads);
+        model = app::open_model(c.model, c.m.backend, c.threads);
     } catch (const std::exception& e) {
         throw usage_error(e.what());
     }
-    const std::string digest = file_digest(c.model);
+    const std::string digest = pixlime::cli::file_digest(c.model);
     const nlohmann::ordered_json settings = settings_json(c, digest, names);
     auto classify = [&](pixlime::batch_view<const float> b) -> Eigen::MatrixXf {
         Eigen::MatrixXf y = model->classify(b);
-        return c.softmax ? softmax_rows(std::move(y)) : y;
+        return c.m.softmax ? pixlime::cli::softmax_rows(std::move(y)) : y;
     };
     fs::create_directories(c.out);
     std::signal(SIGINT, on_interrupt);  // before the first line, which tells a caller the work started
@@ -225,9 +140,9 @@ int run_explain(explain_command& c) {
         const auto t0 = clock_type::now();
         try {
             const pixlime::image<std::uint8_t> raw = pixlime::load_image(input);
-            if (c.resize == "none" && (raw.width() != shape.width || raw.height() != shape.height))
+            if (c.m.resize == "none" && (raw.width() != shape.width || raw.height() != shape.height))
                 throw std::runtime_error("the image is " + std::to_string(raw.width()) + "x" + std::to_string(raw.height()) +
-                                         ", the model takes " + c.input + " (--resize none)");
+                                         ", the model takes " + c.m.input + " (--resize none)");
             const pixlime::image<float> img = app::standardize(raw, shape);
             app::record_head head;
             head.fields["id"] = input;
@@ -279,7 +194,7 @@ int run_explain(explain_command& c) {
 
 int run_segments(const std::string& image_path, const std::string& out, const std::string& size, app::explain_settings s) {
     const pixlime::image<std::uint8_t> raw = pixlime::load_image(image_path);
-    const app::input_shape shape = size.empty() ? app::input_shape{raw.width(), raw.height(), 3} : parse_size(size);
+    const app::input_shape shape = size.empty() ? app::input_shape{raw.width(), raw.height(), 3} : pixlime::cli::parse_size(size);
     const pixlime::image<float> img = app::standardize(raw, shape);
     const pixlime::segmentation seg = app::segmenter_for(s)(pixlime::image_view<const float>(img));
     // Each segment outlined in yellow over the image, at display size.
@@ -323,20 +238,7 @@ int main(int argc, char** argv) {
     c.s.seed = 0;
     CLI::App* ex = cli.add_subcommand("explain", "explain images with a model file");
     ex->add_option("--model", c.model, "TorchScript (.pt, .pth, .ts) or ONNX (.onnx) model file")->required();
-    ex->add_option("--backend", c.backend, "auto (by the file's extension), torch or onnx")
-        ->check(CLI::IsMember({"auto", "torch", "onnx"}))
-        ->capture_default_str();
-    ex->add_option("--input", c.input, "the model's input size WIDTHxHEIGHT; images are resized to it")->capture_default_str();
-    ex->add_option("--resize", c.resize, "stretch (to --input) or none (an image of another size fails)")->capture_default_str();
-    ex->add_option("--channel-order", c.channel_order, "rgb or bgr, the order the model wants")
-        ->check(CLI::IsMember({"rgb", "bgr"}))
-        ->capture_default_str();
-    ex->add_option("--layout", c.layout, "nchw (PyTorch, ONNX) or nhwc")->check(CLI::IsMember({"nchw", "nhwc"}))->capture_default_str();
-    ex->add_option("--scale", c.scale, "each 0..255 pixel is multiplied by this, then (v - mean) / std")->capture_default_str();
-    ex->add_option("--mean", c.mean, "per-channel means, e.g. 0.485,0.456,0.406 (default 0)");
-    ex->add_option("--std", c.stddev, "per-channel standard deviations, e.g. 0.229,0.224,0.225 (default 1)");
-    ex->add_flag("--softmax", c.softmax, "apply softmax to the model's outputs (for a model that returns logits)");
-    ex->add_option("--labels", c.labels_file, "class names, one per line in the model's output order");
+    pixlime::cli::add_model_flags(*ex, c.m);
     app::add_explain_flags(*ex, c.s);  // the same explanation flags as every app's
     ex->add_option("--batch-size", c.batch_size, "images per model call")->check(CLI::Range(1, 100000))->capture_default_str();
     ex->add_option("--threads", c.threads, "threads for perturbing and for the model")->check(CLI::Range(1, 1024))->capture_default_str();
@@ -359,12 +261,20 @@ int main(int argc, char** argv) {
     rp->add_option("dir", report_dir, "a folder written by pixlime explain")->required();
     rp->add_option("--title", report_title, "the page's heading")->capture_default_str();
 
+#ifdef PIXLIME_WITH_SERVE
+    pixlime::serve::serve_command serve;
+    pixlime::serve::add_serve_commands(cli, serve);
+#endif
+
     try {
         cli.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return cli.exit(e) == 0 ? 0 : 2;  // --help and --version exit 0
     }
     try {
+#ifdef PIXLIME_WITH_SERVE
+        if (const int rc = pixlime::serve::run_serve_commands(serve); rc >= 0) return rc;
+#endif
         if (ex->parsed()) return run_explain(c);
         if (sg->parsed()) return run_segments(seg_image, seg_out, seg_size, c.s);
         const app::folder_report_result r = app::write_folder_report(report_dir, report_title);
