@@ -194,6 +194,8 @@ std::optional<std::int64_t> parse_cursor(const request& req) {
 /// An image to score: its bytes and content type.
 struct image_in {
     std::string bytes, content_type;
+    json metadata;   ///< the instance's own (KServe JSON), else the request's
+    std::string id;  ///< the instance's own transaction id (KServe JSON), else none
 };
 
 /// The images of a :predict or :explain body: an image, or KServe v1 JSON {"instances": [{"b64"}]}.
@@ -211,11 +213,21 @@ std::vector<image_in> images_of(const request& req, json& metadata) {
             const json* b64 = inst.is_object() && inst.contains("b64") ? &inst["b64"] : (inst.is_string() ? &inst : nullptr);
             if (!b64 || !b64->is_string()) throw api_error::bad_request(p, inst.dump(), "{\"b64\": \"<base64 image>\"}");
             std::string bytes = base64_decode(b64->get<std::string>(), p + ".b64");
-            images.push_back({bytes, sniff_type(bytes)});
+            image_in in{bytes, sniff_type(bytes), json(), ""};
+            if (inst.is_object() && inst.contains("metadata")) {
+                in.metadata = inst["metadata"];
+                if (!in.metadata.is_object()) throw api_error::bad_request(p + ".metadata", in.metadata.dump(), "a JSON object");
+            }
+            if (inst.is_object() && inst.contains("transaction_id")) {
+                if (!inst["transaction_id"].is_string()) throw api_error::bad_request(p + ".transaction_id", inst["transaction_id"].dump(), "a string id");
+                in.id = inst["transaction_id"].get<std::string>();
+                check_id(p + ".transaction_id", in.id);
+            }
+            images.push_back(std::move(in));
         }
         if (body.contains("metadata")) metadata = body["metadata"];
     } else if (image_types.count(ct)) {
-        images.push_back({req.body, ct == "application/octet-stream" ? sniff_type(req.body) : ct});
+        images.push_back({req.body, ct == "application/octet-stream" ? sniff_type(req.body) : ct, json(), ""});
     } else {
         throw api_error::unsupported_media_type(ct.empty() ? "(none)" : ct,
                                                 "an image (image/png, image/jpeg, image/bmp, image/gif, image/x-portable-anymap, "
@@ -392,8 +404,7 @@ private:
         for (std::size_t i = 0; i < images.size(); ++i)
             decoded.push_back(decode_body(images[i].bytes, images.size() == 1 ? "body" : "instances[" + std::to_string(i) + "]"));
         const model_config& cfg = model.config();
-        json predictions = json::array();
-        database& db = s_.db();
+        std::vector<new_transaction> logged;
         for (std::size_t i = 0; i < images.size(); ++i) {
             const auto t0 = clock_type::now();
             const auto& raw = decoded[i];
@@ -404,20 +415,35 @@ private:
             const Eigen::RowVectorXf y = model.score(pixlime::app::standardize(raw, cfg.shape));
             ++s_.stats.model_calls;
             new_transaction t;
-            t.id = given.empty() ? new_transaction_id() : images.size() == 1 ? given : given + "." + std::to_string(i);
+            t.id = !images[i].id.empty() ? images[i].id
+                   : given.empty()       ? new_transaction_id()
+                   : images.size() == 1  ? given
+                                         : given + "." + std::to_string(i);
             t.model = cfg.name;
             t.outputs.assign(y.data(), y.data() + y.size());
             label_outputs(cfg, t);
             t.latency_ms = std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
-            t.metadata = metadata;
-            t.image = put_image(db, images[i].bytes, images[i].content_type, raw);
-            if (insert_transaction(db, t)) ++s_.stats.transactions;
-            const json logged = transaction_json(db, t.id);  // a retry answers what was logged the first time
+            t.metadata = images[i].metadata.is_null() ? metadata : images[i].metadata;
+            logged.push_back(std::move(t));
+        }
+        // The request's transactions in one commit, before the answer.
+        database& db = s_.db();
+        {
+            write_transaction w(db);
+            for (std::size_t i = 0; i < logged.size(); ++i) {
+                logged[i].image = put_image(db, images[i].bytes, images[i].content_type, decoded[i]);
+                if (insert_transaction(db, logged[i])) ++s_.stats.transactions;
+            }
+            w.commit();
+        }
+        json predictions = json::array();
+        for (const new_transaction& t : logged) {
+            const json row = transaction_json(db, t.id);  // a retry answers what was logged the first time
             predictions.push_back({{"transaction_id", t.id},
-                                   {"label", logged["label"]},
-                                   {"label_index", logged["label_index"]},
-                                   {"probability", logged["probability"]},
-                                   {"outputs", logged["outputs"]}});
+                                   {"label", row["label"]},
+                                   {"label_index", row["label_index"]},
+                                   {"probability", row["probability"]},
+                                   {"outputs", row["outputs"]}});
         }
         return predictions;
     }
@@ -479,11 +505,13 @@ private:
         }
         database& db = s_.db();
         json ids = json::array();
+        write_transaction w(db);
         for (item& it : items) {
             it.t.image = put_image(db, it.bytes, it.type, it.img);
             if (insert_transaction(db, it.t)) ++s_.stats.transactions;
             ids.push_back(it.t.id);
         }
+        w.commit();
         send_json(res, 201, {{"transactions", ids}});
     }
 

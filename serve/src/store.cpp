@@ -55,7 +55,6 @@ void label_outputs(const model_config& m, new_transaction& t) {
 std::string new_transaction_id() { return "tx_" + random_hex(10); }
 
 bool insert_transaction(database& db, const new_transaction& t) {
-    write_transaction w(db);
     {
         statement q = db.prepare("SELECT model, image FROM transactions WHERE id = ?");
         q.bind(1, t.id);
@@ -80,7 +79,6 @@ bool insert_transaction(database& db, const new_transaction& t) {
         .bind(10, t.source)
         .bind(11, t.metadata.is_null() ? std::optional<std::string>{} : std::optional<std::string>{t.metadata.dump()})
         .run();
-    w.commit();
     return true;
 }
 

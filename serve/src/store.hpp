@@ -30,8 +30,9 @@ struct new_transaction {
 };
 /// The predicted class of a row of outputs (one column: P(class 1), the class at 0.5).
 void label_outputs(const model_config& m, new_transaction& t);
-/// Logs it (committed when this returns). The same id again with the same model and image returns
-/// false (a retry: nothing written); with another model or image it throws 409 conflict.
+/// Logs it, inside the caller's write_transaction (one commit for a request's images). The same id
+/// again with the same model and image returns false (a retry: nothing written); with another model
+/// or image it throws 409 conflict.
 bool insert_transaction(database& db, const new_transaction& t);
 /// A transaction's JSON (docs/serve.md) or api_error::not_found.
 json transaction_json(database& db, const std::string& id);

@@ -115,12 +115,14 @@ void worker_pool::run(int index) {
             if (!model) model = std::make_unique<served_model>(s_.models.at(c->model)->config());
             const model_config& cfg = model->config();
             std::string bytes;
+            json metadata;
             {
                 statement q = db.prepare("SELECT i.bytes, t.metadata FROM transactions t JOIN images i ON i.sha256 = t.image WHERE t.id = ?");
                 q.bind(1, c->transaction);
                 if (!q.step()) throw std::runtime_error("transaction " + c->transaction + " is not in the database");
                 const std::vector<std::uint8_t> b = q.blob(0);
                 bytes.assign(b.begin(), b.end());
+                if (!q.is_null(1)) metadata = json::parse(q.text(1));
             }
             const pixlime::image<std::uint8_t> raw = decode_body(bytes, "image");
             if (cfg.resize == "none" && (raw.width() != cfg.shape.width || raw.height() != cfg.shape.height))
@@ -164,9 +166,11 @@ void worker_pool::run(int index) {
 
             pixlime::app::record_head head;
             head.fields["id"] = c->transaction;
-            head.fields["input"] = nullptr;
+            // The caller's metadata names the input file when it has one (the workflow's do).
+            head.fields["input"] = metadata.is_object() && metadata.contains("input") && metadata["input"].is_string() ? metadata["input"] : json();
             head.fields["transaction_id"] = c->transaction;
             head.fields["task_id"] = c->id;
+            if (metadata.is_object()) head.fields["metadata"] = metadata;
             head.model = cfg.name;
             head.settings = c->settings;
             for (const auto& [k, v] : cfg.preprocessing.items()) head.settings[k] = v;

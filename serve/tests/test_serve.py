@@ -116,6 +116,15 @@ def test_kserve_json_metadata_and_caller_ids(server):
     second = predict(url, image_bytes(PHOTOS[2]), tx="retry-1")
     assert second.status == 200 and second.json()["predictions"] == first.json()["predictions"]
     check_error(predict(url, image_bytes(PHOTOS[3]), tx="retry-1"), 409, "conflict", "X-Transaction-Id")
+    # Each instance its own id and metadata; the metadata's input becomes the record's.
+    body = {"instances": [{"b64": base64.b64encode(image_bytes(PHOTOS[3])).decode(), "transaction_id": "own-1",
+                           "metadata": {"input": "photos/rocket.png", "true_label": "class_2"}}]}
+    assert call(url + "/v1/models/cnn:predict", "POST", body).json()["predictions"][0]["transaction_id"] == "own-1"
+    task = call(url + "/v1/explanations", "POST", {"transactions": ["own-1"]}).json()["tasks"][0]
+    record = wait_task(url, task["id"])["record"]
+    assert record["input"] == "photos/rocket.png" and record["metadata"]["true_label"] == "class_2"
+    check_error(call(url + "/v1/models/cnn:predict", "POST", {"instances": [{"b64": body["instances"][0]["b64"], "metadata": 3}]}), 400,
+                "bad_request", "instances[0].metadata")
     # X-Metadata on an image body.
     r = call(url + "/v1/models/cnn:predict", "POST", image_bytes(PHOTOS[3]), {"Content-Type": "image/png", "X-Metadata": '{"k": 1}'})
     assert call(url + "/v1/transactions/" + r.json()["predictions"][0]["transaction_id"]).json()["metadata"] == {"k": 1}
