@@ -517,7 +517,7 @@ function renderTask() {
   err.hidden = !(task && task.error && (task.status === 'failed' || task.status === 'cancelled'));
   err.textContent = err.hidden ? '' : 'failed after ' + (task.attempts || 0) + ' attempt(s): ' + fmtValue(task.error);
 
-  const panes = task && task.status === 'finished' && Array.isArray(task.panes) ? task.panes : [];
+  const panes = orderedPanes(task);
   const key = (task ? task.id + '/' + task.status : '-') + '/' + panes.length;
   if (key !== v.rendered) {
     v.rendered = key;
@@ -526,6 +526,14 @@ function renderTask() {
     renderPanes();
   }
   if (active) schedulePoll();
+}
+
+/** The task's panes in the record's order of labels (the predicted one first), others after. */
+function orderedPanes(task) {
+  const panes = task && task.status === 'finished' && Array.isArray(task.panes) ? task.panes.slice() : [];
+  const labels = (task && task.record && Array.isArray(task.record.labels)) ? task.record.labels.map((l) => String(l.label)) : [];
+  const rank = (p) => { const i = labels.indexOf(String(p.label)); return i < 0 ? labels.length : i; };
+  return panes.map((p, i) => [rank(p), i, p]).sort((a, b) => a[0] - b[0] || a[1] - b[1]).map((x) => x[2]);
 }
 
 function renderLabelSelect(panes) {
@@ -556,8 +564,7 @@ function renderPanes() {
   const v = state.view;
   const box = clear($('panes'));
   const task = v.task;
-  const panes = task && task.status === 'finished' && Array.isArray(task.panes) ? task.panes : [];
-  const pane = panes.find((p) => String(p.label) === v.label);
+  const pane = orderedPanes(task).find((p) => String(p.label) === v.label);
   const txt = 'transaction ' + v.id;
   if (!pane) {
     if (v.tx && v.tx.image && v.tx.image.url) {
