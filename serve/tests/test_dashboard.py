@@ -10,7 +10,8 @@ shown, and a 401 asks for a token that is then sent. Screenshots go to docs/imag
 and docs/images/dashboard_transaction.png.
 
 Environment: PIXLIME_CLI = the built pixlime command (with `serve`), PIXLIME_SOURCE = the
-repository. Skips (with the reason) without PIXLIME_CLI, chromium/chromedriver or torch.
+repository, PIXLIME_SCREENSHOTS = another folder for the screenshots (default docs/images). Skips
+(with the reason) without PIXLIME_CLI, a pixlime with `serve`, chromium/chromedriver or torch.
 
 The page's hooks (ids, classes, data-status) are listed at the top of serve/web/app.js."""
 
@@ -20,18 +21,20 @@ import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
+import zlib
 
 import pytest
 
 CLI = os.environ.get("PIXLIME_CLI", "")
 SOURCE = os.environ.get("PIXLIME_SOURCE", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 IMAGES = os.path.join(SOURCE, "tests", "data", "images")
-SHOTS = os.path.join(SOURCE, "docs", "images")
+SHOTS = os.environ.get("PIXLIME_SCREENSHOTS") or os.path.join(SOURCE, "docs", "images")  # where the screenshots go
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SIZE = 32                   # the test CNN's input side
 EXPLAIN_TIMEOUT = 120       # seconds for one explanation to finish, as the page shows it
@@ -464,6 +467,31 @@ def test_an_api_error_is_shown(served, browser):
     assert not b.visible("#message")
 
 
+def tiny_png(side=16, rgb=(200, 120, 40)):
+    """A side x side PNG of one colour, made with the standard library."""
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    raw = b"".join(b"\x00" + bytes(rgb) * side for _ in range(side))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)) +
+            chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def test_load_more_pages_on_with_the_cursor(served, browser):
+    b = browser
+    b64 = base64.b64encode(tiny_png()).decode()
+    payloads = [{"b64": b64, "outputs": [0.1, 0.2, 0.3, 0.4], "transaction_id": f"payload-{i:02d}"} for i in range(50)]
+    status, body = api(served.url, "POST", "/v1/models/cnn/payloads", {"payloads": payloads})
+    assert status == 201, body
+    b.get(served.url + "/")
+    wait_for("the first page (50 rows)", lambda: len(rows(b)) == 50 and b.visible("#load-more"))
+    b.click(b.one("#load-more"))
+    shown = wait_for("the 53 rows", lambda: len(rows(b)) == 53 and rows(b))
+    assert not b.visible("#load-more")
+    ids = [r["id"] for r in shown]
+    assert len(set(ids)) == 53 and set(p["transaction_id"] for p in served.tx.values()) <= set(ids)
+    assert [r["label"] for r in shown if r["id"].startswith("payload-")] == ["class_3"] * 50  # outputs' top class
+
+
 def test_a_401_asks_for_a_token_which_is_then_sent(served, browser):
     b = browser
     p = subprocess.run([CLI, "serve", "token", "add", "--db", str(served.db), "--scope", "read,explain",
@@ -479,7 +507,7 @@ def test_a_401_asks_for_a_token_which_is_then_sent(served, browser):
     assert "401" in b.text("#message-text") and len(rows(b)) == 0
     b.type(b.one("#token-input"), token)
     b.click(b.one("#token-save"))
-    wait_for("the table, with the token", lambda: len(rows(b)) == 3, timeout=30)
+    wait_for("the table, with the token", lambda: len(rows(b)) >= 3, timeout=30)
     assert not b.visible("#token-form") and not b.visible("#message")
     assert b.js("return localStorage.getItem('pixlime.serve.token');") == token
     # the images of /v1 come with the token too (an explanation made here: the test stands alone)
