@@ -287,8 +287,9 @@ class Client:
                          (None for none).
 
         Returns the predictions in the images' order, each {"transaction_id", "label",
-        "label_index", "probability", "outputs"}. With one id or metadata object per image, each
-        image is sent in a request of its own; otherwise all in one.
+        "label_index", "probability", "outputs"}. One image is sent as it is; several go in one
+        KServe v1 JSON request (base64; the service's --max-body, 16 MiB by default, bounds it:
+        send fewer at a time beyond), whose transactions the service commits together.
         """
         many = _is_many(images)
         image_list = list(images) if many else [images]
@@ -301,29 +302,27 @@ class Client:
         if metadata_per_image and len(metadata) != n:  # type: ignore[arg-type]
             raise ValueError(f"pixlime.client: metadata has {len(metadata)} objects for {n} images: "  # type: ignore[arg-type]
                              "expected one per image, or one object for all")
-        if ids_per_image or metadata_per_image:
-            predictions = []
-            for i, image in enumerate(image_list):
-                predictions += self._predict(model, [image],
-                                             transaction_ids[i] if ids_per_image else transaction_ids,  # type: ignore[index]
-                                             metadata[i] if metadata_per_image else metadata)  # type: ignore[index]
-            return predictions
-        return self._predict(model, image_list, transaction_ids, metadata)  # type: ignore[arg-type]
-
-    def _predict(self, model: str, images: List[Image], transaction_id: Optional[str],
-                 metadata: Optional[Mapping[str, Any]]) -> List[Dict[str, Any]]:
         headers = {}
-        if transaction_id is not None:
-            headers["X-Transaction-Id"] = str(transaction_id)
+        if transaction_ids is not None and not ids_per_image:
+            headers["X-Transaction-Id"] = str(transaction_ids)
         path = f"/v1/models/{_segment(model)}:predict"
-        if len(images) == 1:  # the image's bytes as the body, metadata in X-Metadata
-            data = image_bytes(images[0])
+        if n == 1 and not ids_per_image and not metadata_per_image:
+            # The image's bytes as the body, its metadata in X-Metadata.
+            data = image_bytes(image_list[0])
             if metadata is not None:
                 headers["X-Metadata"] = json.dumps(metadata)
             answer = self._json("POST", path, body=data, content_type=content_type(data), headers=headers)
-        else:  # KServe v1 JSON
-            payload: Dict[str, Any] = {"instances": [{"b64": _b64(image_bytes(image))} for image in images]}
-            if metadata is not None:
+        else:  # KServe v1 JSON; an instance may carry its own transaction_id and metadata
+            instances = []
+            for i, image in enumerate(image_list):
+                instance: Dict[str, Any] = {"b64": _b64(image_bytes(image))}
+                if ids_per_image:
+                    instance["transaction_id"] = str(transaction_ids[i])  # type: ignore[index]
+                if metadata_per_image and metadata[i] is not None:  # type: ignore[index]
+                    instance["metadata"] = metadata[i]  # type: ignore[index]
+                instances.append(instance)
+            payload: Dict[str, Any] = {"instances": instances}
+            if metadata is not None and not metadata_per_image:
                 payload["metadata"] = metadata
             answer = self._json("POST", path, payload=payload, headers=headers)
         return answer["predictions"]

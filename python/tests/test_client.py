@@ -193,11 +193,16 @@ def test_predict_ids_metadata_and_retries(client, models):
     batch = client.predict(name, [small_image(2), small_image(3)], transaction_ids="batch-a", metadata={"camera": 7})
     assert [p["transaction_id"] for p in batch] == ["batch-a.0", "batch-a.1"]
     assert client.transaction("batch-a.1")["metadata"] == {"camera": 7}
-    # One id and one metadata object per image.
-    each = client.predict(name, [small_image(4), small_image(5)], transaction_ids=["one:1", "one:2"],
-                          metadata=[{"n": 1}, {"n": "two"}])
-    assert [p["transaction_id"] for p in each] == ["one:1", "one:2"]
+    # One id and one metadata object (or None) per image.
+    each = client.predict(name, [small_image(4), small_image(5), small_image(8)], transaction_ids=["one:1", "one:2", "one:3"],
+                          metadata=[{"n": 1}, {"n": "two"}, None])
+    assert [p["transaction_id"] for p in each] == ["one:1", "one:2", "one:3"]
     assert client.transaction("one:2")["metadata"] == {"n": "two"}
+    assert client.transaction("one:3")["metadata"] is None
+    # One image with its id and metadata (sent as it is, with X-Transaction-Id and X-Metadata).
+    [single] = client.predict(name, small_image(9), transaction_ids="single", metadata={"ü": [1, 2]})
+    assert single["transaction_id"] == "single"
+    assert client.transaction("single")["metadata"] == {"ü": [1, 2]}
     # A retry with the same id and image is the logged transaction; another image is a conflict.
     retry = client.predict(name, small_image(4), transaction_ids="one:1")
     assert retry[0]["transaction_id"] == "one:1"
@@ -308,6 +313,11 @@ def test_explain_without_wait_then_wait_for_and_cancel(client, models):
     [replayed] = client.explain(p["transaction_id"], overrides={"num_samples": 150, "seed": 11},
                                 idempotency_key="key-11", panes=False)
     assert replayed.id == queued.id
+    # The key for another request is a conflict.
+    [other] = client.predict(name, small_image(14))
+    with pytest.raises(ServiceError) as e:
+        client.explain(other["transaction_id"], idempotency_key="key-11")
+    assert (e.value.status, e.value.code, e.value.parameter) == (409, "conflict", "Idempotency-Key"), e.value
     [done] = client.wait_for(queued.id, timeout=EXPLAIN_WAIT)
     assert done.status == "finished" and done.record["settings"]["num_samples"] == 150
     # Cancelling: a task queued behind a slow one is cancelled at once.
@@ -323,13 +333,13 @@ def test_explain_without_wait_then_wait_for_and_cancel(client, models):
 
 
 def test_explain_image_in_one_call(client, models):
-    result = client.explain_image(models["name"], small_image(21), wait=EXPLAIN_WAIT / 2, transaction_id="direct-1",
+    # The service waits (at most 60 s) for the explanation: a 32x32 image's takes well under that.
+    result = client.explain_image(models["name"], small_image(21), wait=60, transaction_id="direct-1",
                                   metadata={"via": "explain_image"})
     assert result.transaction_id == "direct-1" and result.prediction["transaction_id"] == "direct-1"
     assert result.prediction["label"] in models["classes"]
-    if not result.finished:  # the service waits at most 60 s
-        result = client.wait_for(result.id, timeout=EXPLAIN_WAIT)[0]
     assert result.finished and result.panes, result
+    assert result.record["transaction_id"] == "direct-1"
     assert client.transaction("direct-1")["metadata"] == {"via": "explain_image"}
 
 
