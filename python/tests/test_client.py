@@ -36,8 +36,16 @@ EXPLAIN_WAIT = 120     # seconds for an explanation
 LISTENING = re.compile(r"pixlime serve: listening on (http://\S+)")
 
 
+def environment():
+    """The command's (and make_models.py's) environment: without the interpreter's LD_PRELOAD (the
+    ASan build preloads its runtime into Python, python/CMakeLists.txt; the command links its own)."""
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)
+    return env
+
+
 def run_cli(*args, check=0):
-    p = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, timeout=120)
+    p = subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, timeout=120, env=environment())
     if check is not None and p.returncode != check:
         raise AssertionError(f"pixlime {' '.join(map(str, args))}: exit {p.returncode}, expected {check}\n"
                              f"stdout: {p.stdout}\nstderr: {p.stderr}")
@@ -52,7 +60,7 @@ def models():
     out = tempfile.mkdtemp(prefix="pixlime-client-models-")
     try:
         p = subprocess.run([sys.executable, str(SOURCE / "tests" / "models" / "make_models.py"), out, "--size", str(SIZE)],
-                           capture_output=True, text=True, timeout=600)
+                           capture_output=True, text=True, timeout=600, env=environment())
         if p.returncode == 77:
             pytest.skip("torch is missing, the test model cannot be built: " + (p.stdout + p.stderr).strip())
         assert p.returncode == 0, p.stdout + p.stderr
@@ -75,7 +83,7 @@ class Server:
         self.process = subprocess.Popen(
             [CLI, "serve", "--model", models["model"], "--input", f"{SIZE}x{SIZE}", "--labels", models["labels"],
              "--db", self.db, "--host", "127.0.0.1", "--port", "0"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=environment())
         found = queue.Queue()
 
         def read():
