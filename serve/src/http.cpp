@@ -269,7 +269,7 @@ public:
         for (std::size_t i = 0; i < web_asset_count; ++i) {
             const web_asset& a = web_assets[i];
             on(svr, "GET", a.path, "dashboard", [&a](const request&, response& res) {
-                res.set_content(reinterpret_cast<const char*>(a.data), a.size, a.type);
+                res.set_content(reinterpret_cast<const char*>(a.data), a.size, std::string(a.type) + "; charset=utf-8");
                 res.set_header("Cache-Control", "no-cache");
             });
         }
@@ -761,6 +761,9 @@ int run_server(service& s) {
         svr->set_read_timeout(30, 0);
         svr->set_write_timeout(30, 0);
         svr->set_keep_alive_max_count(1000);
+        // An answer is written in pieces (headers, body): without TCP_NODELAY the client's delayed
+        // ACK holds each one back about 40 ms (measured: p50 56 ms with one client).
+        svr->set_tcp_nodelay(true);
         api routes(s);
         routes.routes(*svr);
         int port = s.config.port;

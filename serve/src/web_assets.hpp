@@ -9,7 +9,7 @@ namespace pixlime::serve {
 
 struct web_asset {
     const char* path;  ///< the URL path ("/" for index.html)
-    const char* type;  ///< its content type
+    const char* type;  ///< its media type (UTF-8 text; the server adds the charset)
     const unsigned char* data;
     std::size_t size;
 };

@@ -6,11 +6,11 @@ an ephemeral port with a fresh database, three photos are scored through the API
 library (urllib + json; no selenium): the table lists the transactions, Explain on a row runs an
 explanation to the end, the transaction's view shows the input, the positive pane, the negative
 pane and the heatmap (every <img> decoded), the explained labels can be switched, an API error is
-shown, and a 401 asks for a token that is then sent. Screenshots go to docs/images/dashboard.png
-and docs/images/dashboard_transaction.png.
+shown, and a 401 asks for a token that is then sent. Screenshots go to dashboard.png and
+dashboard_transaction.png in the working folder (PIXLIME_SCREENSHOTS=docs/images for the docs').
 
 Environment: PIXLIME_CLI = the built pixlime command (with `serve`), PIXLIME_SOURCE = the
-repository, PIXLIME_SCREENSHOTS = another folder for the screenshots (default docs/images). Skips
+repository, PIXLIME_SCREENSHOTS = another folder for the screenshots (default: the working folder). Skips
 (with the reason) without PIXLIME_CLI, a pixlime with `serve`, chromium/chromedriver or torch.
 
 The page's hooks (ids, classes, data-status) are listed at the top of serve/web/app.js."""
@@ -34,7 +34,9 @@ import pytest
 CLI = os.environ.get("PIXLIME_CLI", "")
 SOURCE = os.environ.get("PIXLIME_SOURCE", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 IMAGES = os.path.join(SOURCE, "tests", "data", "images")
-SHOTS = os.environ.get("PIXLIME_SCREENSHOTS") or os.path.join(SOURCE, "docs", "images")  # where the screenshots go
+# Where the screenshots go: the working folder (ctest's: the build tree), so that a test run never
+# rewrites the repository; PIXLIME_SCREENSHOTS=docs/images refreshes the documentation's.
+SHOTS = os.environ.get("PIXLIME_SCREENSHOTS") or os.getcwd()
 CHROMEDRIVER = "/usr/bin/chromedriver"
 SIZE = 32                   # the test CNN's input side
 EXPLAIN_TIMEOUT = 120       # seconds for one explanation to finish, as the page shows it
