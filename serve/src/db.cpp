@@ -135,7 +135,14 @@ std::vector<std::uint8_t> statement::blob(int col) const {
     return p ? std::vector<std::uint8_t>(p, p + n) : std::vector<std::uint8_t>();
 }
 
-write_transaction::write_transaction(database& db) : db_(db) { db_.exec("BEGIN IMMEDIATE"); }
+namespace {
+std::mutex& writers() {
+    static std::mutex m;
+    return m;
+}
+}  // namespace
+
+write_transaction::write_transaction(database& db) : db_(db), lock_(writers()) { db_.exec("BEGIN IMMEDIATE"); }
 write_transaction::~write_transaction() {
     if (!done_) {
         try {
@@ -147,6 +154,7 @@ write_transaction::~write_transaction() {
 void write_transaction::commit() {
     db_.exec("COMMIT");
     done_ = true;
+    lock_.unlock();
 }
 
 }  // namespace pixlime::serve

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -83,7 +84,9 @@ private:
 };
 
 /// A write transaction (BEGIN IMMEDIATE: the write lock is taken at once, so two writers never
-/// deadlock on an upgrade); rolled back unless committed.
+/// deadlock on an upgrade); rolled back unless committed. The writers of one process queue on a
+/// mutex first: SQLite's busy handler would make them poll with sleeps of up to 100 ms (measured:
+/// p99 0.9 s with 8 clients); other processes still meet the busy handler.
 class write_transaction {
 public:
     explicit write_transaction(database& db);
@@ -92,6 +95,7 @@ public:
 
 private:
     database& db_;
+    std::unique_lock<std::mutex> lock_;
     bool done_ = false;
 };
 

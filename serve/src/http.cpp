@@ -149,18 +149,22 @@ const std::set<std::string> image_types = {"image/png", "image/jpeg", "image/jpg
                                            "image/x-portable-anymap", "image/x-portable-pixmap", "image/x-portable-graymap",
                                            "application/octet-stream"};
 
-std::int64_t parse_time(const std::string& parameter, const std::string& v) {
+std::int64_t parse_time(const std::string& parameter, const std::string& text) {
+    std::string v = text;
+    if (v.size() > 6 && v.compare(v.size() - 6, 6, "+00:00") == 0) v = v.substr(0, v.size() - 6) + "Z";  // UTC either way
     if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }) && v.size() < 16)
         return std::stoll(v);
     std::tm tm{};
     int ms = 0;
     char z = 0;
+    // Fractions of a second beyond milliseconds are dropped.
+    if (const auto dot = v.find('.'); dot != std::string::npos && v.size() > dot + 5 && v.back() == 'Z') v = v.substr(0, dot + 4) + "Z";
     const int n = std::sscanf(v.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
                               &tm.tm_sec, &ms, &z);
     const int m = n >= 7 ? n : std::sscanf(v.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
                                              &tm.tm_min, &tm.tm_sec, &z);
     if (!((n == 8 && z == 'Z') || (n < 7 && m == 7 && z == 'Z')))
-        throw api_error::bad_request(parameter, v, "unix milliseconds or an ISO 8601 UTC time such as 2026-12-07T10:00:00Z");
+        throw api_error::bad_request(parameter, text, "unix milliseconds or an ISO 8601 UTC time such as 2026-12-07T10:00:00Z");
     if (n < 7) ms = 0;
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
@@ -373,7 +377,8 @@ private:
                 {"file", c.file},
                 {"digest", c.digest},
                 {"input", {{"width", c.shape.width}, {"height", c.shape.height}, {"channels", c.shape.channels}}},
-                {"classes", c.classes}};
+                {"classes", c.classes},
+                {"outputs", c.outputs}};
     }
 
     void list_models(const request& req, response& res) {
@@ -424,6 +429,7 @@ private:
             label_outputs(cfg, t);
             t.latency_ms = std::chrono::duration<double, std::milli>(clock_type::now() - t0).count();
             t.metadata = images[i].metadata.is_null() ? metadata : images[i].metadata;
+            if (!images[i].id.empty()) t.id_parameter = "instances[" + std::to_string(i) + "].transaction_id";
             logged.push_back(std::move(t));
         }
         // The request's transactions in one commit, before the answer.
@@ -483,10 +489,14 @@ private:
                     throw api_error::bad_request(at + ".outputs", v.dump(), "finite numbers");
                 it.t.outputs.push_back(v.get<float>());
             }
+            if (m.config().outputs > 0 && int(it.t.outputs.size()) != m.config().outputs)
+                throw api_error::bad_request(at + ".outputs", std::to_string(it.t.outputs.size()) + " values",
+                                             std::to_string(m.config().outputs) + " values, one per output of the model " + m.config().name);
             if (p.contains("transaction_id")) {
                 if (!p["transaction_id"].is_string()) throw api_error::bad_request(at + ".transaction_id", p["transaction_id"].dump(), "a string id");
                 it.t.id = p["transaction_id"].get<std::string>();
                 check_id(at + ".transaction_id", it.t.id);
+                it.t.id_parameter = at + ".transaction_id";
             } else {
                 it.t.id = new_transaction_id();
             }

@@ -32,7 +32,7 @@ api_error api_error::bad_request(const std::string& p, const std::string& v, con
     return {400, "bad_request", p, clip(v), e, said(p, v, e)};
 }
 api_error api_error::invalid_json(const std::string& p, const std::string& problem) {
-    return {400, "invalid_json", p, "", "a JSON body", p + ": " + problem};
+    return {400, "invalid_json", p, "", "valid JSON", p + ": " + problem};
 }
 api_error api_error::unauthorized(const std::string& why) {
     return {401, "unauthorized", "Authorization", "", "Bearer <token> (pixlime serve token add)", why};
@@ -93,7 +93,7 @@ json model_config::to_json() const {
     return {{"name", name},         {"file", file},       {"backend", backend},
             {"digest", digest},     {"input", {{"width", shape.width}, {"height", shape.height}, {"channels", shape.channels}}},
             {"resize", resize},     {"model_input", mi},  {"softmax", softmax},
-            {"classes", classes},   {"preprocessing", preprocessing}};
+            {"classes", classes},   {"outputs", outputs},  {"preprocessing", preprocessing}};
 }
 
 model_config model_config::from_json(const json& j) {
@@ -113,6 +113,7 @@ model_config model_config::from_json(const json& j) {
     c.input.stddev = mi.at("std").get<std::vector<double>>();
     c.softmax = j.at("softmax").get<bool>();
     c.classes = j.at("classes").get<std::vector<std::string>>();
+    c.outputs = j.at("outputs").get<int>();
     c.preprocessing = j.at("preprocessing");
     return c;
 }
@@ -122,6 +123,7 @@ std::string model_config::class_name(int index) const {
 }
 
 served_model::served_model(model_config config) : config_(std::move(config)) {
+    // (configure_model's probe opens the file a second time: a deploy, not a request)
     backend_ = pixlime::app::open_model(config_.file, config_.backend, 1);
 }
 
@@ -176,6 +178,9 @@ model_config configure_model(const std::string& name, const std::string& file, c
     if (c.classes.empty()) c.classes = probe->classes();
     c.input.validate(c.shape.channels);
     c.preprocessing = preprocessing;
+    // The number of outputs, from one blank image (checks the model runs on this input at all).
+    served_model probe_model(c);
+    c.outputs = int(probe_model.score(pixlime::image<float>(c.shape.width, c.shape.height, c.shape.channels)).size());
     return c;
 }
 

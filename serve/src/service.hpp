@@ -75,6 +75,7 @@ struct model_config {
     pixlime::model_input input;      ///< the tensor form the backend takes
     bool softmax = false;
     std::vector<std::string> classes;
+    int outputs = 0;                 ///< output columns (found by scoring a blank image at deploy)
     json preprocessing;              ///< recorded in each explanation's settings
 
     json to_json() const;

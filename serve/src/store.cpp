@@ -60,7 +60,7 @@ bool insert_transaction(database& db, const new_transaction& t) {
         q.bind(1, t.id);
         if (q.step()) {
             if (q.text(0) == t.model && q.text(1) == t.image) return false;  // a retry of a logged transaction
-            throw api_error::conflict("X-Transaction-Id", t.id, "an id not yet used for another image or model");
+            throw api_error::conflict(t.id_parameter, t.id, "an id not yet used for another image or model");
         }
     }
     json outputs = json::array();

@@ -26,6 +26,7 @@ struct new_transaction {
     int label_index = -1;
     double probability = 0, latency_ms = 0;
     std::string source = "predict";  ///< or "payload"
+    std::string id_parameter = "X-Transaction-Id";  ///< where the id came from (named by a 409)
     json metadata;                   ///< null or an object
 };
 /// The predicted class of a row of outputs (one column: P(class 1), the class at 0.5).

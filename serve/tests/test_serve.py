@@ -100,6 +100,7 @@ def test_predict_logs_each_image_once_and_lists_transactions_by_page(server):
     assert call(url + "/v1/transactions?model=other").json()["transactions"] == []
     assert call(url + "/v1/transactions?since=2999-01-01T00:00:00Z").json()["transactions"] == []
     assert len(call(url + "/v1/transactions?until=2999-01-01T00:00:00.000Z&since=0").json()["transactions"]) == 5
+    assert len(call(url + "/v1/transactions?since=2000-01-01T00:00:00.123456%2B00:00").json()["transactions"]) == 5
 
 
 def test_kserve_json_metadata_and_caller_ids(server):
@@ -125,6 +126,9 @@ def test_kserve_json_metadata_and_caller_ids(server):
     assert record["input"] == "photos/rocket.png" and record["metadata"]["true_label"] == "class_2"
     check_error(call(url + "/v1/models/cnn:predict", "POST", {"instances": [{"b64": body["instances"][0]["b64"], "metadata": 3}]}), 400,
                 "bad_request", "instances[0].metadata")
+    other = base64.b64encode(image_bytes(PHOTOS[0])).decode()
+    check_error(call(url + "/v1/models/cnn:predict", "POST", {"instances": [{"b64": other, "transaction_id": "own-1"}]}), 409, "conflict",
+                "instances[0].transaction_id")
     # X-Metadata on an image body.
     r = call(url + "/v1/models/cnn:predict", "POST", image_bytes(PHOTOS[3]), {"Content-Type": "image/png", "X-Metadata": '{"k": 1}'})
     assert call(url + "/v1/transactions/" + r.json()["predictions"][0]["transaction_id"]).json()["metadata"] == {"k": 1}
@@ -140,10 +144,15 @@ def test_payloads_log_transactions_scored_elsewhere(server):
     t = call(url + "/v1/transactions/ext-1").json()
     assert t["source"] == "payload" and t["label"] == "class_1" and t["probability"] == pytest.approx(0.7)
     assert t["latency_ms"] == 12.5 and t["metadata"] == {"from": "edge"}
+    other = base64.b64encode(image_bytes(PHOTOS[1])).decode()  # another image under the same id: a conflict
     check_error(call(url + "/v1/models/cnn/payloads", "POST", {"payloads": [{"b64": b64, "outputs": ["x"]}]}), 400, "bad_request",
                 "payloads[0].outputs")
     check_error(call(url + "/v1/models/cnn/payloads", "POST", {"payloads": [{"b64": b64}]}), 400, "bad_request", "payloads[0].outputs")
     check_error(call(url + "/v1/models/cnn/payloads", "POST", {"payloads": []}), 400, "bad_request", "payloads")
+    check_error(call(url + "/v1/models/cnn/payloads", "POST", {"payloads": [{"b64": b64, "outputs": [0.5, 0.5]}]}), 400, "bad_request",
+                "payloads[0].outputs")  # 2 values for a model of 4 outputs
+    check_error(call(url + "/v1/models/cnn/payloads", "POST", {"payloads": [{"b64": other, "outputs": [1, 0, 0, 0], "transaction_id": "ext-1"},
+                                                                           ]}), 409, "conflict", "payloads[0].transaction_id")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -420,7 +429,7 @@ def test_health_readiness_and_metrics(server):
         assert line in text, (line, text)
     models = call(url + "/v1/models").json()["models"]
     assert models[0]["name"] == "cnn" and models[0]["input"] == {"width": SIZE, "height": SIZE, "channels": 3}
-    assert models[0]["classes"] == ["class_0", "class_1", "class_2", "class_3"]
+    assert models[0]["classes"] == ["class_0", "class_1", "class_2", "class_3"] and models[0]["outputs"] == 4
     assert call(url + "/v1/models/cnn").json() == models[0]
     # The dashboard's files, built into the binary.
     page = call(url + "/")
