@@ -52,6 +52,9 @@ def main():
     print(f"machine: {os.cpu_count()} cores; {time.strftime('%Y-%m-%d')}; pixlime {a.pixlime}")
     rows = []
     with serve_util.Server(db, *serve_util.model_args(models), "--workers", "0") as s:
+        serve_util.predict(s.url, serve_util.image_bytes("chelsea_224.png"))  # one request: the model is warm
+        with open(f"/proc/{s.proc.pid}/status") as f:
+            start_rss = int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) / 1024
         for clients in (1, 8, 32):
             out = subprocess.run(["wrk", "-t", str(min(clients, 2)), "-c", str(clients), "-d", f"{a.seconds}s", "--latency", "-s", lua,
                                   s.url + "/v1/models/cnn:predict"], capture_output=True, text=True, timeout=a.seconds + 60).stdout
@@ -74,8 +77,8 @@ def main():
         hwm = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
         s.stop()
     size = sum(os.path.getsize(db + ext) for ext in ("", "-wal") if os.path.exists(db + ext)) / 2**20
-    print(f"memory after {logged} logged transactions: VmRSS {rss:.1f} MiB, VmHWM {hwm:.1f} MiB; database {size:.1f} MiB "
-          "(the image stored once)")
+    print(f"memory after 1 transaction: VmRSS {start_rss:.1f} MiB; after {logged} logged transactions: VmRSS {rss:.1f} MiB, "
+          f"VmHWM {hwm:.1f} MiB; database {size:.1f} MiB (the image stored once)")
 
     photos = ["astronaut_224.png", "chelsea_224.png", "coffee_224.png", "rocket_224.png"]
     for workers in (1, 2):
