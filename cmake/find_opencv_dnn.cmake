@@ -6,6 +6,12 @@ if(TARGET opencv_dnn_libs)
   set(OPENCV_DNN_FOUND TRUE)
   return()
 endif()
+# -DCMAKE_DISABLE_FIND_PACKAGE_OpenCV=ON leaves ONNX out altogether (the direct look-up too), as
+# scripts/main.sh does to keep its build short.
+if(CMAKE_DISABLE_FIND_PACKAGE_OpenCV)
+  set(OPENCV_DNN_FOUND FALSE)
+  return()
+endif()
 find_package(OpenCV QUIET COMPONENTS dnn core)
 if(OpenCV_FOUND)
   add_library(opencv_dnn_libs INTERFACE IMPORTED)
