@@ -8,6 +8,8 @@
 //   pixlime_workflow report      report/index.html
 //   pixlime_workflow all         every step, for the 10-class model and the binary one
 //
+// With --server URL (a `pixlime serve` serving the trained model files), score, explain and
+// report go through the service: its database is the transaction log (scripts/main.sh).
 // Add --binary to train/score/explain for the two-class task (footwear vs the rest by default).
 
 #include "steps.hpp"
@@ -28,6 +30,9 @@ int main(int argc, char** argv) {
     app.add_option("--data", c.data,
                    "your own data folder with train/<class>/ and validation/<class>/, used as it is: no step writes "
                    "into it (default <work>/data, laid out by prepare)");
+    app.add_option("--server", c.server,
+                   "pixlime serve's URL (http://127.0.0.1:PORT) serving the trained model files: score, explain and report go "
+                   "through the service, whose database is the transaction log (as scripts/main.sh runs it)");
     app.fallthrough();  // the options above may also follow the subcommand
     app.add_option("--positive", c.positive, "classes that form the binary task's positive class")
         ->delimiter(',')
@@ -112,6 +117,7 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     all->add_flag("--retrain", c.retrain, "train even when a model file exists");
     all->add_flag("--no-binary", c.skip_binary, "skip the binary task");
+    all->add_flag("--train-only", c.train_only, "prepare and train (the models to deploy on pixlime serve), then stop");
 
     CLI11_PARSE(app, argc, argv);
     try {

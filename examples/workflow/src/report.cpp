@@ -52,7 +52,7 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
     const fs::path dir(task.task_dir);
     const mlp model = mlp::load((dir / "model" / "model.pxm").string());
     const nlohmann::json meta = nlohmann::json::parse(model.metadata.empty() ? "{}" : model.metadata, nullptr, false);
-    const std::vector<transaction> log = read_log((dir / "transactions.jsonl").string());
+    const std::vector<transaction> log = task.log ? *task.log : read_log((dir / "transactions.jsonl").string());
 
     // Scoring summary from the log.
     int ok = 0, failed = 0, labelled = 0, correct = 0;
@@ -198,8 +198,9 @@ std::string task_section(const report_task& task, const fs::path& report_dir, ta
               << meta.value("validation_images", 0) << " images</td></tr>";
     }
     s << "</table>\n";
-    s << "<table><tr><th colspan=\"2\">transactions</th></tr>"
-      << "<tr><td>scored</td><td class=\"num\">" << log.size() << "</td></tr>"
+    s << "<table><tr><th colspan=\"2\">transactions</th></tr>";
+    if (!task.log_name.empty()) s << "<tr><td>transaction log</td><td>" << esc(task.log_name) << "</td></tr>";
+    s << "<tr><td>scored</td><td class=\"num\">" << log.size() << "</td></tr>"
       << "<tr><td>failed at scoring</td><td class=\"num\">" << failed << "</td></tr>"
       << "<tr><td>accuracy of the scored</td><td class=\"num\">" << (labelled ? pct(double(correct) / labelled) : "n/a") << " ("
       << correct << " / " << labelled << ")</td></tr>"

@@ -4,6 +4,9 @@
 /// transactions of one or more tasks, with every image copied next to it, scaled up with
 /// nearest neighbour so that 28 x 28 inputs are seen at >= 224 px.
 
+#include "transactions.hpp"
+
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,7 +16,10 @@ struct report_task {
     std::string key;          ///< short name, used for image folders ("multiclass", "binary")
     std::string title;        ///< section heading
     std::string description;  ///< one paragraph under the heading (plain text)
-    std::string task_dir;     ///< holds model/model.pxm, transactions.jsonl, explanations/
+    std::string task_dir;     ///< holds model/model.pxm, transactions.jsonl (unless `log`), explanations/
+    /// The transactions (the service's log); unset: read from task_dir/transactions.jsonl.
+    std::optional<std::vector<transaction>> log;
+    std::string log_name;     ///< where the log is, shown when set (plain text)
 };
 
 struct report_result {

@@ -2,6 +2,7 @@
 
 #include "faithfulness.hpp"
 #include "report.hpp"
+#include "service_client.hpp"
 
 #include <unistd.h>
 
@@ -12,6 +13,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 namespace fs = std::filesystem;
@@ -109,13 +112,29 @@ bool is_within(const fs::path& inner, const fs::path& outer) {
 
 fs::path resolved(const std::string& p) { return fs::weakly_canonical(fs::absolute(p)).lexically_normal(); }
 
+/// A task's model as the service at --server serves it: the client, the model's name there and
+/// the ids of its transactions.
+struct service_task {
+    std::unique_ptr<wf::service_client> client;
+    wf::served_model model;
+    std::string prefix;
+    std::string log_name() const { return "pixlime serve at " + client->url() + ", model " + model.name + ", ids " + prefix + "NNNNNN"; }
+};
+service_task connect(const workflow_config& c, bool bin) {
+    service_task t;
+    t.client = std::make_unique<wf::service_client>(c.server);
+    t.model = wf::find_served_model(*t.client, c.model_path(bin));
+    t.prefix = wf::transaction_prefix(wf::mlp::load(c.model_path(bin)).id());
+    return t;
+}
+
 std::vector<wf::report_task> report_tasks(const workflow_config& c) {
     std::vector<wf::report_task> tasks;
     tasks.push_back({"multiclass", "Multi-class model: the 10 Fashion-MNIST classes",
                      "A multi-layer perceptron trained with Eigen on the 60,000 training images, scored on validation images; "
                      "each transaction below is explained for its predicted class.",
-                     c.task_dir(false)});
-    if (fs::exists(c.model_path(true)) && fs::exists(c.log_path(true))) {
+                     c.task_dir(false), std::nullopt, ""});
+    if (fs::exists(c.model_path(true)) && (!c.server.empty() || fs::exists(c.log_path(true)))) {
         std::string pos;
         for (const auto& p : c.positive) pos += (pos.empty() ? "" : ", ") + p;
         tasks.push_back({"binary", "Binary model: " + c.binary_name + " vs. the rest",
@@ -123,8 +142,14 @@ std::vector<wf::report_task> report_tasks(const workflow_config& c) {
                              ") against every other class, one sigmoid output (P(" + c.binary_name +
                              ")), explained through the same pixlime API, which treats a single output as the classes {other, " +
                              c.binary_name + "}.",
-                         c.task_dir(true)});
+                         c.task_dir(true), std::nullopt, ""});
     }
+    if (!c.server.empty())  // the logs are the service's
+        for (std::size_t i = 0; i < tasks.size(); ++i) {
+            const service_task st = connect(c, i == 1);
+            tasks[i].log = wf::service_log(*st.client, st.model, st.prefix);
+            tasks[i].log_name = st.log_name();
+        }
     return tasks;
 }
 
@@ -247,19 +272,62 @@ int run_train(const workflow_config& c, bool bin) {
     return 0;
 }
 
-int run_score(const workflow_config& c, bool bin) {
-    check_data_folder(c);
-    const std::string task = bin ? "score --binary" : "score";
-    const auto t0 = std::chrono::steady_clock::now();
-    const wf::deployed_model m = wf::deploy(c.model_path(bin));  // deploy: load the stored model back
-    say("[" + task + "] deployed " + c.model_path(bin) + " (id " + m.id + ")");
-    const std::vector<std::string> folder_classes = bin ? std::vector<std::string>{} : m.classes;
+namespace {
+
+std::vector<wf::score_input> validation_inputs(const workflow_config& c, bool bin, const std::vector<std::string>& classes) {
+    const std::vector<std::string> folder_classes = bin ? std::vector<std::string>{} : classes;
     const wf::folder_dataset data = wf::scan_folder((fs::path(c.data_dir()) / "validation").string(), folder_classes);
     std::vector<wf::score_input> inputs = wf::score_inputs(data, c.score_limit);
     if (bin) {
         check_positive(c, data.classes);
         for (auto& in : inputs) in.true_label = binary_label(c, in.true_label);
     }
+    return inputs;
+}
+
+/// run_score through the service at --server.
+int score_through_service(const workflow_config& c, bool bin) {
+    const std::string task = bin ? "score --binary" : "score";
+    const auto t0 = std::chrono::steady_clock::now();
+    const service_task st = connect(c, bin);
+    say("[" + task + "] " + c.model_path(bin) + " is deployed on " + st.client->url() + " as model " + st.model.name +
+        " (transactions " + st.prefix + "NNNNNN)");
+    const std::vector<wf::score_input> inputs = validation_inputs(c, bin, st.model.classes);
+    wf::score_options so;
+    so.stop = [](int) { return stop_requested != 0; };
+    so.started = [&](const wf::score_summary& r) {
+        if (r.resumed > 0)
+            say("[" + task + "] the service's log already holds " + std::to_string(r.resumed) + " of " + std::to_string(inputs.size()) +
+                " transactions of this model: " +
+                (r.resumed == int(inputs.size()) ? std::string("nothing to score") : "scoring the other " + std::to_string(inputs.size() - std::size_t(r.resumed))));
+    };
+    const stop_on_signals guard;
+    const wf::service_score_summary s = wf::score_via_service(inputs, *st.client, st.model, st.prefix, [&](int done, int total) {
+        if (tty) std::cout << "\r  scored " << done << "/" << total << std::flush;
+    }, so);
+    if (tty) std::cout << "\r" << std::string(40, ' ') << "\r";
+    for (std::size_t i = 0; i < s.failures.size() && i < 5; ++i) say("  not scored: " + s.failures[i]);
+    say("[" + task + "] " + std::to_string(s.total) + " transactions (" + std::to_string(s.failed) + " failed), accuracy " +
+        fixed(100 * s.accuracy(), 2) + "% (" + std::to_string(s.correct) + "/" + std::to_string(s.labelled) + ") in " +
+        fixed(seconds_since(t0), 1) + " s -> the service's log (model " + st.model.name + ")");
+    if (s.stopped) {
+        say("[" + task + "] interrupted after " + std::to_string(s.total) + " of " + std::to_string(inputs.size()) +
+            " transactions; every one of them is in the service's log, and a rerun continues from there");
+        return interrupted_status;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int run_score(const workflow_config& c, bool bin) {
+    check_data_folder(c);
+    if (!c.server.empty()) return score_through_service(c, bin);
+    const std::string task = bin ? "score --binary" : "score";
+    const auto t0 = std::chrono::steady_clock::now();
+    const wf::deployed_model m = wf::deploy(c.model_path(bin));  // deploy: load the stored model back
+    say("[" + task + "] deployed " + c.model_path(bin) + " (id " + m.id + ")");
+    const std::vector<wf::score_input> inputs = validation_inputs(c, bin, m.classes);
     const std::string log = c.log_path(bin);
     wf::score_options so;
     so.new_log = c.new_log;
@@ -296,8 +364,16 @@ int run_explain(const workflow_config& c, bool bin, int default_mixed) {
     check_data_folder(c);
     const std::string task = bin ? "explain --binary" : "explain";
     const auto t0 = std::chrono::steady_clock::now();
-    const wf::deployed_model m = wf::deploy(c.model_path(bin));
-    const std::vector<wf::transaction> log = wf::read_log(c.log_path(bin));
+    std::optional<service_task> st;
+    std::optional<wf::deployed_model> m;
+    std::vector<wf::transaction> log;
+    if (!c.server.empty()) {
+        st = connect(c, bin);
+        log = wf::service_log(*st->client, st->model, st->prefix);
+    } else {
+        m = wf::deploy(c.model_path(bin));
+        log = wf::read_log(c.log_path(bin));
+    }
     std::vector<wf::transaction> sel;
     std::string how;
     if (!c.ids.empty()) {
@@ -315,16 +391,17 @@ int run_explain(const workflow_config& c, bool bin, int default_mixed) {
         how = std::to_string(n) + " mixed correct/wrong over the classes";
     }
     say("[" + task + "] " + std::to_string(sel.size()) + " transactions (" + how + "), " + std::to_string(c.explain.num_samples) +
-        " samples each, " + c.explain.segmenter + " ~" + std::to_string(c.explain.segments) + " segments");
+        " samples each, " + c.explain.segmenter + " ~" + std::to_string(c.explain.segments) + " segments" +
+        (st ? ", explained by the service (model " + st->model.name + ")" : std::string()));
     int done = 0, skipped = 0, failed = 0;
-    const auto outcomes = wf::explain_transactions(sel, m, c.explanations_dir(bin), c.explain,
-                                                   [&](const wf::explain_outcome& o, int i, int total) {
-                                                       if (o.status == "failed")
-                                                           say("  " + o.id + " FAILED: " + o.reason);
-                                                       else if (tty)
-                                                           std::cout << "\r  " << i << "/" << total << " " << o.id << " "
-                                                                     << o.status << "      " << std::flush;
-                                                   });
+    const auto progress = [&](const wf::explain_outcome& o, int i, int total) {
+        if (o.status == "failed")
+            say("  " + o.id + " FAILED: " + o.reason);
+        else if (tty)
+            std::cout << "\r  " << i << "/" << total << " " << o.id << " " << o.status << "      " << std::flush;
+    };
+    const auto outcomes = st ? wf::explain_via_service(sel, *st->client, st->model, c.explanations_dir(bin), c.explain, progress)
+                             : wf::explain_transactions(sel, *m, c.explanations_dir(bin), c.explain, progress);
     if (tty) std::cout << "\r" << std::string(50, ' ') << "\r";
     for (const auto& o : outcomes) (o.status == "done" ? done : o.status == "skipped" ? skipped : failed)++;
     say("[" + task + "] " + std::to_string(done) + " explained, " + std::to_string(skipped) + " already done (skipped), " +
@@ -378,10 +455,18 @@ int run_all(const workflow_config& c) {
         run_prepare(c);
     else
         say("[prepare] --data " + c.data + ": your folders are used as they are (no Fashion-MNIST layout)");
+    if (!c.server.empty() && (c.retrain || c.train_only))
+        throw std::runtime_error(std::string(c.retrain ? "--retrain" : "--train-only") + " with --server: the service serves the model files "
+                                 "it was started with; train first (all --train-only), then start the service");
     for (bool bin : {false, true}) {
         if (bin && c.skip_binary) break;
         workflow_config ct = c;
-        if (!c.retrain && fs::exists(c.model_path(bin))) {
+        if (!c.server.empty()) {
+            if (!fs::exists(c.model_path(bin)))
+                throw std::runtime_error("no model " + c.model_path(bin) + " to score through the service: train it first (all --train-only)");
+            say(std::string("[deploy") + (bin ? " --binary" : "") + "] " + c.model_path(bin) + " (id " + wf::mlp::load(c.model_path(bin)).id() +
+                ") is served by " + c.server);
+        } else if (!c.retrain && fs::exists(c.model_path(bin))) {
             const wf::mlp m = wf::mlp::load(c.model_path(bin));
             say(std::string("[train") + (bin ? " --binary" : "") + "] model exists: " + c.model_path(bin) + " (id " + m.id() +
                 "): skipped (--retrain to train again)");
@@ -389,12 +474,13 @@ int run_all(const workflow_config& c) {
             run_train(c, bin);
             ct.new_log = true;  // a new model: its own log (an existing one is kept under a dated name)
         }
+        if (c.train_only) continue;
         if (run_score(ct, bin) == interrupted_status) return interrupted_status;
         run_explain(c, bin, bin ? c.binary_explain_count : c.explain_count);  // failures are reported, not fatal
         if (c.faithfulness_images > 0) run_faithfulness(c, bin);
     }
     say("[all] finished in " + fixed(seconds_since(t0), 1) + " s");
-    return run_report(c);
+    return c.train_only ? 0 : run_report(c);
 }
 
 }  // namespace wf

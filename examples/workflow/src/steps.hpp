@@ -17,6 +17,10 @@ namespace wf {
 struct workflow_config {
     std::string work = "workflow-out";
     std::string data;  // the user's own data folder (input only); empty: <work>/data, laid out by prepare
+    /// `pixlime serve`'s URL: score, explain and report go through the service (its database is the
+    /// transaction log); empty: the local steps (transactions.jsonl, explanations made in process)
+    std::string server;
+    bool train_only = false;  // all: prepare and train, then stop (what scripts/main.sh deploys)
     bool binary = false;
     std::vector<std::string> positive = {"sandal", "sneaker", "ankle_boot"};
     std::string binary_name = "footwear";
@@ -66,8 +70,9 @@ int run_train(const workflow_config& c, bool bin);
 constexpr int interrupted_status = 130;
 
 /// Scores the validation images into the task's log, continuing a log of the same model and
-/// inputs (see wf::score). SIGINT / SIGTERM stop it after the transaction in hand:
-/// returns interrupted_status.
+/// inputs (see wf::score; with a server wf::score_via_service, the service's log). SIGINT /
+/// SIGTERM stop it after the transaction (with a server: the request) in hand: returns
+/// interrupted_status.
 int run_score(const workflow_config& c, bool bin);
 int run_explain(const workflow_config& c, bool bin, int default_mixed);
 int run_faithfulness(const workflow_config& c, bool bin);
@@ -75,6 +80,8 @@ int run_report(const workflow_config& c);
 /// Every step for the multi-class and the binary task, then the report. With --data the
 /// user's folders are used as they are (prepare is not run). A model trained by this run
 /// (none yet, or --retrain) is scored into a new log: an existing one is kept under a dated name.
+/// With train_only: prepare and train, nothing else. With a server: the models must exist (they
+/// are the files the service serves; nothing is trained) and the service scores and explains.
 int run_all(const workflow_config& c);
 
 }  // namespace wf

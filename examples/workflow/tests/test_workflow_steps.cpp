@@ -884,7 +884,7 @@ TEST_CASE("explaining transactions: panes and JSON per transaction, failures iso
     // The report (this folder is a task: model/, transactions.jsonl, explanations/) shows the
     // done and the failed transactions, with every image it names in place and >= 224 px.
     trained.save((t.path / "model" / "model.pxm").string());
-    const wf::report_result r = wf::write_report((t.path / "report").string(), {{"band", "Band task", "test", t.path.string()}});
+    const wf::report_result r = wf::write_report((t.path / "report").string(), {{"band", "Band task", "test", t.path.string(), std::nullopt, ""}});
     CHECK(r.cards == 4);  // tx-000001, 2, 5, 9 (ids not in the log are not shown)
     CHECK(r.failed == 1);
     CHECK(r.images == 12);
