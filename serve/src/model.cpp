@@ -122,9 +122,9 @@ std::string model_config::class_name(int index) const {
     return index >= 0 && std::size_t(index) < classes.size() ? classes[std::size_t(index)] : std::to_string(index);
 }
 
-served_model::served_model(model_config config) : config_(std::move(config)) {
-    // (configure_model's probe opens the file a second time: a deploy, not a request)
-    backend_ = pixlime::app::open_model(config_.file, config_.backend, 1);
+served_model::served_model(model_config config, std::unique_ptr<pixlime::app::model_backend> loaded)
+    : config_(std::move(config)), backend_(std::move(loaded)) {
+    if (!backend_) backend_ = pixlime::app::open_model(config_.file, config_.backend, 1);
 }
 
 Eigen::MatrixXf served_model::classify(pixlime::batch_view<const float> batch) {
@@ -179,7 +179,7 @@ model_config configure_model(const std::string& name, const std::string& file, c
     c.input.validate(c.shape.channels);
     c.preprocessing = preprocessing;
     // The number of outputs, from one blank image (checks the model runs on this input at all).
-    served_model probe_model(c);
+    served_model probe_model(c, std::move(probe));
     c.outputs = int(probe_model.score(pixlime::image<float>(c.shape.width, c.shape.height, c.shape.channels)).size());
     return c;
 }

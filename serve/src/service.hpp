@@ -88,7 +88,8 @@ struct model_config {
 /// thread-safe); each worker thread loads its own instance, so explanations never wait for scoring.
 class served_model {
 public:
-    explicit served_model(model_config config);
+    /// Loads config.file (or takes `loaded`, the same file already open).
+    explicit served_model(model_config config, std::unique_ptr<pixlime::app::model_backend> loaded = nullptr);
     const model_config& config() const { return config_; }
     /// One row of outputs per image of the batch (softmax applied when configured).
     Eigen::MatrixXf classify(pixlime::batch_view<const float> batch);
