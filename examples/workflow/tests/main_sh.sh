@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # scripts/main.sh end to end on a user's small folder (--data), with its own build folder:
 #   main_sh.sh <repo> <pixlime_workflow> <scratch dir> [extra `all` options...]
-# The report's path is printed exactly once, as the last line; the user's folder is left
-# byte for byte as it was. (<pixlime_workflow>, the test build's, only makes the user's
+# The models are scored and explained through `pixlime serve`: the accuracy is printed, the
+# transaction log is the service's database (no transactions.jsonl), the service stops with
+# status 0 and the way to its dashboard is printed; the report shows the accuracy and the
+# explained transactions. The report's path is printed exactly once, as the last line; the
+# user's folder is left byte for byte as it was. (<pixlime_workflow>, the test build's, only makes the user's
 # images; main.sh builds and runs its own.) Exits 77 (skipped) without the data.
 set -euo pipefail
 repo="$1"; prog="$2"; scratch="$3"; shift 3
@@ -32,4 +35,20 @@ tail -n 1 "$scratch/main.out" | grep -qx "Report: $scratch/work/report/index.htm
 [ -s "$scratch/work/report/index.html" ] || fail "no report"
 [ "$(fingerprint "$mine")" = "$before" ] || fail "main.sh --data changed the user's folder"
 [ ! -e "$scratch/work/data" ] || fail "main.sh --data laid data out in the work folder"
-echo "main.sh: report path once, last; the --data folder untouched"
+# Scored through the service: the accuracy of the 40 images, the log in the service's database.
+grep -Eq '^\[score\] 40 transactions \(0 failed\), accuracy [0-9.]+% \([0-9]+/40\) .*the service.s log' "$scratch/main.out" ||
+  fail "no accuracy of the 40 transactions scored through the service"
+grep -Eq '^\[score --binary\] 40 transactions \(0 failed\), accuracy [0-9.]+%' "$scratch/main.out" || fail "no binary accuracy"
+[ -s "$scratch/work/service.db" ] || fail "no service database"
+[ ! -e "$scratch/work/transactions.jsonl" ] || fail "a transactions.jsonl was written: the log should be the service's"
+grep -q "^\[serve\] stopped (exit status 0)" "$scratch/main.out" || fail "the service did not stop with status 0"
+grep -q "serve --db $scratch/work/service.db" "$scratch/main.out" || fail "no word of the dashboard"
+# The report: the accuracy table and the explained transactions (2 + 1 cards, 4 images each).
+html="$scratch/work/report/index.html"
+grep -q "accuracy of the scored" "$html" || fail "no accuracy in the report"
+grep -q "pixlime serve at http://127.0.0.1:" "$html" || fail "the report does not name the service's log"
+[ "$(grep -o '<img ' "$html" | wc -l)" -eq 12 ] || fail "expected 12 images (3 explained transactions) in the report"
+for f in "$scratch"/work/explanations/*/explanation.json "$scratch"/work/binary/explanations/*/explanation.json; do
+  grep -q '"task_id"' "$f" || fail "$f is not a record of the service"
+done
+echo "main.sh: scored and explained through pixlime serve; report path once, last; the --data folder untouched"
