@@ -199,7 +199,10 @@ explainability explainability::merged(const json& j) const {
     if (!j.is_object()) throw api_error::invalid_setting("explainability", j.dump(), "a JSON object of settings", "expected a JSON object");
     explainability e = *this;
     auto& s = e.settings;
-    for (const auto& [key, v] : j.items()) {
+    for (const auto& item : j.items()) {
+        // (named copies, not structured bindings: clang 14 cannot capture those in the lambdas below)
+        const std::string key = item.key();
+        const json& v = item.value();
         const auto wrong = [&](const std::string& expected) {
             return api_error::invalid_setting(key, v.dump(), expected, key + " = " + v.dump() + ": expected " + expected);
         };
