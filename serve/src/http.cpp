@@ -762,6 +762,7 @@ int run_server(service& s) {
     s.workers = &workers;
 
     std::unique_ptr<httplib::Server> svr;
+    std::unique_ptr<api> routes;  // the handlers point into it: it lives as long as the server
     std::thread http;
     if (s.config.http) {
         svr = std::make_unique<httplib::Server>();
@@ -774,8 +775,8 @@ int run_server(service& s) {
         // An answer is written in pieces (headers, body): without TCP_NODELAY the client's delayed
         // ACK holds each one back about 40 ms (measured: p50 56 ms with one client).
         svr->set_tcp_nodelay(true);
-        api routes(s);
-        routes.routes(*svr);
+        routes = std::make_unique<api>(s);
+        routes->routes(*svr);
         int port = s.config.port;
         if (port == 0) {
             port = svr->bind_to_any_port(s.config.host);
