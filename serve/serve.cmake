@@ -44,5 +44,4 @@ if(PIXLIME_BUILD_TESTS AND PIXLIME_PYTHON3)
                          ENVIRONMENT "PIXLIME_CLI=$<TARGET_FILE:pixlime_cli>;PIXLIME_SOURCE=${PROJECT_SOURCE_DIR};PYTHONDONTWRITEBYTECODE=1;ASAN_OPTIONS=detect_leaks=0"
                          TIMEOUT 1200 SKIP_RETURN_CODE 5)
   endforeach()
-  set_tests_properties(serve_dashboard PROPERTIES LABELS no-sanitizer)
 endif()
