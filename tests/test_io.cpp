@@ -1169,6 +1169,18 @@ TEST_CASE("hostile inputs of other formats, disabled formats, non-images and bad
     t.push_back({"PNM maxval 15", pnm_file("P5 2 1 15\n", {15, 7}), data_param, "PNM with maxval 15: expected maxval 255", kind::io, all});
     t.push_back({"PNM width overflowing an int", pnm_file("P5 99999999999 1 255\n", {1}), data_param, "PNM header with a width over 2^31",
                  kind::io, all});
+    // A header asking for more than the limits names the limit, not the missing pixels (the
+    // file ends with the header, or in it once the size is read).
+    t.push_back({"PNM of 100000 x 100000, header only", pnm_file("P5\n100000 100000\n255\n", {}), size_param,
+                 "decode_image size = 100000x100000: expected at most limits.max_pixels = 268435456 pixels", kind::size_limit, all});
+    t.push_back({"PPM of 100000 x 100000, cut in the maxval", pnm_file("P6 100000 100000 2", {}), size_param,
+                 "decode_image size = 100000x100000: expected at most limits.max_pixels", kind::size_limit, all});
+    {
+        load_options few = all;
+        few.limits.max_pixels = 1000;
+        t.push_back({"PNM over a lowered max_pixels, cut after the height", pnm_file("P5 50 50\n", {}), size_param,
+                     "decode_image size = 50x50: expected at most limits.max_pixels = 1000 pixels", kind::size_limit, few});
+    }
     t.push_back({"PIC cut in the pixels", prefix(pic, pic.size() - 4), data_param, "PIC truncated after", kind::io, all});
     t.push_back({"PIC of 16-bit packets", pic_file(5, 3, rgb_bytes, {0, 16, 0, 0xe0}), data_param, "PIC packet of 16 bits", kind::io, all});
     t.push_back({"PIC of 0x3", pic_file(0, 3, rgb_bytes), data_param, "PIC header with a size of 0x3", kind::io, all});

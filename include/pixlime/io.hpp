@@ -1097,6 +1097,11 @@ inline scanned scan_pnm(const input& in) {
             while (!at_end() && c != '\n' && c != '\r') c = get();
         }
     };
+    // A file that ends in its header is truncated; but once the width and height are read in
+    // full (their digits ended before the file did), the size is checked against the limits
+    // first, as PNG's IHDR is: a header asking for too much names the limit it exceeds.
+    const char* cut = nullptr;  // the field in or before which the header ends
+    bool whole = false;         // the last number's digits ended before the file
     auto integer = [&](const char* what) {
         std::int64_t v = 0;
         bool digits = false;
@@ -1106,23 +1111,30 @@ inline scanned scan_pnm(const input& in) {
             if (v > 0x7fffffff) in.fail(std::string("PNM header with a ") + what + " over 2^31", std::string("a ") + what + " that fits an int");
             c = get();
         }
-        if (!digits || at_end()) in.truncated("PNM", n + 1, true, std::string("the header ends in or before its ") + what);
+        whole = digits && !(c >= '0' && c <= '9');
+        if (!digits || at_end()) cut = what;
         return v;
     };
+    auto header_cut = [&] { in.truncated("PNM", n + 1, true, std::string("the header ends in or before its ") + cut); };
     skip();
     const std::int64_t w = integer("width");
+    if (cut) header_cut();
     skip();
     const std::int64_t h = integer("height");
+    if (cut && !whole) header_cut();
+    const int stored = d[1] == '6' ? 3 : 1;
+    if (w > 0 && h > 0) in.dimensions(w, h, stored);
+    if (cut) header_cut();
     skip();
     const std::int64_t maxval = integer("maxval");
+    if (cut) header_cut();
     if (w == 0 || h == 0) in.fail("PNM header with a size of " + num(w) + "x" + num(h), "an image of at least 1x1 pixels");
     if (maxval != 255)
         in.fail("PNM with maxval " + num(maxval),
                 "maxval 255 (stb_image 2.27 neither rescales other ranges nor reads 16-bit samples in the right byte order)");
     s.width = w;
     s.height = h;
-    s.channels = d[1] == '6' ? 3 : 1;
-    in.dimensions(w, h, s.channels);
+    s.channels = stored;
     in.need("PNM", pos, std::size_t(w) * std::size_t(h) * std::size_t(s.channels), false, "");
     return s;
 }
