@@ -28,6 +28,9 @@ TEST_CASE("the classes say what kind of failure it is") {
     CHECK(std::is_base_of_v<pixlime::invalid_argument, pixlime::size_limit_error>);
     CHECK(std::is_base_of_v<pixlime::error, pixlime::io_error>);
     CHECK(std::is_base_of_v<pixlime::error, pixlime::classifier_error>);
+    CHECK(std::is_base_of_v<pixlime::error, pixlime::stage_error>);
+    CHECK(!std::is_base_of_v<pixlime::invalid_argument, pixlime::stage_error>);
+    CHECK(!std::is_base_of_v<pixlime::classifier_error, pixlime::stage_error>);
     CHECK(std::is_base_of_v<pixlime::error, pixlime::cancelled>);
     CHECK(!std::is_base_of_v<pixlime::invalid_argument, pixlime::io_error>);
     // Caught as the base, the parts are still there.

@@ -680,3 +680,106 @@ TEST_CASE("the deprecated explain_options::hide still sets the fill, and wins ov
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
+
+namespace {
+
+/// Runs f, requires a pixlime::stage_error naming `stage` whose nested exception is a
+/// std::runtime_error saying `said`, and returns its value().
+template <class F>
+std::string stage_error_of(F&& f, const std::string& stage, const std::string& said) {
+    try {
+        f();
+    } catch (const pixlime::stage_error& e) {
+        CHECK(e.parameter() == stage);
+        CHECK(std::string(e.what()) == "pixlime: " + e.parameter() + " = " + e.value() + ": expected " + e.expected());
+        CHECK(test::contains(e.expected(), "the exception is nested"));
+        std::string nested = "(none)";
+        try {
+            std::rethrow_if_nested(e);
+        } catch (const std::runtime_error& inner) {
+            nested = inner.what();
+        } catch (...) {
+            nested = "(another type)";
+        }
+        CHECK(nested == said);
+        return e.value();
+    } catch (const std::exception& e) {
+        FAIL_CHECK("wrong exception type: " << e.what());
+        return "";
+    }
+    FAIL_CHECK("no exception");
+    return "";
+}
+
+}  // namespace
+
+TEST_CASE("a user's stage callable that throws comes back as a stage_error naming the stage, the original nested") {
+    const auto img = test::noise(16, 16, 3, 5);
+    const auto seg = test::grid(16, 16, 4, 4);
+    auto classify = [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval(); };
+    pixlime::explain_options opt;
+    opt.num_samples = 30;
+    const auto boom = [](const char* what) { return std::runtime_error(what); };
+
+    pixlime::explain_options o = opt;
+    o.segmenter = [&](pixlime::image_view<const std::uint8_t>) -> pixlime::segmentation { throw boom("segmenter boom"); };
+    CHECK(stage_error_of([&] { pixlime::explain(img, classify, o); }, "explain_options.segmenter", "segmenter boom") ==
+          "custom threw: segmenter boom");
+    o = opt;
+    o.sampler = pixlime::sampler([&](int, int, std::uint64_t) -> pixlime::mask_matrix { throw boom("sampler boom"); }, "my_design");
+    CHECK(stage_error_of([&] { pixlime::explain(img, seg, classify, o); }, "explain_options.sampler", "sampler boom") ==
+          "my_design threw: sampler boom");
+    o = opt;
+    o.fill = [&](pixlime::image_view<const std::uint8_t>, const pixlime::segmentation&) -> pixlime::image<std::uint8_t> {
+        throw boom("fill boom");
+    };
+    stage_error_of([&] { pixlime::explain(img, seg, classify, o); }, "explain_options.fill", "fill boom");
+    o = opt;
+    o.kernel = [&](const pixlime::mask_matrix&) -> Eigen::VectorXd { throw boom("kernel boom"); };
+    stage_error_of([&] { pixlime::explain(img, seg, classify, o); }, "explain_options.kernel", "kernel boom");
+    o = opt;
+    o.surrogate = [&](const pixlime::mask_matrix&, const Eigen::VectorXd&, const Eigen::MatrixXd&) -> std::vector<pixlime::linear_fit> {
+        throw boom("surrogate boom");
+    };
+    stage_error_of([&] { pixlime::explain(img, seg, classify, o); }, "explain_options.surrogate", "surrogate boom");
+
+    // Something not derived from std::exception is nested as it is.
+    o = opt;
+    o.segmenter = [](pixlime::image_view<const std::uint8_t>) -> pixlime::segmentation { throw 42; };
+    try {
+        pixlime::explain(img, classify, o);
+        FAIL_CHECK("no exception");
+    } catch (const pixlime::stage_error& e) {
+        CHECK(e.value() == "custom threw: an exception not derived from std::exception");
+        int inner = 0;
+        try {
+            std::rethrow_if_nested(e);
+        } catch (int i) {
+            inner = i;
+        }
+        CHECK(inner == 42);
+    }
+
+    // pixlime's own errors keep their class, from a user's callable or from a built-in stage;
+    // cancelled passes through unchanged.
+    o = opt;
+    o.segmenter = [](pixlime::image_view<const std::uint8_t> v) { return pixlime::grid(v.width(), v.height(), 0, 2); };
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::explain(img, classify, o); }).parameter() == "grid_options.cells_x");
+    o = opt;
+    o.segmenter = [](pixlime::image_view<const std::uint8_t>) -> pixlime::segmentation {
+        throw pixlime::cancelled("my segmenter", "stopped", "not stopped");
+    };
+    CHECK(test::error_of<pixlime::cancelled>([&] { pixlime::explain(img, classify, o); }).parameter() == "my segmenter");
+    o = opt;
+    o.sampler = pixlime::sampling::lime_compatible;
+    o.seed = std::uint64_t(1) << 33;
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::explain(img, seg, classify, o); }).parameter() == "sample_masks seed");
+    o = opt;
+    pixlime::slic_options no_segments;
+    no_segments.num_segments = 0;
+    o.segmenter = no_segments;
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::explain(img, classify, o); }).parameter() == "slic_options.num_segments");
+    o = opt;
+    o.progress = [](int, int) { return false; };
+    CHECK(test::error_of<pixlime::cancelled>([&] { pixlime::explain(img, seg, classify, o); }).parameter() == "explain_options.progress");
+}

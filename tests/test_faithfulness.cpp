@@ -346,6 +346,15 @@ TEST_CASE("from an explanation: its segments, most positive weight first, most n
     const auto in = pixlime::insertion_curve(f.img.view(), ex, classify, 0);
     CHECK(in.ranking == c.ranking);
     CHECK(in.score.back() == Approx(ex.model_prediction(0)).epsilon(1e-12));
+    // The curves of an explanation are drawn on the image it explained: another channel count
+    // is refused, naming the explained image's (another size too, as "segmentation size").
+    const auto gray = test::noise(60, 60, 1, 3);
+    auto e = test::error_of<pixlime::invalid_argument>([&] { pixlime::deletion_curve(gray, ex, classify, 0); });
+    CHECK(e.parameter() == "image channels");
+    CHECK(e.value() == "1");
+    CHECK(test::contains(e.expected(), "3"));
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::insertion_curve(test::noise(30, 60, 3, 3), ex, classify, 0); })
+              .parameter() == "segmentation size");
 
     // ranking_by_weight: highest first, ties by segment, negative last.
     CHECK(pixlime::ranking_by_weight((Eigen::VectorXd(5) << 0.1, -2, 0.1, 3, 0).finished()) == std::vector<int>{3, 0, 2, 4, 1});
@@ -550,6 +559,36 @@ TEST_CASE("progress after every batch, false cancels; a misbehaving classifier i
     auto too_few = [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXd::Zero(b.size(), 3).eval(); };
     CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::deletion_curve(f.img, f.seg, f.good(), too_few, 3); }).parameter() ==
           "label");
+}
+
+TEST_CASE("a custom fill that throws is a stage_error naming the curve option, the original nested") {
+    planted f;
+    pixlime::curve_options opt;
+    opt.deletion_fill = [](pixlime::image_view<const std::uint8_t>, const pixlime::segmentation&) -> pixlime::image<std::uint8_t> {
+        throw std::runtime_error("fill boom");
+    };
+    try {
+        (void)pixlime::deletion_curve(f.img, f.seg, f.good(), f, 1, opt);
+        FAIL_CHECK("no exception");
+    } catch (const pixlime::stage_error& e) {
+        CHECK(e.parameter() == "curve_options.deletion_fill");
+        CHECK(e.value() == "custom threw: fill boom");
+        std::string nested;
+        try {
+            std::rethrow_if_nested(e);
+        } catch (const std::runtime_error& inner) {
+            nested = inner.what();
+        }
+        CHECK(nested == "fill boom");
+    }
+    CHECK(f.calls == 0);
+    opt.insertion_fill = opt.deletion_fill;
+    CHECK(test::error_of<pixlime::stage_error>([&] { pixlime::insertion_curve(f.img, f.seg, f.good(), f, 1, opt); }).parameter() ==
+          "curve_options.insertion_fill");
+    // A built-in fill's own error keeps its class.
+    opt.insertion_fill = pixlime::constant_fill{{1, 2}};
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::insertion_curve(f.img, f.seg, f.good(), f, 1, opt); }).parameter() ==
+          "constant_fill.color size");
 }
 
 TEST_CASE("one segment: two steps, and every random ranking is that one") {

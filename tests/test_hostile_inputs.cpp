@@ -11,7 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <exception>
 #include <limits>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -19,7 +21,7 @@ namespace {
 
 using pixlime::batch_view;
 
-enum class outcome { ok, invalid, size_limit, classifier };
+enum class outcome { ok, invalid, size_limit, classifier, stage };
 
 struct hostile_case {
     std::string name;
@@ -416,6 +418,36 @@ std::vector<hostile_case> make_cases() {
         o.segmenter = pixlime::grid_options{1, 1};
         pixlime::explain(small_rgb(), [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval(); }, o);
     });
+    // A user's stage callable that throws: a stage_error naming the stage (the original nested).
+    add("segmenter: throws std::runtime_error", outcome::stage, "explain_options.segmenter", [] {
+        auto o = quick();
+        o.segmenter = [](pixlime::image_view<const std::uint8_t>) -> pixlime::segmentation { throw std::runtime_error("segmenter boom"); };
+        pixlime::explain(small_rgb(), [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval(); }, o);
+    });
+    add("sampler: throws std::runtime_error", outcome::stage, "explain_options.sampler", [] {
+        auto o = quick();
+        o.sampler = [](int, int, std::uint64_t) -> pixlime::mask_matrix { throw std::runtime_error("sampler boom"); };
+        explain_small(o);
+    });
+    add("fill: throws std::runtime_error", outcome::stage, "explain_options.fill", [] {
+        auto o = quick();
+        o.fill = [](pixlime::image_view<const std::uint8_t>, const pixlime::segmentation&) -> pixlime::image<std::uint8_t> {
+            throw std::runtime_error("fill boom");
+        };
+        explain_small(o);
+    });
+    add("kernel: throws an int", outcome::stage, "explain_options.kernel", [] {
+        auto o = quick();
+        o.kernel = [](const pixlime::mask_matrix&) -> Eigen::VectorXd { throw 7; };
+        explain_small(o);
+    });
+    add("surrogate: throws std::bad_alloc", outcome::stage, "explain_options.surrogate", [] {
+        auto o = quick();
+        o.surrogate = [](const pixlime::mask_matrix&, const Eigen::VectorXd&, const Eigen::MatrixXd&) -> std::vector<pixlime::linear_fit> {
+            throw std::bad_alloc();
+        };
+        explain_small(o);
+    });
     add("segmentation of another size", outcome::invalid, "segmentation size", [] {
         pixlime::explain(small_rgb(), test::grid(15, 12, 3, 3), [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval(); }, quick());
     });
@@ -448,6 +480,16 @@ std::vector<hostile_case> make_cases() {
     });
     add("render: image of another size", outcome::invalid, "image size", [] {
         pixlime::render_heatmap(small_rgb(), test::grid(8, 8, 2, 2), Eigen::VectorXd::Ones(4));
+    });
+    add("render_negative: a gray image of an RGB explanation", outcome::invalid, "image channels", [] {
+        const auto ex = pixlime::explain(test::texture(16, 16, 3), test::grid(16, 16, 4, 4),
+                                         [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval(); }, quick());
+        pixlime::render_negative(test::texture(16, 16, 1), ex, ex.labels()[0]);
+    });
+    add("render_heatmap: an image of another size than the explained one", outcome::invalid, "image size", [] {
+        const auto ex = pixlime::explain(test::texture(16, 16, 3), test::grid(16, 16, 4, 4),
+                                         [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXf::Constant(b.size(), 2, 0.5f).eval(); }, quick());
+        pixlime::render_heatmap(test::texture(16, 12, 3), ex, ex.labels()[0]);
     });
     add("side_by_side: no image", outcome::invalid, "side_by_side images", [] { pixlime::side_by_side({}); });
     add("side_by_side: a gray image", outcome::invalid, "side_by_side images[1] channels", [] {
@@ -491,6 +533,16 @@ std::string run_case(const hostile_case& c, std::string& parameter, std::string&
         if (dynamic_cast<const pixlime::size_limit_error*>(&e)) return "size_limit";
         if (dynamic_cast<const pixlime::invalid_argument*>(&e)) return "invalid";
         if (dynamic_cast<const pixlime::classifier_error*>(&e)) return "classifier";
+        if (dynamic_cast<const pixlime::stage_error*>(&e)) {
+            bool nested = false;
+            try {
+                std::rethrow_if_nested(e);
+            } catch (...) {
+                nested = true;
+            }
+            CHECK_MESSAGE(nested, message);
+            return "stage";
+        }
         return "other pixlime::error";
     } catch (const std::exception& e) {
         message = e.what();
@@ -515,6 +567,7 @@ TEST_CASE("the hostile-input sweep: every case a clear pixlime::error or a valid
         const std::string want = c.expect == outcome::ok           ? "ok"
                                  : c.expect == outcome::invalid    ? "invalid"
                                  : c.expect == outcome::size_limit ? "size_limit"
+                                 : c.expect == outcome::stage      ? "stage"
                                                                    : "classifier";
         CHECK_MESSAGE(got == want, message);
         if (got == want && want != "ok") CHECK_MESSAGE(test::contains(parameter, c.parameter), message);

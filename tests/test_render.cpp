@@ -230,6 +230,56 @@ TEST_CASE("rendering takes what it draws: a segmentation and its weights") {
           "render_options.num_features");
 }
 
+TEST_CASE("an explanation is rendered only onto an image of the explained image's size and channels") {
+    const fixture f;
+    CHECK(f.ex.image_channels() == 3);
+    const auto gray = test::noise(60, 60, 1, 13);
+    const auto rgba = test::noise(60, 60, 4, 13);
+    const auto narrow = test::noise(30, 60, 3, 13);
+    auto channels_refused = [&](auto render) {
+        const auto e = test::error_of<pixlime::invalid_argument>(render);
+        CHECK(e.parameter() == "image channels");
+        CHECK(test::contains(e.expected(), "the explained image's 3 channels"));
+        return e.value();
+    };
+    CHECK(channels_refused([&] { pixlime::render_negative(gray, f.ex, 0); }) == "1");
+    CHECK(channels_refused([&] { pixlime::render_positive(gray.view(), f.ex, 0); }) == "1");
+    CHECK(channels_refused([&] { pixlime::render_overlay(rgba, f.ex, 0); }) == "4");
+    CHECK(channels_refused([&] { pixlime::render_heatmap(test::to_float(gray), f.ex, 0); }) == "1");
+    const auto size_refused = [&](auto render) {
+        const auto e = test::error_of<pixlime::invalid_argument>(render);
+        CHECK(e.parameter() == "image size");
+        CHECK(e.value() == "30x60");
+        CHECK(test::contains(e.expected(), "the explained image's 60x60"));
+    };
+    size_refused([&] { pixlime::render_positive(narrow, f.ex, 0); });
+    size_refused([&] { pixlime::render_negative(narrow.view(), f.ex, 0); });
+    size_refused([&] { pixlime::render_overlay(narrow, f.ex, 0); });
+    size_refused([&] { pixlime::render_heatmap(narrow, f.ex, 0); });
+    // The explained image, as uint8 or float, renders as before.
+    CHECK(pixlime::render_negative(f.img, f.ex, 0) == pixlime::render_negative(f.img, f.seg, f.ex.weights(0)));
+    CHECK(pixlime::render_heatmap(test::to_float(f.img), f.ex, 0).width() == 60);
+    // An explanation assembled without the channel count (0: unknown) checks the size only;
+    // given one, it checks it too.
+    const pixlime::explanation assembled(f.ex.segments(), f.ex.samples(), f.ex.predictions(), f.ex.sample_weights(), {0},
+                                         f.ex.top_labels(), {f.ex.fit(0)}, {}, {});
+    CHECK(assembled.image_channels() == 0);
+    CHECK(pixlime::render_positive(gray, assembled, 0).channels() == 3);
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { pixlime::render_positive(narrow, assembled, 0); }).parameter() == "image size");
+    const pixlime::explanation with_channels(f.ex.segments(), f.ex.samples(), f.ex.predictions(), f.ex.sample_weights(), {0},
+                                             f.ex.top_labels(), {f.ex.fit(0)}, {}, {}, 1);
+    CHECK(with_channels.image_channels() == 1);
+    CHECK(pixlime::render_positive(gray, with_channels, 0).channels() == 3);
+    const auto e = test::error_of<pixlime::invalid_argument>([&] { pixlime::render_positive(f.img, with_channels, 0); });
+    CHECK(e.parameter() == "image channels");
+    CHECK(e.value() == "3");
+    CHECK(test::contains(e.expected(), "the explained image's 1 channel "));
+    CHECK(test::error_of<pixlime::invalid_argument>([&] {
+              pixlime::explanation(f.ex.segments(), f.ex.samples(), f.ex.predictions(), f.ex.sample_weights(), {0},
+                                   f.ex.top_labels(), {f.ex.fit(0)}, {}, {}, -1);
+          }).parameter() == "explanation image_channels");
+}
+
 namespace {
 
 // Pixels of `pane` painted hatch_color, by segment.

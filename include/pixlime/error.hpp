@@ -15,6 +15,7 @@
 /// | pixlime::size_limit_error | invalid_argument   | an input exceeds a pixlime::limits value (checked before allocating) |
 /// | pixlime::io_error         | pixlime::error     | a file cannot be opened, decoded or written           |
 /// | pixlime::classifier_error | pixlime::error     | the user's classifier threw (nested) or returned a bad output |
+/// | pixlime::stage_error      | pixlime::error     | a user-supplied stage callable (segmenter, sampler, fill, kernel, surrogate) threw (nested) |
 /// | pixlime::cancelled        | pixlime::error     | explain_options::progress returned false              |
 
 #include <cmath>
@@ -110,6 +111,18 @@ public:
 /// std::rethrow_if_nested), or returned a wrong number of rows, a changing number of columns,
 /// NaN / Inf, values too large to fit, or a single column outside [0, 1].
 class classifier_error : public error {
+public:
+    using error::error;
+};
+
+/// A stage callable the user supplied (a custom explain_options::segmenter, sampler, fill,
+/// kernel or surrogate, or a custom curve_options fill) threw an exception that is not a
+/// pixlime::error. parameter() names the stage as it is set, e.g. "explain_options.segmenter",
+/// value() the callable's name and what it threw ("custom threw: segmenter boom"); the original
+/// exception is nested (std::rethrow_if_nested finds it). A pixlime::error thrown from inside a
+/// stage (a built-in's invalid_argument, a size_limit_error, cancelled, ...) passes through with
+/// its own class, and a built-in stage's other exceptions (std::bad_alloc) pass through as they are.
+class stage_error : public error {
 public:
     using error::error;
 };

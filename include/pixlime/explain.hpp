@@ -202,8 +202,12 @@ public:
     const Eigen::MatrixXd& predictions() const { return predictions_; }
     /// #samples kernel weights.
     const Eigen::VectorXd& sample_weights() const { return sample_weights_; }
-    /// The segmentation the features refer to.
+    /// The segmentation the features refer to (its size is the explained image's).
     const segmentation& segments() const { return segments_; }
+    /// The explained image's channel count, or 0 when unknown (an explanation assembled
+    /// without it). The render functions and the faithfulness curves of an explanation refuse
+    /// an image of another size or channel count.
+    int image_channels() const { return image_channels_; }
     /// The fit of an explained label.
     const linear_fit& fit(int label) const {
         for (std::size_t i = 0; i < labels_.size(); ++i)
@@ -269,22 +273,24 @@ public:
     /// `sample_weights` #samples, `labels` distinct classes with one fit each whose weights
     /// have #segments finite values, `top_labels` classes.
     /// `summary` describes the samples (model_calls 0: taken as #samples; ridge_alpha: the
-    /// penalty the fits used, or empty for another surrogate).
+    /// penalty the fits used, or empty for another surrogate). `image_channels`: the explained
+    /// image's channel count (1 to pixlime::max_channels), or 0 when unknown.
     explanation(segmentation segments, mask_matrix samples, Eigen::MatrixXd predictions, Eigen::VectorXd sample_weights,
                 std::vector<int> labels, std::vector<int> top_labels, std::vector<linear_fit> fits, explain_timings timings = {},
-                sampling_summary summary = {})
+                sampling_summary summary = {}, int image_channels = 0)
         : explanation(detail::trusted_t{}, std::move(segments), std::move(samples), std::move(predictions),
-                      std::move(sample_weights), std::move(labels), std::move(top_labels), std::move(fits), timings, summary) {
+                      std::move(sample_weights), std::move(labels), std::move(top_labels), std::move(fits), timings, summary,
+                      image_channels) {
         if (summary_.model_calls == 0) summary_.model_calls = int(samples_.rows());
         check();
     }
     /// The constructor above without its checks (explain has checked every part as it made it).
     explanation(detail::trusted_t, segmentation segments, mask_matrix samples, Eigen::MatrixXd predictions,
                 Eigen::VectorXd sample_weights, std::vector<int> labels, std::vector<int> top_labels,
-                std::vector<linear_fit> fits, explain_timings timings, sampling_summary summary)
+                std::vector<linear_fit> fits, explain_timings timings, sampling_summary summary, int image_channels = 0)
         : segments_(std::move(segments)), samples_(std::move(samples)), predictions_(std::move(predictions)),
           sample_weights_(std::move(sample_weights)), labels_(std::move(labels)), top_labels_(std::move(top_labels)),
-          fits_(std::move(fits)), timings_(timings), summary_(summary) {}
+          fits_(std::move(fits)), timings_(timings), summary_(summary), image_channels_(image_channels) {}
 
 private:
     void check() const {
@@ -317,6 +323,9 @@ private:
                                    "1.." + std::to_string(samples_.rows()) + " (at most one call per sample)");
         if (summary_.ridge_alpha && !(*summary_.ridge_alpha >= 0 && std::isfinite(*summary_.ridge_alpha)))
             throw invalid_argument("explanation summary.ridge_alpha", *summary_.ridge_alpha, "a finite value >= 0, or empty");
+        if (image_channels_ < 0 || image_channels_ > max_channels)
+            throw invalid_argument("explanation image_channels", image_channels_,
+                                   "the explained image's channel count, 1 to " + std::to_string(max_channels) + ", or 0 (unknown)");
     }
 
     void check_class(int label) const {
@@ -332,6 +341,7 @@ private:
     std::vector<linear_fit> fits_;
     explain_timings timings_;
     sampling_summary summary_;
+    int image_channels_ = 0;
 };
 
 namespace detail {
@@ -363,6 +373,51 @@ inline std::string describe_current_exception() {
     } catch (...) {
         return "an exception not derived from std::exception";
     }
+}
+
+/// Returns f(), a call of the stage `stage` (e.g. "explain_options.segmenter"). When the stage
+/// is the user's callable (`custom`, named `name`), an exception from it that is not a
+/// pixlime::error comes back as a pixlime::stage_error naming the stage, the original nested;
+/// pixlime's own errors (cancelled too), and anything a built-in stage throws, pass unchanged.
+template <class F>
+auto call_stage(const char* stage, bool custom, const std::string& name, const char* expected, F&& f) -> decltype(f()) {
+    if (!custom) return f();
+    try {
+        return f();
+    } catch (const error&) {
+        throw;
+    } catch (...) {
+        std::throw_with_nested(stage_error(stage, name + " threw: " + describe_current_exception(),
+                                           std::string(expected) + " (the exception is nested)"));
+    }
+}
+
+/// The fill of `img` over `seg` by `f`, the stage `stage` (explain_options.fill, a
+/// curve_options fill): a custom fill's exceptions as call_stage says.
+template <class T>
+image<T> call_fill(const char* stage, const fill& f, image_view<const T> img, const segmentation& seg) {
+    return call_stage(stage, !f.is_builtin(), f.name(), "an image of the image's size and channels", [&] { return f(img, seg); });
+}
+
+/// Throws pixlime::invalid_argument unless an image of `channels` channels can be the one `ex`
+/// explained (explanation::image_channels, when known).
+inline void check_explained_channels(const explanation& ex, int channels) {
+    const int explained = ex.image_channels();
+    if (explained != 0 && channels != explained)
+        throw invalid_argument("image channels", channels,
+                               "the explained image's " + std::to_string(explained) + (explained == 1 ? " channel" : " channels") +
+                                   " (an explanation is drawn on the image it explained)");
+}
+
+/// Throws pixlime::invalid_argument unless an image of width x height x channels is the one
+/// `ex` explained (its segmentation's size, and its channel count when known).
+inline void check_explained_image(const explanation& ex, int width, int height, int channels) {
+    const segmentation& seg = ex.segments();
+    if (width != seg.width() || height != seg.height())
+        throw invalid_argument("image size", std::to_string(width) + "x" + std::to_string(height),
+                               "the explained image's " + std::to_string(seg.width()) + "x" + std::to_string(seg.height()) +
+                                   " (an explanation is drawn on the image it explained)");
+    check_explained_channels(ex, channels);
 }
 
 /// Whether `Classifier` provides the memory of its batches: `V* batch_memory<V>(std::size_t)`.
@@ -574,7 +629,8 @@ inline mask_matrix draw_masks(const explain_options& opt, int k, bool& enumerate
             for (int j = 0; j < k; ++j) m(i, j) = std::uint8_t(((all - 1 - i) >> j) & 1);
         return m;
     }
-    mask_matrix masks = opt.sampler(n, k, opt.seed, opt.limits);
+    mask_matrix masks = call_stage("explain_options.sampler", !opt.sampler.is_builtin(), opt.sampler.name(),
+                                   "a num_samples x num_segments mask matrix", [&] { return opt.sampler(n, k, opt.seed, opt.limits); });
     if (masks.rows() != n || masks.cols() != k)
         throw invalid_argument("sampler (" + opt.sampler.name() + ") result size",
                                std::to_string(masks.rows()) + "x" + std::to_string(masks.cols()),
@@ -654,7 +710,8 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     int distinct = 0;  // the model calls of a run to the end
     for (int i = 0; i < n; ++i) distinct += first[std::size_t(i)] == i;
     // The deprecated `hide`, when old code set it, is what the user asked for.
-    const image<T> fill = opt.hide.value ? (*opt.hide.value)(img, seg) : opt.fill(img, seg);
+    const image<T> fill = opt.hide.value ? call_fill("explain_options.hide", *opt.hide.value, img, seg)
+                                         : call_fill("explain_options.fill", opt.fill, img, seg);
     const perturber<V> perturb(trusted_t{}, img, fill.view(), seg, opt.model_input);
     timings.perturbation_ms += ms_since(t0);
 
@@ -735,7 +792,8 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
             predictions = raw.topRows(end);
         }
         used = end == n ? masks : mask_matrix(masks.topRows(end));
-        weights = opt.kernel(used);
+        weights = call_stage("explain_options.kernel", !opt.kernel.builtin() && !opt.kernel.shapley(), opt.kernel.name(),
+                             "#samples weights", [&] { return opt.kernel(used); });
         // (the Shapley kernel gives the all-ones and all-hidden rows 0; with one segment, every row)
         if (weights.size() != end || !weights.allFinite() || (weights.array() < 0).any() || !(shapley || weights.tail(end - 1).sum() > 0))
             throw invalid_argument("kernel (" + opt.kernel.name() + ") result",
@@ -750,7 +808,8 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
         Eigen::MatrixXd targets(end, Eigen::Index(labels.size()));
         for (std::size_t j = 0; j < labels.size(); ++j) targets.col(Eigen::Index(j)) = predictions.col(labels[j]);
         fits = shapley ? shapley_fit(shapley_setup(shapley->alpha, used, weights), used, weights, targets)
-                       : opt.surrogate(used, weights, targets);
+                       : call_stage("explain_options.surrogate", !opt.surrogate.builtin(), opt.surrogate.name(),
+                                    "one linear_fit per label", [&] { return opt.surrogate(used, weights, targets); });
         const std::string surrogate_name = "surrogate (" + opt.surrogate.name() + ") result";
         if (fits.size() != labels.size())
             throw invalid_argument(surrogate_name, std::to_string(fits.size()) + " fits", "one per label: " + std::to_string(labels.size()));
@@ -772,7 +831,7 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     }
     timings.total_ms = timings.segmentation_ms + ms_since(t_start);
     return explanation(trusted_t{}, std::move(seg), std::move(used), std::move(predictions), std::move(weights), std::move(labels),
-                       std::move(top), std::move(fits), timings, summary);
+                       std::move(top), std::move(fits), timings, summary, img.channels());
 }
 
 /// The whole pipeline: options and image checked, the image segmented unless `given` is set,
@@ -797,7 +856,8 @@ explanation explain_core(image_view<const T> img, const segmentation* given, con
         seg = *given;
     } else {
         const auto t0 = clock::now();
-        seg = opt.segmenter(img);
+        seg = call_stage("explain_options.segmenter", !opt.segmenter.is_builtin(), opt.segmenter.name(), "a segmentation of the image",
+                         [&] { return opt.segmenter(img); });
         timings.segmentation_ms = ms_since(t0);
     }
     if (seg.width() != img.width() || seg.height() != img.height())
@@ -826,7 +886,9 @@ explanation explain_core(image_view<const T> img, const segmentation* given, con
 /// \param opt       every stage and size; see explain_options.
 /// Throws pixlime::invalid_argument on bad input or options (before any classifier call),
 /// pixlime::size_limit_error over opt.limits (before allocating), pixlime::classifier_error
-/// when the classifier throws (nested) or returns a wrong shape or values, pixlime::cancelled
+/// when the classifier throws (nested) or returns a wrong shape or values, pixlime::stage_error
+/// when a custom stage callable (segmenter, sampler, fill, kernel, surrogate) throws anything
+/// but a pixlime::error (nested; a pixlime::error passes with its class), pixlime::cancelled
 /// when opt.progress returns false.
 template <class T, class Classifier>
 explanation explain(image_view<const T> img, const segmentation& seg, Classifier&& classify, const explain_options& opt = {}) {

@@ -380,7 +380,9 @@ faithfulness_curve curve_core(image_view<const T> img, const segmentation& seg, 
                      as_float ? sizeof(float) : sizeof(T));
     // The deprecated removed / substrate, when old code set them, are what the user asked for.
     const std::optional<pixlime::fill>& renamed = insertion ? opt.substrate.value : opt.removed.value;
-    const image<T> fill = renamed ? (*renamed)(img, seg) : insertion ? opt.insertion_fill(img, seg) : opt.deletion_fill(img, seg);
+    const image<T> fill = renamed     ? call_fill(insertion ? "curve_options.substrate" : "curve_options.removed", *renamed, img, seg)
+                          : insertion ? call_fill("curve_options.insertion_fill", opt.insertion_fill, img, seg)
+                                      : call_fill("curve_options.deletion_fill", opt.deletion_fill, img, seg);
     if constexpr (std::is_same_v<T, float>) {
         return curve_batches<float>(img, fill, seg, ranking, classify.as_float, label, insertion, opt);
     } else {
@@ -407,8 +409,9 @@ faithfulness_curve curve_core(image_view<const T> img, const segmentation& seg, 
 /// Throws pixlime::invalid_argument on bad input or options (before any classifier call, except
 /// a label beyond the classifier's columns, known after its first batch),
 /// pixlime::size_limit_error over opt.limits (before allocating), pixlime::classifier_error
-/// when the classifier throws (nested) or returns a wrong shape or values, pixlime::cancelled
-/// when opt.progress returns false.
+/// when the classifier throws (nested) or returns a wrong shape or values, pixlime::stage_error
+/// when a custom fill throws anything but a pixlime::error (nested), pixlime::cancelled when
+/// opt.progress returns false.
 template <class T, class Classifier>
 faithfulness_curve deletion_curve(image_view<const T> img, const segmentation& seg, const std::vector<int>& ranking,
                                   Classifier&& classify, int label, const curve_options& opt = {}) {
@@ -426,15 +429,18 @@ faithfulness_curve insertion_curve(image_view<const T> img, const segmentation& 
 
 /// The curves of an explanation: its segments() ranked by its weights for `label`, highest
 /// first (ranking_by_weight). `label` must be an explained label (explanation::weights throws
-/// pixlime::invalid_argument otherwise); `img` the explained image.
+/// pixlime::invalid_argument otherwise); `img` the explained image (another size, or another
+/// channel count than explanation::image_channels when known, is refused).
 template <class T, class Classifier>
 faithfulness_curve deletion_curve(image_view<const T> img, const explanation& ex, Classifier&& classify, int label,
                                   const curve_options& opt = {}) {
+    if (!img.empty()) detail::check_explained_channels(ex, img.channels());
     return deletion_curve(img, ex.segments(), ranking_by_weight(ex.weights(label)), std::forward<Classifier>(classify), label, opt);
 }
 template <class T, class Classifier>
 faithfulness_curve insertion_curve(image_view<const T> img, const explanation& ex, Classifier&& classify, int label,
                                    const curve_options& opt = {}) {
+    if (!img.empty()) detail::check_explained_channels(ex, img.channels());
     return insertion_curve(img, ex.segments(), ranking_by_weight(ex.weights(label)), std::forward<Classifier>(classify), label, opt);
 }
 

@@ -274,6 +274,9 @@ public:
     const Builtin* builtin() const {
         return std::get_if<Builtin>(&fill_);
     }
+    /// True for a built-in fill, false for a callable (whose exceptions explain and the
+    /// faithfulness curves pass on as a pixlime::stage_error, see error.hpp).
+    bool is_builtin() const { return !std::holds_alternative<custom>(fill_); }
     /// "segment_mean", "constant", "blur", "image", or the name given with a callable.
     std::string name() const {
         switch (fill_.index()) {

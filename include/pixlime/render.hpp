@@ -16,7 +16,8 @@
 ///
 /// Input images of any channel count are shown as RGB: gray (1, 2 channels) is repeated,
 /// RGB(A) keeps its first three channels, other counts show channel 0 as gray. Float images are
-/// taken to hold [0, 1].
+/// taken to hold [0, 1]. The overloads with an explanation draw on the image it explained and
+/// refuse one of another size or channel count.
 
 #include <pixlime/error.hpp>
 #include <pixlime/explain.hpp>
@@ -353,7 +354,9 @@ image<std::uint8_t> render_heatmap(image_view<const T> img, const segmentation& 
 }
 
 // The same four pictures from an explanation (its segmentation and the weights of `label`),
-// and for owning images.
+// and for owning images. With an explanation the image must be the explained one: another
+// size, or another channel count than explanation::image_channels (when known), is refused
+// with pixlime::invalid_argument ("image size", "image channels").
 #define PIXLIME_DETAIL_RENDER_OVERLOADS(name)                                                                                  \
     template <class T>                                                                                                         \
     image<std::uint8_t> name(const image<T>& img, const segmentation& seg, const Eigen::VectorXd& weights,                    \
@@ -362,11 +365,12 @@ image<std::uint8_t> render_heatmap(image_view<const T> img, const segmentation& 
     }                                                                                                                          \
     template <class T>                                                                                                         \
     image<std::uint8_t> name(image_view<const T> img, const explanation& ex, int label, const render_options& ro = {}) {      \
+        if (!img.empty()) detail::check_explained_image(ex, img.width(), img.height(), img.channels());                        \
         return name(img, ex.segments(), ex.weights(label), ro);                                                                \
     }                                                                                                                          \
     template <class T>                                                                                                         \
     image<std::uint8_t> name(const image<T>& img, const explanation& ex, int label, const render_options& ro = {}) {          \
-        return name(img.view(), ex.segments(), ex.weights(label), ro);                                                         \
+        return name(img.view(), ex, label, ro);                                                                                \
     }
 PIXLIME_DETAIL_RENDER_OVERLOADS(render_positive)
 PIXLIME_DETAIL_RENDER_OVERLOADS(render_negative)

@@ -273,7 +273,8 @@ public:
     /// "balanced", "lime_compatible", "bernoulli", "paired", "shapley", "orthogonal", or the name
     /// given with a callable.
     const std::string& name() const { return name_; }
-    /// True for a built-in mode.
+    /// True for a built-in mode, false for a callable (whose exceptions explain passes on as a
+    /// pixlime::stage_error, see error.hpp).
     bool is_builtin() const { return !custom_; }
 
 private:

@@ -109,6 +109,9 @@ public:
         return (*this)(img.view());
     }
 
+    /// True for a built-in algorithm, false for a callable (whose exceptions explain passes on
+    /// as a pixlime::stage_error, see error.hpp).
+    bool is_builtin() const { return !std::holds_alternative<custom>(algorithm_); }
     /// "slic", "quickshift", "felzenszwalb", "grid", or the name given with a callable.
     std::string name() const {
         switch (algorithm_.index()) {
