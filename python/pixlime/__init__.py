@@ -40,6 +40,7 @@ from ._pixlime import (  # noqa: F401  (re-exported)
     InvalidArgument,
     IoError,
     SizeLimitError,
+    StageError,
     blur_fill,
     constant_fill,
     decode_image,
@@ -88,7 +89,8 @@ def _with_image_dtypes(doc):
 __all__ = [
     "explain", "deletion_curve", "insertion_curve", "ranking_by_weight", "area_under_curve", "FaithfulnessCurve",
     "slic", "quickshift", "felzenszwalb", "grid", "load_image", "decode_image", "encode_png", "save_png",
-    "Explanation", "Error", "InvalidArgument", "SizeLimitError", "IoError", "ClassifierError", "Cancelled",
+    "Explanation", "Error", "InvalidArgument", "SizeLimitError", "IoError", "ClassifierError", "StageError",
+    "Cancelled",
     "slic_options", "quickshift_options", "felzenszwalb_options", "grid_options", "segment_mean_fill",
     "constant_fill", "blur_fill", "image_fill", "exponential_kernel", "shapley_kernel", "distance_metric",
     "weighted_ridge",
@@ -303,8 +305,10 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     limits       pixlime.limits(...) to raise or lower the sizes checked before allocating.
 
     Returns a pixlime.Explanation. Raises pixlime.Error subclasses (InvalidArgument is a ValueError,
-    IoError an OSError, ClassifierError and Cancelled RuntimeErrors); the classifier's own exception
-    propagates unchanged, its __cause__ a pixlime.ClassifierError saying where. Ctrl-C stops the
+    IoError an OSError, ClassifierError, StageError and Cancelled RuntimeErrors); the classifier's own
+    exception propagates unchanged, its __cause__ a pixlime.ClassifierError saying where, and so does
+    an exception of a callable sampler, kernel or surrogate, its __cause__ a pixlime.StageError naming
+    the stage (e.g. parameter "explain_options.sampler"). Ctrl-C stops the
     explanation (KeyboardInterrupt) within one batch.
     """
     return _core.explain(image, classifier, segments=segments, segmenter=segmenter, num_samples=num_samples,

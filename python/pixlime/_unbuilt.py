@@ -37,6 +37,10 @@ class ClassifierError(Error, RuntimeError):
     pass
 
 
+class StageError(Error, RuntimeError):
+    pass
+
+
 class Cancelled(Error, RuntimeError):
     pass
 

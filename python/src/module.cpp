@@ -42,6 +42,7 @@ struct exception_types {
     PyObject* size_limit = nullptr;
     PyObject* io = nullptr;
     PyObject* classifier = nullptr;
+    PyObject* stage = nullptr;
     PyObject* cancelled = nullptr;
 };
 exception_types exceptions;
@@ -61,6 +62,7 @@ py::object python_error(const pixlime::error& e) {
     else if (dynamic_cast<const pixlime::invalid_argument*>(&e)) type = exceptions.invalid_argument;
     else if (dynamic_cast<const pixlime::io_error*>(&e)) type = exceptions.io;
     else if (dynamic_cast<const pixlime::classifier_error*>(&e)) type = exceptions.classifier;
+    else if (dynamic_cast<const pixlime::stage_error*>(&e)) type = exceptions.stage;
     else if (dynamic_cast<const pixlime::cancelled*>(&e)) type = exceptions.cancelled;
     py::object instance = py::reinterpret_borrow<py::object>(type)(e.what());
     instance.attr("parameter") = e.parameter();
@@ -70,7 +72,8 @@ py::object python_error(const pixlime::error& e) {
 }
 
 /// A Python exception raised by a user's callable, carried through pixlime's C++ code (which
-/// nests it in a pixlime::classifier_error) and restored unchanged when it reaches Python again.
+/// nests it in a pixlime::classifier_error, or a pixlime::stage_error for a custom sampler,
+/// kernel or surrogate) and restored unchanged when it reaches Python again.
 /// what() is "TypeName: message", without the traceback.
 struct python_exception : std::exception {
     py::error_already_set original;
@@ -98,8 +101,9 @@ auto call_python(const F& f) -> decltype(f()) {
 void translate(std::exception_ptr p) {
     try {
         if (p) std::rethrow_exception(p);
-    } catch (const pixlime::classifier_error& e) {
-        // The classifier's own Python exception comes back unchanged, chained to pixlime's.
+    } catch (const pixlime::error& e) {
+        // The classifier's or a stage's own Python exception comes back unchanged, chained to
+        // pixlime's (classifier_error or stage_error, whichever nested it).
         try {
             std::rethrow_if_nested(e);
         } catch (python_exception& p) {
@@ -108,9 +112,6 @@ void translate(std::exception_ptr p) {
             return;
         } catch (...) {
         }
-        const py::object err = python_error(e);
-        PyErr_SetObject(err.get_type().ptr(), err.ptr());
-    } catch (const pixlime::error& e) {
         const py::object err = python_error(e);
         PyErr_SetObject(err.get_type().ptr(), err.ptr());
     } catch (python_exception& p) {  // from a callback pixlime does not wrap (progress, Ctrl-C)
@@ -508,14 +509,14 @@ explanation explain_typed(const input_image& in, const pixlime::segmentation* se
         opt.sampler = pixlime::sampler(
             [f = py_calls.sampler](int n, int k, std::uint64_t s) {
                 py::gil_scoped_acquire gil;
-                return to_masks(f(n, k, s));
+                return to_masks(call_python([&] { return f(n, k, s); }));
             },
             "python");
     if (!py_calls.kernel.is_none())
         opt.kernel = pixlime::kernel(
             [f = py_calls.kernel](const pixlime::mask_matrix& m) {
                 py::gil_scoped_acquire gil;
-                return to_vector(f(masks_to_numpy(m)), "a kernel's result");
+                return to_vector(call_python([&] { return f(masks_to_numpy(m)); }), "a kernel's result");
             },
             "python");
     if (!py_calls.surrogate.is_none())
@@ -523,7 +524,8 @@ explanation explain_typed(const input_image& in, const pixlime::segmentation* se
             [f = py_calls.surrogate](const pixlime::mask_matrix& m, const Eigen::VectorXd& w, const Eigen::MatrixXd& y) {
                 py::gil_scoped_acquire gil;
                 std::vector<pixlime::linear_fit> fits;
-                for (const py::handle& fit : f(masks_to_numpy(m), vector_to_numpy(w), matrix_to_numpy(y))) {
+                const py::object result = call_python([&] { return f(masks_to_numpy(m), vector_to_numpy(w), matrix_to_numpy(y)); });
+                for (const py::handle& fit : result) {
                     const py::tuple t = py::reinterpret_borrow<py::object>(fit).cast<py::tuple>();
                     if (t.size() != 4) throw std::invalid_argument("a surrogate must return (weights, intercept, score, local_prediction) per target");
                     fits.push_back({to_vector(t[0], "a fit's weights"), t[1].cast<double>(), t[2].cast<double>(), t[3].cast<double>()});
@@ -785,6 +787,8 @@ PYBIND11_MODULE(_pixlime, m) {
                                   "A file that cannot be opened, decoded or written.");
     exceptions.classifier = new_exception(m, "ClassifierError", py::make_tuple(py::handle(exceptions.error), py::handle(PyExc_RuntimeError)),
                                           "The classifier returned a bad output (its own exceptions propagate unchanged, chained to this).");
+    exceptions.stage = new_exception(m, "StageError", py::make_tuple(py::handle(exceptions.error), py::handle(PyExc_RuntimeError)),
+                                     "A custom sampler, kernel or surrogate misbehaved (its own exceptions propagate unchanged, chained to this).");
     exceptions.cancelled = new_exception(m, "Cancelled", py::make_tuple(py::handle(exceptions.error), py::handle(PyExc_RuntimeError)),
                                          "The progress callback returned False.");
     py::register_exception_translator(&translate);

@@ -267,6 +267,27 @@ def test_a_classifier_exception_propagates_unchanged_and_chained(cat):
     assert "samples 0..9" in str(e.value.__cause__)
 
 
+def test_a_stage_callable_exception_propagates_unchanged_and_chained_to_a_stage_error(cat):
+    class StageBroke(Exception):
+        pass
+
+    def broken(*args):
+        raise StageBroke("stage broke")
+
+    seg = grid_ids(224, 224, 4, 4)
+    for stage in ("sampler", "kernel", "surrogate"):
+        with pytest.raises(StageBroke, match="stage broke") as e:
+            pixlime.explain(cat, planted, segments=seg, num_samples=10, **{stage: broken})
+        cause = e.value.__cause__
+        assert isinstance(cause, pixlime.StageError) and isinstance(cause, pixlime.Error) and isinstance(cause, RuntimeError)
+        assert cause.parameter == "explain_options." + stage
+        assert cause.value == "python threw: StageBroke: stage broke"
+    # A sampler's result that is not a mask matrix: a StageError naming the stage.
+    with pytest.raises(pixlime.StageError) as e:
+        pixlime.explain(cat, planted, segments=seg, num_samples=10, sampler=lambda n, k, s: 7)
+    assert e.value.parameter == "explain_options.sampler"
+
+
 def test_the_gil_is_released_while_pixlime_works():
     # A Python thread counts while the main thread is inside a long C++ call: with the GIL held
     # it could only count in the few switch intervals around the call.
