@@ -4,8 +4,6 @@
 /// JSON form), the segmenter and explain options they stand for, and the command-line flags
 /// that set them (the same names, validation and help text in every command).
 
-#include <pixlime/explain.hpp>
-
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -15,6 +13,17 @@
 namespace CLI {
 class App;
 }
+
+// Declared only: a file that includes this header (a service's request handling, say) does not
+// compile the explanation pipeline; the callers of segmenter_for and explain_options_for include
+// <pixlime/explain.hpp> themselves.
+namespace pixlime {
+struct explain_options;
+class segmenter;
+class segmentation;
+template <class T>
+class image_view;
+}  // namespace pixlime
 
 namespace pixlime::app {
 
