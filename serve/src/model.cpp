@@ -161,7 +161,7 @@ model_config configure_model(const std::string& name, const std::string& file, c
     c.name = name;
     c.file = file;
     c.backend = backend == "auto" ? pixlime::app::backend_for(file) : backend;
-    if (c.backend.empty()) throw std::runtime_error("--model '" + file + "': expected a .pt, .pth, .ts, .onnx or .pxm file (or --backend)");
+    if (c.backend.empty()) throw std::runtime_error("expected a .pt, .pth, .ts, .onnx or .pxm file (or --backend)");
     std::unique_ptr<pixlime::app::model_backend> probe = pixlime::app::open_model(file, c.backend, 1);
     c.shape = shape;
     c.resize = resize;
