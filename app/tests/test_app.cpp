@@ -34,8 +34,20 @@ namespace app = pixlime::app;
 
 namespace {
 
+/// The process's scratch folder, removed when the tests end (runs used to leave one per pid in /tmp).
+const fs::path& scratch_root() {
+    static const struct root {
+        fs::path path = fs::temp_directory_path() / ("pixlime_test_app_" + std::to_string(::getpid()));
+        ~root() {
+            std::error_code ec;
+            fs::remove_all(path, ec);
+        }
+    } r;
+    return r.path;
+}
+
 fs::path fresh_dir(const std::string& name) {
-    const fs::path d = fs::temp_directory_path() / ("pixlime_test_app_" + std::to_string(::getpid())) / name;
+    const fs::path d = scratch_root() / name;
     fs::remove_all(d);
     fs::create_directories(d);
     return d;
