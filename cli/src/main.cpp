@@ -231,11 +231,7 @@ int main(int argc, char** argv) {
                "Exit status: 0 all done, 1 some image failed (see its error.json), 2 bad arguments, 130 interrupted.");
 
     explain_command c;
-    c.s.segments = 100;
-    c.s.merge_background = -1;  // natural photos: keep every segment
-    c.s.compactness = pixlime::slic_options{}.compactness;
-    c.s.top_labels = 1;
-    c.s.seed = 0;
+    c.s = pixlime::cli::photo_settings();
     CLI::App* ex = cli.add_subcommand("explain", "explain images with a model file");
     ex->add_option("--model", c.model, "TorchScript (.pt, .pth, .ts) or ONNX (.onnx) model file")->required();
     pixlime::cli::add_model_flags(*ex, c.m);

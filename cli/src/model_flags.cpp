@@ -1,5 +1,7 @@
 #include "model_flags.hpp"
 
+#include <pixlime/slic.hpp>
+
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
@@ -100,6 +102,16 @@ nlohmann::ordered_json preprocessing_json(const model_flags& f, const std::strin
     j["softmax"] = f.softmax;
     j["labels"] = names;
     return j;
+}
+
+pixlime::app::explain_settings photo_settings() {
+    pixlime::app::explain_settings s;
+    s.segments = 100;
+    s.merge_background = -1;  // natural photos: keep every segment
+    s.compactness = pixlime::slic_options{}.compactness;
+    s.top_labels = 1;
+    s.seed = 0;
+    return s;
 }
 
 std::string file_digest(const std::string& path) {

@@ -5,6 +5,7 @@
 /// and class names; what they make of an image (pixlime::model_input) and how they are recorded.
 
 #include <pixlime_app/preprocess.hpp>
+#include <pixlime_app/settings.hpp>
 
 #include <pixlime/model_input.hpp>
 
@@ -55,6 +56,9 @@ pixlime::model_input model_input_for(const model_flags& f);
 /// the preprocessing and the class names (recorded, compared by reruns).
 nlohmann::ordered_json preprocessing_json(const model_flags& f, const std::string& model_file, const std::string& model_digest,
                                           const std::vector<std::string>& names);
+/// The explanation settings of `pixlime explain` and `pixlime serve` for photos: SLIC with 100
+/// segments at the library's compactness, every segment kept, the top label, seed 0.
+pixlime::app::explain_settings photo_settings();
 /// FNV-1a over the model file's bytes: a changed model makes every record stale.
 std::string file_digest(const std::string& path);
 /// Softmax of each row.

@@ -1,11 +1,13 @@
 // The service's errors, models and explainability settings (service.hpp).
 #include "service.hpp"
 
+#include "../../cli/src/model_flags.hpp"
+
 #include <pixlime/error.hpp>
 #include <pixlime/explain.hpp>
 
 #include <cmath>
-#include <regex>
+#include <cctype>
 
 namespace pixlime::serve {
 
@@ -133,13 +135,7 @@ Eigen::MatrixXf served_model::classify(pixlime::batch_view<const float> batch) {
         std::lock_guard<std::mutex> lock(mu_);
         y = backend_->classify(batch);
     }
-    if (config_.softmax)
-        for (Eigen::Index i = 0; i < y.rows(); ++i) {
-            const float m = y.row(i).maxCoeff();
-            y.row(i) = (y.row(i).array() - m).exp().matrix();
-            y.row(i) /= y.row(i).sum();
-        }
-    return y;
+    return config_.softmax ? pixlime::cli::softmax_rows(std::move(y)) : y;
 }
 
 Eigen::RowVectorXf served_model::score(const pixlime::image<float>& img) {
@@ -258,14 +254,8 @@ explainability explainability::merged(const json& j) const {
 
 explainability explainability::defaults_for(const pixlime::app::input_shape& shape) {
     explainability e;
-    if (shape.width > 64 || shape.height > 64 || shape.channels > 1) {
-        // Photos: the pixlime command's explanation defaults.
-        e.settings.segments = 100;
-        e.settings.merge_background = -1;
-        e.settings.compactness = pixlime::slic_options{}.compactness;
-        e.settings.top_labels = 1;
-        e.settings.seed = 0;
-    }
+    // Photos: the pixlime command's explanation defaults; small gray images: the app layer's (the workflow's).
+    if (shape.width > 64 || shape.height > 64 || shape.channels > 1) e.settings = pixlime::cli::photo_settings();
     return e;
 }
 

@@ -3,6 +3,8 @@
 
 #include "sha256.hpp"
 
+#include <pixlime_app/common.hpp>
+
 #include <pixlime/error.hpp>
 #include <pixlime/io.hpp>
 
@@ -84,17 +86,7 @@ bool insert_transaction(database& db, const new_transaction& t) {
 
 namespace {
 
-std::string iso_time(std::int64_t ms) {
-    const std::time_t t = std::time_t(ms / 1000);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                  tm.tm_min, tm.tm_sec, int(ms % 1000));
-    return buf;
-}
-
-json nullable_time(statement& q, int col) { return q.is_null(col) ? json(nullptr) : json(iso_time(q.integer(col))); }
+json nullable_time(statement& q, int col) { return q.is_null(col) ? json(nullptr) : json(pixlime::app::utc_time(q.integer(col))); }
 
 }  // namespace
 
@@ -106,7 +98,7 @@ json transaction_json(database& db, const std::string& id) {
     if (!q.step()) throw api_error::not_found("transaction", id, "the id of a logged transaction");
     json j = {{"id", q.text(0)},
               {"model", q.text(1)},
-              {"time", iso_time(q.integer(2))},
+              {"time", pixlime::app::utc_time(q.integer(2))},
               {"label", q.is_null(3) ? json(nullptr) : json(q.text(3))},
               {"label_index", q.is_null(4) ? json(nullptr) : json(q.integer(4))},
               {"probability", q.is_null(5) ? json(nullptr) : json(q.real(5))},

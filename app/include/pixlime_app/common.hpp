@@ -6,6 +6,7 @@
 #include <pixlime/io.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -28,17 +29,20 @@ inline std::string describe(const std::exception& e) {
     return s;
 }
 
-/// UTC now as "2024-05-01T12:34:56.789Z" (the `time` of records and transactions).
-inline std::string utc_now() {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t t = std::chrono::system_clock::to_time_t(now);
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+/// Unix milliseconds as UTC "2024-05-01T12:34:56.789Z" (the `time` of records and transactions).
+inline std::string utc_time(std::int64_t unix_ms) {
+    const std::time_t t = std::time_t(unix_ms / 1000);
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[96];
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                  tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, int(unix_ms % 1000));
     return buf;
+}
+
+/// UTC now as utc_time writes it.
+inline std::string utc_now() {
+    return utc_time(std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
 }
 
 /// `v` to 6 significant digits: keeps logs and records short and readable.
