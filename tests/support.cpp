@@ -3,8 +3,6 @@
 
 #include <pixlime/detail/stb.hpp>
 
-PIXLIME_TEST_INSTANTIATIONS()  // (explicit instantiation definitions)
-
 namespace test {
 
 pixlime::segmentation load_label_png(const std::string& path) {

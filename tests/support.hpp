@@ -2,8 +2,6 @@
 // Helpers shared by pixlime's tests: synthetic images and segmentations with known ground
 // truth, error checks, the bundled sample images, and the checks every segmenter's test uses
 // (validity, connectivity, flat quadrants, scikit-image's label maps).
-#include "instantiations.hpp"
-
 #include <pixlime/pixlime.hpp>
 
 #include <doctest/doctest.h>

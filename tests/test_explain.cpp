@@ -783,3 +783,159 @@ TEST_CASE("a user's stage callable that throws comes back as a stage_error namin
     o.progress = [](int, int) { return false; };
     CHECK(test::error_of<pixlime::cancelled>([&] { pixlime::explain(img, seg, classify, o); }).parameter() == "explain_options.progress");
 }
+
+TEST_CASE("classifier.hpp's batch_stream: batches into one buffer, outputs in order, progress, cancel, the samples named") {
+    namespace d = pixlime::detail;
+    std::vector<int> sizes;
+    const std::uint8_t* buffer = nullptr;
+    int columns = 2;
+    auto classify = [&](batch_view<const std::uint8_t> b) {
+        sizes.push_back(b.size());
+        if (buffer) CHECK(&b[0].at(0, 0, 0) == buffer);  // the same buffer every batch
+        buffer = &b[0].at(0, 0, 0);
+        Eigen::MatrixXf out(b.size(), columns);
+        for (int i = 0; i < b.size(); ++i) out.row(i).setConstant(float(b[i].at(1, 1, 0)) / 100.0f);
+        return out;
+    };
+    const d::classifier_functions<std::uint8_t> f = d::wrap_classifier<std::uint8_t>(classify);
+    REQUIRE(f.own);
+    CHECK_FALSE(f.as_float);
+    const auto render = [](int first, int count, std::uint8_t* out) {  // image j: every value first + j
+        for (int j = 0; j < count; ++j) std::fill(out + 4 * j, out + 4 * (j + 1), std::uint8_t(first + j));
+    };
+    std::vector<std::pair<int, int>> reported;
+    const std::function<bool(int, int)> progress = [&](int done, int total) {
+        reported.emplace_back(done, total);
+        return true;
+    };
+    d::batch_stream<std::uint8_t> stream(f.own, 3, 2, 2, 1, pixlime::layout::nhwc, pixlime::limits{},
+                                         {&progress, 9, "test.progress", "images", "the test"});
+    CHECK(stream.image_values() == 4);
+    std::vector<double> outputs(7, -1.0);
+    const auto store = [&](int first, const Eigen::MatrixXd& out) {
+        REQUIRE(out.cols() == 2);
+        for (Eigen::Index i = 0; i < out.rows(); ++i) outputs[std::size_t(first + i)] = out(i, 1);
+    };
+    stream.run(7, render, [](int i) { return i; }, store);
+    CHECK(sizes == std::vector<int>{3, 3, 1});
+    for (int i = 0; i < 7; ++i) CHECK(outputs[std::size_t(i)] == doctest::Approx(i / 100.0));
+    CHECK(stream.images_done() == 7);
+    CHECK(reported == std::vector<std::pair<int, int>>{{3, 9}, {6, 9}, {7, 9}});
+    // A second run counts on; a changed column count is a classifier_error naming the samples
+    // in the caller's numbering.
+    columns = 3;
+    const auto e = test::error_of<pixlime::classifier_error>([&] { stream.run(2, render, [](int i) { return 10 * i; }, store); });
+    CHECK(e.parameter() == "classifier output columns (samples 0..10)");
+    CHECK(e.expected() == "the 2 columns of the first call");
+    // false from the progress callback cancels after that batch (another stream: its own buffer).
+    columns = 2;
+    buffer = nullptr;
+    const std::function<bool(int, int)> stop = [](int, int) { return false; };
+    d::batch_stream<std::uint8_t> stopped(f.own, 3, 2, 2, 1, pixlime::layout::nhwc, pixlime::limits{},
+                                          {&stop, 7, "test.progress", "images", "the test"});
+    const auto c = test::error_of<pixlime::cancelled>([&] { stopped.run(7, render, [](int i) { return i; }, store); });
+    CHECK(c.parameter() == "test.progress");
+    CHECK(c.value() == "false after 3 of 7 images");
+    CHECK(c.expected() == "true to go on (the test was cancelled)");
+    CHECK(stopped.images_done() == 3);
+}
+
+TEST_CASE("classifier.hpp: which form of the classifier a pipeline takes, and the input image's checks") {
+    namespace d = pixlime::detail;
+    auto as_u8 = [](batch_view<const std::uint8_t> b) { return Eigen::MatrixXd::Zero(b.size(), 2).eval(); };
+    auto as_float = [](batch_view<const float> b) { return Eigen::MatrixXd::Ones(b.size(), 2).eval(); };
+    const auto u8 = d::wrap_classifier<std::uint8_t>(as_u8);
+    const auto f32 = d::wrap_classifier<std::uint8_t>(as_float);
+    d::check_classifier_form(u8, false, "x_options");
+    d::check_classifier_form(f32, true, "x_options");
+    const auto e = test::error_of<pixlime::invalid_argument>([&] { d::check_classifier_form(u8, true, "x_options"); });
+    CHECK(e.value() == "a callable without a batch_view<const float> overload");
+    CHECK(e.expected().find("x_options::model_input.to_float is set") != std::string::npos);
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { d::check_classifier_form(f32, false, "x_options"); })
+              .expected()
+              .find("(or set x_options::model_input.to_float for float batches)") != std::string::npos);
+    // with_batch_type hands over the function of the batches' type.
+    const auto type_of = [](const auto& fn) { return std::is_same_v<std::decay_t<decltype(fn)>, d::classifier_function<float>>; };
+    CHECK(d::with_batch_type(f32, true, type_of));
+    CHECK_FALSE(d::with_batch_type(u8, false, type_of));
+    const auto float_image = d::wrap_classifier<float>(as_float);
+    CHECK(d::with_batch_type(float_image, false, type_of));
+
+    pixlime::image<float> img(3, 2, 1, 0.5f);
+    const pixlime::image_view<const float> view = std::as_const(img).view();
+    d::check_input_image(view, pixlime::limits{});
+    img.at(2, 1, 0) = std::numeric_limits<float>::quiet_NaN();
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { d::check_input_image(view, pixlime::limits{}); }).parameter() ==
+          "image pixel (2, 1) channel 0");
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { d::check_input_image(pixlime::image_view<const float>(), pixlime::limits{}); })
+              .parameter() == "image");
+}
+
+TEST_CASE("the five stages share detail::stage's pattern: is_builtin, the typed builtin<B>, name, and call_stage") {
+    namespace d = pixlime::detail;
+    const pixlime::segmenter seg = pixlime::quickshift_options{};
+    const pixlime::sampler smp = pixlime::sampling::paired;
+    const pixlime::fill fill = pixlime::constant_fill{{7}};
+    const pixlime::kernel ker = pixlime::shapley_kernel{0.5};
+    const pixlime::surrogate sur = pixlime::weighted_ridge{2.0};
+    CHECK((seg.is_builtin() && smp.is_builtin() && fill.is_builtin() && ker.is_builtin() && sur.is_builtin()));
+    REQUIRE(seg.builtin<pixlime::quickshift_options>() != nullptr);
+    CHECK(seg.builtin<pixlime::slic_options>() == nullptr);
+    CHECK(*smp.builtin<pixlime::sampling>() == pixlime::sampling::paired);
+    REQUIRE(fill.builtin<pixlime::constant_fill>() != nullptr);
+    CHECK(fill.builtin<pixlime::constant_fill>()->color == std::vector<double>{7});
+    REQUIRE(ker.builtin<pixlime::shapley_kernel>() != nullptr);
+    CHECK(ker.builtin<pixlime::shapley_kernel>()->alpha == 0.5);
+    CHECK(ker.builtin<pixlime::exponential_kernel>() == nullptr);
+    CHECK(sur.builtin<pixlime::weighted_ridge>()->alpha == 2.0);
+    CHECK(std::vector<std::string>{seg.name(), smp.name(), fill.name(), ker.name(), sur.name()} ==
+          std::vector<std::string>{"quickshift", "paired", "constant", "shapley_kernel", "weighted_ridge"});
+    CHECK(pixlime::segmenter().name() == "slic");
+    CHECK(pixlime::fill().name() == "segment_mean");
+    CHECK(pixlime::kernel().name() == "exponential_kernel");
+
+    // A callable: no built-in, its own name.
+    const pixlime::kernel custom([](const pixlime::mask_matrix&) -> Eigen::VectorXd { throw std::runtime_error("boom"); }, "mine");
+    CHECK_FALSE(custom.is_builtin());
+    CHECK(custom.builtin<pixlime::exponential_kernel>() == nullptr);
+    CHECK(custom.builtin<pixlime::shapley_kernel>() == nullptr);
+    CHECK(custom.name() == "mine");
+
+    // call_stage: a callable's foreign exception becomes a stage_error, the original nested; a
+    // built-in's error, and a callable's pixlime::error, pass with their class.
+    const pixlime::mask_matrix masks = pixlime::mask_matrix::Ones(3, 2);
+    const auto e = test::error_of<pixlime::stage_error>([&] { d::call_stage("where.kernel", custom, "#samples weights", masks); });
+    CHECK(e.parameter() == "where.kernel");
+    CHECK(e.value() == "mine threw: boom");
+    CHECK(e.expected() == "#samples weights (the exception is nested)");
+    const pixlime::kernel tiny = pixlime::exponential_kernel{1e-200};
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { d::call_stage("where.kernel", tiny, "#samples weights", masks); }).parameter() ==
+          "exponential_kernel.width");
+    const pixlime::kernel refusing([](const pixlime::mask_matrix&) -> Eigen::VectorXd {
+        throw pixlime::invalid_argument("my kernel", 1, "2");
+    });
+    CHECK(test::error_of<pixlime::invalid_argument>([&] { d::call_stage("where.kernel", refusing, "#samples weights", masks); })
+              .parameter() == "my kernel");
+    CHECK(d::call_stage("where.kernel", pixlime::kernel(), "#samples weights", masks).size() == 3);
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+TEST_CASE("the deprecated kernel::builtin(), kernel::shapley() and surrogate::builtin() still answer") {
+    const pixlime::kernel exponential = pixlime::exponential_kernel{0.3};
+    const pixlime::kernel shapley = pixlime::shapley_kernel{0.2};
+    REQUIRE(exponential.builtin() != nullptr);
+    CHECK(exponential.builtin()->width == 0.3);
+    CHECK(exponential.shapley() == nullptr);
+    CHECK(shapley.builtin() == nullptr);
+    REQUIRE(shapley.shapley() != nullptr);
+    CHECK(shapley.shapley()->alpha == 0.2);
+    const pixlime::surrogate ridge = pixlime::weighted_ridge{3.0};
+    REQUIRE(ridge.builtin() != nullptr);
+    CHECK(ridge.builtin()->alpha == 3.0);
+}
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

@@ -41,10 +41,10 @@ TEST_CASE("the kernel names its own width: invalid, or so small that no perturbe
     // A kernel stage validates the built-in, or accepts any callable.
     const pixlime::kernel stage = pixlime::exponential_kernel{-2};
     CHECK_THROWS_AS(stage.validate(), pixlime::invalid_argument);
-    REQUIRE(stage.builtin() != nullptr);
-    CHECK(stage.builtin()->width == -2);
+    REQUIRE(stage.builtin<pixlime::exponential_kernel>() != nullptr);
+    CHECK(stage.builtin<pixlime::exponential_kernel>()->width == -2);
     const pixlime::kernel flat = [](const pixlime::mask_matrix& s) { return Eigen::VectorXd::Ones(s.rows()).eval(); };
     flat.validate();
     CHECK(flat(masks).sum() == 20);
-    CHECK(flat.builtin() == nullptr);
+    CHECK(flat.builtin<pixlime::exponential_kernel>() == nullptr);
 }

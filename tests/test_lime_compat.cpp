@@ -12,7 +12,7 @@
 
 namespace {
 
-const std::string data_dir = PIXLIME_TEST_DATA;
+using ::test::data_dir;
 
 nlohmann::json read_json(const std::string& path) {
     std::ifstream f(path);

@@ -131,3 +131,27 @@ TEST_CASE("sampling names: parse_sampling reads back every to_string, a bad name
     for (const pixlime::sampling mode : every) CHECK(e.expected().find("'" + pixlime::to_string(mode) + "'") != std::string::npos);
     CHECK(test::error_of<pixlime::invalid_argument>([] { (void)pixlime::parse_sampling(""); }).parameter() == "parse_sampling name");
 }
+
+TEST_CASE("a sampler says its mode by type: mode(), is() and builtin<sampling>(), never by its name") {
+    using pixlime::sampling;
+    for (const sampling mode : pixlime::sampling_modes) {
+        CAPTURE(pixlime::to_string(mode));
+        const pixlime::sampler s = mode;
+        REQUIRE(s.mode().has_value());
+        CHECK(*s.mode() == mode);
+        CHECK(s.is(mode));
+        REQUIRE(s.builtin<sampling>() != nullptr);
+        CHECK(*s.builtin<sampling>() == mode);
+        for (const sampling other : pixlime::sampling_modes)
+            if (other != mode) CHECK_FALSE(s.is(other));
+    }
+    // A callable named like a mode, even drawing that mode's masks, is no mode.
+    const pixlime::sampler named(
+        [](int n, int k, std::uint64_t seed) { return pixlime::sample_masks(sampling::shapley, n, k, seed); }, "shapley");
+    CHECK(named.name() == "shapley");
+    CHECK_FALSE(named.is_builtin());
+    CHECK_FALSE(named.mode().has_value());
+    CHECK_FALSE(named.is(sampling::shapley));
+    CHECK(named.builtin<sampling>() == nullptr);
+    CHECK(named(9, 4, 3) == pixlime::sampler(sampling::shapley)(9, 4, 3));
+}

@@ -306,3 +306,58 @@ TEST_CASE("the Shapley kernel's bad options and impossible fits are refused by n
     const auto ex = pixlime::explain(img, m.seg, m, opt);
     CHECK(std::abs(ex.weights(1).sum() - (ex.model_prediction(1) - ex.intercept(1))) < 1e-12);
 }
+
+TEST_CASE("shapley.hpp's steps: sampling::shapley's masks, the added all-hidden row, the draws' equal weights") {
+    // The masks: every row but 0 keeps 1..K-1 segments; with pairs, every second row is the
+    // complement of the one before; sample_masks(sampling::shapley) is this with row 0 set.
+    pixlime::mask_matrix paired(9, 4), unpaired(9, 4);
+    pixlime::detail::shapley_masks(paired, 7, true);
+    pixlime::detail::shapley_masks(unpaired, 7, false);
+    for (Eigen::Index i = 1; i < 9; ++i) {
+        const int kept = paired.row(i).cast<int>().sum();
+        CHECK(kept >= 1);
+        CHECK(kept <= 3);
+        if (i % 2 == 0) CHECK(((paired.row(i).array() + paired.row(i - 1).array()) == 1).all());
+    }
+    CHECK(paired.bottomRows(8) != unpaired.bottomRows(8));
+    paired.row(0).setOnes();
+    CHECK(paired == pixlime::sample_masks(pixlime::sampling::shapley, 9, 4, 7));  // 9 >= 2K + 1: pairs
+
+    // The all-hidden row: inserted as row 1 when needed and not there, else the masks as they are.
+    pixlime::mask_matrix m(3, 2);
+    m << 1, 1, 1, 0, 0, 1;
+    const pixlime::mask_matrix added = pixlime::detail::with_all_hidden(m, true);
+    REQUIRE(added.rows() == 4);
+    CHECK((added.row(1).array() == 0).all());
+    CHECK(added.row(0) == m.row(0));
+    CHECK(added.bottomRows(2) == m.bottomRows(2));
+    CHECK(pixlime::detail::with_all_hidden(m, false) == m);
+    CHECK(pixlime::detail::with_all_hidden(added, true) == added);
+
+    // Masks drawn as often as the kernel weighs them count once each; the kernel's zeros stay.
+    Eigen::VectorXd kernel(4);
+    kernel << 0, 0.25, 3, 0;
+    CHECK(pixlime::detail::shapley_draw_weights(kernel) == Eigen::Vector4d(0, 1, 1, 0));
+}
+
+TEST_CASE("only the built-in sampling::shapley gets equal sample weights: a callable named \"shapley\" keeps the kernel's") {
+    const auto img = test::noise(16, 16, 3, 5);
+    const auto seg = test::grid(16, 16, 4, 2);  // 8 segments: 2^8 > num_samples, drawn masks
+    auto classify = [](batch_view<const std::uint8_t> b) {
+        Eigen::MatrixXd p(b.size(), 2);
+        for (int i = 0; i < b.size(); ++i) p(i, 0) = b[i].at(1, 1, 0) / 255.0, p(i, 1) = 1 - p(i, 0);
+        return p;
+    };
+    pixlime::explain_options opt = black_fill();
+    opt.num_samples = 60;
+    opt.kernel = pixlime::shapley_kernel{};
+    opt.sampler = pixlime::sampling::shapley;
+    const auto builtin = pixlime::explain(img, seg, classify, opt);
+    CHECK(((builtin.sample_weights().array() == 0) || (builtin.sample_weights().array() == 1)).all());
+    opt.sampler = pixlime::sampler(
+        [](int n, int k, std::uint64_t seed) { return pixlime::sample_masks(pixlime::sampling::shapley, n, k, seed); }, "shapley");
+    const auto named = pixlime::explain(img, seg, classify, opt);
+    REQUIRE(named.samples() == builtin.samples());
+    CHECK(named.sample_weights() == pixlime::shapley_kernel{}(named.samples()));
+    CHECK(((named.sample_weights().array() > 0) && (named.sample_weights().array() < 1)).any());
+}

@@ -126,8 +126,8 @@ TEST_CASE("ranked: by |weight| descending, equal |weight| in segment order") {
 
 TEST_CASE("a surrogate stage holds the built-in ridge or any callable") {
     const pixlime::surrogate s = pixlime::weighted_ridge{2.5};
-    REQUIRE(s.builtin() != nullptr);
-    CHECK(s.builtin()->alpha == 2.5);
+    REQUIRE(s.builtin<pixlime::weighted_ridge>() != nullptr);
+    CHECK(s.builtin<pixlime::weighted_ridge>()->alpha == 2.5);
     CHECK(s.name() == "weighted_ridge");
     const pixlime::surrogate bad = pixlime::weighted_ridge{-3};
     CHECK(test::error_of<pixlime::invalid_argument>([&] { bad.validate(); }).parameter() == "weighted_ridge.alpha");

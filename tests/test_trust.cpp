@@ -309,3 +309,56 @@ TEST_CASE("bad trust options are refused with the parameter named") {
     const Eigen::VectorXd se = plain.standard_errors(1);
     CHECK((iv.col(1) - plain.weights(1)).isApprox(1.959963984540054 * se, 1e-12));
 }
+
+TEST_CASE("statistics.hpp's pieces: sample groups, their scores, HC1, top sets, Jaccard, the normal quantile") {
+    namespace d = pixlime::detail;
+    // Row 0 is in no group; a row followed by its complement is one group with it.
+    pixlime::mask_matrix m(6, 3);
+    m << 1, 1, 1,  //
+        1, 0, 0,   // } a pair
+        0, 1, 1,   // }
+        1, 1, 0,   // alone: the next row is not its complement
+        0, 1, 0,   // } a pair
+        1, 0, 1;   // }
+    CHECK(d::sample_groups(m) == std::vector<Eigen::Index>{1, 3, 4, 6});
+    Eigen::MatrixXd x(6, 2);
+    x << 9, 9, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10;
+    Eigen::VectorXd u(6);
+    u << 100, 1, 1, 2, 1, -1;
+    const Eigen::MatrixXd scores = d::group_scores(x, d::sample_groups(m), u);
+    REQUIRE(scores.rows() == 2);
+    REQUIRE(scores.cols() == 3);
+    CHECK(scores.col(0) == Eigen::Vector2d(4, 6));    // rows 1 + 2
+    CHECK(scores.col(1) == Eigen::Vector2d(10, 12));  // 2 x row 3
+    CHECK(scores.col(2) == Eigen::Vector2d(-2, -2));  // row 4 - row 5
+
+    CHECK(d::hc1_factor(10, 3) == doctest::Approx(std::sqrt(10.0 / 7.0)));
+    CHECK(d::hc1_factor(4, 3) == 2.0);  // G <= p + 1: unknown, doubled
+    CHECK(d::hc1_factor(0, 0) == 2.0);
+
+    Eigen::VectorXd w(5);
+    w << 0.1, -0.9, 0.5, 0.0, 0.5;
+    CHECK(d::top_set(w, 2) == std::vector<int>{1, 2});  // |w| descending, ties by segment, sorted
+    CHECK(d::top_set(w, 9) == std::vector<int>{0, 1, 2, 3, 4});
+    CHECK(d::jaccard({1, 2, 3}, {2, 3, 4}) == 0.5);
+    CHECK(d::jaccard({}, {}) == 1.0);
+    CHECK(d::jaccard({1}, {2}) == 0.0);
+
+    CHECK(d::normal_quantile(0.975) == doctest::Approx(1.959963984540054).epsilon(1e-12));
+    CHECK(d::normal_quantile(0.5) == doctest::Approx(0.0));
+    CHECK(d::normal_quantile(0.025) == doctest::Approx(-1.959963984540054).epsilon(1e-12));
+}
+
+TEST_CASE("simulated_stability: 1 without spread or with a clear ranking, lower as the noise grows; one seed per label") {
+    namespace d = pixlime::detail;
+    Eigen::VectorXd w(4);
+    w << 4, 3, 2, 1;
+    CHECK(d::simulated_stability(w, Eigen::MatrixXd::Zero(4, 0), 2, 50, 1) == 1.0);  // enumerated: no spread
+    CHECK(d::simulated_stability(w, 1e-6 * Eigen::MatrixXd::Identity(4, 4), 2, 50, 1) == 1.0);
+    const double noisy = d::simulated_stability(w, 3.0 * Eigen::MatrixXd::Identity(4, 4), 2, 200, 1);
+    CHECK(noisy < 0.9);
+    CHECK(noisy >= 0.0);
+    CHECK(d::simulated_stability(w, 3.0 * Eigen::MatrixXd::Identity(4, 4), 2, 200, 1) == noisy);  // seeded
+    CHECK(d::stability_seed(5, 0) != d::stability_seed(5, 1));
+    CHECK(d::stability_seed(5, 2) == d::stability_seed(5, 2));
+}

@@ -26,20 +26,26 @@
 /// mean AUC (random_auc) and their mean curve (random_score). An explanation is useful where
 /// its deletion AUC is below random_auc and its insertion AUC above.
 ///
-/// The classifier is called exactly as pixlime::explain calls it (see explain.hpp: batches of
-/// curve_options::batch_size images in curve_options::model_input's form, a single output
-/// column read as a binary model's P(class 1), an optional batch_memory member), with the same
-/// checks of its output. One curve with R random rankings over K segments costs
-/// K + 1 + R (K - 1) classifier images (the first and last steps are the same image for every
-/// ranking and are classified once).
+/// The classifier is called exactly as pixlime::explain calls it, through the same adapter and
+/// batching loop (classifier.hpp: batches of curve_options::batch_size images in
+/// curve_options::model_input's form, a single output column read as a binary model's
+/// P(class 1), an optional batch_memory member), with the same checks of its output. One
+/// curve with R random rankings over K segments costs K + 1 + R (K - 1) classifier images (the
+/// first and last steps are the same image for every ranking and are classified once).
+///
+/// The result, faithfulness_curve, and the curves' arithmetic (area_under_curve,
+/// ranking_by_weight) are in curve.hpp, which this header includes.
 
+#include <pixlime/classifier.hpp>
+#include <pixlime/curve.hpp>
+#include <pixlime/detail/random.hpp>
 #include <pixlime/error.hpp>
-#include <pixlime/explain.hpp>
+#include <pixlime/explanation.hpp>
+#include <pixlime/fill.hpp>
 #include <pixlime/image.hpp>
 #include <pixlime/model_input.hpp>
 #include <pixlime/perturb.hpp>
 #include <pixlime/segmentation.hpp>
-#include <pixlime/detail/random.hpp>
 
 #include <Eigen/Core>
 
@@ -98,69 +104,13 @@ struct curve_options {
     /// works, with a deprecation warning, and when set they are used instead. Removed in the
     /// release after 0.3.
     detail::renamed_removed removed;
+    /// Deprecated spelling of the insertion fill (see the comment above); removed in the release after 0.3.
     detail::renamed_substrate substrate;
 };
 
-/// A deletion or insertion curve of one ranking, with its random baseline. K = #segments.
-struct faithfulness_curve {
-    /// K + 1 values, x of the curve: the fraction of the image's pixels removed (deletion) or
-    /// restored (insertion) after step j = 0..K, i.e. the area of the first j ranked segments
-    /// over the image's: 0 first, exactly 1 last, increasing.
-    std::vector<double> fraction;
-    /// K + 1 values: the classifier's output for the label at each step. Deletion: step 0 is
-    /// the image itself, step K every segment removed. Insertion: step 0 is the image filled
-    /// by insertion_fill, step K the image itself.
-    std::vector<double> score;
-    /// Area under (fraction, score) over [0, 1], trapezoid rule. Deletion: lower is better;
-    /// insertion: higher is better. A constant output c gives c.
-    double auc = 0;
-    /// The segments in the order they were removed (restored): the ranking given, or the
-    /// explanation's (ranking_by_weight).
-    std::vector<int> ranking;
-    /// K + 1 values (empty without random rankings): the mean over the random rankings of
-    /// their curves, each linearly interpolated at `fraction` (a random ranking removes other
-    /// areas at each step), to draw beside `score`.
-    std::vector<double> random_score;
-    /// The mean over the random rankings of each one's own AUC (over its own fractions): what a
-    /// ranking that knows nothing scores on average. (The trapezoid of random_score over
-    /// `fraction` is close to it, not equal: interpolation smooths.) NaN without random rankings.
-    double random_auc = std::numeric_limits<double>::quiet_NaN();
-    /// Standard deviation (n - 1) of the random rankings' AUCs; NaN with fewer than 2.
-    double random_auc_stddev = std::numeric_limits<double>::quiet_NaN();
-};
-
-/// Area under the curve through (x[i], y[i]) by the trapezoid rule: sum over i of
-/// (x[i+1] - x[i]) (y[i] + y[i+1]) / 2. `x` and `y`: the same size, at least 2, finite, x
-/// non-decreasing. Throws pixlime::invalid_argument otherwise.
-inline double area_under_curve(const std::vector<double>& x, const std::vector<double>& y) {
-    if (x.size() != y.size()) throw invalid_argument("area_under_curve y size", y.size(), "the size of x, " + std::to_string(x.size()));
-    if (x.size() < 2) throw invalid_argument("area_under_curve x size", x.size(), "at least 2 points");
-    for (std::size_t i = 0; i < x.size(); ++i) {
-        if (!std::isfinite(x[i])) throw invalid_argument("area_under_curve x[" + std::to_string(i) + "]", x[i], "a finite value");
-        if (!std::isfinite(y[i])) throw invalid_argument("area_under_curve y[" + std::to_string(i) + "]", y[i], "a finite value");
-        if (i > 0 && x[i] < x[i - 1])
-            throw invalid_argument("area_under_curve x[" + std::to_string(i) + "]", x[i],
-                                   "x non-decreasing (x[" + std::to_string(i - 1) + "] = " + detail::to_text(x[i - 1]) + ")");
-    }
-    double a = 0;
-    for (std::size_t i = 0; i + 1 < x.size(); ++i) a += (x[i + 1] - x[i]) * (y[i] + y[i + 1]) / 2;
-    return a;
-}
-
-/// The segments by weight, highest first (ties: lower segment first): the order in which
-/// RISE's protocol removes them, most positive (most important for the label) first.
-/// `weights`: #segments finite values, e.g. explanation::weights(label). Unlike
-/// explanation::ranked (by |weight|), a strongly negative segment comes last.
-inline std::vector<int> ranking_by_weight(const Eigen::VectorXd& weights) {
-    if (!weights.allFinite()) throw invalid_argument("ranking_by_weight weights", "NaN or Inf", "finite values");
-    std::vector<int> order(static_cast<std::size_t>(weights.size()));
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return weights[a] > weights[b]; });
-    return order;
-}
-
 namespace detail {
 
+/// Throws pixlime::invalid_argument naming the first field of `opt` out of range.
 inline void check_curve_options(const curve_options& opt) {
     const limits& lim = opt.limits;
     if (lim.max_pixels < 1 || lim.max_image_bytes < 1 || lim.max_samples < 1 || lim.max_segments < 1 || lim.max_classes < 1 ||
@@ -171,19 +121,13 @@ inline void check_curve_options(const curve_options& opt) {
     if (opt.random_rankings < 0) throw invalid_argument("curve_options.random_rankings", opt.random_rankings, "at least 0 (0: no baseline)");
 }
 
+/// Throws pixlime::invalid_argument unless `img` (see check_input_image), `seg` (img's size, at
+/// most limits.max_segments segments: size_limit_error), `ranking` (every segment once) and
+/// `label` (>= 0) can make a curve.
 template <class T>
 void check_curve_input(image_view<const T> img, const segmentation& seg, const std::vector<int>& ranking, int label,
                        const curve_options& opt) {
-    if (img.empty()) throw invalid_argument("image", "empty", "a non-empty image");
-    check_dimensions("image", img.width(), img.height(), img.channels(), sizeof(T), opt.limits);
-    if constexpr (std::is_same_v<T, float>)
-        for (int y = 0; y < img.height(); ++y)
-            for (int x = 0; x < img.width(); ++x)
-                for (int c = 0; c < img.channels(); ++c)
-                    if (!std::isfinite(img.at(x, y, c)))
-                        throw invalid_argument("image pixel (" + std::to_string(x) + ", " + std::to_string(y) + ") channel " +
-                                                   std::to_string(c),
-                                               img.at(x, y, c), "finite values");
+    check_input_image(img, opt.limits);
     opt.model_input.validate(img.channels());
     if (seg.empty()) throw invalid_argument("segmentation", "empty", "a segmentation of the image");
     if (seg.width() != img.width() || seg.height() != img.height())
@@ -205,43 +149,6 @@ void check_curve_input(image_view<const T> img, const segmentation& seg, const s
         seen[std::size_t(s)] = int(i);
     }
     if (label < 0) throw invalid_argument("label", label, "a class index >= 0");
-}
-
-/// The classifier's output for `label` in each row of `out` (a single column: P(class 1)).
-inline Eigen::VectorXd label_scores(const Eigen::MatrixXd& out, int label) {
-    if (out.cols() == 1) {
-        if (label > 1)
-            throw invalid_argument("label", label, "0 or 1: the classifier has a single output column, a binary model's P(class 1)");
-        return label == 1 ? Eigen::VectorXd(out.col(0)) : Eigen::VectorXd(1.0 - out.col(0).array());
-    }
-    if (label >= out.cols())
-        throw invalid_argument("label", label, "a class 0.." + std::to_string(out.cols() - 1) + " of the classifier's output");
-    return out.col(label);
-}
-
-/// `y` of the piecewise linear curve through (x, y) at each of `at` (both increasing from 0 to 1).
-inline void add_interpolated(const std::vector<double>& x, const std::vector<double>& y, const std::vector<double>& at,
-                             std::vector<double>& sum) {
-    std::size_t j = 0;
-    for (std::size_t i = 0; i < at.size(); ++i) {
-        while (j + 2 < x.size() && x[j + 1] < at[i]) ++j;
-        const double span = x[j + 1] - x[j];
-        const double t = span > 0 ? std::clamp((at[i] - x[j]) / span, 0.0, 1.0) : 1.0;
-        sum[i] += y[j] + t * (y[j + 1] - y[j]);
-    }
-}
-
-/// Fractions of the image's pixels covered by the first j segments of `order`, j = 0..K.
-inline std::vector<double> area_fractions(const std::vector<std::int64_t>& sizes, const std::vector<int>& order) {
-    std::vector<double> f(order.size() + 1, 0.0);
-    std::int64_t total = 0, done = 0;
-    for (std::int64_t n : sizes) total += n;
-    for (std::size_t j = 0; j < order.size(); ++j) {
-        done += sizes[std::size_t(order[j])];
-        f[j + 1] = double(done) / double(total);
-    }
-    f.back() = 1.0;
-    return f;
 }
 
 /// Classifier images of one curve: the ranking's K + 1 steps and each random ranking's K - 1
@@ -270,9 +177,25 @@ inline void check_curve_size(const curve_options& opt, int segments, std::size_t
                                "at most limits.max_explanation_bytes = " + std::to_string(opt.limits.max_explanation_bytes));
 }
 
-/// The curves, with the batches handed over as V (T, or float with model_input::to_float).
-/// `fill`: what the segments not kept show (deletion_fill's image for deletion, insertion_fill's
-/// for insertion); `insertion`: the segments start as the fill and are restored.
+/// Every ranking of one curve: 0 `given` (K = `segments` values), then `random` uniformly
+/// random permutations of the segments (Fisher-Yates from `seed`). Returns random + 1 rankings.
+inline std::vector<std::vector<int>> rankings(std::vector<int> given, int segments, int random, std::uint64_t seed) {
+    std::vector<std::vector<int>> orders(std::size_t(random) + 1);
+    orders[0] = std::move(given);
+    splitmix64 rng{seed};
+    for (int r = 1; r <= random; ++r) {
+        std::vector<int>& o = orders[std::size_t(r)];
+        o.resize(std::size_t(segments));
+        std::iota(o.begin(), o.end(), 0);
+        for (int i = segments - 1; i > 0; --i) std::swap(o[std::size_t(i)], o[std::size_t(rng.below(std::uint64_t(i) + 1))]);
+    }
+    return orders;
+}
+
+/// The curves, with the batches handed over as V (T, or float with model_input::to_float): the
+/// rankings, then every step's image streamed through the classifier (the image stream below),
+/// then curve_of. `fill`: what the segments not kept show (deletion_fill's image for deletion,
+/// insertion_fill's for insertion); `insertion`: the segments start as the fill and are restored.
 template <class V, class T>
 faithfulness_curve curve_batches(image_view<const T> img, const image<T>& fill, const segmentation& seg, std::vector<int> ranking,
                                  const classifier_function<V>& classify, int label, bool insertion, const curve_options& opt) {
@@ -281,21 +204,7 @@ faithfulness_curve curve_batches(image_view<const T> img, const image<T>& fill, 
     const int out_channels = opt.model_input.output_channels(img.channels());
     const int batch = std::min(opt.batch_size, total);
 
-    // Every ranking: 0 the given one, 1..R random (Fisher-Yates from the seed).
-    std::vector<std::vector<int>> orders(std::size_t(r_count) + 1);
-    orders[0] = std::move(ranking);
-    splitmix64 rng{opt.seed};
-    for (int r = 1; r <= r_count; ++r) {
-        std::vector<int>& o = orders[std::size_t(r)];
-        o.resize(std::size_t(k));
-        std::iota(o.begin(), o.end(), 0);
-        for (int i = k - 1; i > 0; --i) std::swap(o[std::size_t(i)], o[std::size_t(rng.below(std::uint64_t(i) + 1))]);
-    }
-
-    const perturber<V> perturb(trusted_t{}, img, fill.view(), seg, opt.model_input);
-    const std::size_t batch_values = std::size_t(batch) * perturb.image_size();
-    batch_buffer<V> memory(classify, batch_values);
-    V* const buffer = memory.data;
+    std::vector<std::vector<int>> orders = rankings(std::move(ranking), k, r_count, opt.seed);
 
     // Image i of the stream: the given ranking's steps 0..K (i = 0..K), then random ranking r's
     // steps 1..K-1 (its steps 0 and K are the given ranking's images).
@@ -303,13 +212,13 @@ faithfulness_curve curve_batches(image_view<const T> img, const image<T>& fill, 
         if (i <= k) return {0, i};
         return {1 + (i - k - 1) / (k - 1), 1 + (i - k - 1) % (k - 1)};
     };
+    const perturber<V> perturb(trusted_t{}, img, fill.view(), seg, opt.model_input);
+    batch_stream<V> stream(classify, batch, img.width(), img.height(), out_channels, opt.model_input.layout, opt.limits,
+                           {&opt.progress, total, "curve_options.progress", "images", "the curve"});
     const std::uint8_t start = insertion ? 0 : 1;  // 1: the image's pixels, 0: the fill's
     std::vector<std::uint8_t> mask(std::size_t(k), start);
     int mask_ranking = 0, mask_step = 0;
-    std::vector<std::vector<double>> scores(orders.size(), std::vector<double>(std::size_t(k) + 1, 0.0));
-    Eigen::Index columns = 0;
-    for (int first = 0; first < total; first += batch) {
-        const int count = std::min(batch, total - first);
+    const auto render = [&](int first, int count, V* buffer) {
         for (int b = 0; b < count; ++b) {
             const auto [r, step] = which(first + b);
             if (r != mask_ranking || step < mask_step) {
@@ -321,46 +230,17 @@ faithfulness_curve curve_batches(image_view<const T> img, const image<T>& fill, 
             for (; mask_step < step; ++mask_step) mask[std::size_t(o[std::size_t(mask_step)])] = std::uint8_t(1 - start);
             perturb.render(mask.data(), buffer + std::size_t(b) * perturb.image_size());
         }
-        const batch_view<const V> view(buffer, count, img.width(), img.height(), out_channels, opt.model_input.layout);
-        const Eigen::MatrixXd out = call_classifier<V>(classify, view, columns, first, opt.limits);
-        columns = out.cols();
+    };
+    std::vector<std::vector<double>> scores(orders.size(), std::vector<double>(std::size_t(k) + 1, 0.0));
+    const auto store = [&](int first, const Eigen::MatrixXd& out) {
         const Eigen::VectorXd s = label_scores(out, label);
-        for (int b = 0; b < count; ++b) {
-            const auto [r, step] = which(first + b);
+        for (Eigen::Index b = 0; b < out.rows(); ++b) {
+            const auto [r, step] = which(first + int(b));
             scores[std::size_t(r)][std::size_t(step)] = s[b];
         }
-        if (opt.progress && !opt.progress(first + count, total))
-            throw cancelled("curve_options.progress",
-                            "false after " + std::to_string(first + count) + " of " + std::to_string(total) + " images",
-                            "true to go on (the curve was cancelled)");
-    }
-
-    const std::vector<std::int64_t> sizes = seg.sizes();
-    faithfulness_curve c;
-    c.fraction = area_fractions(sizes, orders[0]);
-    c.score = std::move(scores[0]);
-    c.auc = area_under_curve(c.fraction, c.score);
-    if (r_count > 0) {
-        c.random_score.assign(c.fraction.size(), 0.0);
-        std::vector<double> aucs;
-        for (int r = 1; r <= r_count; ++r) {
-            std::vector<double>& y = scores[std::size_t(r)];
-            y.front() = c.score.front();
-            y.back() = c.score.back();
-            const std::vector<double> x = area_fractions(sizes, orders[std::size_t(r)]);
-            aucs.push_back(area_under_curve(x, y));
-            add_interpolated(x, y, c.fraction, c.random_score);
-        }
-        for (double& v : c.random_score) v /= r_count;
-        c.random_auc = std::accumulate(aucs.begin(), aucs.end(), 0.0) / r_count;
-        if (r_count > 1) {
-            double ss = 0;
-            for (double a : aucs) ss += (a - c.random_auc) * (a - c.random_auc);
-            c.random_auc_stddev = std::sqrt(ss / (r_count - 1));
-        }
-    }
-    c.ranking = std::move(orders[0]);
-    return c;
+    };
+    stream.run(total, render, [](int i) { return i; }, store);
+    return curve_of(std::move(orders), std::move(scores), seg.sizes());
 }
 
 /// Checks, then the fill, then curve_batches with the classifier form model_input asks for.
@@ -370,12 +250,7 @@ faithfulness_curve curve_core(image_view<const T> img, const segmentation& seg, 
     check_curve_options(opt);
     check_curve_input(img, seg, ranking, label, opt);
     const bool as_float = opt.model_input.to_float || std::is_same_v<T, float>;
-    if (as_float ? !classify.as_float : !classify.own)
-        throw invalid_argument("classifier", std::string("a callable without a batch_view<const ") + (as_float ? "float" : "std::uint8_t") + "> overload",
-                               as_float ? "a classifier taking pixlime::batch_view<const float> (the batches are float: "
-                                          "curve_options::model_input.to_float is set)"
-                                        : "a classifier taking pixlime::batch_view<const std::uint8_t>, the image's pixels "
-                                          "(or set curve_options::model_input.to_float for float batches)");
+    check_classifier_form(classify, as_float, "curve_options");
     check_curve_size(opt, seg.count(), std::size_t(img.pixel_count()) * std::size_t(opt.model_input.output_channels(img.channels())),
                      as_float ? sizeof(float) : sizeof(T));
     // The deprecated removed / substrate, when old code set them, are what the user asked for.
@@ -383,12 +258,8 @@ faithfulness_curve curve_core(image_view<const T> img, const segmentation& seg, 
     const image<T> fill = renamed     ? call_fill(insertion ? "curve_options.substrate" : "curve_options.removed", *renamed, img, seg)
                           : insertion ? call_fill("curve_options.insertion_fill", opt.insertion_fill, img, seg)
                                       : call_fill("curve_options.deletion_fill", opt.deletion_fill, img, seg);
-    if constexpr (std::is_same_v<T, float>) {
-        return curve_batches<float>(img, fill, seg, ranking, classify.as_float, label, insertion, opt);
-    } else {
-        if (as_float) return curve_batches<float>(img, fill, seg, ranking, classify.as_float, label, insertion, opt);
-        return curve_batches<T>(img, fill, seg, ranking, classify.own, label, insertion, opt);
-    }
+    return with_batch_type(classify, as_float,
+                           [&](const auto& f) { return curve_batches(img, fill, seg, ranking, f, label, insertion, opt); });
 }
 
 }  // namespace detail
@@ -437,6 +308,9 @@ faithfulness_curve deletion_curve(image_view<const T> img, const explanation& ex
     if (!img.empty()) detail::check_explained_channels(ex, img.channels());
     return deletion_curve(img, ex.segments(), ranking_by_weight(ex.weights(label)), std::forward<Classifier>(classify), label, opt);
 }
+/// The insertion curve of an explanation: its segments restored most positive first (ranked by
+/// ex.weights(label)), as insertion_curve with a segmentation and ranking. `img` is the explained
+/// image (its channel count is checked against the explanation's).
 template <class T, class Classifier>
 faithfulness_curve insertion_curve(image_view<const T> img, const explanation& ex, Classifier&& classify, int label,
                                    const curve_options& opt = {}) {

@@ -249,6 +249,11 @@ segmentation felzenszwalb(image_view<const T> img, const felzenszwalb_options& o
     return segmentation(w, h, std::move(out));
 }
 
+#ifdef PIXLIME_EXTERN_TEMPLATES  // compiled once per program, in the file that includes pixlime/instantiate.hpp
+extern template segmentation felzenszwalb<std::uint8_t>(image_view<const std::uint8_t>, const felzenszwalb_options&);
+extern template segmentation felzenszwalb<float>(image_view<const float>, const felzenszwalb_options&);
+#endif
+
 /// Felzenszwalb of an owning image; see felzenszwalb(image_view<const T>, const felzenszwalb_options&).
 template <class T>
 segmentation felzenszwalb(const image<T>& img, const felzenszwalb_options& options = {}) {

@@ -62,6 +62,8 @@ segmentation grid(image_view<T> img, const grid_options& options = {}) {
     if (img.empty()) throw invalid_argument("grid image", "empty", "a non-empty image");
     return grid(img.width(), img.height(), options.cells_x, options.cells_y);
 }
+/// A grid the size of an owning image (its pixels are not read). Throws
+/// pixlime::invalid_argument when `img` is empty or `options` are out of range.
 template <class T>
 segmentation grid(const image<T>& img, const grid_options& options = {}) {
     return grid(img.view(), options);

@@ -88,8 +88,10 @@ class image_view {
     static_assert(detail::is_pixel_type_v<T>, "pixlime::image_view<T>: T must be std::uint8_t or float (optionally const)");
 
 public:
+    /// The pixel type without const: std::uint8_t or float.
     using value_type = std::remove_const_t<T>;
 
+    /// An empty view (data() null, 0 x 0); empty() is true.
     image_view() = default;
     /// View `width` x `height` pixels of `channels` interleaved values at `data`.
     /// `row_stride` is the distance between rows in elements of T; 0 means packed
@@ -111,15 +113,23 @@ public:
         : data_(other.data()), width_(other.width()), height_(other.height()),
           channels_(other.channels()), stride_(other.row_stride()) {}
 
+    /// Width in pixels.
     int width() const { return width_; }
+    /// Height in pixels.
     int height() const { return height_; }
+    /// Values per pixel (1 to pixlime::max_channels).
     int channels() const { return channels_; }
+    /// Distance from one row's first value to the next row's, in elements of T.
     std::ptrdiff_t row_stride() const { return stride_; }
     /// True when rows follow each other with no gap (row_stride == width * channels).
     bool is_packed() const { return stride_ == std::ptrdiff_t(width_) * channels_; }
+    /// True for a default-constructed view (no pixels).
     bool empty() const { return data_ == nullptr; }
+    /// width() * height().
     std::int64_t pixel_count() const { return std::int64_t(width_) * height_; }
+    /// The first value of row 0 (null when empty()).
     T* data() const { return data_; }
+    /// The first value of row y (0 <= y < height(); no bounds check).
     T* row(int y) const { return data_ + std::ptrdiff_t(y) * stride_; }
     /// Value of channel c of pixel (x, y); no bounds check.
     T& at(int x, int y, int c = 0) const { return row(y)[std::ptrdiff_t(x) * channels_ + c]; }
@@ -137,8 +147,10 @@ class image {
                   "pixlime::image<T>: T must be std::uint8_t or float");
 
 public:
+    /// The pixel type, std::uint8_t or float.
     using value_type = T;
 
+    /// An empty image (0 x 0, no values); empty() is true.
     image() = default;
     /// A width x height image of `channels` channels, every value `fill`. Throws
     /// pixlime::invalid_argument on bad dimensions and pixlime::size_limit_error over `lim`,
@@ -158,27 +170,41 @@ public:
         }
     }
 
+    /// Width in pixels.
     int width() const { return width_; }
+    /// Height in pixels.
     int height() const { return height_; }
+    /// Values per pixel (1 to pixlime::max_channels).
     int channels() const { return channels_; }
+    /// True when the image holds no values (default-constructed).
     bool empty() const { return pixels_.empty(); }
+    /// width() * height().
     std::int64_t pixel_count() const { return std::int64_t(width_) * height_; }
     /// Number of values (width * height * channels).
     std::size_t size() const { return pixels_.size(); }
+    /// The first value; the size() values follow packed, HWC.
     T* data() { return pixels_.data(); }
+    /// The first value; the size() values follow packed, HWC.
     const T* data() const { return pixels_.data(); }
+    /// Value of channel c of pixel (x, y); no bounds check.
     T& at(int x, int y, int c = 0) { return pixels_[index(x, y, c)]; }
+    /// Value of channel c of pixel (x, y); no bounds check.
     const T& at(int x, int y, int c = 0) const { return pixels_[index(x, y, c)]; }
 
+    /// A view of the pixels (an empty view when empty()); valid while the image lives.
     image_view<T> view() { return empty() ? image_view<T>() : image_view<T>(data(), width_, height_, channels_); }
+    /// A read-only view of the pixels (an empty view when empty()).
     image_view<const T> view() const {
         return empty() ? image_view<const T>() : image_view<const T>(data(), width_, height_, channels_);
     }
+    /// An image converts to a read-only view of itself, so functions taking views take images.
     operator image_view<const T>() const { return view(); }  // NOLINT(google-explicit-constructor)
 
+    /// Same width, height, channels and values.
     friend bool operator==(const image& a, const image& b) {
         return a.width_ == b.width_ && a.height_ == b.height_ && a.channels_ == b.channels_ && a.pixels_ == b.pixels_;
     }
+    /// Not operator==.
     friend bool operator!=(const image& a, const image& b) { return !(a == b); }
 
 private:
@@ -205,8 +231,10 @@ class batch_view {
     static_assert(detail::is_pixel_type_v<T>, "pixlime::batch_view<T>: T must be std::uint8_t or float (optionally const)");
 
 public:
+    /// The value type without const: std::uint8_t or float.
     using value_type = std::remove_const_t<T>;
 
+    /// An empty batch (no images).
     batch_view() = default;
     /// `size` images of width x height x channels at `data` (not null when size > 0).
     /// Throws pixlime::invalid_argument on bad dimensions.
@@ -219,9 +247,13 @@ public:
 
     /// Number of images in the batch.
     int size() const { return size_; }
+    /// Width of every image, in pixels.
     int width() const { return width_; }
+    /// Height of every image, in pixels.
     int height() const { return height_; }
+    /// Values per pixel of every image.
     int channels() const { return channels_; }
+    /// How each image's values are ordered: layout::nhwc (interleaved) or layout::nchw (planes).
     pixlime::layout layout() const { return layout_; }
     /// Values in one image (width * height * channels).
     std::size_t image_size() const { return std::size_t(width_) * std::size_t(height_) * std::size_t(channels_); }

@@ -12,9 +12,14 @@
 ///     opt.kernel = pixlime::exponential_kernel{0.5};                          // wider
 ///     opt.kernel = pixlime::shapley_kernel{};                                 // KernelSHAP
 ///     opt.kernel = [](const pixlime::mask_matrix& m) { return my_weights(m); };
+///
+/// shapley_kernel is defined in shapley.hpp, with the rest of KernelSHAP.
 
+#include <pixlime/detail/stage.hpp>
 #include <pixlime/error.hpp>
+#include <pixlime/linear_model.hpp>
 #include <pixlime/sampler.hpp>
+#include <pixlime/shapley.hpp>
 
 #include <Eigen/Core>
 
@@ -99,103 +104,53 @@ inline Eigen::VectorXd exponential_kernel::operator()(const mask_matrix& samples
     return detail::kernel_weights(*this, samples);
 }
 
-/// The Shapley kernel (Lundberg and Lee 2017, "A unified approach to interpreting model
-/// predictions", Theorem 2): a mask keeping s of K segments weighs
-/// pi(s) = (K - 1) / (C(K, s) s (K - s)). With it explain fits KernelSHAP instead of lime's
-/// ridge: the intercept is the model's output with every segment hidden, f(none), and the
-/// weights are constrained to sum to f(image) - f(none) (the efficiency property), so that
-/// they are Shapley values of the segments: exactly so when explain enumerates all 2^K masks
-/// (2^K <= num_samples), else the estimate drawn masks converge to. The all-ones and all-hidden
-/// masks (pi infinite) enter through the constraint and get weight 0 here; explain adds the
-/// all-hidden mask when the sampler did not draw it (one more model call).
-///
-/// The weights pi are the importance weights of masks drawn uniformly over all subsets, as
-/// every built-in sampler draws them; a custom sampler with another distribution q needs a
-/// custom kernel pi / q and then gets lime's ridge, not the constrained fit.
-struct shapley_kernel {
-    /// Ridge penalty on the constrained fit (pixlime: 0, KernelSHAP's unpenalised least
-    /// squares; > 0 shrinks the weights and they are no longer Shapley values). Finite, >= 0.
-    double alpha = 0;
-
-    /// Throws pixlime::invalid_argument naming the field when alpha is out of range.
-    void validate() const {
-        if (!(alpha >= 0) || !std::isfinite(alpha)) throw invalid_argument("shapley_kernel.alpha", alpha, "a finite value >= 0");
-    }
-    /// #samples weights pi(s) of `samples` (#samples by #segments, 0/1), scaled so that the
-    /// largest is 1 (the constrained fit does not depend on their scale; C(K, s) overflows a
-    /// double beyond about K = 1000). Rows keeping all or none of the segments weigh 0.
-    Eigen::VectorXd operator()(const mask_matrix& samples) const;
-};
-
-namespace detail {
-/// log pi(s) of the Shapley kernel for s kept of k segments, 0 < s < k.
-inline double log_shapley_weight(int s, int k) {
-    return std::log(double(k - 1)) - (std::lgamma(double(k) + 1) - std::lgamma(double(s) + 1) - std::lgamma(double(k - s) + 1)) -
-           std::log(double(s)) - std::log(double(k - s));
-}
-inline Eigen::VectorXd shapley_weights(const mask_matrix& samples) {
-    const int k = int(samples.cols());
-    Eigen::VectorXd w = Eigen::VectorXd::Zero(samples.rows());
-    double top = -std::numeric_limits<double>::infinity();
-    for (Eigen::Index i = 0; i < samples.rows(); ++i) {
-        const int s = int(samples.row(i).cast<int>().sum());
-        if (s > 0 && s < k) top = std::max(top, w[i] = log_shapley_weight(s, k));
-    }
-    for (Eigen::Index i = 0; i < samples.rows(); ++i) {
-        const int s = int(samples.row(i).cast<int>().sum());
-        w[i] = s > 0 && s < k ? std::exp(w[i] - top) : 0.0;
-    }
-    return w;
-}
-}  // namespace detail
-
-inline Eigen::VectorXd shapley_kernel::operator()(const mask_matrix& samples) const {
-    validate();
-    return detail::shapley_weights(samples);
-}
-
 /// The kernel stage of pixlime::explain: the built-in exponential_kernel (default: lime's,
-/// width 0.25, cosine distance) or any callable `Eigen::VectorXd(const mask_matrix& samples)`
-/// returning #samples finite weights >= 0, not all 0 (explain checks the result).
-class kernel {
+/// width 0.25, cosine distance), the built-in shapley_kernel (KernelSHAP: explain then makes
+/// the constrained fit), or any callable `Eigen::VectorXd(const mask_matrix& samples)`
+/// returning #samples finite weights >= 0, not all 0 (explain checks the result). A
+/// detail::stage (see detail/stage.hpp): is_builtin(), builtin<exponential_kernel>(),
+/// builtin<shapley_kernel>(), name().
+class kernel : public detail::stage<std::function<Eigen::VectorXd(const mask_matrix&)>, exponential_kernel, shapley_kernel> {
 public:
+    /// The type a custom callable is stored as.
     using function = std::function<Eigen::VectorXd(const mask_matrix&)>;
 
-    kernel(const exponential_kernel& k = {}) : builtin_(k), name_("exponential_kernel") {}  // NOLINT(google-explicit-constructor)
-    /// KernelSHAP: the Shapley kernel and explain's constrained fit.
-    kernel(const shapley_kernel& k) : shapley_(k), is_shapley_(true), name_("shapley_kernel") {}  // NOLINT(google-explicit-constructor)
-    /// Any callable with the kernel signature.
+    /// lime's kernel with the options `k` (default: lime's), named "exponential_kernel".
+    kernel(const exponential_kernel& k = {}) : stage(k, "exponential_kernel") {}  // NOLINT(google-explicit-constructor)
+    /// KernelSHAP: the Shapley kernel and explain's constrained fit, named "shapley_kernel".
+    kernel(const shapley_kernel& k) : stage(k, "shapley_kernel") {}  // NOLINT(google-explicit-constructor)
+    /// Any callable with the kernel signature, named `name`.
     template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, kernel> &&
                                                 !std::is_same_v<std::decay_t<F>, exponential_kernel> &&
                                                 !std::is_same_v<std::decay_t<F>, shapley_kernel> &&
                                                 std::is_invocable_r_v<Eigen::VectorXd, F&, const mask_matrix&>>>
     kernel(F f, std::string name = "custom")  // NOLINT(google-explicit-constructor)
-        : custom_(std::move(f)), name_(std::move(name)) {}
+        : stage(function(std::move(f)), std::move(name)) {}
 
-    /// Checks the built-in kernel's options (a callable has none to check).
+    /// Checks the built-in kernel's options (a callable has none to check). Throws
+    /// pixlime::invalid_argument naming the field out of range.
     void validate() const {
-        if (is_shapley_) shapley_.validate();
-        else if (!custom_) builtin_.validate();
+        if (const auto* e = builtin<exponential_kernel>()) e->validate();
+        if (const auto* s = builtin<shapley_kernel>()) s->validate();
     }
-    /// The sample weights, as explain calls them: the options are not checked again (explain
-    /// calls validate() first; the built-in kernels check them when called directly).
+    /// The #samples weights of `samples` (#samples by #segments, 0/1), as explain calls them:
+    /// the options are not checked again (explain calls validate() first; the built-in kernels
+    /// check them when called directly).
     Eigen::VectorXd operator()(const mask_matrix& samples) const {
-        if (custom_) return custom_(samples);
-        return is_shapley_ ? detail::shapley_weights(samples) : detail::kernel_weights(builtin_, samples);
+        if (const auto* e = builtin<exponential_kernel>()) return detail::kernel_weights(*e, samples);
+        if (builtin<shapley_kernel>()) return detail::shapley_weights(samples);
+        return custom()(samples);
     }
-    /// "exponential_kernel", "shapley_kernel" or the name given with a callable.
-    const std::string& name() const { return name_; }
-    /// The exponential kernel's options, or nullptr for another kernel.
-    const exponential_kernel* builtin() const { return custom_ || is_shapley_ ? nullptr : &builtin_; }
-    /// The Shapley kernel's options, or nullptr for another kernel.
-    const shapley_kernel* shapley() const { return is_shapley_ ? &shapley_ : nullptr; }
 
-private:
-    exponential_kernel builtin_;
-    shapley_kernel shapley_;
-    bool is_shapley_ = false;
-    function custom_;
-    std::string name_;
+    using stage::builtin;
+    /// Deprecated: builtin<exponential_kernel>(). Removed in the release after 0.3.
+    [[deprecated("use kernel::builtin<pixlime::exponential_kernel>()")]] const exponential_kernel* builtin() const {
+        return builtin<exponential_kernel>();
+    }
+    /// Deprecated: builtin<shapley_kernel>(). Removed in the release after 0.3.
+    [[deprecated("use kernel::builtin<pixlime::shapley_kernel>()")]] const shapley_kernel* shapley() const {
+        return builtin<shapley_kernel>();
+    }
 };
 
 }  // namespace pixlime

@@ -15,15 +15,28 @@
 /// | felzenszwalb.hpp| felzenszwalb, felzenszwalb_options                                 |
 /// | grid.hpp        | grid, grid_options                                                 |
 /// | segmenter.hpp   | segmenter: any segmentation algorithm as one type                  |
-/// | sampler.hpp     | the sampler stage: sampling, sample_masks, sampler, mask_matrix    |
+/// | linear_model.hpp| mask_matrix (the samples), linear_fit, ranked                      |
+/// | statistics.hpp  | standard errors and stability of a fit (used by explanation)       |
+/// | shapley.hpp     | KernelSHAP: shapley_kernel, its masks, constrained fit and spread  |
+/// | sampler.hpp     | the sampler stage: sampling, sample_masks, sampler                 |
 /// | model_input.hpp | model_input: the batch as the classifier takes it (float, NCHW...)|
-/// | perturb.hpp     | the fill stage (segment_mean_fill, constant_fill, blur_fill,       |
-/// |                 | image_fill, fill, fill_kind) and perturber                         |
+/// | fill.hpp        | the fill stage: segment_mean_fill, constant_fill, blur_fill,       |
+/// |                 | image_fill, fill, fill_kind                                        |
+/// | perturb.hpp     | perturber: perturbed images from masks and a fill                  |
 /// | kernel.hpp      | the kernel stage: exponential_kernel, distances_to_ones, kernel    |
-/// | surrogate.hpp   | the surrogate stage: weighted_ridge, linear_fit, ranked, surrogate |
-/// | explain.hpp     | explain, explain_options, explanation                              |
+/// | surrogate.hpp   | the surrogate stage: weighted_ridge, surrogate                     |
+/// | classifier.hpp  | the classifier adapter and batching loop (explain, faithfulness)   |
+/// | explanation.hpp | explanation, sampling_summary, explain_timings                     |
+/// | explain_options.hpp | explain_options: every stage and size of explain               |
+/// | explain.hpp     | explain: the pipeline (includes the headers above)                 |
 /// | render.hpp      | render_positive, render_negative, render_overlay, render_heatmap   |
+/// | curve.hpp       | faithfulness_curve, area_under_curve, ranking_by_weight            |
 /// | faithfulness.hpp| deletion_curve, insertion_curve (RISE), curve_options             |
+/// | instantiate.hpp | explain and the segmenters instantiated, for one file of a program |
+/// |                 | built with PIXLIME_EXTERN_TEMPLATES (not included here)            |
+///
+/// The five stages (segmenter, sampler, fill, kernel, surrogate) share one pattern,
+/// detail/stage.hpp: a built-in or any callable, is_builtin(), builtin<B>(), name().
 
 #include <pixlime/version.hpp>
 #include <pixlime/error.hpp>
@@ -35,11 +48,19 @@
 #include <pixlime/felzenszwalb.hpp>
 #include <pixlime/grid.hpp>
 #include <pixlime/segmenter.hpp>
+#include <pixlime/linear_model.hpp>
+#include <pixlime/statistics.hpp>
+#include <pixlime/shapley.hpp>
 #include <pixlime/sampler.hpp>
 #include <pixlime/model_input.hpp>
+#include <pixlime/fill.hpp>
 #include <pixlime/perturb.hpp>
 #include <pixlime/kernel.hpp>
 #include <pixlime/surrogate.hpp>
+#include <pixlime/classifier.hpp>
+#include <pixlime/explanation.hpp>
+#include <pixlime/explain_options.hpp>
 #include <pixlime/explain.hpp>
 #include <pixlime/render.hpp>
+#include <pixlime/curve.hpp>
 #include <pixlime/faithfulness.hpp>

@@ -345,6 +345,11 @@ segmentation quickshift(image_view<const T> img, const quickshift_options& optio
     return segmentation(w, h, std::move(label));
 }
 
+#ifdef PIXLIME_EXTERN_TEMPLATES  // compiled once per program, in the file that includes pixlime/instantiate.hpp
+extern template segmentation quickshift<std::uint8_t>(image_view<const std::uint8_t>, const quickshift_options&);
+extern template segmentation quickshift<float>(image_view<const float>, const quickshift_options&);
+#endif
+
 /// Quick shift of an owning image; see quickshift(image_view<const T>, const quickshift_options&).
 template <class T>
 segmentation quickshift(const image<T>& img, const quickshift_options& options = {}) {

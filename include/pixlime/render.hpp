@@ -6,8 +6,7 @@
 /// - render_overlay: both signs at once, lime's look (green channel raised on positive segments,
 ///   red on negative ones);
 /// - render_heatmap: every segment's signed weight as a diverging colour (green up, magenta
-///   down) blended over a gray copy of the image, on a symmetric scale (|largest weight| = full
-///   colour).
+///   down) blended over a gray copy of the image.
 /// The segments shown follow lime_image's ImageExplanation.get_image_and_mask. Each function
 /// takes what it draws, the image, its segmentation and the segments' weights; overloads take
 /// an explanation and a label instead (its segmentation and that label's weights).
@@ -17,10 +16,10 @@
 /// Input images of any channel count are shown as RGB: gray (1, 2 channels) is repeated,
 /// RGB(A) keeps its first three channels, other counts show channel 0 as gray. Float images are
 /// taken to hold [0, 1]. The overloads with an explanation draw on the image it explained and
-/// refuse one of another size or channel count.
+/// refuse one of another size or channel count (invalid_argument "image size", "image channels").
 
 #include <pixlime/error.hpp>
-#include <pixlime/explain.hpp>
+#include <pixlime/explanation.hpp>
 #include <pixlime/image.hpp>
 #include <pixlime/segmentation.hpp>
 
@@ -55,14 +54,14 @@ struct render_options {
     /// When not hiding the rest, blend it this far toward rest_color, so the shown segments
     /// stand out (pixlime: 0.6; 0 gives lime's look). In [0, 1].
     double dim_rest = 0.6;
-    rgb rest_color{0, 0, 0};
+    rgb rest_color{0, 0, 0};  ///< what the rest is blended toward, or painted when hidden (pixlime: black)
     /// Outline the shown segments (pixlime: on; lime's examples call mark_boundaries).
     bool boundaries = true;
     /// Colour of outlines (scikit-image mark_boundaries' default yellow).
     rgb boundary_color{255, 255, 0};
     /// Overlay colours for positive and negative segments (lime: green, red).
     rgb positive_color{0, 255, 0};
-    rgb negative_color{255, 0, 0};
+    rgb negative_color{255, 0, 0};  ///< see positive_color
     /// Heatmap: opacity of the colour at the largest |weight| (pixlime: 0.7). In [0, 1].
     double heatmap_opacity = 0.7;
     /// Segments whose weight is within noise of 0, drawn with diagonal hatching (pixlime;
@@ -91,16 +90,10 @@ inline void check_render_options(const render_options& ro) {
     if (ro.hatch_spacing < 2) throw invalid_argument("render_options.hatch_spacing", ro.hatch_spacing, "at least 2");
 }
 
-/// Throws unless render_options::uncertain is empty or has one flag per segment of `seg`.
-inline void check_uncertain(const render_options& ro, const segmentation& seg) {
-    if (!ro.uncertain.empty() && ro.uncertain.size() != std::size_t(seg.count()))
-        throw invalid_argument("render_options.uncertain size", ro.uncertain.size(),
-                               "one flag per segment: " + std::to_string(seg.count()) + ", or none (no hatching)");
-}
-
-/// Throws unless `img` and `seg` have the same size and `weights` has one finite value per segment.
+/// Throws pixlime::invalid_argument unless `img` and `seg` have the same size, `weights` has one
+/// finite value per segment and ro.uncertain is empty or has one flag per segment.
 template <class T>
-void check_render_input(image_view<const T> img, const segmentation& seg, const Eigen::VectorXd& weights) {
+void check_render_input(image_view<const T> img, const segmentation& seg, const Eigen::VectorXd& weights, const render_options& ro) {
     if (img.empty()) throw invalid_argument("image", "empty", "a non-empty image");
     if (img.width() != seg.width() || img.height() != seg.height())
         throw invalid_argument("image size", std::to_string(img.width()) + "x" + std::to_string(img.height()),
@@ -108,6 +101,9 @@ void check_render_input(image_view<const T> img, const segmentation& seg, const 
     if (weights.size() != Eigen::Index(seg.count()))
         throw invalid_argument("weights size", weights.size(), "one per segment: " + std::to_string(seg.count()));
     if (!weights.allFinite()) throw invalid_argument("weights", "NaN or Inf", "finite values");
+    if (!ro.uncertain.empty() && ro.uncertain.size() != std::size_t(seg.count()))
+        throw invalid_argument("render_options.uncertain size", ro.uncertain.size(),
+                               "one flag per segment: " + std::to_string(seg.count()) + ", or none (no hatching)");
 }
 
 template <class T>
@@ -133,10 +129,9 @@ image<std::uint8_t> to_rgb8(image_view<const T> img) {
             for (int c = 0; c < 3; ++c) out.at(x, y, c) = detail::to_u8(img.at(x, y, colour ? c : 0));
     return out;
 }
+/// to_rgb8 of an owning image; see to_rgb8(image_view<const T>).
 template <class T>
-image<std::uint8_t> to_rgb8(const image<T>& img) {
-    return to_rgb8(img.view());
-}
+image<std::uint8_t> to_rgb8(const image<T>& img) { return to_rgb8(img.view()); }
 
 /// Nearest-neighbour enlargement by an integer factor (for looking at small images).
 /// Returns an image `factor` times wider and taller, of the same channels.
@@ -152,10 +147,9 @@ image<std::remove_const_t<T>> upscale_nearest(image_view<T> img, int factor) {
             for (int c = 0; c < img.channels(); ++c) out.at(x, y, c) = img.at(x / factor, y / factor, c);
     return out;
 }
+/// upscale_nearest of an owning image; see upscale_nearest(image_view<T>, int).
 template <class T>
-image<T> upscale_nearest(const image<T>& img, int factor) {
-    return upscale_nearest(img.view(), factor);
-}
+image<T> upscale_nearest(const image<T>& img, int factor) { return upscale_nearest(img.view(), factor); }
 
 /// The segmentation `factor` times wider and taller (each label repeated, nearest neighbour).
 inline segmentation upscale_nearest(const segmentation& seg, int factor) {
@@ -250,8 +244,7 @@ namespace detail {
 template <class T>
 image<std::uint8_t> render_pane(image_view<const T> img, const segmentation& seg, const Eigen::VectorXd& w, int sign,
                                 const render_options& ro) {
-    check_render_input(img, seg, w);
-    check_uncertain(ro, seg);
+    check_render_input(img, seg, w, ro);
     const std::vector<char> shown = shown_segments(w, sign, ro);
     const segmentation seg_scaled = ro.scale > 1 ? upscale_nearest(seg, ro.scale) : segmentation();
     const segmentation& s = ro.scale > 1 ? seg_scaled : seg;
@@ -300,6 +293,7 @@ inline rgb diverging(double t) {
 /// \param img      the explained image (any channels; see the file comment).
 /// \param seg      its segmentation (the image's size).
 /// \param weights  #segments weights, e.g. explanation::weights(label).
+/// \param ro       how to draw (render_options: features shown, dimming, outlines, scale).
 /// \return         an RGB image of the image's size (times ro.scale).
 /// Throws pixlime::invalid_argument for mismatched sizes, non-finite weights or bad options.
 template <class T>
@@ -333,8 +327,7 @@ template <class T>
 image<std::uint8_t> render_heatmap(image_view<const T> img, const segmentation& seg, const Eigen::VectorXd& w,
                                    const render_options& ro = {}) {
     detail::check_render_options(ro);
-    detail::check_render_input(img, seg, w);
-    detail::check_uncertain(ro, seg);
+    detail::check_render_input(img, seg, w, ro);
     const double largest = w.cwiseAbs().maxCoeff();
     const segmentation seg_scaled = ro.scale > 1 ? upscale_nearest(seg, ro.scale) : segmentation();
     const segmentation& s = ro.scale > 1 ? seg_scaled : seg;
@@ -353,10 +346,8 @@ image<std::uint8_t> render_heatmap(image_view<const T> img, const segmentation& 
     return out;
 }
 
-// The same four pictures from an explanation (its segmentation and the weights of `label`),
-// and for owning images. With an explanation the image must be the explained one: another
-// size, or another channel count than explanation::image_channels (when known), is refused
-// with pixlime::invalid_argument ("image size", "image channels").
+// The same four pictures from an explanation (its segmentation and the weights of `label`; the
+// image must be the explained one, see the file comment), and for owning images.
 #define PIXLIME_DETAIL_RENDER_OVERLOADS(name)                                                                                  \
     template <class T>                                                                                                         \
     image<std::uint8_t> name(const image<T>& img, const segmentation& seg, const Eigen::VectorXd& weights,                    \

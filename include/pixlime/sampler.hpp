@@ -9,11 +9,16 @@
 ///
 ///     opt.sampler = pixlime::sampling::lime_compatible;             // lime_image's own masks
 ///     opt.sampler = [](int n, int k, std::uint64_t seed) { ... };   // any design
+///
+/// sampling::shapley's draws are KernelSHAP's, in shapley.hpp with the rest of it.
 
 #include <pixlime/detail/names.hpp>
 #include <pixlime/detail/random.hpp>
+#include <pixlime/detail/stage.hpp>
 #include <pixlime/error.hpp>
 #include <pixlime/image.hpp>
+#include <pixlime/linear_model.hpp>
+#include <pixlime/shapley.hpp>
 
 #include <Eigen/Core>
 
@@ -23,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -31,9 +37,6 @@
 #include <vector>
 
 namespace pixlime {
-
-/// #samples by #segments, 1 = segment kept, 0 = segment hidden. Row-major: row i is sample i.
-using mask_matrix = Eigen::Matrix<std::uint8_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 /// The built-in ways of drawing masks. Row 0 is all ones, as in lime_image; every mode but
 /// sampling::shapley keeps each segment with probability 1/2, as lime_image does.
@@ -93,7 +96,7 @@ enum class sampling {
     /// the least error and the fewest model calls of the designs measured, hence the default.
     /// Its weak case: a model additive over the segments with many segments for few samples,
     /// where there are no interactions for the pairs to cancel and a pair counts as one draw
-    /// for the standard errors (README, "How sure is it?": 661 calls against balanced's 271). Bitwise lime's masks are sampling::lime_compatible.
+    /// for the standard errors (docs/trust.md: 661 calls against balanced's 271). Bitwise lime's masks are sampling::lime_compatible.
     orthogonal,
 };
 
@@ -176,33 +179,9 @@ inline mask_matrix sample_masks(sampling mode, int num_samples, int num_segments
             }
             break;
         }
-        case sampling::shapley: {
-            detail::splitmix64 gen{seed ^ 0x5A9E1E75EEDull};
-            const int k = num_segments;
-            if (k == 1) {
-                for (int i = 1; i < num_samples; ++i) m(i, 0) = static_cast<std::uint8_t>(gen() >> 63);
-                break;
-            }
-            std::vector<double> cumulative(static_cast<std::size_t>(k) - 1);  // P(size <= s), s = 1..K-1
-            double total = 0;
-            for (int size = 1; size < k; ++size) cumulative[std::size_t(size) - 1] = total += 1.0 / (double(size) * double(k - size));
-            std::vector<int> order(static_cast<std::size_t>(k));
-            const bool pairs = num_samples >= paired_min_samples(k);
-            for (int i = 1; i < num_samples; ++i) {
-                if (pairs && i % 2 == 0) {
-                    for (int j = 0; j < k; ++j) m(i, j) = std::uint8_t(1 - m(i - 1, j));
-                    continue;
-                }
-                const double u = double(gen() >> 11) * (1.0 / 9007199254740992.0) * total;
-                const int size = 1 + int(std::upper_bound(cumulative.begin(), cumulative.end() - 1, u) - cumulative.begin());
-                for (int j = 0; j < k; ++j) order[std::size_t(j)] = j;
-                for (int j = 0; j < size; ++j)  // the first `size` of a partial Fisher-Yates shuffle are kept
-                    std::swap(order[std::size_t(j)], order[std::size_t(j) + std::size_t(gen.below(std::uint64_t(k - j)))]);
-                m.row(i).setZero();
-                for (int j = 0; j < size; ++j) m(i, order[std::size_t(j)]) = 1;
-            }
+        case sampling::shapley:  // shapley.hpp
+            detail::shapley_masks(m, seed, num_samples >= paired_min_samples(num_segments));
             break;
-        }
         case sampling::orthogonal: {
             detail::splitmix64 gen{seed ^ 0x0A7A0F01D0ull};
             const std::int64_t pairs = (std::int64_t(num_samples) - 1) / 2, k = num_segments;
@@ -251,36 +230,35 @@ inline mask_matrix sample_masks(sampling mode, int num_samples, int num_segments
 /// The sampler stage of pixlime::explain: a built-in sampling mode (default
 /// sampling::orthogonal) or any callable `mask_matrix(int num_samples, int num_segments,
 /// std::uint64_t seed)` returning #samples by #segments values of 0 or 1 with row 0 all ones
-/// (explain checks the result).
-class sampler {
+/// (explain checks the result). A detail::stage (see detail/stage.hpp): is_builtin(),
+/// builtin<sampling>(), name(); and mode(), is(), the typed query of the mode.
+class sampler : public detail::stage<std::function<mask_matrix(int, int, std::uint64_t)>, sampling> {
 public:
+    /// The type a custom callable is stored as.
     using function = std::function<mask_matrix(int, int, std::uint64_t)>;
 
-    /// A built-in mode (pixlime's default: sampling::orthogonal).
-    sampler(sampling mode = sampling::orthogonal) : mode_(mode), name_(to_string(mode)) {}  // NOLINT(google-explicit-constructor)
-    /// Any callable with the sampler signature.
+    /// A built-in mode (pixlime's default: sampling::orthogonal), named to_string(mode).
+    sampler(sampling mode = sampling::orthogonal) : stage(mode, to_string(mode)) {}  // NOLINT(google-explicit-constructor)
+    /// Any callable with the sampler signature, named `name`.
     template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, sampler> &&
                                                 !std::is_same_v<std::decay_t<F>, sampling> &&
                                                 std::is_invocable_r_v<mask_matrix, F&, int, int, std::uint64_t>>>
     sampler(F f, std::string name = "custom")  // NOLINT(google-explicit-constructor)
-        : custom_(std::move(f)), name_(std::move(name)) {}
+        : stage(function(std::move(f)), std::move(name)) {}
 
-    /// Draws the masks (built-in modes: sample_masks with `lim`).
+    /// Draws the #samples by #segments masks (built-in modes: sample_masks with `lim`, whose
+    /// errors it throws; a callable: its result, unchecked).
     mask_matrix operator()(int num_samples, int num_segments, std::uint64_t seed, const limits& lim = {}) const {
-        if (custom_) return custom_(num_samples, num_segments, seed);
-        return sample_masks(mode_, num_samples, num_segments, seed, lim);
+        if (const sampling* m = builtin<sampling>()) return sample_masks(*m, num_samples, num_segments, seed, lim);
+        return custom()(num_samples, num_segments, seed);
     }
-    /// "balanced", "lime_compatible", "bernoulli", "paired", "shapley", "orthogonal", or the name
-    /// given with a callable.
-    const std::string& name() const { return name_; }
-    /// True for a built-in mode, false for a callable (whose exceptions explain passes on as a
-    /// pixlime::stage_error, see error.hpp).
-    bool is_builtin() const { return !custom_; }
-
-private:
-    sampling mode_ = sampling::orthogonal;
-    function custom_;
-    std::string name_;
+    /// The built-in mode, or nothing for a callable.
+    std::optional<sampling> mode() const {
+        if (const sampling* m = builtin<sampling>()) return *m;
+        return std::nullopt;
+    }
+    /// True when the sampler is the built-in mode `m` (a callable is no mode, whatever its name).
+    bool is(sampling m) const { return mode() == m; }
 };
 
 }  // namespace pixlime

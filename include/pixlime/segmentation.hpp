@@ -27,8 +27,13 @@ namespace detail {
 inline segmentation trusted_segmentation(int width, int height, std::vector<std::int32_t> labels, int count);
 }  // namespace detail
 
+/// A label map of width x height pixels into K segments, labels 0..K-1 with every value used
+/// (row-major, one std::int32_t per pixel). Made by the segmenters (slic, quickshift,
+/// felzenszwalb, grid), by the constructor from labels already 0..K-1, or by from_labels from
+/// any ids. A copy copies the labels.
 class segmentation {
 public:
+    /// An empty segmentation (no pixels, no segments).
     segmentation() = default;
 
     /// Wraps a label map whose labels are already 0..count-1 with every value used
@@ -61,6 +66,8 @@ public:
     static segmentation from_labels(int width, int height, const std::vector<Int>& labels) {
         return from_labels(width, height, labels.data(), labels.size());
     }
+    /// The same over `size` ids at `labels` (size must be width * height; labels not null).
+    /// Throws pixlime::invalid_argument on a null pointer, bad dimensions or a wrong size.
     template <class Int>
     static segmentation from_labels(int width, int height, const Int* labels, std::size_t size) {
         static_assert(std::is_integral_v<Int>, "pixlime::segmentation::from_labels: labels must be integers");
@@ -82,8 +89,11 @@ public:
 
     /// Number of segments K.
     int count() const { return count_; }
+    /// Width of the labelled image, in pixels.
     int width() const { return width_; }
+    /// Height of the labelled image, in pixels.
     int height() const { return height_; }
+    /// True for a default-constructed segmentation (no labels).
     bool empty() const { return labels_.empty(); }
     /// Segment of pixel (x, y), in 0..count()-1.
     std::int32_t label(int x, int y) const { return labels_[std::size_t(y) * std::size_t(width_) + std::size_t(x)]; }
@@ -96,9 +106,11 @@ public:
         return n;
     }
 
+    /// Same size and the same label at every pixel.
     friend bool operator==(const segmentation& a, const segmentation& b) {
         return a.width_ == b.width_ && a.height_ == b.height_ && a.labels_ == b.labels_;
     }
+    /// Not operator==.
     friend bool operator!=(const segmentation& a, const segmentation& b) { return !(a == b); }
 
 private:

@@ -15,6 +15,7 @@
 /// Only the algorithm chosen for the pixel type actually used is compiled and run.
 
 #include <pixlime/detail/names.hpp>
+#include <pixlime/detail/stage.hpp>
 #include <pixlime/error.hpp>
 #include <pixlime/felzenszwalb.hpp>
 #include <pixlime/grid.hpp>
@@ -65,31 +66,43 @@ inline segmenter_kind parse_segmenter_kind(std::string_view name, const std::str
     return detail::parse_name(name, segmenter_kinds, parameter);
 }
 
-class segmenter {
+namespace detail {
+/// The segmenter callable's type for pixel type T.
+template <class T>
+using segmenter_signature = segmentation(image_view<const T>);
+}  // namespace detail
+
+/// The segmenter stage of pixlime::explain (explain_options::segmenter): a built-in algorithm
+/// with its options (default slic_options{}) or any callable over `image_view<const
+/// std::uint8_t>` and/or `image_view<const float>` returning a segmentation of the image's size.
+/// A detail::stage (see detail/stage.hpp): is_builtin(), builtin<B>() for B = slic_options,
+/// quickshift_options, felzenszwalb_options or grid_options, name().
+class segmenter : public detail::stage<detail::pixel_callables<detail::segmenter_signature>, slic_options, quickshift_options,
+                                       felzenszwalb_options, grid_options> {
 public:
+    /// The view a custom callable of 8-bit images takes.
     using u8_view = image_view<const std::uint8_t>;
+    /// The view a custom callable of float images takes.
     using f32_view = image_view<const float>;
 
     /// SLIC with default slic_options (pixlime's default; lime_image's is quickshift).
-    segmenter() = default;
-    segmenter(const slic_options& o) : algorithm_(o) {}                  // NOLINT(google-explicit-constructor)
-    segmenter(const quickshift_options& o) : algorithm_(o) {}            // NOLINT(google-explicit-constructor)
-    segmenter(const felzenszwalb_options& o) : algorithm_(o) {}          // NOLINT(google-explicit-constructor)
-    segmenter(const grid_options& o) : algorithm_(o) {}                  // NOLINT(google-explicit-constructor)
-    /// The built-in algorithm `kind` with its options' defaults (as a name picks it). Throws
-    /// pixlime::invalid_argument when `kind` is not a segmenter_kind value.
-    segmenter(segmenter_kind kind) : algorithm_(options_of(kind)) {}  // NOLINT(google-explicit-constructor)
+    segmenter() : segmenter(slic_options{}) {}
+    /// SLIC with the options `o`, named "slic".
+    segmenter(const slic_options& o) : stage(o, "slic") {}  // NOLINT(google-explicit-constructor)
+    /// Quickshift with the options `o`, named "quickshift".
+    segmenter(const quickshift_options& o) : stage(o, "quickshift") {}  // NOLINT(google-explicit-constructor)
+    /// Felzenszwalb-Huttenlocher with the options `o`, named "felzenszwalb".
+    segmenter(const felzenszwalb_options& o) : stage(o, "felzenszwalb") {}  // NOLINT(google-explicit-constructor)
+    /// A fixed grid with the options `o`, named "grid".
+    segmenter(const grid_options& o) : stage(o, "grid") {}  // NOLINT(google-explicit-constructor)
+    /// The built-in algorithm `kind` with its options' defaults (as a name picks it), named
+    /// to_string(kind). Throws pixlime::invalid_argument when `kind` is not a segmenter_kind value.
+    segmenter(segmenter_kind kind) : segmenter(of_kind(kind)) {}  // NOLINT(google-explicit-constructor)
 
-    /// Any callable over uint8 and/or float image views returning a segmentation.
+    /// Any callable over uint8 and/or float image views returning a segmentation, named `name`.
     template <class F, class = std::enable_if_t<std::is_invocable_r_v<segmentation, F&, u8_view> ||
                                                 std::is_invocable_r_v<segmentation, F&, f32_view>>>
-    segmenter(F f, std::string name = "custom") {  // NOLINT(google-explicit-constructor)
-        custom c;
-        c.name = std::move(name);
-        if constexpr (std::is_invocable_r_v<segmentation, F&, u8_view>) c.u8 = f;
-        if constexpr (std::is_invocable_r_v<segmentation, F&, f32_view>) c.f32 = f;
-        algorithm_ = std::move(c);
-    }
+    segmenter(F f, std::string name = "custom") : stage(callables(std::move(f)), std::move(name)) {}  // NOLINT(google-explicit-constructor)
 
     /// Segments `img` (T: std::uint8_t or float). Throws pixlime::invalid_argument when a
     /// custom segmenter does not accept the pixel type or returns a segmentation of another size.
@@ -97,42 +110,30 @@ public:
     segmentation operator()(image_view<const T> img) const {
         static_assert(std::is_same_v<T, std::uint8_t> || std::is_same_v<T, float>,
                       "pixlime::segmenter: images must hold std::uint8_t or float");
-        segmentation s = std::visit([&](const auto& a) { return run(a, img); }, algorithm_);
+        segmentation s = std::visit([&](const auto& a) { return run(a, img); }, alternative());
         if (s.width() != img.width() || s.height() != img.height())
             throw invalid_argument("segmenter (" + name() + ") result size",
                                    std::to_string(s.width()) + "x" + std::to_string(s.height()),
                                    "the image's size " + std::to_string(img.width()) + "x" + std::to_string(img.height()));
         return s;
     }
+    /// Segments an owning image; see the operator() over a view.
     template <class T>
     segmentation operator()(const image<T>& img) const {
         return (*this)(img.view());
     }
 
-    /// True for a built-in algorithm, false for a callable (whose exceptions explain passes on
-    /// as a pixlime::stage_error, see error.hpp).
-    bool is_builtin() const { return !std::holds_alternative<custom>(algorithm_); }
-    /// "slic", "quickshift", "felzenszwalb", "grid", or the name given with a callable.
-    std::string name() const {
-        switch (algorithm_.index()) {
-            case 0: return "slic";
-            case 1: return "quickshift";
-            case 2: return "felzenszwalb";
-            case 3: return "grid";
-            default: return std::get<custom>(algorithm_).name;
-        }
-    }
-
 private:
-    struct custom {
-        std::string name;
-        std::function<segmentation(u8_view)> u8;
-        std::function<segmentation(f32_view)> f32;
-    };
+    using custom_type = detail::pixel_callables<detail::segmenter_signature>;
 
-    using algorithm = std::variant<slic_options, quickshift_options, felzenszwalb_options, grid_options, custom>;
-
-    static algorithm options_of(segmenter_kind kind) {
+    template <class F>
+    static custom_type callables(F f) {
+        custom_type c;
+        if constexpr (std::is_invocable_r_v<segmentation, F&, u8_view>) c.u8 = f;
+        if constexpr (std::is_invocable_r_v<segmentation, F&, f32_view>) c.f32 = f;
+        return c;
+    }
+    static segmenter of_kind(segmenter_kind kind) {
         switch (kind) {
             case segmenter_kind::slic: return slic_options{};
             case segmenter_kind::quickshift: return quickshift_options{};
@@ -151,19 +152,7 @@ private:
     template <class T>
     static segmentation run(const grid_options& o, image_view<const T> img) { return grid(img.width(), img.height(), o); }
     template <class T>
-    static segmentation run(const custom& c, image_view<const T> img) {
-        const auto& f = [&]() -> const std::function<segmentation(image_view<const T>)>& {
-            if constexpr (std::is_same_v<T, std::uint8_t>) return c.u8; else return c.f32;
-        }();
-        if (!f)
-            throw invalid_argument("segmenter (" + c.name + ")",
-                                   std::string("a callable without an image_view<const ") +
-                                       (std::is_same_v<T, float> ? "float" : "std::uint8_t") + "> overload",
-                                   "a segmenter that accepts the image's pixel type");
-        return f(img);
-    }
-
-    algorithm algorithm_;
+    segmentation run(const custom_type& c, image_view<const T> img) const { return c.overload<T>("segmenter", name())(img); }
 };
 
 }  // namespace pixlime

@@ -266,6 +266,11 @@ segmentation slic(image_view<const T> img, const slic_options& options = {}) {
     return detail::trusted_segmentation(w, h, std::move(labels), count);
 }
 
+#ifdef PIXLIME_EXTERN_TEMPLATES  // compiled once per program, in the file that includes pixlime/instantiate.hpp
+extern template segmentation slic<std::uint8_t>(image_view<const std::uint8_t>, const slic_options&);
+extern template segmentation slic<float>(image_view<const float>, const slic_options&);
+#endif
+
 /// SLIC of an owning image; see slic(image_view<const T>, const slic_options&).
 template <class T>
 segmentation slic(const image<T>& img, const slic_options& options = {}) {

@@ -56,7 +56,9 @@ public:
 
     /// Calls f(begin, end) on min(size(), n) contiguous bands covering [0, n), balanced to
     /// within one item; the calling thread takes the first band. Returns when every band is
-    /// done; the first exception thrown by any band is rethrown then.
+    /// done; the first exception thrown by any band is rethrown then. One call at a time per
+    /// pool: not from two threads at once, nor from inside a band of the same pool (both would
+    /// overwrite the pending job); a band may use a pool of its own.
     template <class F>
     void bands(int n, const F& f) {
         const int parts = std::min(size(), n);
