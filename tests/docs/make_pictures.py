@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""The documentation's pictures (docs/images/), made from the current code, each with the figures it
+shows written beside it (NAME.json), so that a test notices when a picture no longer shows what the
+code computes.
+
+    make_pictures.py --explain-image EXE [--workflow-out DIR] [--cli EXE]      make them
+    make_pictures.py --check --explain-image EXE [--scratch DIR]              the ctest docs_pictures
+
+Pictures:
+- chelsea_panes.png: `examples/explain_image` on tests/data/images/chelsea_224.png (its panes.png:
+  the image, the positive pane, the negative pane, the heatmap). chelsea_panes.json holds what the
+  program prints (segments; each class's probability, R², local prediction; the top label's five
+  strongest segments and weights; timings left out). --check runs the built program again and
+  compares: any change of the explanation fails it.
+- report.png: the main job's report (scripts/main.sh writes workflow-out/report/index.html; give
+  that folder with --workflow-out), shot in headless Chromium. report.json holds the report's
+  summary tables (per section: per table, each figure's name and value). The values need the whole
+  main job (training on Fashion-MNIST: minutes, and the accuracy varies by machine in the last
+  digit), so --check compares the names: every figure the picture shows must still be written by
+  the report's code (examples/workflow/src/report.cpp). A figure the workflow no longer computes
+  fails it.
+- dashboard.png, dashboard_transaction.png: `pixlime serve`'s dashboard, shot by its browser test
+  (serve/tests/test_dashboard.py with PIXLIME_SCREENSHOTS; give the built command with --cli).
+  dashboard.json holds the dashboard's headings and columns (serve/web/index.html); --check
+  checks that the page still has them.
+Without --workflow-out or --cli those pictures are left as they are. Exit status of --check: 0 when
+every picture's figures hold, 1 otherwise, 77 when the program to run is missing.
+"""
+import argparse
+import html
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+REPO = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+IMAGES = os.path.join(REPO, "docs", "images")
+CHELSEA = os.path.join(REPO, "tests", "data", "images", "chelsea_224.png")
+REPORT_CODE = os.path.join(REPO, "examples", "workflow", "src", "report.cpp")
+DASHBOARD_PAGE = os.path.join(REPO, "serve", "web", "index.html")
+
+
+def write_json(name, data):
+    with open(os.path.join(IMAGES, name), "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, ensure_ascii=False)
+        f.write("\n")
+
+
+def read_json(name):
+    with open(os.path.join(IMAGES, name), encoding="utf-8") as f:
+        return json.load(f)
+
+
+# ------------------------------------------------------------------ chelsea_panes.png
+
+def explain_image_figures(exe, out_dir):
+    """Runs examples/explain_image and parses what it prints (the timings left out)."""
+    shutil.rmtree(out_dir, ignore_errors=True)
+    run = subprocess.run([exe, CHELSEA, out_dir], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"{exe} exited with {run.returncode}: {run.stderr}")
+    lines = run.stdout.splitlines()
+    m = re.match(r"^.*: (\d+)x(\d+), (\d+) segments, [0-9.]+ ms$", lines[0])
+    figures = {"program": "examples/explain_image", "image": "tests/data/images/chelsea_224.png",
+               "width": int(m.group(1)), "height": int(m.group(2)), "segments": int(m.group(3)), "classes": {}}
+    for line in lines[1:]:
+        c = re.match(r"^\s+class (\S+)\s+p = ([-0-9.]+)\s+surrogate R² = ([-0-9.]+)\s+local prediction = ([-0-9.]+)$", line)
+        t = re.match(r"^\s+top segments for '(\S+)':(.*)$", line)
+        if c:
+            figures["classes"][c.group(1)] = {"p": c.group(2), "r2": c.group(3), "local_prediction": c.group(4)}
+        elif t:
+            figures["top_label"] = t.group(1)
+            figures["top_segments"] = [[int(s), w] for s, w in re.findall(r"(\d+) \(([-+0-9.]+)\)", t.group(2))]
+    if not figures["classes"] or len(figures.get("top_segments", [])) != 5:
+        raise RuntimeError("unexpected output of explain_image:\n" + run.stdout)
+    return figures, os.path.join(out_dir, "panes.png")
+
+
+# ------------------------------------------------------------------ report.png
+
+def report_figures(index_html):
+    """Per section (its h2 id): per two-column table (its heading): figure name -> value."""
+    text = open(index_html, encoding="utf-8").read()
+    out = {}
+    for sec in re.finditer(r'<h2 id="([^"]+)">(.*?)</h2>(.*?)(?=<h2 |\Z)', text, re.S):
+        tables = {}
+        for t in re.finditer(r'<table><tr><th colspan="2">(.*?)</th></tr>(.*?)</table>', sec.group(3), re.S):
+            rows = re.findall(r"<tr><td>(.*?)</td><td[^>]*>(.*?)</td></tr>", t.group(2), re.S)
+            tables[t.group(1)] = {name: html.unescape(re.sub(r"<[^>]+>", "", value)) for name, value in rows}
+        out[sec.group(1)] = {"title": html.unescape(sec.group(2)), "tables": tables,
+                             "cards": len(re.findall(r'<div class="card"', sec.group(3)))}
+    if not out:
+        raise RuntimeError(f"{index_html}: no report sections found")
+    return out
+
+
+def check_report(figures):
+    """Every table heading and figure name of the picture is still written by the report's code."""
+    code = open(REPORT_CODE, encoding="utf-8").read()
+    problems = []
+    for sec, s in figures["sections"].items():
+        for table, rows in s["tables"].items():
+            if f">{table}</th>" not in code:
+                problems.append(f"report.png: section {sec}: the table '{table}' is no longer written by {os.path.relpath(REPORT_CODE, REPO)}")
+            for name in rows:
+                if f"<td>{name}</td>" not in code:
+                    problems.append(f"report.png: section {sec}: the figure '{html.unescape(name)}' is no longer written by "
+                                    f"{os.path.relpath(REPORT_CODE, REPO)}")
+    return problems
+
+
+def screenshot(url, png, width, height):
+    browser = next((b for b in ("chromium", "chromium-browser", "google-chrome") if shutil.which(b)), None)
+    if not browser:
+        raise RuntimeError("Chromium is not installed (Debian: apt-get install chromium)")
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=5000",
+                    f"--screenshot={png}",
+                    f"--window-size={width},{height}", url], check=True, capture_output=True, timeout=120)
+
+
+# ------------------------------------------------------------------ dashboard*.png
+
+def dashboard_figures():
+    page = open(DASHBOARD_PAGE, encoding="utf-8").read()
+    return {"page": "serve/web/index.html",
+            "headings": re.findall(r"<h2[^>]*>([^<]+)</h2>", page),
+            "columns": re.findall(r"<th[^>]*>([^<]+)</th>", page)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true")
+    ap.add_argument("--explain-image", required=True, help="the built examples/explain_image")
+    ap.add_argument("--workflow-out", help="a finished main job's folder (workflow-out/, with report/index.html)")
+    ap.add_argument("--cli", help="the built pixlime command (with serve), for the dashboard's pictures")
+    ap.add_argument("--scratch", default=os.path.join(REPO, "build", "pictures"))
+    args = ap.parse_args()
+    os.makedirs(args.scratch, exist_ok=True)
+    if not os.path.isfile(args.explain_image):
+        print(f"SKIPPED: {args.explain_image} is not built")
+        return 77
+
+    figures, panes = explain_image_figures(args.explain_image, os.path.join(args.scratch, "explain_image"))
+    if args.check:
+        problems = []
+        kept = read_json("chelsea_panes.json")
+        if kept != figures:
+            problems.append("chelsea_panes.png: explain_image's explanation changed:\n  picture: "
+                            + json.dumps(kept, sort_keys=True) + "\n  now:     " + json.dumps(figures, sort_keys=True))
+        problems += check_report(read_json("report.json"))
+        kept = read_json("dashboard.json")
+        now = dashboard_figures()
+        for key in ("headings", "columns"):
+            gone = [x for x in kept[key] if x not in now[key]]
+            if gone:
+                problems.append(f"dashboard.png: serve/web/index.html no longer has the {key} {gone}")
+        for p in problems:
+            print("FAILED: " + p + "\n  (regenerate the pictures: tests/docs/make_pictures.py, see its --help)", file=sys.stderr)
+        print(f"pictures: chelsea_panes ({figures['segments']} segments, top label {figures['top_label']}), "
+              f"report ({sum(len(r) for s in read_json('report.json')['sections'].values() for r in s['tables'].values())} figures), "
+              f"dashboard ({len(kept['columns'])} columns); {len(problems)} problems")
+        return 1 if problems else 0
+
+    shutil.copyfile(panes, os.path.join(IMAGES, "chelsea_panes.png"))
+    write_json("chelsea_panes.json", figures)
+    print("wrote docs/images/chelsea_panes.png and .json")
+
+    if args.workflow_out:
+        index = os.path.join(os.path.abspath(args.workflow_out), "report", "index.html")
+        shot = os.path.join(args.scratch, "report.png")
+        screenshot("file://" + index, shot, 1280, 1600)
+        shutil.copyfile(shot, os.path.join(IMAGES, "report.png"))
+        write_json("report.json", {"source": "scripts/main.sh's workflow-out/report/index.html",
+                                   "sections": report_figures(index)})
+        problems = check_report(read_json("report.json"))
+        if problems:
+            print("\n".join(problems), file=sys.stderr)
+            return 1
+        print("wrote docs/images/report.png and report.json")
+
+    if args.cli:
+        env = dict(os.environ, PIXLIME_CLI=os.path.abspath(args.cli), PIXLIME_SOURCE=REPO, PIXLIME_SCREENSHOTS=IMAGES)
+        shots = [os.path.join(IMAGES, n) for n in ("dashboard.png", "dashboard_transaction.png")]
+        before = [os.path.getmtime(p) if os.path.exists(p) else 0 for p in shots]
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k",
+                              "explain_on_a_row_then_the_transaction_shows_its_panes",
+                              os.path.join(REPO, "serve", "tests", "test_dashboard.py")], cwd=args.scratch, env=env)
+        if run.returncode != 0:
+            print("the dashboard's test failed: its pictures may be partly rewritten", file=sys.stderr)
+            return 1
+        if any(os.path.getmtime(p) == t for p, t in zip(shots, before) if os.path.exists(p)):
+            print("the dashboard's test took no screenshots (skipped? it needs chromium-driver and python3-torch)", file=sys.stderr)
+            return 1
+        write_json("dashboard.json", dashboard_figures())
+        print("wrote docs/images/dashboard.png, dashboard_transaction.png and dashboard.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
