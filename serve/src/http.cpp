@@ -14,6 +14,7 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <sstream>
 
 namespace pixlime::serve {
 
@@ -793,10 +794,13 @@ int run_server(service& s) {
             workers.stop();
             return 1;
         }
-        std::cerr << "pixlime serve: listening on http://" << (s.config.host.find(':') != std::string::npos ? "[" + s.config.host + "]" : s.config.host)
-                  << ":" << port << " (database " << s.config.db_path << ", " << s.models.size() << " model"
-                  << (s.models.size() == 1 ? "" : "s") << ", " << s.config.workers << " worker" << (s.config.workers == 1 ? "" : "s")
-                  << ")" << std::endl;
+        // One write: std::cerr is unbuffered, and scripts wait for this whole line.
+        std::ostringstream line;
+        line << "pixlime serve: listening on http://" << (s.config.host.find(':') != std::string::npos ? "[" + s.config.host + "]" : s.config.host)
+             << ":" << port << " (database " << s.config.db_path << ", " << s.models.size() << " model"
+             << (s.models.size() == 1 ? "" : "s") << ", " << s.config.workers << " worker" << (s.config.workers == 1 ? "" : "s")
+             << ")\n";
+        std::cerr << line.str() << std::flush;
         http = std::thread([&] { svr->listen_after_bind(); });
     } else {
         std::cerr << "pixlime serve: " << s.config.workers << " worker" << (s.config.workers == 1 ? "" : "s") << " on " << s.config.db_path

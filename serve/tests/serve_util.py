@@ -74,8 +74,13 @@ class Server:
         self.args = [CLI, "serve", *map(str, args), "--db", self.db]
         if http:
             self.args += ["--port", "0"]
-        self.log = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=self.log, env=environment())
+        # The child gets its own open file (O_APPEND); the parent reads through another. One shared
+        # descriptor would share its offset too: the parent's seek(0) made the child overwrite the
+        # file's start, and a CI run once read ":44257 (database ..." with "listening on" gone.
+        fd, self.log_path = tempfile.mkstemp(prefix="pixlime-serve-", suffix=".stderr")
+        os.close(fd)
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=log, env=environment())
         self.url = None
         deadline = time.time() + 60
         pattern = r"listening on (http://\S+) " if http else r"worker"
@@ -92,8 +97,8 @@ class Server:
         raise AssertionError("pixlime serve did not start within 60 s: " + self.stderr())
 
     def stderr(self):
-        self.log.seek(0)
-        return self.log.read()
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
 
     def stop(self, sig=signal.SIGTERM, timeout=60):
         """Stops it (SIGTERM: cleanly) and returns its exit status."""
@@ -118,6 +123,10 @@ class Server:
 
     def __exit__(self, *exc):
         self.kill()
+        try:
+            os.unlink(self.log_path)
+        except OSError:
+            pass
 
 
 class Reply:
