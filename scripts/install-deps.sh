@@ -21,6 +21,7 @@ if [ ${#packages[@]} -eq 0 ]; then
     libcpp-httplib-dev libsqlite3-dev chromium-driver # pixlime serve (HTTP, its database); its dashboard test
     python3-dask python3-distributed                  # ... pixlime.dask and its LocalCluster tests
     python3-venv python3-pip python3-setuptools       # ... 'pip install .' (tested in a venv)
+    mkdocs mkdocs-material doxygen                    # the documentation site and its C++ API reference
   )
   # The README's comparison with lime runs where lime's source is beside the repository
   # (../shared/vendor/lime, kept for comparisons only); lime needs these.

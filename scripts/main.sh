@@ -20,6 +20,9 @@
 # Outputs go to ./workflow-out/ (or $PIXLIME_WORK). A rerun skips what is done (data layout,
 # trained models, transactions already logged, explanations) and continues an interrupted
 # scoring; pass --retrain to train again. See docs/workflow.md.
+# PIXLIME_BUILD_DIR names the build folder (default build/main); with PIXLIME_CONFIGURE=0 it must
+# be an already configured build of this repository (the test suite's), which is then only
+# brought up to date for the two programs, keeping its own options.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
@@ -34,9 +37,13 @@ echo "[setup] packages ready ($(( $(date +%s) - t0 )) s)"
 t1=$(date +%s)
 echo "[build] configuring and building examples/workflow and the pixlime command (Release) in $build"
 # Only the .pxm backend is needed: libtorch and OpenCV are left out (their backends would double the build).
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPIXLIME_BUILD_TESTS=OFF -DPIXLIME_BUILD_EXAMPLES=ON \
-      -DPIXLIME_BUILD_BENCHMARKS=OFF -DPIXLIME_INSTALL=OFF -DPIXLIME_PYTHON=OFF \
-      -DCMAKE_DISABLE_FIND_PACKAGE_Torch=ON -DCMAKE_DISABLE_FIND_PACKAGE_OpenCV=ON >/dev/null
+if [ "${PIXLIME_CONFIGURE:-1}" = 0 ]; then
+  [ -f "$build/CMakeCache.txt" ] || { echo "[build] PIXLIME_CONFIGURE=0 but $build is not a configured build folder" >&2; exit 2; }
+else
+  cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DPIXLIME_BUILD_TESTS=OFF -DPIXLIME_BUILD_EXAMPLES=ON \
+        -DPIXLIME_BUILD_BENCHMARKS=OFF -DPIXLIME_INSTALL=OFF -DPIXLIME_PYTHON=OFF \
+        -DCMAKE_DISABLE_FIND_PACKAGE_Torch=ON -DCMAKE_DISABLE_FIND_PACKAGE_OpenCV=ON >/dev/null
+fi
 if ! cmake --build "$build" --target pixlime_workflow pixlime_cli -j"$(nproc)" >"$build/build.log" 2>&1; then
   tail -n 60 "$build/build.log" >&2
   echo "[build] failed (full log: $build/build.log)" >&2

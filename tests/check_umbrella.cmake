@@ -1,5 +1,6 @@
 # ctest: pixlime/pixlime.hpp includes every public header (everything in include/pixlime/ but
-# detail/ and itself), and lists each in its table.  cmake -DINCLUDE_DIR=... -P check_umbrella.cmake
+# detail/ and itself), and lists each in its table; instantiate.hpp is listed and not included
+# (it belongs in one file of a program).  cmake -DINCLUDE_DIR=... -P check_umbrella.cmake
 file(READ "${INCLUDE_DIR}/pixlime/pixlime.hpp" _umbrella)
 file(GLOB _headers RELATIVE "${INCLUDE_DIR}/pixlime" "${INCLUDE_DIR}/pixlime/*.hpp")
 set(_missing)
@@ -9,11 +10,18 @@ foreach(_h IN LISTS _headers)
   endif()
   string(FIND "${_umbrella}" "#include <pixlime/${_h}>" _included)
   string(FIND "${_umbrella}" "/// | ${_h}" _listed)
-  if(_included EQUAL -1 OR _listed EQUAL -1)
+  if(_h STREQUAL "instantiate.hpp")
+    if(NOT _included EQUAL -1 OR _listed EQUAL -1)
+      list(APPEND _wrong "${_h}")
+    endif()
+  elseif(_included EQUAL -1 OR _listed EQUAL -1)
     list(APPEND _missing "${_h}")
   endif()
 endforeach()
 if(_missing)
   message(FATAL_ERROR "pixlime.hpp does not include and list: ${_missing}")
+endif()
+if(_wrong)
+  message(FATAL_ERROR "pixlime.hpp must list ${_wrong} without including it (explicit instantiations, for one file only)")
 endif()
 message(STATUS "pixlime.hpp includes and lists all public headers")

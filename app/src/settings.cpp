@@ -2,7 +2,8 @@
 
 #include <CLI/CLI.hpp>
 
-#include <pixlime/pixlime.hpp>
+#include <pixlime/explain_options.hpp>
+#include <pixlime/slic.hpp>
 
 #include <algorithm>
 #include <cmath>

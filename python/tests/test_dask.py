@@ -375,15 +375,18 @@ def test_the_stubs_and_docs_match_the_module():
 
 
 def readme_block(name):
-    """The README's code block marked `<!-- snippet: file NAME -->` (README.md at the repository root)."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    m = re.search(r"<!-- snippet: file " + re.escape(name) + r" -->\n```python\n(.*?)\n```", readme, re.S)
-    assert m, f"README.md has no block 'file {name}'"
-    return m.group(1) + "\n"
+    """The code block marked `<!-- snippet: file NAME -->` in README.md or a docs/ page (docs/dask.md)."""
+    root = Path(__file__).resolve().parents[2]
+    for page in [root / "README.md"] + sorted((root / "docs").glob("*.md")):
+        m = re.search(r"<!-- snippet: file " + re.escape(name) + r" -->\n```python\n(.*?)\n```",
+                      page.read_text(encoding="utf-8"), re.S)
+        if m:
+            return m.group(1) + "\n"
+    raise AssertionError(f"neither README.md nor docs/*.md has a block 'file {name}'")
 
 
 def test_the_readme_example_runs(tmp_path):
-    # The README's "Many images, many machines" example, run as its snippets run (beside tests/).
+    # docs/dask.md's example ("Many images, many machines"), run as its snippets run (beside tests/).
     (tmp_path / "tests").symlink_to(DATA.parent)
     (tmp_path / "example.py").write_text(readme_block("many_images.py"))
     run = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
@@ -394,7 +397,7 @@ def test_the_readme_example_runs(tmp_path):
     assert lines[2].endswith("IoError")
     assert sorted(os.listdir(tmp_path / "explanations")) == sorted(map(record_name, ids))
     assert sorted(os.listdir(tmp_path)) == ["example.py", "explanations", "tests"]
-    # ... followed by `pixlime report explanations` (the README's next line): every image rendered,
+    # ... followed by `pixlime report explanations` (the page's next line): every image rendered,
     # the missing one a failed card.
     cli = os.environ.get("PIXLIME_CLI")
     if not cli:
@@ -457,7 +460,7 @@ SOURCE = Path(os.environ.get("PIXLIME_TEST_DATA", Path(__file__).resolve().paren
 
 
 def test_the_records_follow_the_schema_and_pixlime_report_renders_every_image(client, tmp_path):
-    """The README's Dask example (explain_many with out_dir), then `pixlime report` on that folder:
+    """docs/dask.md's Dask example (explain_many with out_dir), then `pixlime report` on that folder:
     every record follows app/schema/record.schema.json, and the page shows every image."""
     out = tmp_path / "explanations"
     records = explain_many(client, PATHS, make_classifier, out_dir=out, classes=["red", "green", "blue"],

@@ -550,7 +550,7 @@ def test_lime_is_not_imported():
 
 
 def test_switch_by_one_import_line():
-    """The README's example (readme_python runs the README's own copy): lime's code unchanged but
+    """docs/lime.md's example (readme_python runs the page's own copy): lime's code unchanged but
     for the import, with lime's answer where lime is present."""
     import numpy as np
     import pixlime

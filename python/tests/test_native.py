@@ -414,7 +414,7 @@ def test_torch_like_outputs_are_accepted(cat):
 def test_every_explain_option_of_the_cpp_api_is_a_keyword_with_its_default():
     import inspect
     import re
-    header = (Path(__file__).resolve().parents[2] / "include" / "pixlime" / "explain.hpp").read_text()
+    header = (Path(__file__).resolve().parents[2] / "include" / "pixlime" / "explain_options.hpp").read_text()
     body = re.search(r"struct explain_options \{(.*?)\n\};", header, re.S).group(1)
     # Deprecated members kept for one release (hide) are Python keywords only through their new name.
     body = re.sub(r"^\s+detail::renamed_\w+ \w+;$", "", body, flags=re.M)

@@ -6,7 +6,7 @@
 /// app/schema/record.schema.json and docs/records.md. Written here, once; read back and
 /// validated here, so that a report renders records from any writer.
 
-#include <pixlime/explain.hpp>
+#include <pixlime/explanation.hpp>
 #include <pixlime/render.hpp>
 
 #include <nlohmann/json.hpp>

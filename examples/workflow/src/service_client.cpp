@@ -2,6 +2,7 @@
 
 #include <pixlime_app/record.hpp>
 
+#include <pixlime/explain_options.hpp>
 #include <pixlime/io.hpp>
 
 #include <httplib.h>

@@ -27,7 +27,14 @@ echo "my own images" > "$mine/README.txt"
 fingerprint() { (cd "$1" && find . -printf '%y %m %p\n' | sort && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
 before="$(fingerprint "$mine")"
 
-PIXLIME_WORK="$scratch/work" PIXLIME_BUILD_DIR="$scratch/build" bash "$repo/scripts/main.sh" --data "$mine" \
+# The test suite's own build (PIXLIME_TEST_BUILD_DIR, set by ctest) is reused as it is configured:
+# main.sh then only checks that the two programs are up to date instead of building them again.
+if [ -n "${PIXLIME_TEST_BUILD_DIR:-}" ]; then
+  build_env=(PIXLIME_BUILD_DIR="$PIXLIME_TEST_BUILD_DIR" PIXLIME_CONFIGURE=0)
+else
+  build_env=(PIXLIME_BUILD_DIR="$scratch/build")
+fi
+env PIXLIME_WORK="$scratch/work" "${build_env[@]}" bash "$repo/scripts/main.sh" --data "$mine" \
   --explain 2 --binary-explain 1 --faithfulness-images 2 "$@" > "$scratch/main.out"
 cat "$scratch/main.out"
 [ "$(grep -c '^Report: ' "$scratch/main.out")" -eq 1 ] || fail "the report path should be printed once, found $(grep -c '^Report: ' "$scratch/main.out")"
