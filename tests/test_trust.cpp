@@ -201,12 +201,13 @@ TEST_CASE("the weights' spread is the clustered sandwich, with more samples than
             }
             const double g = double(groups.size());
             const double hc1 = g > k + 2 ? std::sqrt(g / (g - (k + 1))) : 2.0;
-            Eigen::MatrixXd meat = Eigen::MatrixXd::Zero(k, k);
-            for (const auto& members : groups) {
-                Eigen::VectorXd score = Eigen::VectorXd::Zero(k);
-                for (const int i : members) score += hc1 * w[i] * r[i] * xc.row(i).transpose();
-                meat += score * score.transpose();
-            }
+            // The scores centred on their mean (a penalised fit's do not sum to zero), their
+            // sum of squares scaled by G / (G - 1): the groups' sample covariance.
+            Eigen::MatrixXd scores = Eigen::MatrixXd::Zero(k, Eigen::Index(groups.size()));
+            for (std::size_t c = 0; c < groups.size(); ++c)
+                for (const int i : groups[c]) scores.col(Eigen::Index(c)) += hc1 * w[i] * r[i] * xc.row(i).transpose();
+            const Eigen::MatrixXd centred = scores.colwise() - scores.rowwise().mean();
+            const Eigen::MatrixXd meat = centred * centred.transpose() * (g / (g - 1));
             Eigen::MatrixXd a = xc.transpose() * w.asDiagonal() * xc;
             a.diagonal().array() += alpha;
             const Eigen::MatrixXd a_inv = a.llt().solve(Eigen::MatrixXd::Identity(k, k));
@@ -216,6 +217,56 @@ TEST_CASE("the weights' spread is the clustered sandwich, with more samples than
             CHECK(b.cols() == Eigen::Index(groups.size()));
             CHECK(((b * b.transpose()) - want).norm() <= 1e-9 * want.norm());
         }
+    }
+}
+
+TEST_CASE("on the orthogonal design, the standard errors of an additive model match its reruns") {
+    // A model exactly additive over 16 segments: its only residual is the ridge penalty's
+    // shrinkage, linear in the masks, which the orthogonal design cancels (statistics.hpp,
+    // orthogonal_share). Charged as independent draws, it made the standard errors several
+    // times the reruns' spread (intervals that always held, a stability too low).
+    struct additive {
+        pixlime::segmentation seg;
+        std::vector<double> a;
+        Eigen::MatrixXd operator()(batch_view<const std::uint8_t> batch) const {
+            Eigen::MatrixXd p(batch.size(), 2);
+            for (int i = 0; i < batch.size(); ++i) {
+                const std::vector<int> z = test::kept_segments(batch[i], seg);
+                double v = 0.5;
+                for (std::size_t k = 0; k < a.size(); ++k) v += a[k] * (z[k] - 0.5);
+                p(i, 1) = v;
+                p(i, 0) = 1 - v;
+            }
+            return p;
+        }
+    };
+    const additive m{test::grid(32, 32, 4, 4), {0.06, -0.05, 0.045, 0.04, 0.03, 0.02, -0.02, 0.015, 0.01, -0.01, 0.008, 0.006, 0.004, 0.002, 0, -0.003}};
+    const auto img = test::noise(32, 32, 3, 12);
+    auto opt = black_fill();
+    opt.sampler = pixlime::sampling::orthogonal;
+    for (int n : {301, 1001}) {
+        opt.num_samples = n;
+        const int runs = 30;
+        std::vector<Eigen::VectorXd> w;
+        double se2 = 0, iid_se2 = 0;
+        for (int r = 0; r < runs; ++r) {
+            opt.seed = std::uint64_t(300 + r);
+            const auto ex = pixlime::explain(img, m.seg, m, opt);
+            REQUIRE(ex.summary().orthogonal_order == pixlime::orthogonal_order(n, 16));
+            w.push_back(ex.weights(1));
+            se2 += ex.standard_errors(1).squaredNorm() / runs;
+            const Eigen::MatrixXd iid = pixlime::detail::ridge_spread(1.0, ex.samples(), ex.sample_weights(), ex.predictions().col(1), ex.fit(1));
+            iid_se2 += iid.rowwise().norm().squaredNorm() / runs;
+        }
+        Eigen::VectorXd mean = Eigen::VectorXd::Zero(16);
+        for (const auto& x : w) mean += x / runs;
+        double spread2 = 0;  // the reruns' variance, summed over the segments
+        for (const auto& x : w) spread2 += (x - mean).squaredNorm() / (runs - 1);
+        const double ratio = std::sqrt(se2 / spread2), iid_ratio = std::sqrt(iid_se2 / spread2);
+        MESSAGE(n << " samples: standard errors / reruns' spread " << ratio << " (charged as independent draws: " << iid_ratio << ")");
+        CHECK(ratio > 0.7);
+        CHECK(ratio < 1.4);
+        CHECK(iid_ratio > 1.4);  // the design-blind sandwich fails the same bounds
     }
 }
 
@@ -276,6 +327,30 @@ TEST_CASE("the adaptive stop: an easy ranking stops early, an unreachable target
     // Off by default: num_samples calls exactly.
     opt.target_stability = 0;
     CHECK(pixlime::explain(img, tied.seg, tied, opt).samples().rows() == 2000);
+}
+
+TEST_CASE("the adaptive stop enumerates only what its first round would draw, and all masks reach any target") {
+    const auto img = test::noise(24, 24, 3, 9);
+    auto opt = black_fill();
+    opt.num_samples = 2000;
+    opt.target_stability = 0.95;
+    // Nine segments: 512 masks, more than the first round's 101. A clear ranking stops after a
+    // round or two (enumerating all 512 was the old behaviour, with target_reached false).
+    segment_model nine = model_on_grid(3, 3, {3.0, -2.5, 2.2, 2.0, -1.8, 0.1, 0.1, 0, 0.05}, 0, 0.5);
+    const auto early = pixlime::explain(img, nine.seg, nine, opt);
+    CHECK_FALSE(early.summary().enumerated);
+    CHECK(early.target_reached());
+    CHECK(early.model_calls() < 300);
+    // Six segments: the 64 masks fit in the first round; enumerated, the ranking is exact.
+    segment_model six = model_on_grid(3, 2, {3.0, -2.5, 2.2, 2.0, -1.8, 0.1}, 0, 0.5);
+    const auto all = pixlime::explain(test::noise(24, 16, 3, 9), six.seg, six, opt);
+    CHECK(all.summary().enumerated);
+    CHECK(all.target_reached());
+    CHECK(all.model_calls() == 64);
+    CHECK(all.stability(1, 5) == 1.0);
+    // Without the stop, 2^9 <= num_samples: enumerated as before.
+    opt.target_stability = 0;
+    CHECK(pixlime::explain(img, nine.seg, nine, opt).summary().enumerated);
 }
 
 TEST_CASE("bad trust options are refused with the parameter named") {

@@ -69,8 +69,9 @@ namespace detail {
 /// The first step, before any sample: how the samples will be fitted (the summary's seed,
 /// adaptive target, KernelSHAP or not and the built-in fit's penalty, empty for a custom
 /// surrogate) from `opt`.
-inline sampling_summary planned_summary(const explain_options& opt) {
+inline sampling_summary planned_summary(const explain_options& opt, int k) {
     sampling_summary summary;
+    if (opt.sampler.is(sampling::orthogonal)) summary.orthogonal_order = orthogonal_order(opt.num_samples, k);
     summary.seed = opt.seed;
     summary.target_stability = opt.target_stability;
     const shapley_kernel* shapley = opt.kernel.builtin<shapley_kernel>();
@@ -80,15 +81,22 @@ inline sampling_summary planned_summary(const explain_options& opt) {
     return summary;
 }
 
+/// The adaptive stop's first round: max(101, 2K + 1) samples for `k` segments K (enough
+/// antithetic pairs for K weights; odd, so that the pairs are complete).
+inline std::int64_t first_round_end(int k) { return std::max<std::int64_t>(101, 2 * std::int64_t(k) + 1); }
+
 /// The masks explain evaluates (num_samples by `k`, row 0 all ones): all 2^K of them once when
-/// that is no more than num_samples and the sampler is a built-in other than lime_compatible
+/// that is no more than num_samples (with the adaptive stop on, no more than its first round) and the sampler is a built-in other than lime_compatible
 /// (whose draws must stay lime's), else the sampler's, checked; `enumerated` says which.
 /// Enumerated masks are weighted num_samples / 2^K times the kernel's weights: the fit is then
 /// the one drawn masks converge to, the expected objective. Throws pixlime::invalid_argument
 /// for a sampler result of the wrong size or values, and what the sampler throws (call_stage).
 inline mask_matrix draw_masks(const explain_options& opt, int k, bool& enumerated) {
     const int n = opt.num_samples;
-    enumerated = opt.sampler.is_builtin() && !opt.sampler.is(sampling::lime_compatible) && k < 31 && (std::int64_t(1) << k) <= n;
+    // With the adaptive stop on, only when the first round would hold every mask anyway: it may
+    // stop long before 2^K samples (K = 9: 512 masks against a stable ranking after 101).
+    const std::int64_t enumerate_up_to = opt.target_stability > 0 ? std::min<std::int64_t>(n, first_round_end(k)) : n;
+    enumerated = opt.sampler.is_builtin() && !opt.sampler.is(sampling::lime_compatible) && k < 31 && (std::int64_t(1) << k) <= enumerate_up_to;
     if (enumerated) {
         const std::int64_t all = std::int64_t(1) << k;
         mask_matrix m(all, k);
@@ -110,12 +118,12 @@ inline mask_matrix draw_masks(const explain_options& opt, int k, bool& enumerate
 }
 
 /// The sample counts of the adaptive stop's rounds, ending at `cap`: the first round has
-/// max(100, 2K + 1) samples (enough antithetic pairs for K weights), each next one a quarter
+/// first_round_end(K) samples, each next one a quarter
 /// more (at least 50); counts are odd so that sampling::paired's pairs are complete.
 inline std::vector<int> round_ends(int cap, int k, bool adaptive) {
     std::vector<int> ends;
     if (adaptive) {
-        std::int64_t n = std::max<std::int64_t>(101, 2 * std::int64_t(k) + 1);
+        std::int64_t n = first_round_end(k);
         while (n < cap) {
             ends.push_back(int(n));
             n += std::max<std::int64_t>(50, n / 4);
@@ -248,7 +256,7 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     check_explanation_size(opt, k, std::size_t(img.pixel_count()) * std::size_t(out_channels), sizeof(V), 1);
 
     auto t0 = clock::now();
-    sampling_summary summary = planned_summary(opt);
+    sampling_summary summary = planned_summary(opt, k);
     mask_matrix masks = draw_masks(opt, k, summary.enumerated);
     masks = with_all_hidden(std::move(masks), summary.shapley && !summary.enumerated);  // enumerated: it is there
     const int n = int(masks.rows());
@@ -272,6 +280,8 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     std::vector<linear_fit> fits;
     mask_matrix used;
     const bool adaptive = opt.target_stability > 0 && !summary.enumerated;
+    // Every mask seen: the ranking is exact and its stability 1, so any target is reached.
+    summary.target_reached = opt.target_stability > 0 && summary.enumerated;
     int done = 0;
     for (const int end : round_ends(n, k, adaptive)) {
         classify_rows(stream, perturb, pool, masks, first, done, end, opt, raw);

@@ -42,11 +42,16 @@ struct sampling_summary {
     std::optional<double> ridge_alpha = 1.0;
     /// The fit was KernelSHAP's constrained one (explain_options::kernel = shapley_kernel).
     bool shapley = false;
+    /// The order of sampling::orthogonal's Hadamard matrix the masks were rows of
+    /// (orthogonal_order), or 0 for any other design: the standard errors then leave out the
+    /// part of the noise that such a design cancels (detail::ridge_spread).
+    std::int64_t orthogonal_order = 0;
     /// Seeds the stability simulation (explain passes explain_options::seed).
     std::uint64_t seed = 0;
     /// explain_options::target_stability (0: off) and whether it was reached.
     double target_stability = 0;
-    /// Whether the adaptive stop reached target_stability (false when off).
+    /// Whether the adaptive stop reached target_stability (false when off; true when every
+    /// mask was enumerated, whose stability is 1).
     bool target_reached = false;
 };
 
@@ -59,7 +64,7 @@ inline Eigen::MatrixXd fit_spread(const sampling_summary& summary, const mask_ma
                                   const Eigen::VectorXd& target, const linear_fit& fit) {
     if (summary.shapley)
         return shapley_spread(shapley_setup(*summary.ridge_alpha, samples, sample_weights), samples, sample_weights, target, fit);
-    return ridge_spread(*summary.ridge_alpha, samples, sample_weights, target, fit);
+    return ridge_spread(*summary.ridge_alpha, samples, sample_weights, target, fit, summary.orthogonal_order);
 }
 
 }  // namespace detail
@@ -131,7 +136,8 @@ public:
     /// Images the classifier actually saw (distinct masks; at most samples().rows()).
     int model_calls() const { return summary_.model_calls; }
     /// Whether the adaptive stop (explain_options::target_stability) reached its target; false
-    /// when it was off or stopped at num_samples.
+    /// when it was off or the cap num_samples came first; true when every mask was enumerated
+    /// (the ranking is then exact: stability 1).
     bool target_reached() const { return summary_.target_reached; }
     /// How the samples were drawn and evaluated.
     const sampling_summary& summary() const { return summary_; }

@@ -94,9 +94,12 @@ enum class sampling {
     /// 0.969 against lime's 0.915, lime's 1000-sample accuracy from 500 samples, and the
     /// adaptive stop at 0.95 after a median 357 model calls against 564 with sampling::balanced:
     /// the least error and the fewest model calls of the designs measured, hence the default.
-    /// Its weak case: a model additive over the segments with many segments for few samples,
-    /// where there are no interactions for the pairs to cancel and a pair counts as one draw
-    /// for the standard errors (docs/trust.md: 661 calls against balanced's 271). Bitwise lime's masks are sampling::lime_compatible.
+    /// The standard errors know the design: the part of the residuals linear in the masks, which
+    /// a complete array cancels, is charged only for the share of the array not drawn
+    /// (detail::orthogonal_share). Its weak case is the adaptive stop on a model additive over
+    /// many segments: the rounds are prefixes of the cap's array, a small share of it at first
+    /// (docs/trust.md: 661 calls against balanced's 271). Bitwise lime's masks are
+    /// sampling::lime_compatible.
     orthogonal,
 };
 
@@ -104,6 +107,16 @@ enum class sampling {
 /// Below it the pairs span too few independent directions for K weights (each pair, centred,
 /// is one direction, x and -x).
 inline constexpr std::int64_t paired_min_samples(std::int64_t num_segments) { return 2 * num_segments + 1; }
+
+/// The order m of sampling::orthogonal's Hadamard matrix for `num_samples` samples of
+/// `num_segments` segments: the smallest power of two >= max(#pairs, K + 1), #pairs =
+/// (num_samples - 1) / 2; 0 below paired_min_samples(K), where the draws are balanced ones.
+inline constexpr std::int64_t orthogonal_order(std::int64_t num_samples, std::int64_t num_segments) {
+    if (num_samples < paired_min_samples(num_segments)) return 0;
+    std::int64_t order = 1;
+    while (order < std::max<std::int64_t>((num_samples - 1) / 2, num_segments + 1)) order *= 2;
+    return order;
+}
 
 /// "balanced", "lime_compatible", "bernoulli", "paired", "shapley" or "orthogonal".
 inline std::string to_string(sampling mode) {
@@ -185,8 +198,7 @@ inline mask_matrix sample_masks(sampling mode, int num_samples, int num_segments
         case sampling::orthogonal: {
             detail::splitmix64 gen{seed ^ 0x0A7A0F01D0ull};
             const std::int64_t pairs = (std::int64_t(num_samples) - 1) / 2, k = num_segments;
-            std::int64_t order = 1;
-            while (order < std::max<std::int64_t>(pairs, k + 1)) order *= 2;
+            const std::int64_t order = orthogonal_order(num_samples, num_segments);
             std::vector<std::uint64_t> cols(static_cast<std::size_t>(order) - 1);  // every column but the constant 0
             for (std::size_t i = 0; i < cols.size(); ++i) cols[i] = i + 1;
             for (std::size_t c = 0; c < std::size_t(k); ++c)  // partial Fisher-Yates: the first K are a random K-subset

@@ -235,7 +235,8 @@ inline Eigen::MatrixXd shapley_spread(const shapley_system& sys, const mask_matr
     if (k == 1) return spread;
     const Eigen::VectorXd residual = target - ((samples.cast<double>() * fit.weights).array() + fit.intercept).matrix();
     const double hc1 = hc1_factor(g, double(k) - 1);  // the K - 1 free weights
-    const Eigen::MatrixXd head = sys.a.solve(group_scores(sys.x, groups, (sample_weights.array() * residual.array() * hc1).matrix()));
+    Eigen::MatrixXd head = sys.a.solve(group_scores(sys.x, groups, (sample_weights.array() * residual.array() * hc1).matrix()));
+    centre_groups(head);  // the penalty's pull on the scores is not noise (statistics.hpp)
     spread.topRows(k - 1) = head;
     spread.row(k - 1) = -head.colwise().sum();
     return spread;

@@ -6,7 +6,8 @@
 /// - the sampling spread of a fit's weights (detail::ridge_spread for weighted_ridge; KernelSHAP's
 ///   is detail::shapley_spread in shapley.hpp): the clustered sandwich covariance, over groups of
 ///   samples (detail::sample_groups: an antithetic pair is one draw), with HC1's small-sample
-///   factor (detail::hc1_factor);
+///   factor (detail::hc1_factor), centred (detail::centre_groups) and, on sampling::orthogonal's
+///   design, without the part of the noise the design cancels (detail::orthogonal_share);
 /// - the expected top-k stability between reruns (detail::simulated_stability: a parametric
 ///   bootstrap with SIMEX bias removal) and its seed (detail::stability_seed);
 /// - the normal quantile of the intervals (detail::normal_quantile).
@@ -62,6 +63,61 @@ inline double hc1_factor(Eigen::Index groups, double fitted) {
     return double(groups) > fitted + 1 ? std::sqrt(double(groups) / (double(groups) - fitted)) : 2.0;
 }
 
+/// Centres a spread's columns (`spread`: #segments by #groups, one column per group's term
+/// A⁻¹ s_g) on their mean, scaled by sqrt(G / (G - 1)): the sandwich's meat is then the groups'
+/// sample covariance, the scores' spread around their mean. A penalised fit's scores do not sum
+/// to zero: weighted_ridge's normal equations give Σ_i w_i r_i x_c,i = α w, so each s_g carries
+/// the penalty's pull α w / G, the same in every run, which uncentred would count as noise
+/// (measured: it moved the mean stability estimate by at most 0.003 on 40 configurations;
+/// benchmarks/RESULTS.md, "Calibration on configurations nobody tuned for").
+inline void centre_groups(Eigen::MatrixXd& spread) {
+    const Eigen::Index g = spread.cols();
+    if (g < 2) return;
+    const Eigen::VectorXd mean = spread.rowwise().mean();
+    spread.colwise() -= mean;
+    spread *= std::sqrt(double(g) / double(g - 1));
+}
+
+/// The score terms u (#samples: u_i = w_i r_i, times HC1) with the part that
+/// sampling::orthogonal's design cancels scaled down to what remains of it. Over all m rows of
+/// a Hadamard array (and their complements) the sum of x_c,i x_c,iᵀ b is fixed for any b: the
+/// columns are orthogonal, so the part of u linear in the masks (a + x_i b, the projection of
+/// u on [1, x] over the groups' rows) moves no weight between reruns, while clustered draws that
+/// count each pair as an independent draw charge it fully. That part is mostly the penalty's:
+/// a weighted ridge fit's residuals hold -x_c A⁻¹ α w (its shrinkage), linear in the masks, the
+/// whole residual of a model additive in the segments. With G of the m pairs drawn (a random
+/// subset of the rows, without replacement), the share 1 - G / m of its variance remains (the
+/// finite-population correction); u's other part is charged as before. `groups`, `group_of`:
+/// as ridge_spread computes them; `order`: the array's order m (orthogonal_order).
+inline Eigen::VectorXd orthogonal_share(const mask_matrix& samples, const std::vector<Eigen::Index>& groups,
+                                        const std::vector<Eigen::Index>& group_of, const Eigen::VectorXd& u, std::int64_t order) {
+    const Eigen::Index n = samples.rows(), k = samples.cols();
+    std::int64_t pairs = 0;
+    for (std::size_t c = 0; c + 1 < groups.size(); ++c) pairs += groups[c + 1] - groups[c] == 2;
+    const double share = std::max(0.0, 1.0 - double(pairs) / double(order));
+    // Unweighted least squares of u on [1, x] over the grouped rows (row 0 is in no group).
+    Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(k + 1, k + 1);
+    Eigen::VectorXd rhs = Eigen::VectorXd::Zero(k + 1);
+    Eigen::VectorXd row(k + 1);
+    for (Eigen::Index i = 0; i < n; ++i) {
+        if (group_of[std::size_t(i)] < 0) continue;
+        row[0] = 1;
+        row.tail(k) = samples.row(i).transpose().cast<double>();
+        gram.selfadjointView<Eigen::Lower>().rankUpdate(row);
+        rhs += u[i] * row;
+    }
+    gram.diagonal().array() += 1e-12 * (gram.diagonal().maxCoeff() + 1);
+    const Eigen::VectorXd coef = gram.selfadjointView<Eigen::Lower>().llt().solve(rhs);
+    Eigen::VectorXd out = u;
+    const double keep = std::sqrt(share);
+    for (Eigen::Index i = 0; i < n; ++i) {
+        if (group_of[std::size_t(i)] < 0) continue;
+        const double linear = coef[0] + samples.row(i).cast<double>().dot(coef.tail(k).transpose());
+        out[i] = u[i] - (1 - keep) * linear;
+    }
+    return out;
+}
+
 /// The sampling spread of weighted_ridge's weights for one target: a #segments by #groups
 /// matrix B whose B Bᵀ estimates the covariance of the weights over reruns with fresh masks.
 /// This is the sandwich (Huber 1967; White 1980, HC0) of the weighted ridge estimator,
@@ -71,9 +127,11 @@ inline double hc1_factor(Eigen::Index groups, double fitted) {
 /// segments than samples, A⁻¹X_cᵀW^½ is taken in its dual form X_cᵀW^½(W^½X_cX_cᵀW^½ + αI)⁻¹.
 /// `alpha`: the fit's penalty (>= 0; > 0 with more segments than samples); `samples`: #samples
 /// by #segments, 0/1; `sample_weights`: #samples values >= 0, not all 0; `target`: the
-/// #samples outputs `fit` (weighted_ridge's with that alpha) was fitted to.
+/// #samples outputs `fit` (weighted_ridge's with that alpha) was fitted to; `orthogonal_order`:
+/// the Hadamard order of sampling::orthogonal's masks (0 for any other design; see
+/// orthogonal_share).
 inline Eigen::MatrixXd ridge_spread(double alpha, const mask_matrix& samples, const Eigen::VectorXd& sample_weights,
-                                    const Eigen::VectorXd& target, const linear_fit& fit) {
+                                    const Eigen::VectorXd& target, const linear_fit& fit, std::int64_t orthogonal_order = 0) {
     const Eigen::Index n = samples.rows(), k = samples.cols();
     const std::vector<Eigen::Index> groups = sample_groups(samples);
     const Eigen::Index g = Eigen::Index(groups.size()) - 1;
@@ -101,6 +159,7 @@ inline Eigen::MatrixXd ridge_spread(double alpha, const mask_matrix& samples, co
         u.segment(b, m) = hc1 * sample_weights.segment(b, m).array() *
                           (target.segment(b, m).array() - (x * fit.weights).array() - fit.intercept);
     }
+    if (orthogonal_order > 0 && k < n) u = orthogonal_share(samples, groups, group_of, u, orthogonal_order);
     if (k <= n) {
         Eigen::MatrixXd a = Eigen::MatrixXd::Zero(k, k);
         Eigen::MatrixXd scores = Eigen::MatrixXd::Zero(k, g);
@@ -111,7 +170,9 @@ inline Eigen::MatrixXd ridge_spread(double alpha, const mask_matrix& samples, co
                 if (const Eigen::Index c = group_of[std::size_t(b + i)]; c >= 0) scores.col(c) += u[b + i] * xc.row(i).transpose();
         }
         a.diagonal().array() += alpha;
-        return a.llt().solve(scores);
+        Eigen::MatrixXd out = a.llt().solve(scores);
+        centre_groups(out);
+        return out;
     }
     // More segments than samples: A⁻¹X_cᵀW^½ in its dual form X_cᵀ S M⁻¹ with S = diag(sqrt(w)),
     // M = S X_c X_cᵀ S + αI (n x n, smaller than K x K here). The group scores are X_cᵀ d with
@@ -135,6 +196,7 @@ inline Eigen::MatrixXd ridge_spread(double alpha, const mask_matrix& samples, co
         const Eigen::MatrixXd xc = rows(b).rowwise() - mean;
         out.noalias() += xc.transpose() * t.middleRows(b, xc.rows());
     }
+    centre_groups(out);
     return out;
 }
 /// A standard normal deviate from two outputs of `gen` (Box and Muller 1958): the same on
@@ -174,23 +236,38 @@ inline double jaccard(const std::vector<int>& a, const std::vector<int>& b) {
 /// reruns (noise pulls near-ties apart), so the bias is removed by simulation-extrapolation
 /// (SIMEX, Cook and Stefanski 1994): the same mean with centres w + B ξ₀, twice the noise,
 /// is taken too, and the linear extrapolation to a noise-free centre, 2 S(w) - S(w + B ξ₀),
-/// returned (clamped to [0, 1]). `weights`: #segments values; `spread`: #segments by #groups
-/// (no columns: 1 is returned); `k`: 1..#segments; `draws` >= 1 simulated pairs at each level,
-/// drawn from `seed`.
+/// returned (clamped to [0, 1]). Both levels use the same ξ₁, ξ₂ (common random numbers), so
+/// that the simulation's own noise largely cancels in the difference; with more groups than
+/// segments the noise is drawn as L ξ with L L^T = B B^T (K x K instead of K x #groups per
+/// draw). `weights`: #segments values; `spread`: #segments by #groups (no columns: 1 is
+/// returned); `k`: 1..#segments; `draws` >= 1 simulated pairs at each level, drawn from `seed`.
 inline double simulated_stability(const Eigen::VectorXd& weights, const Eigen::MatrixXd& spread, int k, int draws,
                                   std::uint64_t seed) {
     if (spread.cols() == 0) return 1.0;
+    // The same covariance from fewer columns: the Cholesky factor of B B^T (a relative jitter of
+    // 1e-12 on the diagonal keeps a singular one factorable).
+    Eigen::MatrixXd factor;
+    const Eigen::MatrixXd* b = &spread;
+    if (spread.cols() > spread.rows()) {
+        Eigen::MatrixXd cov = spread * spread.transpose();
+        cov.diagonal().array() += 1e-12 * (cov.diagonal().maxCoeff() + 1e-300);
+        const Eigen::LLT<Eigen::MatrixXd> llt(cov);
+        if (llt.info() == Eigen::Success) {
+            factor = llt.matrixL();
+            b = &factor;
+        }
+    }
     splitmix64 gen{seed};
-    Eigen::VectorXd xi(spread.cols());
+    Eigen::VectorXd xi(b->cols());
     const auto noise = [&] {
         for (Eigen::Index c = 0; c < xi.size(); ++c) xi[c] = standard_normal(gen);
-        return Eigen::VectorXd(spread * xi);
+        return Eigen::VectorXd(*b * xi);
     };
     double once = 0, twice = 0;
     for (int d = 0; d < draws; ++d) {
-        once += jaccard(top_set(weights + noise(), k), top_set(weights + noise(), k));
-        const Eigen::VectorXd centre = weights + noise();
-        twice += jaccard(top_set(centre + noise(), k), top_set(centre + noise(), k));
+        const Eigen::VectorXd n1 = noise(), n2 = noise(), n0 = noise();
+        once += jaccard(top_set(weights + n1, k), top_set(weights + n2, k));
+        twice += jaccard(top_set(weights + n0 + n1, k), top_set(weights + n0 + n2, k));
     }
     return std::clamp((2 * once - twice) / draws, 0.0, 1.0);
 }
