@@ -25,6 +25,7 @@
 #include <pixlime/pixlime.hpp>
 
 #include "classifiers.hpp"
+#include "measures.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -50,45 +51,10 @@ pixlime::sampler design(const std::string& name) {
     std::exit(2);
 }
 
-// ---------------------------------------------------------------------------------------------
-// Measures
-
-std::vector<int> top_set(const Eigen::VectorXd& w, int k) {
-    const auto r = pixlime::ranked(w);
-    std::vector<int> s;
-    for (int i = 0; i < k && i < int(r.size()); ++i) s.push_back(r[std::size_t(i)].first);
-    std::sort(s.begin(), s.end());
-    return s;
-}
-
-double jaccard(const std::vector<int>& a, const std::vector<int>& b) {
-    std::vector<int> common;
-    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
-    return double(common.size()) / double(a.size() + b.size() - common.size());
-}
-
-double mean_pairwise_jaccard(const std::vector<std::vector<int>>& sets) {
-    double sum = 0;
-    int pairs = 0;
-    for (std::size_t i = 0; i < sets.size(); ++i)
-        for (std::size_t j = i + 1; j < sets.size(); ++j) sum += jaccard(sets[i], sets[j]), ++pairs;
-    return pairs ? sum / pairs : 1.0;
-}
-
-double median(std::vector<double> v) {
-    if (v.empty()) return std::nan("");
-    std::sort(v.begin(), v.end());
-    const std::size_t h = v.size() / 2;
-    return v.size() % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
-}
-
-std::vector<std::string> split(const std::string& s) {
-    std::vector<std::string> out;
-    std::stringstream in(s);
-    for (std::string part; std::getline(in, part, ',');)
-        if (!part.empty()) out.push_back(part);
-    return out;
-}
+using bench::mean_pairwise_jaccard;
+using bench::median;
+using bench::split;
+using bench::top_set;
 
 struct cell {  // one configuration, design and count
     double error = 0, jaccard = 0, coverage = 0, stability = 0, calls = 0;
