@@ -457,8 +457,13 @@ config_result run_config(const mask_model& model, int k, const std::string& name
         full.num_samples = set.cap;
         // As a custom sampler the design is never enumerated (the stop does not enumerate beyond
         // its first round either).
+        // The stop's own draws: orthogonal's come as consecutive complete arrays with the stop on.
         const pixlime::sampling mode = pixlime::parse_sampling(d);
-        full.sampler = [mode](int n, int kk, std::uint64_t seed) { return pixlime::sample_masks(mode, n, kk, seed); };
+        full.sampler = [mode](int n, int kk, std::uint64_t seed) {
+            return mode == pixlime::sampling::orthogonal && n >= pixlime::paired_min_samples(kk)
+                       ? pixlime::detail::orthogonal_block_masks(n, kk, seed)
+                       : pixlime::sample_masks(mode, n, kk, seed);
+        };
         std::vector<std::vector<double>> est_by_round;
         std::vector<std::vector<std::vector<int>>> top_by_round;
         const std::vector<int> ends = pixlime::detail::round_ends(set.cap, k, true);
@@ -467,7 +472,8 @@ config_result run_config(const mask_model& model, int k, const std::string& name
             const pixlime::explanation ex = pixlime::explain(stand_in, seg, classify, full);
             pixlime::sampling_summary summary = pixlime::detail::planned_summary(full, k);
             // The built-in sampler's summary, which a custom callable does not get.
-            if (mode == pixlime::sampling::orthogonal) summary.orthogonal_order = pixlime::orthogonal_order(set.cap, k);
+            if (mode == pixlime::sampling::orthogonal && set.cap >= pixlime::paired_min_samples(k))
+                summary.orthogonal_order = pixlime::detail::orthogonal_block_order(k);
             std::vector<double> e;
             std::vector<std::vector<int>> t;
             for (const int end : ends) {
@@ -479,6 +485,11 @@ config_result run_config(const mask_model& model, int k, const std::string& name
                 e.push_back(pixlime::detail::simulated_stability(fits[0].weights, spread, std::min(5, k), 200,
                                                                  pixlime::detail::stability_seed(full.seed, label)));
                 t.push_back(top_set(fits[0].weights, 5));
+            }
+            if (std::getenv("BENCH_CALIBRATION_TRACE")) {  // the estimate at each round end, for a look at one configuration
+                std::fprintf(stderr, "trace seed %d:", s);
+                for (std::size_t i = 0; i < e.size(); ++i) std::fprintf(stderr, " %d:%.3f", ends[i], e[i]);
+                std::fprintf(stderr, "\n");
             }
             est_by_round.push_back(e);
             top_by_round.push_back(t);

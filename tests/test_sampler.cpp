@@ -75,6 +75,31 @@ TEST_CASE("orthogonal masks: complementary pairs on a Hadamard design, balanced 
     CHECK(pixlime::sampler(sampling::orthogonal).name() == "orthogonal");
 }
 
+TEST_CASE("the adaptive stop's orthogonal draws: consecutive complete arrays, each exactly orthogonal") {
+    // 11 segments: arrays of order 16; 2 x 40 + 2 samples = 40 pairs (two complete arrays and 8
+    // pairs of a third) and a fresh odd row.
+    const int k = 11, n = 82;
+    REQUIRE(pixlime::detail::orthogonal_block_order(k) == 16);
+    REQUIRE(pixlime::detail::orthogonal_block_order(15) == 16);
+    REQUIRE(pixlime::detail::orthogonal_block_order(16) == 32);
+    const auto m = pixlime::detail::orthogonal_block_masks(n, k, 9);
+    CHECK(m.row(0).isOnes());
+    CHECK((m.array() <= 1).all());
+    for (int i = 1; i + 1 < n; i += 2) CHECK(((m.row(i).array() + m.row(i + 1).array()) == 1).all());
+    const Eigen::MatrixXd first = 2.0 * m.middleRows(1, 80).cast<double>()(Eigen::seq(0, 79, 2), Eigen::all).array() - 1.0;
+    for (int b = 0; b < 2; ++b) {  // each complete array: balanced, orthogonal columns
+        const Eigen::MatrixXd h = first.middleRows(16 * b, 16);
+        CHECK((h.transpose() * h - 16.0 * Eigen::MatrixXd::Identity(k, k)).cwiseAbs().maxCoeff() == 0);
+        CHECK(h.colwise().sum().cwiseAbs().maxCoeff() == 0);
+    }
+    // Arrays of their own: the second is not the first again.
+    CHECK(first.topRows(16) != first.middleRows(16, 16));
+    CHECK(pixlime::detail::orthogonal_block_masks(n, k, 9) == m);
+    CHECK(pixlime::detail::orthogonal_block_masks(n, k, 10) != m);
+    // Up to one array, the same draws as sample_masks gives that count.
+    CHECK(pixlime::detail::orthogonal_block_masks(33, k, 4) == pixlime::sample_masks(pixlime::sampling::orthogonal, 33, k, 4));
+}
+
 TEST_CASE("sample_masks refuses bad sizes, seeds and modes before allocating") {
     using pixlime::sampling;
     CHECK(test::error_of<pixlime::invalid_argument>([] { pixlime::sample_masks(sampling::balanced, 0, 3, 1); }).parameter() ==

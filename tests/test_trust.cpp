@@ -200,7 +200,7 @@ TEST_CASE("the weights' spread is the clustered sandwich, with more samples than
                 i += pair ? 2 : 1;
             }
             const double g = double(groups.size());
-            const double hc1 = g > k + 2 ? std::sqrt(g / (g - (k + 1))) : 2.0;
+            const double hc1 = g > k + 2 ? std::sqrt(g / (g - (k + 1))) : std::sqrt(std::max(g, 4.0));
             // The scores centred on their mean (a penalised fit's do not sum to zero), their
             // sum of squares scaled by G / (G - 1): the groups' sample covariance.
             Eigen::MatrixXd scores = Eigen::MatrixXd::Zero(k, Eigen::Index(groups.size()));
@@ -339,6 +339,9 @@ TEST_CASE("the adaptive stop enumerates only what its first round would draw, an
     segment_model nine = model_on_grid(3, 3, {3.0, -2.5, 2.2, 2.0, -1.8, 0.1, 0.1, 0, 0.05}, 0, 0.5);
     const auto early = pixlime::explain(img, nine.seg, nine, opt);
     CHECK_FALSE(early.summary().enumerated);
+    // The default orthogonal draws come as complete arrays of order 16 in turn.
+    CHECK(early.summary().orthogonal_order == 16);
+    CHECK(early.samples() == pixlime::detail::orthogonal_block_masks(2000, 9, opt.seed).topRows(early.samples().rows()));
     CHECK(early.target_reached());
     CHECK(early.model_calls() < 300);
     // Six segments: the 64 masks fit in the first round; enumerated, the ranking is exact.
@@ -408,8 +411,13 @@ TEST_CASE("statistics.hpp's pieces: sample groups, their scores, HC1, top sets, 
     CHECK(scores.col(2) == Eigen::Vector2d(-2, -2));  // row 4 - row 5
 
     CHECK(d::hc1_factor(10, 3) == doctest::Approx(std::sqrt(10.0 / 7.0)));
-    CHECK(d::hc1_factor(4, 3) == 2.0);  // G <= p + 1: unknown, doubled
+    CHECK(d::hc1_factor(4, 3) == 2.0);  // G <= p + 1: unknown, sqrt(max(G, 4))
     CHECK(d::hc1_factor(0, 0) == 2.0);
+    // The adaptive stop's first round for K = 132: 132 pairs, 133 fitted values. The factor is
+    // the formula's at G - p = 1 and does not fall as groups are added.
+    CHECK(d::hc1_factor(132, 133) == doctest::Approx(std::sqrt(132.0)));
+    CHECK(d::hc1_factor(135, 133) == doctest::Approx(std::sqrt(135.0 / 2.0)));
+    CHECK(d::hc1_factor(134, 133) <= d::hc1_factor(132, 133) * std::sqrt(134.0 / 132.0));
 
     Eigen::VectorXd w(5);
     w << 0.1, -0.9, 0.5, 0.0, 0.5;

@@ -71,7 +71,9 @@ namespace detail {
 /// surrogate) from `opt`.
 inline sampling_summary planned_summary(const explain_options& opt, int k) {
     sampling_summary summary;
-    if (opt.sampler.is(sampling::orthogonal)) summary.orthogonal_order = orthogonal_order(opt.num_samples, k);
+    if (opt.sampler.is(sampling::orthogonal))  // the adaptive stop draws complete arrays in turn (draw_masks)
+        summary.orthogonal_order = opt.target_stability <= 0 ? orthogonal_order(opt.num_samples, k)
+                                   : opt.num_samples >= paired_min_samples(k) ? orthogonal_block_order(k) : 0;
     summary.seed = opt.seed;
     summary.target_stability = opt.target_stability;
     const shapley_kernel* shapley = opt.kernel.builtin<shapley_kernel>();
@@ -104,6 +106,11 @@ inline mask_matrix draw_masks(const explain_options& opt, int k, bool& enumerate
             for (int j = 0; j < k; ++j) m(i, j) = std::uint8_t(((all - 1 - i) >> j) & 1);
         return m;
     }
+    // The adaptive stop's orthogonal draws come in complete arrays, so that its rounds see
+    // exactly orthogonal columns (orthogonal_block_masks); a fixed count draws one array.
+    // (explain has checked K, num_samples and their product against the limits already.)
+    if (opt.target_stability > 0 && opt.sampler.is(sampling::orthogonal) && n >= paired_min_samples(k))
+        return orthogonal_block_masks(n, k, opt.seed);
     mask_matrix masks = call_stage("explain_options.sampler", opt.sampler, "a num_samples x num_segments mask matrix", n, k, opt.seed,
                                    opt.limits);
     if (masks.rows() != n || masks.cols() != k)

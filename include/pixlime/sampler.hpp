@@ -92,14 +92,15 @@ enum class sampling {
     /// configurations x 30 seeds, 1000 samples): weight error 0.018 against paired's 0.022 and
     /// lime's 0.045, calibrated intervals (coverage 0.925), pooled top-5 Jaccard between seeds
     /// 0.969 against lime's 0.915, lime's 1000-sample accuracy from 500 samples, and the
-    /// adaptive stop at 0.95 after a median 357 model calls against 564 with sampling::balanced:
+    /// adaptive stop at 0.95 after a median 263 model calls against 591 with sampling::balanced
+    /// (re-measured after issue 24's changes, "Calibration on configurations nobody tuned for"):
     /// the least error and the fewest model calls of the designs measured, hence the default.
     /// The standard errors know the design: the part of the residuals linear in the masks, which
     /// a complete array cancels, is charged only for the share of the array not drawn
-    /// (detail::orthogonal_share). Its weak case is the adaptive stop on a model additive over
-    /// many segments: the rounds are prefixes of the cap's array, a small share of it at first
-    /// (docs/trust.md: 661 calls against balanced's 271). Bitwise lime's masks are
-    /// sampling::lime_compatible.
+    /// (detail::orthogonal_share). With the adaptive stop on, explain draws consecutive complete
+    /// arrays of the smallest order that holds K + 1 columns (detail::orthogonal_block_masks)
+    /// rather than one of the cap's order, so that its rounds see complete arrays. Bitwise
+    /// lime's masks are sampling::lime_compatible.
     orthogonal,
 };
 
@@ -117,6 +118,61 @@ inline constexpr std::int64_t orthogonal_order(std::int64_t num_samples, std::in
     while (order < std::max<std::int64_t>((num_samples - 1) / 2, num_segments + 1)) order *= 2;
     return order;
 }
+
+namespace detail {
+
+/// Pairs first_pair .. first_pair + pairs - 1 of sampling::orthogonal's design (rows 1 + 2p and
+/// 2 + 2p of `m`, #samples by K) from one random Hadamard array of `order` (>= pairs, >= K + 1,
+/// a power of two): K random columns other than the constant one, each with a random sign, and
+/// `pairs` of its rows in random order, each row followed by its complement; drawn from `gen`.
+inline void orthogonal_pairs(mask_matrix& m, std::int64_t first_pair, std::int64_t pairs, std::int64_t order, splitmix64& gen) {
+    const std::int64_t k = m.cols();
+    std::vector<std::uint64_t> cols(static_cast<std::size_t>(order) - 1);  // every column but the constant 0
+    for (std::size_t i = 0; i < cols.size(); ++i) cols[i] = i + 1;
+    for (std::size_t c = 0; c < std::size_t(k); ++c)  // partial Fisher-Yates: the first K are a random K-subset
+        std::swap(cols[c], cols[c + std::size_t(gen.below(std::uint64_t(cols.size() - c)))]);
+    std::vector<std::uint8_t> sign(static_cast<std::size_t>(k));
+    for (auto& b : sign) b = static_cast<std::uint8_t>(gen() >> 63);
+    std::vector<std::uint64_t> rows(static_cast<std::size_t>(order));
+    for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
+    for (std::size_t r = 0; r < std::size_t(pairs); ++r)
+        std::swap(rows[r], rows[r + std::size_t(gen.below(std::uint64_t(rows.size() - r)))]);
+    for (std::int64_t p = 0; p < pairs; ++p)
+        for (std::int64_t c = 0; c < k; ++c) {
+            const std::uint64_t both = rows[std::size_t(p)] & cols[std::size_t(c)];
+            const auto bit = static_cast<std::uint8_t>((std::bitset<64>(both).count() & 1u) ^ sign[std::size_t(c)]);
+            m(Eigen::Index(1 + 2 * (first_pair + p)), Eigen::Index(c)) = bit;
+            m(Eigen::Index(2 + 2 * (first_pair + p)), Eigen::Index(c)) = static_cast<std::uint8_t>(1 - bit);
+        }
+}
+
+/// The smallest Hadamard order that holds K + 1 columns for `num_segments` K: the order of each
+/// block of orthogonal_block_masks.
+inline constexpr std::int64_t orthogonal_block_order(std::int64_t num_segments) {
+    std::int64_t order = 1;
+    while (order < num_segments + 1) order *= 2;
+    return order;
+}
+
+/// sampling::orthogonal's draws as explain's adaptive stop takes them (`num_samples` >=
+/// paired_min_samples(K), the cap): consecutive blocks of orthogonal_block_order(K) pairs, each a
+/// complete Hadamard array of its own (its own columns, signs and row order), the last one
+/// possibly partial, and a fresh coin-flip row when num_samples - 1 is odd. A round that ends on
+/// a block's end has drawn only complete arrays, whose columns are exactly orthogonal; one big
+/// array of the cap's order would be a small random share of itself after the first rounds.
+/// Row 0 is all ones.
+inline mask_matrix orthogonal_block_masks(int num_samples, int num_segments, std::uint64_t seed) {
+    mask_matrix m(num_samples, num_segments);
+    m.row(0).setOnes();
+    splitmix64 gen{seed ^ 0x0A7A0F01D0ull};
+    const std::int64_t pairs = (std::int64_t(num_samples) - 1) / 2, order = orthogonal_block_order(num_segments);
+    for (std::int64_t first = 0; first < pairs; first += order) orthogonal_pairs(m, first, std::min(order, pairs - first), order, gen);
+    if ((num_samples - 1) % 2)
+        for (int c = 0; c < num_segments; ++c) m(num_samples - 1, c) = static_cast<std::uint8_t>(gen() >> 63);
+    return m;
+}
+
+}  // namespace detail
 
 /// "balanced", "lime_compatible", "bernoulli", "paired", "shapley" or "orthogonal".
 inline std::string to_string(sampling mode) {
@@ -197,25 +253,8 @@ inline mask_matrix sample_masks(sampling mode, int num_samples, int num_segments
             break;
         case sampling::orthogonal: {
             detail::splitmix64 gen{seed ^ 0x0A7A0F01D0ull};
-            const std::int64_t pairs = (std::int64_t(num_samples) - 1) / 2, k = num_segments;
-            const std::int64_t order = orthogonal_order(num_samples, num_segments);
-            std::vector<std::uint64_t> cols(static_cast<std::size_t>(order) - 1);  // every column but the constant 0
-            for (std::size_t i = 0; i < cols.size(); ++i) cols[i] = i + 1;
-            for (std::size_t c = 0; c < std::size_t(k); ++c)  // partial Fisher-Yates: the first K are a random K-subset
-                std::swap(cols[c], cols[c + std::size_t(gen.below(std::uint64_t(cols.size() - c)))]);
-            std::vector<std::uint8_t> sign(static_cast<std::size_t>(k));
-            for (auto& b : sign) b = static_cast<std::uint8_t>(gen() >> 63);
-            std::vector<std::uint64_t> rows(static_cast<std::size_t>(order));
-            for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = i;
-            for (std::size_t r = 0; r < std::size_t(pairs); ++r)
-                std::swap(rows[r], rows[r + std::size_t(gen.below(std::uint64_t(rows.size() - r)))]);
-            for (std::int64_t p = 0; p < pairs; ++p)
-                for (std::int64_t c = 0; c < k; ++c) {
-                    const std::uint64_t both = rows[std::size_t(p)] & cols[std::size_t(c)];
-                    const auto bit = static_cast<std::uint8_t>((std::bitset<64>(both).count() & 1u) ^ sign[std::size_t(c)]);
-                    m(Eigen::Index(1 + 2 * p), Eigen::Index(c)) = bit;
-                    m(Eigen::Index(2 + 2 * p), Eigen::Index(c)) = static_cast<std::uint8_t>(1 - bit);
-                }
+            const std::int64_t pairs = (std::int64_t(num_samples) - 1) / 2;
+            detail::orthogonal_pairs(m, 0, pairs, orthogonal_order(num_samples, num_segments), gen);
             if ((num_samples - 1) % 2)
                 for (int c = 0; c < num_segments; ++c) m(num_samples - 1, c) = static_cast<std::uint8_t>(gen() >> 63);
             break;

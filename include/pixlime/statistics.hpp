@@ -58,9 +58,14 @@ inline Eigen::MatrixXd group_scores(const Eigen::MatrixXd& x, const std::vector<
 /// HC1's small-sample factor on the spread (MacKinnon and White 1985): sqrt(G / (G - p)) for
 /// `groups` G >= 0 groups and `fitted` p >= 0 fitted values, the variance's G / (G - p) (the
 /// residuals of a fit are smaller than the errors by about that much). Without enough groups
-/// for it (G <= p + 1) the spread is not known: 2, every standard error doubled.
+/// for it (G <= p + 1) the residuals say almost nothing about the spread: sqrt(max(G, 4)), the
+/// formula's value at G - p = 1, so that the factor never falls as groups are added (it was 2,
+/// below the formula's values just above: the adaptive stop's first round, K pairs for K + 1
+/// fitted values, looked far steadier than the next; benchmarks/RESULTS.md, "Calibration on
+/// configurations nobody tuned for").
 inline double hc1_factor(Eigen::Index groups, double fitted) {
-    return double(groups) > fitted + 1 ? std::sqrt(double(groups) / (double(groups) - fitted)) : 2.0;
+    return double(groups) > fitted + 1 ? std::sqrt(double(groups) / (double(groups) - fitted))
+                                       : std::sqrt(std::max(double(groups), 4.0));
 }
 
 /// Centres a spread's columns (`spread`: #segments by #groups, one column per group's term
@@ -87,14 +92,26 @@ inline void centre_groups(Eigen::MatrixXd& spread) {
 /// a weighted ridge fit's residuals hold -x_c A⁻¹ α w (its shrinkage), linear in the masks, the
 /// whole residual of a model additive in the segments. With G of the m pairs drawn (a random
 /// subset of the rows, without replacement), the share 1 - G / m of its variance remains (the
-/// finite-population correction); u's other part is charged as before. `groups`, `group_of`:
-/// as ridge_spread computes them; `order`: the array's order m (orthogonal_order).
+/// finite-population correction), per array when the pairs come from consecutive arrays of
+/// order m (the adaptive stop's); u's other part is charged as before. `groups`, `group_of`: as
+/// ridge_spread computes them; `order`: the arrays' order m (sampling_summary::orthogonal_order).
 inline Eigen::VectorXd orthogonal_share(const mask_matrix& samples, const std::vector<Eigen::Index>& groups,
                                         const std::vector<Eigen::Index>& group_of, const Eigen::VectorXd& u, std::int64_t order) {
     const Eigen::Index n = samples.rows(), k = samples.cols();
-    std::int64_t pairs = 0;
-    for (std::size_t c = 0; c + 1 < groups.size(); ++c) pairs += groups[c + 1] - groups[c] == 2;
-    const double share = std::max(0.0, 1.0 - double(pairs) / double(order));
+    // Pair p (rows 1 + 2p, 2 + 2p) is in array p / order: one array for explain's fixed sample
+    // counts, consecutive complete ones for the adaptive stop (orthogonal_block_masks).
+    std::vector<std::int64_t> drawn;  // pairs drawn per array
+    for (std::size_t c = 0; c + 1 < groups.size(); ++c)
+        if (groups[c + 1] - groups[c] == 2) {
+            const auto block = std::size_t((groups[c] - 1) / 2 / order);
+            if (drawn.size() <= block) drawn.resize(block + 1, 0);
+            ++drawn[block];
+        }
+    const auto keep_of = [&](Eigen::Index row) {
+        const auto block = std::size_t((row - 1) / 2 / order);
+        const std::int64_t pairs = block < drawn.size() ? drawn[block] : 0;
+        return std::sqrt(std::max(0.0, 1.0 - double(pairs) / double(order)));
+    };
     // Unweighted least squares of u on [1, x] over the grouped rows (row 0 is in no group).
     Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(k + 1, k + 1);
     Eigen::VectorXd rhs = Eigen::VectorXd::Zero(k + 1);
@@ -109,11 +126,10 @@ inline Eigen::VectorXd orthogonal_share(const mask_matrix& samples, const std::v
     gram.diagonal().array() += 1e-12 * (gram.diagonal().maxCoeff() + 1);
     const Eigen::VectorXd coef = gram.selfadjointView<Eigen::Lower>().llt().solve(rhs);
     Eigen::VectorXd out = u;
-    const double keep = std::sqrt(share);
     for (Eigen::Index i = 0; i < n; ++i) {
         if (group_of[std::size_t(i)] < 0) continue;
         const double linear = coef[0] + samples.row(i).cast<double>().dot(coef.tail(k).transpose());
-        out[i] = u[i] - (1 - keep) * linear;
+        out[i] = u[i] - (1 - keep_of(i)) * linear;
     }
     return out;
 }
