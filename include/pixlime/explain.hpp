@@ -66,14 +66,22 @@ namespace pixlime {
 
 namespace detail {
 
+/// Whether explain draws `opt`'s masks for `k` segments as consecutive complete Hadamard arrays
+/// (orthogonal_block_masks): the adaptive stop on, the built-in orthogonal sampler, enough samples
+/// for its pairs. planned_summary and draw_masks both ask.
+inline bool adaptive_orthogonal_blocks(const explain_options& opt, int k) {
+    return opt.target_stability > 0 && opt.sampler.is(sampling::orthogonal) && opt.num_samples >= paired_min_samples(k);
+}
+
 /// The first step, before any sample: how the samples will be fitted (the summary's seed,
 /// adaptive target, KernelSHAP or not and the built-in fit's penalty, empty for a custom
 /// surrogate) from `opt`.
 inline sampling_summary planned_summary(const explain_options& opt, int k) {
     sampling_summary summary;
     if (opt.sampler.is(sampling::orthogonal))  // the adaptive stop draws complete arrays in turn (draw_masks)
-        summary.orthogonal_order = opt.target_stability <= 0 ? orthogonal_order(opt.num_samples, k)
-                                   : opt.num_samples >= paired_min_samples(k) ? orthogonal_block_order(k) : 0;
+        summary.orthogonal_order = adaptive_orthogonal_blocks(opt, k) ? orthogonal_block_order(k)
+                                   : opt.target_stability > 0         ? 0  // below 2K + 1 samples: balanced draws
+                                                                      : orthogonal_order(opt.num_samples, k);
     summary.seed = opt.seed;
     summary.target_stability = opt.target_stability;
     const shapley_kernel* shapley = opt.kernel.builtin<shapley_kernel>();
@@ -109,8 +117,7 @@ inline mask_matrix draw_masks(const explain_options& opt, int k, bool& enumerate
     // The adaptive stop's orthogonal draws come in complete arrays, so that its rounds see
     // exactly orthogonal columns (orthogonal_block_masks); a fixed count draws one array.
     // (explain has checked K, num_samples and their product against the limits already.)
-    if (opt.target_stability > 0 && opt.sampler.is(sampling::orthogonal) && n >= paired_min_samples(k))
-        return orthogonal_block_masks(n, k, opt.seed);
+    if (adaptive_orthogonal_blocks(opt, k)) return orthogonal_block_masks(n, k, opt.seed);
     mask_matrix masks = call_stage("explain_options.sampler", opt.sampler, "a num_samples x num_segments mask matrix", n, k, opt.seed,
                                    opt.limits);
     if (masks.rows() != n || masks.cols() != k)

@@ -112,11 +112,18 @@ inline constexpr std::int64_t paired_min_samples(std::int64_t num_segments) { re
 /// The order m of sampling::orthogonal's Hadamard matrix for `num_samples` samples of
 /// `num_segments` segments: the smallest power of two >= max(#pairs, K + 1), #pairs =
 /// (num_samples - 1) / 2; 0 below paired_min_samples(K), where the draws are balanced ones.
+namespace detail {
+/// The smallest power of two >= `x`.
+inline constexpr std::int64_t power_of_two_at_least(std::int64_t x) {
+    std::int64_t p = 1;
+    while (p < x) p *= 2;
+    return p;
+}
+}  // namespace detail
+
 inline constexpr std::int64_t orthogonal_order(std::int64_t num_samples, std::int64_t num_segments) {
     if (num_samples < paired_min_samples(num_segments)) return 0;
-    std::int64_t order = 1;
-    while (order < std::max<std::int64_t>((num_samples - 1) / 2, num_segments + 1)) order *= 2;
-    return order;
+    return detail::power_of_two_at_least(std::max<std::int64_t>((num_samples - 1) / 2, num_segments + 1));
 }
 
 namespace detail {
@@ -148,11 +155,7 @@ inline void orthogonal_pairs(mask_matrix& m, std::int64_t first_pair, std::int64
 
 /// The smallest Hadamard order that holds K + 1 columns for `num_segments` K: the order of each
 /// block of orthogonal_block_masks.
-inline constexpr std::int64_t orthogonal_block_order(std::int64_t num_segments) {
-    std::int64_t order = 1;
-    while (order < num_segments + 1) order *= 2;
-    return order;
-}
+inline constexpr std::int64_t orthogonal_block_order(std::int64_t num_segments) { return power_of_two_at_least(num_segments + 1); }
 
 /// sampling::orthogonal's draws as explain's adaptive stop takes them (`num_samples` >=
 /// paired_min_samples(K), the cap): consecutive blocks of orthogonal_block_order(K) pairs, each a
