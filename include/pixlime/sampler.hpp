@@ -109,9 +109,6 @@ enum class sampling {
 /// is one direction, x and -x).
 inline constexpr std::int64_t paired_min_samples(std::int64_t num_segments) { return 2 * num_segments + 1; }
 
-/// The order m of sampling::orthogonal's Hadamard matrix for `num_samples` samples of
-/// `num_segments` segments: the smallest power of two >= max(#pairs, K + 1), #pairs =
-/// (num_samples - 1) / 2; 0 below paired_min_samples(K), where the draws are balanced ones.
 namespace detail {
 /// The smallest power of two >= `x`.
 inline constexpr std::int64_t power_of_two_at_least(std::int64_t x) {
@@ -121,6 +118,9 @@ inline constexpr std::int64_t power_of_two_at_least(std::int64_t x) {
 }
 }  // namespace detail
 
+/// The order m of sampling::orthogonal's Hadamard matrix for `num_samples` samples of
+/// `num_segments` segments: the smallest power of two >= max(#pairs, K + 1), #pairs =
+/// (num_samples - 1) / 2; 0 below paired_min_samples(K), where the draws are balanced ones.
 inline constexpr std::int64_t orthogonal_order(std::int64_t num_samples, std::int64_t num_segments) {
     if (num_samples < paired_min_samples(num_segments)) return 0;
     return detail::power_of_two_at_least(std::max<std::int64_t>((num_samples - 1) / 2, num_segments + 1));
