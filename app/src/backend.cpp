@@ -4,6 +4,9 @@
 #include <cctype>
 #include <filesystem>
 #include <stdexcept>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 namespace pixlime::app {
 
@@ -28,6 +31,26 @@ std::vector<std::string> built_backends() {
     return b;
 }
 
+#ifdef PIXLIME_APP_WITH_TORCH
+namespace {
+// libtorch allocates every layer's activations afresh (megabytes a batch) and frees them after it.
+// glibc serves blocks that size with mmap and gives them back to the kernel, so each batch faulted
+// its memory in again: up to half the CPU time was the kernel's, and `pixlime explain` of a small
+// CNN took several times as long (benchmarks/RESULTS.md, "pixlime explain against lime_image").
+// Freed memory is kept for reuse instead: the process keeps its peak, as a model server does.
+void keep_freed_memory() {
+#if defined(__GLIBC__)
+    static const bool once = [] {
+        mallopt(M_MMAP_THRESHOLD, 1 << 30);
+        mallopt(M_TRIM_THRESHOLD, 1 << 30);
+        return true;
+    }();
+    (void)once;
+#endif
+}
+}  // namespace
+#endif
+
 std::unique_ptr<model_backend> open_model(const std::string& model_path, const std::string& backend, int threads) {
     const std::string b = backend == "auto" ? backend_for(model_path) : backend;
     if (b.empty())
@@ -37,6 +60,7 @@ std::unique_ptr<model_backend> open_model(const std::string& model_path, const s
     if (!std::filesystem::is_regular_file(model_path)) throw std::runtime_error("--model '" + model_path + "': no such file");
     if (b == "torch") {
 #ifdef PIXLIME_APP_WITH_TORCH
+        keep_freed_memory();
         return open_torch(model_path, threads);
 #else
         throw std::runtime_error("--model '" + model_path + "' needs the TorchScript backend, which this pixlime was built "
