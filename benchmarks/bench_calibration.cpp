@@ -7,9 +7,10 @@
 //                     [--photos astronaut,...] [--segmenters slic,quickshift] [--segments 25,50,100,200]
 //                     [--fills black,mean] [--models linear,planted,softmax,interaction,step]
 //                     [--csv calibration.csv] [--limit N] [--alpha 1] [--precise-draws 0]
+//                     [--cnn cnn.pt] [--replay 1] [--max-side 256]
 //
 // Grid: 8 photos (the 4 bundled 224x224 ones, and hubble_deep_field, ihc, motorcycle_left and
-// retina from Debian's python3-skimage data, box-averaged to at most 256 pixels a side) x SLIC
+// retina from Debian's python3-skimage data, box-averaged to at most --max-side (256) pixels a side) x SLIC
 // and quickshift at about 25, 50, 100 and 200 segments x black and segment-mean fills x five
 // models:
 //   linear       y = affine map to [0, 1] of s = sum_k m_k c_k, c_k segment k's contribution to
@@ -19,7 +20,11 @@
 //                saturates (the top class's probability on the photo is near 1);
 //   interaction  0.25 (linear's y) + 0.75 x the mean of three AND terms m_a m_b over pairs of
 //                neighbouring segments near the centre (no segment of a pair matters alone);
-//   step         0.05 + 0.9 [s > the mean of s over random masks] (a threshold on linear's s).
+//   step         0.05 + 0.9 [s > the mean of s over random masks] (a threshold on linear's s);
+//   cnn          (only when named in --models, with --cnn FILE) a real CNN: the TorchScript file
+//                through the apps' libtorch backend on the perturbed photo itself, ImageNet's mean
+//                and std, NCHW; its top class on the photo is explained. benchmarks/cli_vs_lime.py
+//                --build-only writes cnn.pt (4 conv layers trained for a minute on the bundled photos).
 // The fixture classifiers are functions of the pixels that are linear in each segment's pixels
 // before their last nonlinearity, so each is computed from the masks exactly: per segment, its
 // pixels' contribution on the photo minus on the filled photo. explain then runs on a stand-in
@@ -41,11 +46,16 @@
 // --alpha: weighted_ridge's penalty (lime's 1); --precise-draws D: also the mean and spread of
 // stability(label, 5, D), to tell the simulation's own noise from the estimate's.
 // --limit N: N configurations spread evenly over the grid instead of all of them.
+// --replay 0: skip the replay of stopping rules (runs to the cap; the costliest part with a CNN).
 // Output: one CSV row per configuration and design (--csv), a summary on stdout. Progress on stderr.
 #include <pixlime/pixlime.hpp>
 
 #include "classifiers.hpp"
 #include "measures.hpp"
+
+#ifdef PIXLIME_BENCH_WITH_TORCH
+#include <pixlime_app/backend.hpp>
+#endif
 
 #include <algorithm>
 #include <atomic>
@@ -99,7 +109,7 @@ struct photo {
     pixlime::image<std::uint8_t> img;
 };
 
-std::vector<photo> load_photos(const std::vector<std::string>& wanted) {
+std::vector<photo> load_photos(const std::vector<std::string>& wanted, int max_side) {
     const std::string bundled = PIXLIME_SAMPLE_IMAGES;
     const char* env = std::getenv("PIXLIME_SKIMAGE_DATA");
     const std::string skimage = env ? env : "/usr/lib/python3/dist-packages/skimage/data";
@@ -112,7 +122,7 @@ std::vector<photo> load_photos(const std::vector<std::string>& wanted) {
     for (const auto& [name, path] : all) {
         if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), name) == wanted.end()) continue;
         try {
-            out.push_back({name, box_downsample(pixlime::load_image(path, 3), 256)});
+            out.push_back({name, box_downsample(pixlime::load_image(path, 3), max_side)});
         } catch (const std::exception& e) {
             std::fprintf(stderr, "skipping photo %s: %s (Debian: apt-get install python3-skimage)\n", name.c_str(), e.what());
         }
@@ -181,8 +191,9 @@ contributions contributions_of(const pixlime::image<std::uint8_t>& img, const pi
     return c;
 }
 
-enum class model_kind { linear, planted, softmax, interaction, step };
+enum class model_kind { linear, planted, softmax, interaction, step, cnn };
 model_kind parse_model(const std::string& s) {
+    if (s == "cnn") return model_kind::cnn;
     if (s == "linear") return model_kind::linear;
     if (s == "planted") return model_kind::planted;
     if (s == "softmax") return model_kind::softmax;
@@ -244,6 +255,7 @@ struct mask_model {
                 out << 1 - y, y;
                 break;
             }
+            case model_kind::cnn: break;  // not a model over masks: run on the photo (cnn_classifier)
         }
         return out;
     }
@@ -311,6 +323,25 @@ struct stand_in_classifier {
     }
 };
 
+#ifdef PIXLIME_BENCH_WITH_TORCH
+// The "cnn" model: a TorchScript file through the apps' libtorch backend, on the perturbed photo
+// itself (ImageNet's mean and std, NCHW floats: as benchmarks/cli_vs_lime.py's models take it).
+struct cnn_classifier {
+    pixlime::app::model_backend* model;
+    Eigen::MatrixXf operator()(pixlime::batch_view<const float> batch) const { return model->classify(batch); }
+};
+
+pixlime::model_input cnn_input() {
+    pixlime::model_input m;
+    m.to_float = true;
+    m.layout = pixlime::layout::nchw;
+    m.scale = 1.0 / 255.0;
+    m.mean = {0.485, 0.456, 0.406};
+    m.stddev = {0.229, 0.224, 0.225};
+    return m;
+}
+#endif
+
 // ---------------------------------------------------------------------------------------------
 // One configuration
 
@@ -344,6 +375,7 @@ std::vector<std::pair<std::string, stop_rule>> stop_rules() {
     return {
         {"first", [](const std::vector<double>& e, std::size_t i, double t) { return e[i] >= t; }},
         {"twice", [](const std::vector<double>& e, std::size_t i, double t) { return i > 0 && e[i] >= t && e[i - 1] >= t; }},
+        {"not_first", [](const std::vector<double>& e, std::size_t i, double t) { return i > 0 && e[i] >= t; }},
         {"margin2", [](const std::vector<double>& e, std::size_t i, double t) { return e[i] >= t + 0.02; }},
         {"margin4", [](const std::vector<double>& e, std::size_t i, double t) { return e[i] >= std::min(1.0, t + 0.04); }},
     };
@@ -351,6 +383,7 @@ std::vector<std::pair<std::string, stop_rule>> stop_rules() {
 
 struct settings {
     int reruns = 20, cap = 2000;
+    bool replay = true;  // replay the stopping rules on runs to the cap (--replay 0: not)
     double target = 0.95;
     double alpha = 1.0;  // weighted_ridge's penalty (lime's Ridge(alpha=1) by default)
     int precise_draws = 0;  // also the stability with this many simulated pairs (0: not)
@@ -360,22 +393,36 @@ struct settings {
 
 pixlime::sampler design(const std::string& name) { return pixlime::parse_sampling(name, "--designs"); }
 
-config_result run_config(const mask_model& model, int k, const std::string& name, const std::string& d, const settings& set) {
-    // The stand-in: one pixel per segment.
+// explain on one configuration's image, segments and model with the options given.
+using explain_fn = std::function<pixlime::explanation(const pixlime::explain_options&)>;
+
+// The options every run of a configuration shares; the caller's explain_fn adds image and model.
+pixlime::explain_options base_options(int label, const std::string& d, const settings& set) {
+    pixlime::explain_options base;
+    base.num_threads = 1;
+    base.batch_size = 256;
+    base.labels = {label};
+    base.sampler = design(d);
+    base.surrogate = pixlime::weighted_ridge{set.alpha};
+    return base;
+}
+
+// A model over masks, on its stand-in: one pixel per segment.
+explain_fn stand_in_explain(const mask_model& model, int k) {
     pixlime::image<std::uint8_t> stand_in(k, 1, 1);
     std::fill(stand_in.data(), stand_in.data() + k, std::uint8_t(255));
     std::vector<std::int32_t> ids(static_cast<std::size_t>(k));
     std::iota(ids.begin(), ids.end(), 0);
-    const pixlime::segmentation seg(k, 1, ids);
-    const stand_in_classifier classify{&model};
-    pixlime::explain_options base;
-    base.num_threads = 1;
-    base.batch_size = 256;
-    base.fill = pixlime::constant_fill{{0}};
-    base.labels = {model.label()};
-    base.sampler = design(d);
-    base.surrogate = pixlime::weighted_ridge{set.alpha};
-    const int label = model.label();
+    pixlime::segmentation seg(k, 1, ids);
+    return [stand_in = std::move(stand_in), seg = std::move(seg), model](const pixlime::explain_options& o) {
+        pixlime::explain_options with_fill = o;
+        with_fill.fill = pixlime::constant_fill{{0}};
+        return pixlime::explain(stand_in, seg, stand_in_classifier{&model}, with_fill);
+    };
+}
+
+config_result run_config(const explain_fn& run, int k, int label, const std::string& name, const std::string& d, const settings& set) {
+    const pixlime::explain_options base = base_options(label, d, set);
 
     config_result r;
     r.name = name;
@@ -396,7 +443,7 @@ config_result run_config(const mask_model& model, int k, const std::string& name
         const bool calibrate = std::count(set.counts.begin(), set.counts.end(), n) > 0;
         for (int s = 0; s < set.reruns; ++s) {
             o.seed = std::uint64_t(1000 + s);
-            const pixlime::explanation ex = pixlime::explain(stand_in, seg, classify, o);
+            const pixlime::explanation ex = run(o);
             w.push_back(ex.weights(label));
             tops.push_back(top_set(w.back(), 5));
             calls += ex.model_calls();
@@ -444,13 +491,18 @@ config_result run_config(const mask_model& model, int k, const std::string& name
         double reached = 0, est = 0;
         for (int s = 0; s < set.reruns; ++s) {
             o.seed = std::uint64_t(1000 + s);
-            const pixlime::explanation ex = pixlime::explain(stand_in, seg, classify, o);
+            const pixlime::explanation ex = run(o);
             tops.push_back(top_set(ex.weights(label), 5));
             calls.push_back(ex.model_calls());
             reached += ex.target_reached();
             est += ex.stability(label, 5);
         }
         r.adaptive_calls = median(calls);
+        r.adaptive_reached = reached / set.reruns;
+        r.adaptive_jaccard = mean_pairwise_jaccard(tops);
+        r.adaptive_estimate = est / set.reruns;
+    }
+    if (set.target > 0 && set.replay) {
         // The stop's trajectory: the same rounds replayed from a run to the cap (the estimate at each
         // round end, as the stop computes it), to compare stopping rules on the same draws.
         pixlime::explain_options full = base;
@@ -469,7 +521,7 @@ config_result run_config(const mask_model& model, int k, const std::string& name
         const std::vector<int> ends = pixlime::detail::round_ends(set.cap, k, true);
         for (int s = 0; s < set.reruns; ++s) {
             full.seed = std::uint64_t(1000 + s);
-            const pixlime::explanation ex = pixlime::explain(stand_in, seg, classify, full);
+            const pixlime::explanation ex = run(full);
             pixlime::sampling_summary summary = pixlime::detail::planned_summary(full, k);
             // The built-in sampler's summary, which a custom callable does not get.
             if (mode == pixlime::sampling::orthogonal && set.cap >= pixlime::paired_min_samples(k))
@@ -512,9 +564,6 @@ config_result run_config(const mask_model& model, int k, const std::string& name
             }
             r.policies.push_back({policy, median(c), got / set.reruns, mean_pairwise_jaccard(stopped)});
         }
-        r.adaptive_reached = reached / set.reruns;
-        r.adaptive_jaccard = mean_pairwise_jaccard(tops);
-        r.adaptive_estimate = est / set.reruns;
     }
     return r;
 }
@@ -523,11 +572,11 @@ config_result run_config(const mask_model& model, int k, const std::string& name
 
 int main(int argc, char** argv) {
     settings set;
-    int threads = 2, limit = 0;
+    int threads = 2, limit = 0, max_side = 256;
     std::vector<std::string> designs = {"orthogonal"}, photos_wanted, segmenters = {"slic", "quickshift"}, fills = {"black", "mean"},
                              models = {"linear", "planted", "softmax", "interaction", "step"};
     std::vector<int> segment_targets = {25, 50, 100, 200};
-    std::string csv_path = "calibration.csv";
+    std::string csv_path = "calibration.csv", cnn_path;
     if ((argc - 1) % 2) {
         std::fprintf(stderr, "flags come in pairs: --flag value (see the file comment)\n");
         return 2;
@@ -549,6 +598,9 @@ int main(int argc, char** argv) {
         else if (flag == "--fills") fills = split(v);
         else if (flag == "--models") models = split(v);
         else if (flag == "--csv") csv_path = v;
+        else if (flag == "--cnn") cnn_path = v;
+        else if (flag == "--max-side") max_side = std::max(16, std::atoi(v.c_str()));
+        else if (flag == "--replay") set.replay = std::atoi(v.c_str()) != 0;
         else if (flag == "--limit") limit = std::atoi(v.c_str());
         else {
             std::fprintf(stderr, "unknown flag %s (see the file comment)\n", flag.c_str());
@@ -560,9 +612,25 @@ int main(int argc, char** argv) {
         return 2;
     }
     for (const auto& m : models) parse_model(m);
+    const bool want_cnn = std::find(models.begin(), models.end(), "cnn") != models.end();
+#ifdef PIXLIME_BENCH_WITH_TORCH
+    if (want_cnn && cnn_path.empty()) {
+        std::fprintf(stderr, "--models cnn needs --cnn FILE.pt (benchmarks/cli_vs_lime.py --build-only writes cnn.pt)\n");
+        return 2;
+    }
+    // One model per worker thread, each running on its thread alone.
+    std::vector<std::unique_ptr<pixlime::app::model_backend>> cnns;
+    if (want_cnn)
+        for (int t = 0; t < threads; ++t) cnns.push_back(pixlime::app::open_model(cnn_path, "torch", 1));
+#else
+    if (want_cnn) {
+        std::fprintf(stderr, "--models cnn: this build has no libtorch (Debian: apt-get install libtorch-dev, then rebuild)\n");
+        return 2;
+    }
+#endif
     for (const auto& d : designs) design(d);
     const auto t_start = clock_type::now();
-    const std::vector<photo> photos = load_photos(photos_wanted);
+    const std::vector<photo> photos = load_photos(photos_wanted, max_side);
     const auto w = pixlime::test::linear_weights();
 
     // Segmentations and contributions, once per photo, segmenter, segment count and fill.
@@ -571,12 +639,15 @@ int main(int argc, char** argv) {
         int k;
         pixlime::segmentation seg;
         contributions c;
+        std::size_t photo;
+        pixlime::fill fill;
     };
     std::vector<prepared> prep;
     double worst_check = 0;
-    for (const auto& p : photos)
+    for (std::size_t pi = 0; pi < photos.size(); ++pi)
         for (const auto& sname : segmenters)
             for (const int target : segment_targets) {
+                const photo& p = photos[pi];
                 pixlime::segmentation seg;
                 if (sname == "slic") {
                     pixlime::slic_options o;
@@ -589,7 +660,7 @@ int main(int argc, char** argv) {
                     const pixlime::fill fill = f == "black" ? pixlime::fill(pixlime::constant_fill{{0}}) : pixlime::fill(pixlime::segment_mean_fill{});
                     const pixlime::image<std::uint8_t> filled = pixlime::detail::call_fill("fill", fill, p.img.view(), seg);
                     prepared x{p.name + "/" + sname + std::to_string(target) + "/" + f, seg.count(), seg,
-                               contributions_of(p.img, filled, seg, w)};
+                               contributions_of(p.img, filled, seg, w), pi, fill};
                     // Stand-in check: the exact models against the pixel classifiers on a few masks.
                     const pixlime::test::linear_classifier linear;
                     const pixlime::perturber<std::uint8_t> perturb(p.img.view(), filled.view(), seg);
@@ -637,12 +708,37 @@ int main(int argc, char** argv) {
     std::atomic<std::size_t> next{0};
     std::mutex io;
     std::size_t finished = 0;
-    const auto worker = [&] {
+    const auto worker = [&](int thread) {
         for (std::size_t j; (j = next++) < jobs.size();) {
             const job& jb = jobs[j];
             const prepared& p = prep[jb.prep];
-            const mask_model model = make_model(jb.kind, p.c, p.seg);
-            results[j] = run_config(model, p.k, p.name + "/" + jb.model, jb.design, set);
+            const std::string name = p.name + "/" + jb.model;
+            if (jb.kind == model_kind::cnn) {
+#ifdef PIXLIME_BENCH_WITH_TORCH
+                const cnn_classifier classify{cnns[std::size_t(thread)].get()};
+                const pixlime::image<std::uint8_t>& img = photos[p.photo].img;
+                const explain_fn run = [&](const pixlime::explain_options& o) {
+                    pixlime::explain_options with = o;
+                    with.batch_size = 32;  // a CNN's activations for 256 images would be hundreds of MB
+                    with.fill = p.fill;
+                    with.model_input = cnn_input();
+                    return pixlime::explain(img, p.seg, classify, with);
+                };
+                // The explained class: the CNN's top class on the photo.
+                pixlime::explain_options top = base_options(0, jb.design, set);
+                top.labels.clear();
+                top.top_labels = 1;
+                top.num_samples = 32;
+                top.sampler = pixlime::sampling::balanced;
+                const int label = run(top).labels().front();
+                results[j] = run_config(run, p.k, label, name, jb.design, set);
+#else
+                (void)thread;  // unreachable: main refuses --models cnn without libtorch
+#endif
+            } else {
+                const mask_model model = make_model(jb.kind, p.c, p.seg);
+                results[j] = run_config(stand_in_explain(model, p.k), p.k, model.label(), name, jb.design, set);
+            }
             std::lock_guard<std::mutex> lock(io);
             ++finished;
             const auto& r = results[j];
@@ -655,7 +751,7 @@ int main(int argc, char** argv) {
         }
     };
     std::vector<std::thread> pool;
-    for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
+    for (int t = 0; t < threads; ++t) pool.emplace_back(worker, t);
     for (auto& t : pool) t.join();
 
     std::ofstream csv(csv_path);
@@ -673,6 +769,8 @@ int main(int argc, char** argv) {
         csv << "," << r.adaptive_calls << "," << r.adaptive_reached << "," << r.adaptive_jaccard << "," << r.adaptive_estimate << ","
             << r.smallest_reaching;
         for (const auto& p : r.policies) csv << "," << p.calls << ":" << p.reached << ":" << p.jaccard;
+        if (r.policies.empty() && set.target > 0)  // --replay 0
+            for (std::size_t i = 0; i < stop_rules().size(); ++i) csv << ",";
         csv << "\n";
     }
 
@@ -716,15 +814,16 @@ int main(int argc, char** argv) {
             }
             std::printf("| %s | %.0f | %ld | %ld | %ld | %.0f |\n", d.c_str(), median(calls), reachable, ok_j, ok_calls, false_reached);
         }
-        std::printf("\nStopping rules replayed on the same draws (the same columns):\n\n| design | rule | median calls | agreement >= target - "
+        if (set.replay)
+            std::printf("\nStopping rules replayed on the same draws (the same columns):\n\n| design | rule | median calls | agreement >= target - "
                     "0.03 | calls <= 1.25 x smallest fixed | false reached (runs) |\n|---|---|---:|---:|---:|---:|\n");
         for (const auto& d : designs)
-            for (std::size_t pi = 0; pi < stop_rules().size(); ++pi) {
+            for (std::size_t pi = 0; set.replay && pi < stop_rules().size(); ++pi) {
                 std::vector<double> calls;
                 long ok_j = 0, ok_calls = 0;
                 double false_reached = 0;
                 for (const auto& r : results) {
-                    if (r.design != d) continue;
+                    if (r.design != d || r.policies.empty()) continue;
                     const auto& p = r.policies[pi];
                     calls.push_back(p.calls);
                     if (r.smallest_reaching) {

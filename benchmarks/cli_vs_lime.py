@@ -31,6 +31,15 @@ torch.set_num_threads(1) / --threads 1, OMP_NUM_THREADS=1, MKL_NUM_THREADS=1.
         [--repeat 1] [--cnn-images ...] [--resnet-images ...]
 
 Writes WORK/results.json (every run) and prints a markdown table of medians.
+
+--reruns N (issue 24, "time to a stable explanation"): instead, per model and image, N runs of each
+side with seeds 0..N-1: lime_image at its default 1000 samples (random_seed=s; its quickshift keeps
+random_seed=0 and is deterministic, so every run has the same segments) and `pixlime explain
+--target-stability 0.95` (cap 1000, --seed s, --segmenter quickshift: quickshift_options{} is lime's
+default segmentation, kernel_size 4, max_dist 200, ratio 0.2). Each side's rerun agreement is the mean
+top-5 Jaccard over every pair of its runs, top 5 = the 5 largest weights of the explained class
+(the model's top class: both sides explain the same one, checked). Segment counts of both sides are
+printed; the table gives median wall time and model calls, and lime's wall / pixlime's.
 """
 import argparse
 import datetime
@@ -198,12 +207,16 @@ def build_models(work, train_steps):
 
 # ------------------------------------------------------------------------------------- runs
 
-def run_pixlime(cli, model, image, out, adaptive):
+def run_pixlime(cli, model, image, out, adaptive, seed=None, segments="100"):
     if os.path.exists(out):
         shutil.rmtree(out)
     cmd = [cli, "explain", "--model", model, "--input", "224x224", "--mean", ",".join(map(str, MEAN)),
-           "--std", ",".join(map(str, STD)), "--samples", "1000", "--segmenter", "quickshift", "--segments", "100",
+           "--std", ",".join(map(str, STD)), "--samples", "1000", "--segmenter", "quickshift",
            "--hide", "mean", "--threads", "1", "--batch-size", "10", "--out", out]
+    if segments is not None:
+        cmd += ["--segments", segments]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
     if adaptive:
         cmd += ["--target-stability", "0.95"]
     cmd.append(image)
@@ -227,10 +240,11 @@ def run_pixlime(cli, model, image, out, adaptive):
             "segments": rec["segments"]["count"], "command": " ".join(cmd),
             "user_s": ru1.ru_utime - ru0.ru_utime, "sys_s": ru1.ru_stime - ru0.ru_stime,
             "target_reached": rec.get("target_reached"), "stability_top5": rec["labels"][0].get("stability_top5"),
-            "label": rec["labels"][0]["label"], "top_positive": rec["labels"][0]["top_positive"]}
+            "label": rec["labels"][0]["label"], "top_positive": rec["labels"][0]["top_positive"],
+            "top5": top5(rec["labels"][0]["weights"])}
 
 
-def run_lime(lime_image, seg_algo_cls, model, image):
+def run_lime(lime_image, seg_algo_cls, model, image, seed=0):
     acc = {"classifier": 0.0, "forward": 0.0, "calls": 0, "images": 0, "seg": 0.0, "segments": None}
     m = torch.tensor(MEAN, dtype=torch.float32).view(1, 3, 1, 1)
     s = torch.tensor(STD, dtype=torch.float32).view(1, 3, 1, 1)
@@ -262,12 +276,89 @@ def run_lime(lime_image, seg_algo_cls, model, image):
     ru0 = resource.getrusage(resource.RUSAGE_SELF)
     t0 = time.perf_counter()
     ex = explainer.explain_instance(image, classifier_fn, top_labels=1, num_samples=1000, batch_size=10,
-                               random_seed=0, segmentation_fn=segmentation_fn, progress_bar=False)
+                               random_seed=seed, segmentation_fn=segmentation_fn, progress_bar=False)
     wall = time.perf_counter() - t0
     ru1 = resource.getrusage(resource.RUSAGE_SELF)
     return {"tool": "lime_image", "user_s": ru1.ru_utime - ru0.ru_utime, "sys_s": ru1.ru_stime - ru0.ru_stime, "wall_s": wall, "model_s": acc["classifier"], "forward_s": acc["forward"],
             "model_calls": acc["images"], "segmentation_s": acc["seg"], "segments": acc["segments"],
-            "label": int(ex.top_labels[0])}
+            "label": int(ex.top_labels[0]),
+            "top5": top5([w for _, w in sorted(ex.local_exp[ex.top_labels[0]])])}
+
+
+def plan_of(args):
+    """(model, image) pairs to run, from --models, --cnn-images and --resnet-images."""
+    plan = []
+    for key in args.models.split(","):
+        imgs = args.cnn_images if key == "cnn" else args.resnet_images
+        plan += [(key, im) for im in imgs.split(",") if im]
+    return plan
+
+
+def write_runs(path, info, key, runs):
+    """WORK/--results after every run, so that an interrupted benchmark keeps what it measured."""
+    with open(path, "w") as f:
+        json.dump({"date": datetime.datetime.utcnow().isoformat(timespec="seconds") + "Z",
+                   "machine": platform.platform(), "torch": torch.__version__, "models": info, key: runs}, f, indent=1)
+
+
+def top5(weights):
+    """The indices of the 5 largest weights, as a set (ties by index, as pixlime's ranking)."""
+    order = sorted(range(len(weights)), key=lambda i: (-weights[i], i))
+    return frozenset(order[:5])
+
+
+def mean_pairwise_jaccard(sets):
+    pairs = [(a, b) for i, a in enumerate(sets) for b in sets[i + 1:]]
+    return sum(len(a & b) / len(a | b) for a, b in pairs) / len(pairs) if pairs else 1.0
+
+
+def run_reruns(args, lime_image, seg_algo_cls, info):
+    """--reruns: each side's rerun agreement and wall time, per model and image."""
+    plan = plan_of(args)
+    runs = []
+    res_path = os.path.join(args.work, args.results)
+    for key, im in plan:
+        model_path = os.path.abspath(os.path.join(args.work, key + ".pt"))
+        img_path = os.path.abspath(os.path.join(IMAGES, im))
+        model = torch.jit.load(model_path).eval()
+        image = load_rgb(img_path)
+        with torch.no_grad():
+            model(torch.zeros(10, 3, 224, 224))
+        for seed in range(args.reruns):
+            for which in (["lime", "pixa"] if seed % 2 == 0 else ["pixa", "lime"]):
+                if which == "lime":
+                    r = run_lime(lime_image, seg_algo_cls, model, image, seed=seed)
+                else:
+                    r = run_pixlime(args.cli, model_path, img_path, os.path.join(args.work, f"rerun_{key}"), True,
+                                    seed=seed, segments=None)
+                r.update(model=key, image=im, seed=seed)
+                runs.append(r)
+                print(f"{key} {im} seed {seed} {r['tool']}: wall {r['wall_s']:.2f} s, calls {r['model_calls']}, "
+                      f"segments {r['segments']}, label {r['label']}, top5 {sorted(r['top5'])}", flush=True)
+                write_runs(res_path, info, "reruns", [dict(x, top5=sorted(x["top5"])) for x in runs])
+    print_rerun_table(runs)
+
+
+def print_rerun_table(runs):
+    groups = {}
+    for r in runs:
+        groups.setdefault((r["model"], r["image"]), {}).setdefault(r["tool"], []).append(r)
+    print("\n| model | image | segments (lime / pixlime) | lime: wall s, calls, rerun top-5 Jaccard | pixlime --target-stability "
+          "0.95: wall s, calls, rerun top-5 Jaccard, reached | lime wall / pixlime wall | same class |")
+    print("|---|---|---|---|---|---:|---|")
+    for (model, image), tools in groups.items():
+        lime_rs, pix_rs = tools.get("lime_image", []), tools.get("pixlime adaptive 0.95", [])
+        if not lime_rs or not pix_rs:
+            continue
+        jl = mean_pairwise_jaccard([frozenset(x["top5"]) for x in lime_rs])
+        jp = mean_pairwise_jaccard([frozenset(x["top5"]) for x in pix_rs])
+        wl = statistics.median(x["wall_s"] for x in lime_rs)
+        wp = statistics.median(x["wall_s"] for x in pix_rs)
+        cp = statistics.median(x["model_calls"] for x in pix_rs)
+        reached = sum(bool(x["target_reached"]) for x in pix_rs)
+        same = len({x["label"] for x in lime_rs + pix_rs}) == 1
+        print(f"| {model} | {image} | {lime_rs[0]['segments']} / {pix_rs[0]['segments']} | {wl:.2f}, 1000, {jl:.2f} | "
+              f"{wp:.2f}, {cp:.0f}, {jp:.2f}, {reached}/{len(pix_rs)} | {wl / wp:.1f} | {'yes' if same else 'NO'} |")
 
 
 def main():
@@ -283,6 +374,8 @@ def main():
     ap.add_argument("--build-only", action="store_true", help="only build the models")
     ap.add_argument("--results", default="results.json", help="file name in WORK for the runs (default results.json)")
     ap.add_argument("--table", nargs="+", metavar="JSON", help="only print the table of these results files, merged")
+    ap.add_argument("--reruns", type=int, default=0,
+                    help="N > 1: rerun agreement of lime_image (1000 samples) and pixlime --target-stability 0.95, seeds 0..N-1")
     args = ap.parse_args()
     if args.table:
         runs = []
@@ -304,11 +397,11 @@ def main():
     print("models:", json.dumps(info), flush=True)
     if args.build_only:
         return
+    if args.reruns > 1:
+        run_reruns(args, lime_image, SegmentationAlgorithm, info)
+        return
 
-    plan = []
-    for key in args.models.split(","):
-        imgs = args.cnn_images if key == "cnn" else args.resnet_images
-        plan += [(key, im) for im in imgs.split(",") if im]
+    plan = plan_of(args)
     results = []
     res_path = os.path.join(args.work, args.results)
     for rep in range(args.repeat):
@@ -329,10 +422,7 @@ def main():
                 results.append(r)
                 print(f"{key} {im} {r['tool']}: wall {r['wall_s']:.2f} s, model {r['model_s']:.2f} s, "
                       f"calls {r['model_calls']}, segments {r['segments']}", flush=True)
-                with open(res_path, "w") as f:
-                    json.dump({"date": datetime.datetime.utcnow().isoformat(timespec="seconds") + "Z",
-                               "machine": platform.platform(), "torch": torch.__version__, "models": info,
-                               "results": results}, f, indent=1)
+                write_runs(res_path, info, "results", [dict(x, top5=sorted(x["top5"])) for x in results])
     print_table(results)
 
 
