@@ -53,6 +53,8 @@ std::vector<std::string> built_backends();
 /// `threads` caps the backend's own threads (pxm runs on the calling thread). Throws
 /// std::runtime_error naming the file and the reason (pxm: a truncated, corrupt or foreign
 /// file), or the backend that was not built and the Debian package that builds it.
+/// Opening a TorchScript model also raises glibc's mmap and trim thresholds to 1 GiB for the whole
+/// process (freed memory is kept for reuse: libtorch frees its activations after every batch).
 std::unique_ptr<model_backend> open_model(const std::string& model_path, const std::string& backend, int threads);
 
 // Implemented by backend_torch.cpp / backend_opencv.cpp when built, backend_pxm.cpp always.
