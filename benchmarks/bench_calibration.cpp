@@ -511,11 +511,14 @@ config_result run_config(const explain_fn& run, int k, int label, const std::str
         // its first round either).
         // The stop's own draws: orthogonal's come as consecutive complete arrays with the stop on.
         const pixlime::sampling mode = pixlime::parse_sampling(d);
-        full.sampler = [mode](int n, int kk, std::uint64_t seed) {
-            return mode == pixlime::sampling::orthogonal && n >= pixlime::paired_min_samples(kk)
-                       ? pixlime::detail::orthogonal_block_masks(n, kk, seed)
-                       : pixlime::sample_masks(mode, n, kk, seed);
+        pixlime::explain_options stop = base;  // the real stop's options, asked what it draws and how it fits
+        stop.num_samples = set.cap;
+        stop.target_stability = set.target;
+        const bool blocks = pixlime::detail::adaptive_orthogonal_blocks(stop, k);
+        full.sampler = [mode, blocks](int n, int kk, std::uint64_t seed) {
+            return blocks ? pixlime::detail::orthogonal_block_masks(n, kk, seed) : pixlime::sample_masks(mode, n, kk, seed);
         };
+        const std::int64_t stop_order = pixlime::detail::planned_summary(stop, k).orthogonal_order;
         std::vector<std::vector<double>> est_by_round;
         std::vector<std::vector<std::vector<int>>> top_by_round;
         const std::vector<int> ends = pixlime::detail::round_ends(set.cap, k, true);
@@ -523,9 +526,7 @@ config_result run_config(const explain_fn& run, int k, int label, const std::str
             full.seed = std::uint64_t(1000 + s);
             const pixlime::explanation ex = run(full);
             pixlime::sampling_summary summary = pixlime::detail::planned_summary(full, k);
-            // The built-in sampler's summary, which a custom callable does not get.
-            if (mode == pixlime::sampling::orthogonal && set.cap >= pixlime::paired_min_samples(k))
-                summary.orthogonal_order = pixlime::detail::orthogonal_block_order(k);
+            summary.orthogonal_order = stop_order;  // the built-in sampler's, which a custom callable does not get
             std::vector<double> e;
             std::vector<std::vector<int>> t;
             for (const int end : ends) {
