@@ -6,7 +6,7 @@
 //                     [--designs orthogonal] [--target 0.95] [--cap 2000] [--threads 2]
 //                     [--photos astronaut,...] [--segmenters slic,quickshift] [--segments 25,50,100,200]
 //                     [--fills black,mean] [--models linear,planted,softmax,interaction,step]
-//                     [--csv calibration.csv] [--limit N] [--alpha 1] [--precise-draws 0]
+//                     [--csv calibration.csv] [--limit N] [--offset 0] [--alpha 1] [--precise-draws 0]
 //                     [--cnn cnn.pt] [--replay 1] [--max-side 256]
 //
 // Grid: 8 photos (the 4 bundled 224x224 ones, and hubble_deep_field, ihc, motorcycle_left and
@@ -45,8 +45,13 @@
 // --ladder count whose measured Jaccard reaches the target.
 // --alpha: weighted_ridge's penalty (lime's 1); --precise-draws D: also the mean and spread of
 // stability(label, 5, D), to tell the simulation's own noise from the estimate's.
-// --limit N: N configurations spread evenly over the grid instead of all of them.
+// --limit N: N configurations spread evenly over the grid instead of all of them (configurations
+// i * 640 / N + --offset J: with N = 320, J = 1 takes the ones J = 0 leaves out).
 // --replay 0: skip the replay of stopping rules (runs to the cap; the costliest part with a CNN).
+// The replay tries rules on the estimates a run to the cap has at each of the stop's rounds (first =
+// explain's own; stop_rules below), "give_up" among them: also stop, target not reached, once a
+// projection to the cap stays well below the target. BENCH_CALIBRATION_DUMP=FILE writes those rounds
+// (JSON lines, one per configuration) for benchmarks/stop_rules.py.
 // Output: one CSV row per configuration and design (--csv), a summary on stdout. Progress on stderr.
 #include <pixlime/pixlime.hpp>
 
@@ -367,17 +372,36 @@ struct config_result {
         double calls, reached, jaccard;
     };
     std::vector<policy_result> policies;
+    std::string trajectories;  // BENCH_CALIBRATION_DUMP's line
 };
 
-// Stopping rules over the estimates at round ends 0..i: whether to stop at round i.
-using stop_rule = std::function<bool(const std::vector<double>&, std::size_t, double)>;
-std::vector<std::pair<std::string, stop_rule>> stop_rules() {
+// A run's trajectory under the stop: at each round end, its sample count, the estimate the stop
+// computes, and a projection to the cap: the reruns' noise scaled by sqrt(end / cap), their
+// centre drawn around the weights with the run's own spread (the mean Jaccard of the SIMEX
+// "twice" level: a posterior-predictive guess of the stability a run to the cap would have).
+struct trajectory {
+    std::vector<int> ends;
+    std::vector<double> est, at_cap;
+};
+// Stopping rules over a trajectory's rounds 0..i: 1 to stop at round i with the target
+// reached, -1 to stop saying it cannot be reached within the cap, 0 to go on.
+using stop_rule = std::function<int(const trajectory&, std::size_t, double)>;
+std::vector<std::pair<std::string, stop_rule>> stop_rules(int cap) {
     return {
-        {"first", [](const std::vector<double>& e, std::size_t i, double t) { return e[i] >= t; }},
-        {"twice", [](const std::vector<double>& e, std::size_t i, double t) { return i > 0 && e[i] >= t && e[i - 1] >= t; }},
-        {"not_first", [](const std::vector<double>& e, std::size_t i, double t) { return i > 0 && e[i] >= t; }},
-        {"margin2", [](const std::vector<double>& e, std::size_t i, double t) { return e[i] >= t + 0.02; }},
-        {"margin4", [](const std::vector<double>& e, std::size_t i, double t) { return e[i] >= std::min(1.0, t + 0.04); }},
+        {"first", [](const trajectory& r, std::size_t i, double t) { return r.est[i] >= t ? 1 : 0; }},
+        {"twice", [](const trajectory& r, std::size_t i, double t) { return i > 0 && r.est[i] >= t && r.est[i - 1] >= t ? 1 : 0; }},
+        {"not_first", [](const trajectory& r, std::size_t i, double t) { return i > 0 && r.est[i] >= t ? 1 : 0; }},
+        {"margin2", [](const trajectory& r, std::size_t i, double t) { return r.est[i] >= t + 0.02 ? 1 : 0; }},
+        {"margin4", [](const trajectory& r, std::size_t i, double t) { return r.est[i] >= std::min(1.0, t + 0.04) ? 1 : 0; }},
+        // "first", and give up once the projection to the cap has been below target - 0.1 at four
+        // rounds in a row, none before a fifth of the cap (the best of the give-up rules tried).
+        {"give_up", [cap](const trajectory& r, std::size_t i, double t) {
+             if (r.est[i] >= t) return 1;
+             if (i < 3 || r.ends[i] < cap / 5 || r.ends[i] >= cap) return 0;
+             for (std::size_t j = i - 3; j <= i; ++j)
+                 if (r.at_cap[j] >= t - 0.1) return 0;
+             return -1;
+         }},
     };
 }
 
@@ -519,7 +543,12 @@ config_result run_config(const explain_fn& run, int k, int label, const std::str
             return blocks ? pixlime::detail::orthogonal_block_masks(n, kk, seed) : pixlime::sample_masks(mode, n, kk, seed);
         };
         const std::int64_t stop_order = pixlime::detail::planned_summary(stop, k).orthogonal_order;
-        std::vector<std::vector<double>> est_by_round;
+        std::vector<trajectory> runs;
+        // BENCH_CALIBRATION_DUMP=FILE: every run's rounds as a JSON line per configuration (round end,
+        // the estimate's two SIMEX levels now and projected to the cap, the top 5).
+        const bool dumping = std::getenv("BENCH_CALIBRATION_DUMP") != nullptr;
+        std::ostringstream dump;
+        dump.precision(4);
         std::vector<std::vector<std::vector<int>>> top_by_round;
         const std::vector<int> ends = pixlime::detail::round_ends(set.cap, k, true);
         for (int s = 0; s < set.reruns; ++s) {
@@ -527,7 +556,7 @@ config_result run_config(const explain_fn& run, int k, int label, const std::str
             const pixlime::explanation ex = run(full);
             pixlime::sampling_summary summary = pixlime::detail::planned_summary(full, k);
             summary.orthogonal_order = stop_order;  // the built-in sampler's, which a custom callable does not get
-            std::vector<double> e;
+            trajectory e;
             std::vector<std::vector<int>> t;
             for (const int end : ends) {
                 const pixlime::mask_matrix used = ex.samples().topRows(end);
@@ -535,19 +564,30 @@ config_result run_config(const explain_fn& run, int k, int label, const std::str
                 const Eigen::MatrixXd target = ex.predictions().col(label).head(end);
                 const auto fits = pixlime::detail::fit_labels(full, used, sw, target, {label});
                 const Eigen::MatrixXd spread = pixlime::detail::fit_spread(summary, used, sw, target.col(0), fits[0]);
-                e.push_back(pixlime::detail::simulated_stability(fits[0].weights, spread, std::min(5, k), 200,
-                                                                 pixlime::detail::stability_seed(full.seed, label)));
+                const std::uint64_t sim_seed = pixlime::detail::stability_seed(full.seed, label);
+                const double f = std::sqrt(double(end) / double(set.cap));
+                std::pair<double, double> now, cap;
+                e.ends.push_back(end);
+                e.est.push_back(pixlime::detail::simulated_stability(fits[0].weights, spread, std::min(5, k), 200, sim_seed, 1.0, &now));
+                pixlime::detail::simulated_stability(fits[0].weights, spread, std::min(5, k), 200, sim_seed, f, &cap);
+                e.at_cap.push_back(cap.second);
                 t.push_back(top_set(fits[0].weights, 5));
+                if (dumping) {
+                    dump << (end == ends.front() ? (s == 0 ? "{\"config\":\"" + r.name + "\",\"k\":" + std::to_string(k) + ",\"runs\":[[" : ",[") : ",")
+                         << "[" << end << "," << now.first << "," << now.second << "," << cap.first << "," << cap.second;
+                    for (const int i : t.back()) dump << "," << i;
+                    dump << "]" << (end == ends.back() ? "]" : "");
+                }
             }
             if (std::getenv("BENCH_CALIBRATION_TRACE")) {  // the estimate at each round end, for a look at one configuration
                 std::fprintf(stderr, "trace seed %d:", s);
-                for (std::size_t i = 0; i < e.size(); ++i) std::fprintf(stderr, " %d:%.3f", ends[i], e[i]);
+                for (std::size_t i = 0; i < e.est.size(); ++i) std::fprintf(stderr, " %d:%.3f/%.3f", ends[i], e.est[i], e.at_cap[i]);
                 std::fprintf(stderr, "\n");
             }
-            est_by_round.push_back(e);
+            runs.push_back(e);
             top_by_round.push_back(t);
         }
-        for (const auto& [policy, rule] : stop_rules()) {
+        for (const auto& [policy, rule] : stop_rules(set.cap)) {
             std::vector<std::vector<int>> stopped;
             std::vector<double> c;
             double got = 0;
@@ -555,8 +595,8 @@ config_result run_config(const explain_fn& run, int k, int label, const std::str
                 std::size_t at = ends.size() - 1;
                 bool ok = false;
                 for (std::size_t i = 0; i < ends.size(); ++i)
-                    if (rule(est_by_round[std::size_t(s)], i, set.target)) {
-                        at = i, ok = true;
+                    if (const int says = rule(runs[std::size_t(s)], i, set.target); says != 0) {
+                        at = i, ok = says > 0;
                         break;
                     }
                 stopped.push_back(top_by_round[std::size_t(s)][at]);
@@ -564,6 +604,10 @@ config_result run_config(const explain_fn& run, int k, int label, const std::str
                 got += ok;
             }
             r.policies.push_back({policy, median(c), got / set.reruns, mean_pairwise_jaccard(stopped)});
+        }
+        if (dumping) {
+            dump << "],\"smallest\":" << r.smallest_reaching << "}\n";
+            r.trajectories = dump.str();
         }
     }
     return r;
@@ -573,7 +617,7 @@ config_result run_config(const explain_fn& run, int k, int label, const std::str
 
 int main(int argc, char** argv) {
     settings set;
-    int threads = 2, limit = 0, max_side = 256;
+    int threads = 2, limit = 0, offset = 0, max_side = 256;
     std::vector<std::string> designs = {"orthogonal"}, photos_wanted, segmenters = {"slic", "quickshift"}, fills = {"black", "mean"},
                              models = {"linear", "planted", "softmax", "interaction", "step"};
     std::vector<int> segment_targets = {25, 50, 100, 200};
@@ -603,6 +647,7 @@ int main(int argc, char** argv) {
         else if (flag == "--max-side") max_side = std::max(16, std::atoi(v.c_str()));
         else if (flag == "--replay") set.replay = std::atoi(v.c_str()) != 0;
         else if (flag == "--limit") limit = std::atoi(v.c_str());
+        else if (flag == "--offset") offset = std::max(0, std::atoi(v.c_str()));
         else {
             std::fprintf(stderr, "unknown flag %s (see the file comment)\n", flag.c_str());
             return 2;
@@ -702,7 +747,7 @@ int main(int argc, char** argv) {
     if (limit > 0 && std::size_t(limit) < jobs.size()) {
         // An even spread over the grid rather than its first configurations.
         std::vector<job> some;
-        for (int i = 0; i < limit; ++i) some.push_back(jobs[std::size_t(i) * jobs.size() / std::size_t(limit)]);
+        for (int i = 0; i < limit; ++i) some.push_back(jobs[(std::size_t(i) * jobs.size() / std::size_t(limit) + offset) % jobs.size()]);
         jobs = some;
     }
     std::vector<config_result> results(jobs.size());
@@ -755,13 +800,17 @@ int main(int argc, char** argv) {
     for (int t = 0; t < threads; ++t) pool.emplace_back(worker, t);
     for (auto& t : pool) t.join();
 
+    if (const char* path = std::getenv("BENCH_CALIBRATION_DUMP")) {
+        std::ofstream dump(path);
+        for (const auto& r : results) dump << r.trajectories;
+    }
     std::ofstream csv(csv_path);
     csv << "config,design,segments";
     for (const int n : set.counts)
         csv << ",measured_" << n << ",estimate_" << n << ",estimate_sd_" << n << ",coverage_" << n << ",precise_" << n << ",precise_sd_" << n;
     csv << ",adaptive_calls,adaptive_reached,adaptive_jaccard,adaptive_estimate,smallest_fixed_reaching";
     if (set.target > 0)  // each replayed stopping rule: median calls, share reached, rerun Jaccard at the stop
-        for (const auto& rule : stop_rules()) csv << ",rule_" << rule.first;
+        for (const auto& rule : stop_rules(set.cap)) csv << ",rule_" << rule.first;
     csv << "\n";
     for (const auto& r : results) {
         csv << r.name << "," << r.design << "," << r.segments;
@@ -771,7 +820,7 @@ int main(int argc, char** argv) {
             << r.smallest_reaching;
         for (const auto& p : r.policies) csv << "," << p.calls << ":" << p.reached << ":" << p.jaccard;
         if (r.policies.empty() && set.target > 0)  // --replay 0
-            for (std::size_t i = 0; i < stop_rules().size(); ++i) csv << ",";
+            for (std::size_t i = 0; i < stop_rules(set.cap).size(); ++i) csv << ",";
         csv << "\n";
     }
 
@@ -817,12 +866,13 @@ int main(int argc, char** argv) {
         }
         if (set.replay)
             std::printf("\nStopping rules replayed on the same draws (the same columns):\n\n| design | rule | median calls | agreement >= target - "
-                    "0.03 | calls <= 1.25 x smallest fixed | false reached (runs) |\n|---|---|---:|---:|---:|---:|\n");
+                    "0.03 | calls <= 1.25 x smallest fixed | false reached (runs) | not reached where reachable (runs) |\n"
+                        "|---|---|---:|---:|---:|---:|---:|\n");
         for (const auto& d : designs)
-            for (std::size_t pi = 0; set.replay && pi < stop_rules().size(); ++pi) {
+            for (std::size_t pi = 0; set.replay && pi < stop_rules(set.cap).size(); ++pi) {
                 std::vector<double> calls;
                 long ok_j = 0, ok_calls = 0;
-                double false_reached = 0;
+                double false_reached = 0, missed = 0;
                 for (const auto& r : results) {
                     if (r.design != d || r.policies.empty()) continue;
                     const auto& p = r.policies[pi];
@@ -830,12 +880,13 @@ int main(int argc, char** argv) {
                     if (r.smallest_reaching) {
                         ok_j += p.jaccard >= set.target - 0.03;
                         ok_calls += p.calls <= 1.25 * r.smallest_reaching;
+                        missed += (1 - p.reached) * set.reruns;
                     } else {
                         false_reached += p.reached * set.reruns;
                     }
                 }
-                std::printf("| %s | %s | %.0f | %ld | %ld | %.0f |\n", d.c_str(), stop_rules()[pi].first.c_str(), median(calls), ok_j, ok_calls,
-                            false_reached);
+                std::printf("| %s | %s | %.0f | %ld | %ld | %.0f | %.0f |\n", d.c_str(), stop_rules(set.cap)[pi].first.c_str(), median(calls), ok_j,
+                            ok_calls, false_reached, missed);
             }
     }
     return 0;

@@ -4,8 +4,10 @@
 // many runs with other seeds actually do.
 #include "support.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
+#include <utility>
 
 using pixlime::batch_view;
 using test::black_fill;
@@ -444,4 +446,21 @@ TEST_CASE("simulated_stability: 1 without spread or with a clear ranking, lower 
     CHECK(d::simulated_stability(w, 3.0 * Eigen::MatrixXd::Identity(4, 4), 2, 200, 1) == noisy);  // seeded
     CHECK(d::stability_seed(5, 0) != d::stability_seed(5, 1));
     CHECK(d::stability_seed(5, 2) == d::stability_seed(5, 2));
+}
+
+TEST_CASE("simulated_stability: its two SIMEX levels, and reruns with less noise than the run (rerun_scale)") {
+    namespace d = pixlime::detail;
+    Eigen::VectorXd w(6);
+    w << 6, 5, 4, 3, 2, 1;
+    const Eigen::MatrixXd spread = 2.0 * Eigen::MatrixXd::Identity(6, 6);
+    std::pair<double, double> levels, quiet, silent;
+    const double s = d::simulated_stability(w, spread, 3, 300, 7, 1.0, &levels);
+    CHECK(s == d::simulated_stability(w, spread, 3, 300, 7));  // scale 1 is the estimate itself
+    CHECK(s == std::clamp(2 * levels.first - levels.second, 0.0, 1.0));
+    CHECK(levels.first < 0.9);  // reruns with the run's own noise disagree
+    d::simulated_stability(w, spread, 3, 300, 7, 0.25, &quiet);
+    CHECK(quiet.first > levels.first + 0.1);  // a quarter of the noise: reruns agree more
+    CHECK(quiet.second > levels.second);
+    d::simulated_stability(w, spread, 3, 300, 7, 1e-9, &silent);
+    CHECK(silent.first == 1.0);  // no ties in w: noise-free reruns are the same run
 }

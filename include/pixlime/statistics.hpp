@@ -257,9 +257,15 @@ inline double jaccard(const std::vector<int>& a, const std::vector<int>& b) {
 /// segments the noise is drawn as L ξ with L L^T = B B^T (K x K instead of K x #groups per
 /// draw). `weights`: #segments values; `spread`: #segments by #groups (no columns: 1 is
 /// returned); `k`: 1..#segments; `draws` >= 1 simulated pairs at each level, drawn from `seed`.
+/// `rerun_scale` (> 0, default 1) scales the two reruns' noise only, B ξ₁ and B ξ₂, not the
+/// centre's B ξ₀: the stability of reruns with that much less spread (a run of 1 / scale² times
+/// the samples), corrected for the noise w carries now (the adaptive stop's projection to its cap).
 inline double simulated_stability(const Eigen::VectorXd& weights, const Eigen::MatrixXd& spread, int k, int draws,
-                                  std::uint64_t seed) {
-    if (spread.cols() == 0) return 1.0;
+                                  std::uint64_t seed, double rerun_scale = 1.0, std::pair<double, double>* levels = nullptr) {
+    if (spread.cols() == 0) {
+        if (levels) *levels = {1.0, 1.0};
+        return 1.0;
+    }
     // The same covariance from fewer columns: the Cholesky factor of B B^T (a relative jitter of
     // 1e-12 on the diagonal keeps a singular one factorable).
     Eigen::MatrixXd factor;
@@ -281,10 +287,11 @@ inline double simulated_stability(const Eigen::VectorXd& weights, const Eigen::M
     };
     double once = 0, twice = 0;
     for (int d = 0; d < draws; ++d) {
-        const Eigen::VectorXd n1 = noise(), n2 = noise(), n0 = noise();
+        const Eigen::VectorXd n1 = rerun_scale * noise(), n2 = rerun_scale * noise(), n0 = noise();
         once += jaccard(top_set(weights + n1, k), top_set(weights + n2, k));
         twice += jaccard(top_set(weights + n0 + n1, k), top_set(weights + n0 + n2, k));
     }
+    if (levels) *levels = {once / draws, twice / draws};
     return std::clamp((2 * once - twice) / draws, 0.0, 1.0);
 }
 
