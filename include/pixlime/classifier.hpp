@@ -4,7 +4,7 @@
 /// alike: any callable `M classify(pixlime::batch_view<const V> batch)` (V the image's pixel
 /// type, or float with model_input::to_float; M an Eigen matrix or expression of float or
 /// double with batch.size() rows and one column per class; a single column is a binary model's
-/// P(class 1) in [0, 1]).
+/// P(class 1) in [0, 1]; with task::regression, exactly one column of any finite value: task.hpp).
 ///
 /// The batches are written into one buffer of batch_size images, reused, freed when the call
 /// (explain, a curve) returns. A classifier may provide that memory instead, with a member
@@ -16,14 +16,16 @@
 ///
 /// Here, all in pixlime::detail: the adapter (wrap_classifier: the classifier as one function
 /// type per pixel type, so that the pipelines are compiled once per pixel type), the checks of
-/// its output (call_classifier: shape, NaN, magnitude, a binary column in [0, 1]; its
-/// exceptions nested in a pixlime::classifier_error), and the batching loop both pipelines run
+/// its output (call_classifier: shape, NaN, magnitude, a binary column in [0, 1], the task's
+/// column count; its exceptions nested in a pixlime::classifier_error), what the columns mean
+/// per task (class_outputs, label_scores), and the batching loop both pipelines run
 /// (batch_stream: images rendered into one reused buffer, classified batch by batch, progress
 /// reported after each batch).
 
 #include <pixlime/detail/stage.hpp>
 #include <pixlime/error.hpp>
 #include <pixlime/image.hpp>
+#include <pixlime/task.hpp>
 
 #include <Eigen/Core>
 
@@ -139,19 +141,28 @@ struct batch_buffer {
     }
 };
 
+/// The task a classifier's output is read for, and the option that set it, named in the
+/// messages (e.g. "explain_options.task", "curve_options.task").
+struct task_setting {
+    pixlime::task task = pixlime::task::classification;  ///< what the columns are
+    std::string option = "explain_options.task";         ///< the option's name
+};
+
 /// Largest magnitude accepted from a classifier: larger values overflow the surrogate's
 /// squared sums (a probability or a logit is far below it).
 constexpr double max_classifier_output = 1e150;
 
 /// Calls `classify` on `batch` and returns its outputs (batch.size() by #columns), checked:
 /// `expected_cols` columns when > 0 (the first call's), at most lim.max_classes, finite, of
-/// magnitude at most max_classifier_output, a single column in [0, 1]. The messages name the
-/// samples first_sample..last_sample (last_sample < 0: first_sample + batch.size() - 1) and a
-/// bad value's [sample, column]. Throws pixlime::classifier_error (the classifier's own
-/// exception nested), pixlime::size_limit_error over max_classes.
+/// magnitude at most max_classifier_output; for task::classification a single column in [0, 1],
+/// for task::regression exactly one column. The messages name the samples
+/// first_sample..last_sample (last_sample < 0: first_sample + batch.size() - 1) and a bad
+/// value's [sample, column]. Throws pixlime::classifier_error (the classifier's own exception
+/// nested), pixlime::size_limit_error over max_classes, pixlime::invalid_argument naming
+/// `task.option` when a regression model returns another number of columns than one.
 template <class V>
 Eigen::MatrixXd call_classifier(const classifier_function<V>& classify, batch_view<const V> batch, Eigen::Index expected_cols,
-                                int first_sample, const limits& lim, int last_sample = -1) {
+                                int first_sample, const limits& lim, int last_sample = -1, const task_setting& task = {}) {
     Eigen::MatrixXd out;
     if (last_sample < 0) last_sample = first_sample + batch.size() - 1;
     const std::string where = " (samples " + std::to_string(first_sample) + ".." + std::to_string(last_sample) + ")";
@@ -164,13 +175,19 @@ Eigen::MatrixXd call_classifier(const classifier_function<V>& classify, batch_vi
     if (out.rows() != batch.size())
         throw classifier_error("classifier output rows" + where, out.rows(), "batch.size() = " + std::to_string(batch.size()));
     if (out.cols() < 1) throw classifier_error("classifier output columns" + where, 0, "at least 1");
+    const bool regression = task.task == pixlime::task::regression;
+    if (regression && out.cols() != 1)
+        throw invalid_argument(task.option, to_string(task.task),
+                               "a model with exactly one output column, the value (the classifier returned " +
+                                   std::to_string(out.cols()) + " columns for samples " + std::to_string(first_sample) + ".." +
+                                   std::to_string(last_sample) + "; task classification explains one column per class)");
     if (out.cols() > lim.max_classes)
         throw size_limit_error("classifier output columns" + where, out.cols(),
                                "at most limits.max_classes = " + std::to_string(lim.max_classes));
     if (expected_cols > 0 && out.cols() != expected_cols)
         throw classifier_error("classifier output columns" + where, out.cols(),
                                "the " + std::to_string(expected_cols) + " columns of the first call");
-    const bool binary = out.cols() == 1;
+    const bool binary = out.cols() == 1 && !regression;
     for (Eigen::Index c = 0; c < out.cols(); ++c)
         for (Eigen::Index r = 0; r < out.rows(); ++r) {
             const double v = out(r, c);
@@ -183,18 +200,20 @@ Eigen::MatrixXd call_classifier(const classifier_function<V>& classify, batch_vi
                                                         : "a finite number (no NaN or Inf)");
             throw classifier_error(cell, v,
                                    "a value in [0, 1]: a single output column is read as a binary model's P(class 1) "
-                                   "(return two or more columns to explain other scores)");
+                                   "(return two or more columns to explain other scores, or set " +
+                                       task.option + " = regression to explain a value)");
         }
     return out;
 }
 
 
-// What the output's columns mean: one per class, or a binary model's P(class 1).
+// What the output's columns mean: one per class, a binary model's P(class 1), or a value.
 
-/// The first `rows` rows of `raw` (#samples by #columns) per class: as they are, or a binary
-/// model's single column p as the two classes (1 - p, p). Returns rows by #classes.
-inline Eigen::MatrixXd class_outputs(const Eigen::MatrixXd& raw, int rows) {
-    if (raw.cols() != 1) return raw.topRows(rows);
+/// The first `rows` rows of `raw` (#samples by #columns) per explained output: as they are
+/// (several classes, or task::regression's value), or a binary model's single column p as the
+/// two classes (1 - p, p). Returns rows by #classes (1 for regression).
+inline Eigen::MatrixXd class_outputs(const Eigen::MatrixXd& raw, int rows, task t = task::classification) {
+    if (raw.cols() != 1 || t == task::regression) return raw.topRows(rows);
     Eigen::MatrixXd out(rows, 2);
     out.col(0) = 1.0 - raw.col(0).head(rows).array();
     out.col(1) = raw.col(0).head(rows);
@@ -202,9 +221,14 @@ inline Eigen::MatrixXd class_outputs(const Eigen::MatrixXd& raw, int rows) {
 }
 
 /// The classifier's output for `label` in each row of `out` (#rows by #columns, a single
-/// column being P(class 1)): #rows values. Throws pixlime::invalid_argument naming "label"
-/// when it is not a class of the output (0 or 1 for a single column).
-inline Eigen::VectorXd label_scores(const Eigen::MatrixXd& out, int label) {
+/// column being P(class 1), or with task::regression the value, label 0): #rows values. Throws
+/// pixlime::invalid_argument naming "label" when it is not a class of the output (0 or 1 for a
+/// single column; 0 for regression).
+inline Eigen::VectorXd label_scores(const Eigen::MatrixXd& out, int label, task t = task::classification) {
+    if (t == task::regression) {
+        if (label != 0) throw invalid_argument("label", label, "0: with task regression the model's single output, the value, is label 0");
+        return out.col(0);
+    }
     if (out.cols() == 1) {
         if (label > 1)
             throw invalid_argument("label", label, "0 or 1: the classifier has a single output column, a binary model's P(class 1)");
@@ -284,13 +308,14 @@ class batch_stream {
 public:
     /// `classify`: the classifier; `batch_size` >= 1: images per call; `width` x `height` x
     /// `channels` in `order`: one image as the classifier takes it; `lim`: the limits of its
-    /// output (max_classes); `progress`: see progress_report. Throws pixlime::classifier_error
-    /// when batch_memory returns a null pointer.
+    /// output (max_classes); `progress`: see progress_report; `task`: what the output's columns
+    /// are (call_classifier's checks). Throws pixlime::classifier_error when batch_memory
+    /// returns a null pointer.
     batch_stream(const classifier_function<V>& classify, int batch_size, int width, int height, int channels, layout order,
-                 const limits& lim, progress_report progress)
+                 const limits& lim, progress_report progress, task_setting task = {})
         : classify_(classify), batch_(batch_size), width_(width), height_(height), channels_(channels), order_(order),
           image_values_(std::size_t(width) * std::size_t(height) * std::size_t(channels)), lim_(lim), progress_(std::move(progress)),
-          memory_(classify, std::size_t(batch_size) * image_values_) {}
+          task_(std::move(task)), memory_(classify, std::size_t(batch_size) * image_values_) {}
 
     /// Classifies `count` images in batches. For each batch of images first..first+n-1 (n <=
     /// batch_size): `render(first, n, buffer)` writes image first + j at buffer + j x
@@ -307,7 +332,7 @@ public:
             render_ms_ += ms_since(t0);
             t0 = clock::now();
             const batch_view<const V> view(memory_.data, n, width_, height_, channels_, order_);
-            const Eigen::MatrixXd out = call_classifier<V>(classify_, view, columns_, sample(first), lim_, sample(first + n - 1));
+            const Eigen::MatrixXd out = call_classifier<V>(classify_, view, columns_, sample(first), lim_, sample(first + n - 1), task_);
             columns_ = out.cols();
             store(first, out);
             classifier_ms_ += ms_since(t0);
@@ -334,6 +359,7 @@ private:
     std::size_t image_values_;
     limits lim_;
     progress_report progress_;
+    task_setting task_;
     batch_buffer<V> memory_;
     Eigen::Index columns_ = 0;
     int done_ = 0;

@@ -21,9 +21,10 @@
 /// the image's pixel type (or float with model_input::to_float) and M an Eigen matrix (or
 /// expression) of float or double with batch.size() rows and one column per class. A single
 /// column is a binary model's P(class 1), in [0, 1], explained as the two classes
-/// {0: 1 - p, 1: p}. The batches are written into one buffer of batch_size images, reused and
-/// freed when explain returns, or into memory the classifier provides (batch_memory: see
-/// classifier.hpp).
+/// {0: 1 - p, 1: p}; with explain_options::task = task::regression the model returns exactly
+/// one column of any finite value, explained as one output, label 0 (task.hpp). The batches
+/// are written into one buffer of batch_size images, reused and freed when explain returns, or
+/// into memory the classifier provides (batch_memory: see classifier.hpp).
 ///
 /// This header is the pipeline, its steps in the order they run. Its parts are headers of their
 /// own, all included here: explain_options.hpp, explanation.hpp (the result, its statistics),
@@ -168,7 +169,8 @@ void classify_rows(batch_stream<V>& stream, const perturber<V>& perturb, thread_
     const auto sample = [&](int i) { return pending[std::size_t(i)]; };
     const auto store = [&](int begin, const Eigen::MatrixXd& out) {
         if (raw.size() == 0) {
-            check_explanation_size(opt, int(masks.cols()), stream.image_values(), sizeof(V), out.cols() == 1 ? 2 : out.cols());
+            check_explanation_size(opt, int(masks.cols()), stream.image_values(), sizeof(V),
+                                   out.cols() == 1 && opt.task == task::classification ? 2 : out.cols());
             raw.resize(masks.rows(), out.cols());
         }
         for (Eigen::Index i = 0; i < out.rows(); ++i) raw.row(pending[std::size_t(begin + i)]) = out.row(i);
@@ -179,14 +181,16 @@ void classify_rows(batch_stream<V>& stream, const perturber<V>& perturb, thread_
 }
 
 /// The top labels and the explained labels, from `raw` (#samples by #columns, row 0 the
-/// unperturbed image; a single column is a binary model's P(class 1), 2 classes): the top ones
+/// unperturbed image; a single column is a binary model's P(class 1), 2 classes, or with
+/// task::regression the value, the one label 0): the top ones
 /// are the classes by output on row 0, highest first, ties by higher index, at most
 /// opt.top_labels (lime: np.argsort(labels[0])[-top_labels:] reversed); the explained ones
 /// opt.labels, or the top ones. Returns {top, explained}. Throws pixlime::invalid_argument for
 /// an opt.labels entry beyond the classes.
 inline std::pair<std::vector<int>, std::vector<int>> choose_labels(const Eigen::MatrixXd& raw, const explain_options& opt) {
-    const int classes = raw.cols() == 1 ? 2 : int(raw.cols());
-    const auto out0 = [&](int c) { return raw.cols() == 1 ? (c == 1 ? raw(0, 0) : 1.0 - raw(0, 0)) : raw(0, c); };
+    const bool binary = raw.cols() == 1 && opt.task == task::classification;
+    const int classes = binary ? 2 : int(raw.cols());
+    const auto out0 = [&](int c) { return binary ? (c == 1 ? raw(0, 0) : 1.0 - raw(0, 0)) : raw(0, c); };
     std::vector<int> order(static_cast<std::size_t>(classes));
     std::iota(order.begin(), order.end(), 0);
     std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return out0(a) > out0(b) || (out0(a) == out0(b) && a > b); });
@@ -287,7 +291,8 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     const int batch = std::min(opt.batch_size, n);
     thread_pool pool(std::min(opt.num_threads, batch));
     batch_stream<V> stream(classify, batch, img.width(), img.height(), out_channels, opt.model_input.layout, opt.limits,
-                           {&opt.progress, distinct, "explain_options.progress", "model calls", "the explanation"});
+                           {&opt.progress, distinct, "explain_options.progress", "model calls", "the explanation"},
+                           {opt.task, "explain_options.task"});
     Eigen::MatrixXd raw, predictions;
     std::vector<int> top, labels;
     Eigen::VectorXd weights;
@@ -302,7 +307,7 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
         done = end;
         t0 = clock::now();
         if (labels.empty()) std::tie(top, labels) = choose_labels(raw, opt);
-        predictions = class_outputs(raw, end);
+        predictions = class_outputs(raw, end, opt.task);
         used = end == n ? masks : mask_matrix(masks.topRows(end));
         weights = sample_weights(opt, summary, used);
         Eigen::MatrixXd targets(end, Eigen::Index(labels.size()));  // column j: label j's outputs
@@ -318,7 +323,7 @@ explanation explain_batches(image_view<const T> img, segmentation seg, const cla
     timings.classifier_ms += stream.classifier_ms();
     timings.total_ms = timings.segmentation_ms + ms_since(t_start);
     return explanation(trusted_t{}, std::move(seg), std::move(used), std::move(predictions), std::move(weights), std::move(labels),
-                       std::move(top), std::move(fits), timings, summary, img.channels());
+                       std::move(top), std::move(fits), timings, summary, img.channels(), opt.task);
 }
 
 /// Throws pixlime::invalid_argument unless `seg` has img's size and at least 2 segments,

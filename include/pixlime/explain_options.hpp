@@ -20,6 +20,7 @@
 #include <pixlime/segmenter.hpp>
 #include <pixlime/shapley.hpp>
 #include <pixlime/surrogate.hpp>
+#include <pixlime/task.hpp>
 
 #include <Eigen/Core>
 
@@ -51,6 +52,12 @@ struct explain_options {
     /// Explain exactly these classes, in this order, instead of the top ones (lime: labels=(1,)
     /// when top_labels=None). Each must be in 0..#classes-1, none twice.
     std::vector<int> labels;
+    /// What the classifier's output is (pixlime: task::classification, one column per class, or
+    /// a single column that is a binary model's P(class 1) in [0, 1]; lime_image explains
+    /// classes only). task::regression: the model returns exactly one column of any finite value
+    /// (a price, an age, a count), explained as a single output, label 0, with weights in its
+    /// units; top_labels is then clamped to 1 and labels may only hold 0. See task.hpp.
+    pixlime::task task = pixlime::task::classification;
     /// Segments the image when explain is called without a segmentation (pixlime: SLIC with
     /// slic_options defaults; lime's default is quickshift_options{}: kernel_size=4,
     /// max_dist=200, ratio=0.2). See segmenter.hpp.
@@ -97,7 +104,7 @@ struct explain_options {
 namespace detail {
 
 /// Throws pixlime::invalid_argument naming the first field of `opt` out of range (its limits,
-/// sizes, labels, adaptive stop, the built-in kernel's and surrogate's options, and
+/// sizes, task, labels, adaptive stop, the built-in kernel's and surrogate's options, and
 /// shapley_kernel with anything but the default surrogate), pixlime::size_limit_error when
 /// num_samples exceeds opt.limits.max_samples. Called before anything else runs.
 inline void check_explain_options(const explain_options& opt) {
@@ -113,11 +120,15 @@ inline void check_explain_options(const explain_options& opt) {
                                "at most limits.max_samples = " + std::to_string(lim.max_samples));
     if (opt.batch_size < 1) throw invalid_argument("explain_options.batch_size", opt.batch_size, "at least 1");
     if (opt.num_threads < 1) throw invalid_argument("explain_options.num_threads", opt.num_threads, "at least 1");
+    detail::check_task(opt.task, "explain_options.task");
     if (opt.labels.empty() && opt.top_labels < 1)
         throw invalid_argument("explain_options.top_labels", opt.top_labels, "at least 1 (or give explain_options.labels)");
     for (std::size_t i = 0; i < opt.labels.size(); ++i) {
         if (opt.labels[i] < 0)
             throw invalid_argument("explain_options.labels[" + std::to_string(i) + "]", opt.labels[i], "a class index >= 0");
+        if (opt.task == task::regression && opt.labels[i] != 0)
+            throw invalid_argument("explain_options.labels[" + std::to_string(i) + "]", opt.labels[i],
+                                   "0: with explain_options.task = regression the model's value is the only label, 0");
         for (std::size_t j = 0; j < i; ++j)
             if (opt.labels[j] == opt.labels[i])
                 throw invalid_argument("explain_options.labels[" + std::to_string(i) + "]", opt.labels[i],

@@ -13,6 +13,7 @@
 #include <pixlime/segmentation.hpp>
 #include <pixlime/shapley.hpp>
 #include <pixlime/statistics.hpp>
+#include <pixlime/task.hpp>
 
 #include <Eigen/Core>
 
@@ -87,8 +88,13 @@ public:
     /// The classes ranked by the classifier's output on the unperturbed image, highest first,
     /// at most explain_options::top_labels of them (lime's top_labels).
     const std::vector<int>& top_labels() const { return top_labels_; }
-    /// Number of classes of the model (2 for a single-output binary model).
+    /// Number of classes of the model (2 for a single-output binary model; 1 with
+    /// task::regression: the value, label 0).
     int num_classes() const { return int(predictions_.cols()); }
+    /// What the model's output was read as (explain_options::task): classes, or with
+    /// task::regression a single value, label 0, whose weights are in the value's units (the
+    /// positive pane: the segments that raised it).
+    pixlime::task task() const { return task_; }
     /// Number of segments K.
     int num_segments() const { return segments_.count(); }
 
@@ -100,7 +106,8 @@ public:
     double score(int label) const { return fit(label).score; }
     /// The surrogate's prediction for the unperturbed image (lime: local_pred).
     double local_prediction(int label) const { return fit(label).local_prediction; }
-    /// The classifier's output for `label` on the unperturbed image (any class, explained or not).
+    /// The classifier's output for `label` on the unperturbed image (any class, explained or not;
+    /// with task::regression the predicted value, label 0).
     double model_prediction(int label) const {
         check_class(label);
         return predictions_(0, label);
@@ -112,7 +119,8 @@ public:
 
     /// #samples by #segments 0/1 masks (row 0: all ones).
     const mask_matrix& samples() const { return samples_; }
-    /// #samples by #classes classifier outputs (a binary model's single column expanded to 1-p, p).
+    /// #samples by #classes classifier outputs (a binary model's single column expanded to 1-p, p;
+    /// with task::regression the single column of values).
     const Eigen::MatrixXd& predictions() const { return predictions_; }
     /// #samples kernel weights.
     const Eigen::VectorXd& sample_weights() const { return sample_weights_; }
@@ -190,23 +198,25 @@ public:
     /// have #segments finite values, `top_labels` classes.
     /// `summary` describes the samples (model_calls 0: taken as #samples; ridge_alpha: the
     /// penalty the fits used, or empty for another surrogate). `image_channels`: the explained
-    /// image's channel count (1 to pixlime::max_channels), or 0 when unknown.
+    /// image's channel count (1 to pixlime::max_channels), or 0 when unknown. `task`: what the
+    /// predictions are (task::regression: exactly one column, the value, and label 0 alone).
     explanation(segmentation segments, mask_matrix samples, Eigen::MatrixXd predictions, Eigen::VectorXd sample_weights,
                 std::vector<int> labels, std::vector<int> top_labels, std::vector<linear_fit> fits, explain_timings timings = {},
-                sampling_summary summary = {}, int image_channels = 0)
+                sampling_summary summary = {}, int image_channels = 0, pixlime::task task = pixlime::task::classification)
         : explanation(detail::trusted_t{}, std::move(segments), std::move(samples), std::move(predictions),
                       std::move(sample_weights), std::move(labels), std::move(top_labels), std::move(fits), timings, summary,
-                      image_channels) {
+                      image_channels, task) {
         if (summary_.model_calls == 0) summary_.model_calls = int(samples_.rows());
         check();
     }
     /// The constructor above without its checks (explain has checked every part as it made it).
     explanation(detail::trusted_t, segmentation segments, mask_matrix samples, Eigen::MatrixXd predictions,
                 Eigen::VectorXd sample_weights, std::vector<int> labels, std::vector<int> top_labels,
-                std::vector<linear_fit> fits, explain_timings timings, sampling_summary summary, int image_channels = 0)
+                std::vector<linear_fit> fits, explain_timings timings, sampling_summary summary, int image_channels = 0,
+                pixlime::task task = pixlime::task::classification)
         : segments_(std::move(segments)), samples_(std::move(samples)), predictions_(std::move(predictions)),
           sample_weights_(std::move(sample_weights)), labels_(std::move(labels)), top_labels_(std::move(top_labels)),
-          fits_(std::move(fits)), timings_(timings), summary_(summary), image_channels_(image_channels) {}
+          fits_(std::move(fits)), timings_(timings), summary_(summary), image_channels_(image_channels), task_(task) {}
 
 private:
     void check() const {
@@ -219,6 +229,10 @@ private:
             throw invalid_argument("explanation predictions size",
                                    std::to_string(predictions_.rows()) + "x" + std::to_string(predictions_.cols()),
                                    std::to_string(samples_.rows()) + " rows (one per sample) and at least 1 column");
+        detail::check_task(task_, "explanation task");
+        if (task_ == pixlime::task::regression && predictions_.cols() != 1)
+            throw invalid_argument("explanation predictions columns", predictions_.cols(),
+                                   "1 with task regression (the value, label 0)");
         if (sample_weights_.size() != samples_.rows())
             throw invalid_argument("explanation sample_weights size", sample_weights_.size(), "one per sample");
         if (fits_.size() != labels_.size())
@@ -258,6 +272,7 @@ private:
     explain_timings timings_;
     sampling_summary summary_;
     int image_channels_ = 0;
+    pixlime::task task_ = pixlime::task::classification;
 };
 
 namespace detail {

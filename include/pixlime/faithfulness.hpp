@@ -29,7 +29,10 @@
 /// The classifier is called exactly as pixlime::explain calls it, through the same adapter and
 /// batching loop (classifier.hpp: batches of curve_options::batch_size images in
 /// curve_options::model_input's form, a single output column read as a binary model's
-/// P(class 1), an optional batch_memory member), with the same checks of its output. One
+/// P(class 1), or as a value with curve_options::task = task::regression, an optional
+/// batch_memory member), with the same checks of its output. The curves of a regression
+/// model follow its value (label 0): deletion should make it fall early from where the
+/// explanation's positive segments held it. One
 /// curve with R random rankings over K segments costs K + 1 + R (K - 1) classifier images (the
 /// first and last steps are the same image for every ranking and are classified once).
 ///
@@ -46,6 +49,7 @@
 #include <pixlime/model_input.hpp>
 #include <pixlime/perturb.hpp>
 #include <pixlime/segmentation.hpp>
+#include <pixlime/task.hpp>
 
 #include <Eigen/Core>
 
@@ -92,6 +96,10 @@ struct curve_options {
     std::uint64_t seed = 0;
     /// The form of the batches the classifier receives (as explain_options::model_input).
     pixlime::model_input model_input;
+    /// What the classifier's output is (as explain_options::task; pixlime: task::classification).
+    /// With task::regression the curve follows the model's single output, the value, label 0.
+    /// The curves of an explanation use its task (explanation::task) instead.
+    pixlime::task task = pixlime::task::classification;
     /// Called after each batch with the images classified so far and the total (pixlime:
     /// none). Returning false stops with pixlime::cancelled.
     std::function<bool(int images_done, int images_total)> progress;
@@ -119,11 +127,12 @@ inline void check_curve_options(const curve_options& opt) {
                                "max_pixels, max_image_bytes, max_samples, max_segments, max_classes, max_explanation_bytes >= 1");
     if (opt.batch_size < 1) throw invalid_argument("curve_options.batch_size", opt.batch_size, "at least 1");
     if (opt.random_rankings < 0) throw invalid_argument("curve_options.random_rankings", opt.random_rankings, "at least 0 (0: no baseline)");
+    check_task(opt.task, "curve_options.task");
 }
 
 /// Throws pixlime::invalid_argument unless `img` (see check_input_image), `seg` (img's size, at
 /// most limits.max_segments segments: size_limit_error), `ranking` (every segment once) and
-/// `label` (>= 0) can make a curve.
+/// `label` (>= 0; 0 with task::regression) can make a curve.
 template <class T>
 void check_curve_input(image_view<const T> img, const segmentation& seg, const std::vector<int>& ranking, int label,
                        const curve_options& opt) {
@@ -149,6 +158,8 @@ void check_curve_input(image_view<const T> img, const segmentation& seg, const s
         seen[std::size_t(s)] = int(i);
     }
     if (label < 0) throw invalid_argument("label", label, "a class index >= 0");
+    if (opt.task == task::regression && label != 0)
+        throw invalid_argument("label", label, "0: with curve_options.task = regression the model's value is label 0");
 }
 
 /// Classifier images of one curve: the ranking's K + 1 steps and each random ranking's K - 1
@@ -214,7 +225,8 @@ faithfulness_curve curve_batches(image_view<const T> img, const image<T>& fill, 
     };
     const perturber<V> perturb(trusted_t{}, img, fill.view(), seg, opt.model_input);
     batch_stream<V> stream(classify, batch, img.width(), img.height(), out_channels, opt.model_input.layout, opt.limits,
-                           {&opt.progress, total, "curve_options.progress", "images", "the curve"});
+                           {&opt.progress, total, "curve_options.progress", "images", "the curve"},
+                           {opt.task, "curve_options.task"});
     const std::uint8_t start = insertion ? 0 : 1;  // 1: the image's pixels, 0: the fill's
     std::vector<std::uint8_t> mask(std::size_t(k), start);
     int mask_ranking = 0, mask_step = 0;
@@ -233,7 +245,7 @@ faithfulness_curve curve_batches(image_view<const T> img, const image<T>& fill, 
     };
     std::vector<std::vector<double>> scores(orders.size(), std::vector<double>(std::size_t(k) + 1, 0.0));
     const auto store = [&](int first, const Eigen::MatrixXd& out) {
-        const Eigen::VectorXd s = label_scores(out, label);
+        const Eigen::VectorXd s = label_scores(out, label, opt.task);
         for (Eigen::Index b = 0; b < out.rows(); ++b) {
             const auto [r, step] = which(first + int(b));
             scores[std::size_t(r)][std::size_t(step)] = s[b];
@@ -275,7 +287,8 @@ faithfulness_curve curve_core(image_view<const T> img, const segmentation& seg, 
 ///                  the caller's choice.
 /// \param classify  any classifier pixlime::explain takes (see explain.hpp).
 /// \param label     the class whose output is followed: a column of the classifier's output
-///                  (0 or 1 for a single-column binary model).
+///                  (0 or 1 for a single-column binary model; 0, the value, with
+///                  curve_options::task = task::regression).
 /// \param opt       see curve_options.
 /// Throws pixlime::invalid_argument on bad input or options (before any classifier call, except
 /// a label beyond the classifier's columns, known after its first batch),
@@ -298,24 +311,37 @@ faithfulness_curve insertion_curve(image_view<const T> img, const segmentation& 
     return detail::curve_core<T>(img, seg, ranking, detail::wrap_classifier<T>(classify), label, true, opt);
 }
 
+namespace detail {
+/// `opt` with the task of `ex` (the curves of an explanation read the model's output as it did).
+inline curve_options with_task_of(const explanation& ex, const curve_options& opt) {
+    curve_options o = opt;
+    o.task = ex.task();
+    return o;
+}
+}  // namespace detail
+
 /// The curves of an explanation: its segments() ranked by its weights for `label`, highest
-/// first (ranking_by_weight). `label` must be an explained label (explanation::weights throws
-/// pixlime::invalid_argument otherwise); `img` the explained image (another size, or another
-/// channel count than explanation::image_channels when known, is refused).
+/// first (ranking_by_weight), the classifier's output read as the explanation's task
+/// (explanation::task, in place of opt.task). `label` must be an explained label
+/// (explanation::weights throws pixlime::invalid_argument otherwise); `img` the explained image
+/// (another size, or another channel count than explanation::image_channels when known, is refused).
 template <class T, class Classifier>
 faithfulness_curve deletion_curve(image_view<const T> img, const explanation& ex, Classifier&& classify, int label,
                                   const curve_options& opt = {}) {
     if (!img.empty()) detail::check_explained_channels(ex, img.channels());
-    return deletion_curve(img, ex.segments(), ranking_by_weight(ex.weights(label)), std::forward<Classifier>(classify), label, opt);
+    return deletion_curve(img, ex.segments(), ranking_by_weight(ex.weights(label)), std::forward<Classifier>(classify), label,
+                          detail::with_task_of(ex, opt));
 }
 /// The insertion curve of an explanation: its segments restored most positive first (ranked by
-/// ex.weights(label)), as insertion_curve with a segmentation and ranking. `img` is the explained
-/// image (its channel count is checked against the explanation's).
+/// ex.weights(label)), as insertion_curve with a segmentation and ranking, the output read as
+/// the explanation's task. `img` is the explained image (its channel count is checked against
+/// the explanation's).
 template <class T, class Classifier>
 faithfulness_curve insertion_curve(image_view<const T> img, const explanation& ex, Classifier&& classify, int label,
                                    const curve_options& opt = {}) {
     if (!img.empty()) detail::check_explained_channels(ex, img.channels());
-    return insertion_curve(img, ex.segments(), ranking_by_weight(ex.weights(label)), std::forward<Classifier>(classify), label, opt);
+    return insertion_curve(img, ex.segments(), ranking_by_weight(ex.weights(label)), std::forward<Classifier>(classify), label,
+                           detail::with_task_of(ex, opt));
 }
 
 // The same for owning images and for views of mutable pixels.

@@ -25,6 +25,7 @@
 /// | perturb.hpp     | perturber: perturbed images from masks and a fill                  |
 /// | kernel.hpp      | the kernel stage: exponential_kernel, distances_to_ones, kernel    |
 /// | surrogate.hpp   | the surrogate stage: weighted_ridge, surrogate                     |
+/// | task.hpp        | task: classification or regression (one value), parse_task         |
 /// | classifier.hpp  | the classifier adapter and batching loop (explain, faithfulness)   |
 /// | explanation.hpp | explanation, sampling_summary, explain_timings                     |
 /// | explain_options.hpp | explain_options: every stage and size of explain               |
@@ -57,6 +58,7 @@
 #include <pixlime/perturb.hpp>
 #include <pixlime/kernel.hpp>
 #include <pixlime/surrogate.hpp>
+#include <pixlime/task.hpp>
 #include <pixlime/classifier.hpp>
 #include <pixlime/explanation.hpp>
 #include <pixlime/explain_options.hpp>

@@ -262,7 +262,7 @@ def _model_input(value):
 
 @_renamed_keywords(hide="fill")
 def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1000, batch_size=10, seed=0,
-            top_labels=5, labels=None, sampler="orthogonal", fill="segment_mean", kernel=None, surrogate=None,
+            top_labels=5, labels=None, task="classification", sampler="orthogonal", fill="segment_mean", kernel=None, surrogate=None,
             model_input=None, progress=False, num_threads=1, target_stability=0.0, stability_top_k=5, limits=None):
     """Explains `classifier`'s prediction on `image` (LIME, lime_image's semantics and defaults).
 
@@ -271,8 +271,8 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     classifier   a callable taking an (N, H, W, C) array of the image's dtype (uint8, else float32 by
                  the rule above; or the layout
                  model_input asks for, e.g. float32 (N, C, H, W)) and returning (N, classes), or
-                 (N,) for a binary model's P(class 1) in [0, 1]; lists and torch tensors are
-                 accepted. The array it receives is a read-only view of the
+                 (N,) for a binary model's P(class 1) in [0, 1] (with task="regression": (N,) or
+                 (N, 1) values of any size); lists and torch tensors are accepted. The array it receives is a read-only view of the
                  buffer pixlime writes every batch into (no copy): an array kept after the call
                  shows a later batch; copy it (np.array(batch)) to keep this one's images.
     segments     (H, W) integer ids of your own segmentation (any ids), or None to segment with
@@ -282,6 +282,13 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     batch_size   images per classifier call (lime: 10).
     seed         drives the masks: the same seed gives the same explanation.
     top_labels   explain the classes with the highest outputs (lime: 5), unless `labels` lists them.
+    task         "classification" (default): one output per class, or a binary model's P(class 1).
+                 "regression": the classifier returns one value per image, any finite number (a
+                 price, an age, a count; no [0, 1] check), explained as the single label 0: its
+                 weights are in the value's units, the positive pane shows the segments that
+                 raised it, the negative pane those that lowered it (Explanation.task says which;
+                 labels may only be [0]; another number of outputs raises pixlime.InvalidArgument
+                 naming explain_options.task).
     sampler      "orthogonal" (default: antithetic pairs on a Hadamard design, the least error measured),
                  "lime_compatible" (lime's own masks), "balanced", "bernoulli", "paired",
                  "shapley" (KernelSHAP's draws, for shapley_kernel), or a callable (num_samples, num_segments, seed) -> (N, K) array of 0/1, row 0 all ones.
@@ -312,7 +319,7 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
     explanation (KeyboardInterrupt) within one batch.
     """
     return _core.explain(image, classifier, segments=segments, segmenter=segmenter, num_samples=num_samples,
-                         batch_size=batch_size, seed=seed, top_labels=top_labels, labels=labels, sampler=sampler,
+                         batch_size=batch_size, seed=seed, top_labels=top_labels, labels=labels, task=task, sampler=sampler,
                          fill=fill, kernel=kernel, surrogate=surrogate, model_input=_model_input(model_input),
                          progress=_progress_callback(progress), num_threads=num_threads,
                          target_stability=target_stability, stability_top_k=stability_top_k, limits=limits)
@@ -323,15 +330,15 @@ _CURVE_DOC = """{summary}
     image        the explained image: (H, W) or (H, W, C) numpy array.
                  [image dtypes]
     classifier   as pixlime.explain's: (N, H, W, C) batches (or model_input's form) -> (N, classes)
-                 or (N,) for a binary model's P(class 1).
+                 or (N,) for a binary model's P(class 1), or values with task="regression".
     explanation  a pixlime.Explanation of `image`: its segments, ranked by its weights for `label`,
                  highest first (ranking_by_weight; ties: lower segment first). Or, instead:
     segments     (H, W) integer ids (any ids, relabelled 0..K-1 in order of first appearance, as
                  explain's segments=) and
     ranking      K segment indices 0..K-1, each once, most important first.
     label        the class whose output is followed (keyword, required): a column of the
-                 classifier's output, 0 or 1 for a single-column model; with an explanation, an
-                 explained label.
+                 classifier's output, 0 or 1 for a single-column model, 0 (the value) with
+                 task="regression"; with an explanation, an explained label.
     batch_size   images per classifier call (10).
     deletion_fill  what a removed segment shows in the deletion curve: "constant" (black, default),
                  or any of explain's fill values ("segment_mean", "blur", constant_fill(color=[...]),
@@ -343,6 +350,9 @@ _CURVE_DOC = """{summary}
                  still accepted, with a DeprecationWarning.)
     random_rankings  random rankings of the baseline (20); 0: none (random_score empty, random_auc NaN).
     seed         seeds the random rankings.
+    task         as explain's: "classification" (default) or "regression" (the classifier's single
+                 output is a value, followed as label 0). With an explanation its task is used
+                 (Explanation.task), whatever this says.
     model_input  as explain's: pixlime.model_input(...) or a dict of its fields.
     progress     True for a progress bar, or a callable (done, total) returning False to stop
                  (pixlime.Cancelled).
@@ -361,21 +371,21 @@ _CURVE_DOC = """{summary}
 
 @_renamed_keywords(removed="deletion_fill", substrate="insertion_fill")
 def deletion_curve(image, classifier, explanation=None, *, label, segments=None, ranking=None, batch_size=10,
-                   deletion_fill="constant", insertion_fill=None, random_rankings=20, seed=0, model_input=None,
-                   progress=False, limits=None):
+                   deletion_fill="constant", insertion_fill=None, random_rankings=20, seed=0, task="classification",
+                   model_input=None, progress=False, limits=None):
     return _core.deletion_curve(image, classifier, explanation, label=label, segments=segments, ranking=ranking,
                                 batch_size=batch_size, deletion_fill=deletion_fill, insertion_fill=insertion_fill,
-                                random_rankings=random_rankings, seed=seed, model_input=_model_input(model_input),
+                                random_rankings=random_rankings, seed=seed, task=task, model_input=_model_input(model_input),
                                 progress=_progress_callback(progress, "image", "pixlime.deletion_curve"), limits=limits)
 
 
 @_renamed_keywords(removed="deletion_fill", substrate="insertion_fill")
 def insertion_curve(image, classifier, explanation=None, *, label, segments=None, ranking=None, batch_size=10,
-                    deletion_fill="constant", insertion_fill=None, random_rankings=20, seed=0, model_input=None,
-                    progress=False, limits=None):
+                    deletion_fill="constant", insertion_fill=None, random_rankings=20, seed=0, task="classification",
+                    model_input=None, progress=False, limits=None):
     return _core.insertion_curve(image, classifier, explanation, label=label, segments=segments, ranking=ranking,
                                  batch_size=batch_size, deletion_fill=deletion_fill, insertion_fill=insertion_fill,
-                                 random_rankings=random_rankings, seed=seed, model_input=_model_input(model_input),
+                                 random_rankings=random_rankings, seed=seed, task=task, model_input=_model_input(model_input),
                                  progress=_progress_callback(progress, "image", "pixlime.insertion_curve"), limits=limits)
 
 

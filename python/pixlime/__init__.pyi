@@ -1,7 +1,7 @@
 """Type stubs for pixlime (the package and its native module pixlime._pixlime)."""
 from enum import Enum
 from os import PathLike
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -13,7 +13,8 @@ __version__: str
 ImageArray = npt.NDArray[Any]          # (H, W) or (H, W, C), any strides; uint8 and float32 as they are, other
                                        # real dtypes as float32 (pixlime._IMAGE_DTYPES says how)
 Labels = npt.NDArray[np.int32]         # (H, W) segment ids
-Classifier = Callable[[npt.NDArray[Any]], Any]   # (N, H, W, C) -> (N, classes) or (N,)
+Classifier = Callable[[npt.NDArray[Any]], Any]   # (N, H, W, C) -> (N, classes) or (N,); task="regression": (N,) values
+Task = Literal["classification", "regression"]
 Progress = Callable[[int, int], Optional[bool]]   # (done, total) -> False to stop
 
 class Error(Exception):
@@ -147,7 +148,9 @@ class Explanation:
     @property
     def top_labels(self) -> List[int]: ...
     @property
-    def num_classes(self) -> int: ...
+    def num_classes(self) -> int: ...                          # 1 with task "regression"
+    @property
+    def task(self) -> Task: ...                                # "regression": label 0 is the value
     @property
     def num_segments(self) -> int: ...
     @property
@@ -189,7 +192,7 @@ Fill = Union[str, segment_mean_fill, constant_fill, blur_fill, image_fill, Calla
 
 def explain(image: ImageArray, classifier: Classifier, *, segments: Optional[npt.ArrayLike] = None,
             segmenter: Segmenter = "slic", num_samples: int = 1000, batch_size: int = 10, seed: int = 0,
-            top_labels: int = 5, labels: Optional[Sequence[int]] = None,
+            top_labels: int = 5, labels: Optional[Sequence[int]] = None, task: Task = "classification",
             sampler: Union[str, Callable[[int, int, int], Any]] = "orthogonal", fill: Fill = "segment_mean",
             kernel: Union[None, exponential_kernel, shapley_kernel, Callable[[npt.NDArray[np.uint8]], Any]] = None,
             surrogate: Union[None, weighted_ridge, Callable[..., Any]] = None,
@@ -218,13 +221,13 @@ class FaithfulnessCurve:
 def deletion_curve(image: ImageArray, classifier: Classifier, explanation: Optional[Explanation] = None, *,
                    label: int, segments: Optional[npt.ArrayLike] = None, ranking: Optional[npt.ArrayLike] = None,
                    batch_size: int = 10, deletion_fill: Fill = "constant", insertion_fill: Optional[Fill] = None,
-                   random_rankings: int = 20, seed: int = 0,
+                   random_rankings: int = 20, seed: int = 0, task: Task = "classification",
                    model_input: Union[None, model_input, Dict[str, Any]] = None,
                    progress: Union[bool, None, Progress] = False, limits: Optional[limits] = None) -> FaithfulnessCurve: ...
 def insertion_curve(image: ImageArray, classifier: Classifier, explanation: Optional[Explanation] = None, *,
                     label: int, segments: Optional[npt.ArrayLike] = None, ranking: Optional[npt.ArrayLike] = None,
                     batch_size: int = 10, deletion_fill: Fill = "constant", insertion_fill: Optional[Fill] = None,
-                    random_rankings: int = 20, seed: int = 0,
+                    random_rankings: int = 20, seed: int = 0, task: Task = "classification",
                     model_input: Union[None, model_input, Dict[str, Any]] = None,
                     progress: Union[bool, None, Progress] = False, limits: Optional[limits] = None) -> FaithfulnessCurve: ...
 def ranking_by_weight(weights: npt.ArrayLike) -> npt.NDArray[np.int64]: ...

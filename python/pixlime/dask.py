@@ -227,6 +227,8 @@ def _explain_options(explain_options, distributed):
             except Exception as e:
                 raise _invalid(name, repr(value), f"a value that can be sent to the workers (pickling failed: {e})") from None
     settings = json.loads(json.dumps({n: _settings_json(v) for n, v in sorted(portable.items())}))
+    if settings.get("task") == "classification":
+        del settings["task"]  # recorded only when not the default, as the apps do: earlier records stay this work's
     return portable, settings
 
 

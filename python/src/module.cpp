@@ -549,8 +549,8 @@ explanation explain_typed(const input_image& in, const pixlime::segmentation* se
 
 explanation explain(const py::object& image, const py::object& classifier, const py::object& segments,
                     const py::object& segmenter, int num_samples, int batch_size, std::uint64_t seed, int top_labels,
-                    const py::object& labels, const py::object& sampler, const py::object& fill, const py::object& kernel,
-                    const py::object& surrogate, const py::object& model_input, const py::object& progress, int num_threads,
+                    const py::object& labels, const std::string& task, const py::object& sampler, const py::object& fill,
+                    const py::object& kernel, const py::object& surrogate, const py::object& model_input, const py::object& progress, int num_threads,
                     double target_stability, int stability_top_k, const py::object& limits) {
     const input_image in(image);
     pixlime::explain_options opt;
@@ -559,6 +559,7 @@ explanation explain(const py::object& image, const py::object& classifier, const
     opt.seed = seed;
     opt.top_labels = top_labels;
     if (!labels.is_none()) opt.labels = labels.cast<std::vector<int>>();
+    opt.task = pixlime::parse_task(task, "task");
     opt.num_threads = num_threads;
     opt.target_stability = target_stability;
     opt.stability_top_k = stability_top_k;
@@ -640,7 +641,8 @@ py::array doubles_to_numpy(const std::vector<double>& v) {
 pixlime::faithfulness_curve curve(bool insertion, const py::object& image, const py::object& classifier, const py::object& explanation_object,
                                   int label, const py::object& segments, const py::object& ranking, int batch_size,
                                   const py::object& deletion_fill, const py::object& insertion_fill, int random_rankings, std::uint64_t seed,
-                                  const py::object& model_input, const py::object& progress, const py::object& limits) {
+                                  const std::string& task, const py::object& model_input, const py::object& progress,
+                                  const py::object& limits) {
     const input_image in(image);
     if (!py::isinstance<py::function>(classifier) && !py::hasattr(classifier, "__call__"))
         throw pixlime::invalid_argument("classifier", py::str(py::type::of(classifier)).cast<std::string>(), "a callable");
@@ -648,6 +650,7 @@ pixlime::faithfulness_curve curve(bool insertion, const py::object& image, const
     opt.batch_size = batch_size;
     opt.random_rankings = random_rankings;
     opt.seed = seed;
+    opt.task = pixlime::parse_task(task, "task");
     if (!limits.is_none()) opt.limits = limits.cast<pixlime::limits>();
     if (!model_input.is_none()) opt.model_input = model_input.cast<pixlime::model_input>();
 
@@ -668,6 +671,7 @@ pixlime::faithfulness_curve curve(bool insertion, const py::object& image, const
         const pixlime::explanation& ex = explanation_object.cast<const explanation&>().get();
         seg = ex.segments();
         order = pixlime::ranking_by_weight(ex.weights(label));  // label: an explained label
+        opt.task = ex.task();  // as the C++ curves of an explanation: its task, not task=
     } else {
         seg = to_segmentation(segments, in.width, in.height);
         order = to_ranking(ranking);
@@ -722,6 +726,7 @@ py::dict defaults() {
     explain_options["seed"] = e.seed;
     explain_options["top_labels"] = e.top_labels;
     explain_options["labels"] = e.labels;
+    explain_options["task"] = pixlime::to_string(e.task);
     explain_options["segmenter"] = e.segmenter.name();
     explain_options["sampler"] = e.sampler.name();
     explain_options["fill"] = describe_fill(e.fill);
@@ -737,6 +742,7 @@ py::dict defaults() {
     curve_options["insertion_fill"] = describe_fill(c.insertion_fill);
     curve_options["random_rankings"] = c.random_rankings;
     curve_options["seed"] = c.seed;
+    curve_options["task"] = pixlime::to_string(c.task);
     py::dict d;
     d["explain_options"] = explain_options;
     d["curve_options"] = curve_options;
@@ -754,6 +760,7 @@ py::dict names() {
     d["sampler"] = all(pixlime::sampling_modes);
     d["segmenter"] = all(pixlime::segmenter_kinds);
     d["fill"] = all(pixlime::fill_kinds);
+    d["task"] = all(pixlime::tasks);
     return d;
 }
 
@@ -890,6 +897,7 @@ PYBIND11_MODULE(_pixlime, m) {
         .def_property_readonly("labels", [](const explanation& e) { return e.get().labels(); })
         .def_property_readonly("top_labels", [](const explanation& e) { return e.get().top_labels(); })
         .def_property_readonly("num_classes", [](const explanation& e) { return e.get().num_classes(); })
+        .def_property_readonly("task", [](const explanation& e) { return pixlime::to_string(e.get().task()); })
         .def_property_readonly("num_segments", [](const explanation& e) { return e.get().num_segments(); })
         .def_property_readonly("segments", [](const explanation& e) { return labels_to_numpy(e.get().segments()); })
         .def_property_readonly("samples", [](const explanation& e) { return masks_to_numpy(e.get().samples()); })
@@ -944,6 +952,7 @@ PYBIND11_MODULE(_pixlime, m) {
           py::arg("segmenter") = explain_defaults.segmenter.name(), py::arg("num_samples") = explain_defaults.num_samples,
           py::arg("batch_size") = explain_defaults.batch_size, py::arg("seed") = explain_defaults.seed,
           py::arg("top_labels") = explain_defaults.top_labels, py::arg("labels") = py::none(),
+          py::arg("task") = pixlime::to_string(explain_defaults.task),
           py::arg("sampler") = explain_defaults.sampler.name(), py::arg("fill") = explain_defaults.fill.name(),
           py::arg("kernel") = py::none(), py::arg("surrogate") = py::none(), py::arg("model_input") = py::none(),
           py::arg("progress") = py::none(), py::arg("num_threads") = explain_defaults.num_threads,
@@ -970,19 +979,20 @@ PYBIND11_MODULE(_pixlime, m) {
         m.def(insertion ? "insertion_curve" : "deletion_curve",
               [insertion](const py::object& image, const py::object& classifier, const py::object& ex, int label, const py::object& segments,
                           const py::object& ranking, int batch_size, const py::object& deletion_fill,
-                          const py::object& insertion_fill, int random_rankings, std::uint64_t seed, const py::object& model_input,
-                          const py::object& progress, const py::object& limits) {
+                          const py::object& insertion_fill, int random_rankings, std::uint64_t seed, const std::string& task,
+                          const py::object& model_input, const py::object& progress, const py::object& limits) {
                   return curve(insertion, image, classifier, ex, label, segments, ranking, batch_size, deletion_fill, insertion_fill,
-                               random_rankings, seed, model_input, progress, limits);
+                               random_rankings, seed, task, model_input, progress, limits);
               },
               py::arg("image"), py::arg("classifier"), py::arg("explanation") = py::none(), py::kw_only(), py::arg("label"),
               py::arg("segments") = py::none(), py::arg("ranking") = py::none(), py::arg("batch_size") = curve_defaults.batch_size,
               // None keeps the C++ default fill (a name would lose a default's parameters).
               py::arg("deletion_fill") = py::none(), py::arg("insertion_fill") = py::none(),
               py::arg("random_rankings") = curve_defaults.random_rankings, py::arg("seed") = curve_defaults.seed,
-              py::arg("model_input") = py::none(), py::arg("progress") = py::none(), py::arg("limits") = py::none());
+              py::arg("task") = pixlime::to_string(curve_defaults.task), py::arg("model_input") = py::none(),
+              py::arg("progress") = py::none(), py::arg("limits") = py::none());
     m.def("_defaults", &defaults, "The default-constructed C++ explain_options and curve_options, field by field (for tests).");
-    m.def("_names", &names, "Every name of a built-in sampler, segmenter and fill, from the library's to_string.");
+    m.def("_names", &names, "Every name of a built-in sampler, segmenter and fill, and every task, from the library's to_string.");
     m.def("ranking_by_weight", [](const py::object& w) { return ranking_to_numpy(pixlime::ranking_by_weight(to_vector(w, "weights"))); },
           py::arg("weights"));
     m.def("area_under_curve", [](const std::vector<double>& x, const std::vector<double>& y) { return pixlime::area_under_curve(x, y); },

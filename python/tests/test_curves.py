@@ -207,14 +207,16 @@ def test_every_curve_option_of_the_cpp_api_is_a_keyword_with_its_default():
     # Deprecated members kept for one release (removed, substrate) are keywords only by their new names.
     body = re.sub(r"^\s+detail::renamed_\w+ \w+;$", "", body, flags=re.M)
     fields = dict(re.findall(r"^\s+(?!///)[\w:<>, ()]+?\b(\w+)(?: = ([^;]+))?;", body, re.M))
-    assert {"batch_size", "deletion_fill", "insertion_fill", "random_rankings", "seed", "model_input", "progress",
-            "limits"} == fields.keys()
+    assert {"batch_size", "deletion_fill", "insertion_fill", "random_rankings", "seed", "model_input", "task",
+            "progress", "limits"} == fields.keys()
     for curve in (pixlime.deletion_curve, pixlime.insertion_curve):
         sig = inspect.signature(curve)
         for name, default in fields.items():
             assert sig.parameters[name].kind is inspect.Parameter.KEYWORD_ONLY, name
             if default and default.isdigit():
                 assert sig.parameters[name].default == int(default), (name, default)
+            elif default and default.startswith("pixlime::task::"):  # an enum: its name (to_string)
+                assert sig.parameters[name].default == default.split("::")[-1], (name, default)
         assert sig.parameters["deletion_fill"].default == "constant" and sig.parameters["insertion_fill"].default is None
         assert set(sig.parameters) - set(fields) == {"image", "classifier", "explanation", "label", "segments", "ranking"}
         assert sig.parameters["label"].default is inspect.Parameter.empty

@@ -77,13 +77,14 @@ def test_the_cpp_defaults_are_exposed():
     names = pixlime._core._names()
     assert set(names["fill"]) == set(FILL_CLASSES) and set(names["segmenter"]) == set(SEGMENTER_OPTIONS)
     assert CPP["explain_options"]["sampler"] in names["sampler"]
+    assert CPP["explain_options"]["task"] in names["task"] and CPP["curve_options"]["task"] in names["task"]
 
 
 def test_explain_keywords_default_to_explain_options():
     cpp = CPP["explain_options"]
     py = keyword_defaults(pixlime.explain)
-    same = ["num_samples", "batch_size", "seed", "top_labels", "segmenter", "sampler", "num_threads", "target_stability",
-            "stability_top_k"]
+    same = ["num_samples", "batch_size", "seed", "top_labels", "task", "segmenter", "sampler", "num_threads",
+            "target_stability", "stability_top_k"]
     for name in same:
         assert py[name] == cpp[name], name
         assert type(py[name]) is type(cpp[name]), name  # 0 is not 0.0 in a signature someone reads
@@ -105,7 +106,7 @@ def test_explain_keywords_default_to_explain_options():
 def test_curve_keywords_default_to_curve_options(curve):
     cpp = CPP["curve_options"]
     py = keyword_defaults(curve)
-    same = ["batch_size", "random_rankings", "seed"]
+    same = ["batch_size", "random_rankings", "seed", "task"]
     for name in same:
         assert py[name] == cpp[name], name
     assert describe_fill(py["deletion_fill"]) == cpp["deletion_fill"]
@@ -185,7 +186,8 @@ def test_every_library_name_is_accepted_and_a_bad_one_lists_them():
         return batch.reshape(len(batch), -1).mean(axis=1, keepdims=True) / 255
 
     names = pixlime._core._names()
-    for keyword, values in (("sampler", names["sampler"]), ("segmenter", names["segmenter"]), ("fill", names["fill"])):
+    for keyword, values in (("sampler", names["sampler"]), ("segmenter", names["segmenter"]), ("fill", names["fill"]),
+                            ("task", names["task"])):
         for value in values:
             pixlime.explain(image, classify, num_samples=12, **{keyword: value})  # accepted
         with pytest.raises(pixlime.InvalidArgument) as e:
