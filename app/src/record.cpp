@@ -99,15 +99,22 @@ record_panes render_record_panes(pixlime::image_view<const std::uint8_t> img, co
 nlohmann::ordered_json explanation_record(const pixlime::explanation& ex, const record_head& head, const record_panes* panes) {
     const pixlime::segmentation& seg = ex.segments();
     const int label = ex.top_labels().at(0);
-    const auto name = [&](int l) { return std::size_t(l) < head.classes.size() ? head.classes[std::size_t(l)] : std::to_string(l); };
+    const bool regression = ex.task() == pixlime::task::regression;
+    // A regression model's one output is "value" (class names do not apply).
+    const auto name = [&](int l) {
+        if (regression) return std::string("value");
+        return std::size_t(l) < head.classes.size() ? head.classes[std::size_t(l)] : std::to_string(l);
+    };
     const bool has_errors = ex.summary().ridge_alpha.has_value();
 
     nlohmann::ordered_json j;
     j["schema_version"] = record_schema_version;
     j["kind"] = "explanation";
     for (const auto& [k, v] : head.fields.items()) j[k] = v;
+    j["task"] = pixlime::to_string(ex.task());
     j["predicted"] = name(label);
     j["predicted_index"] = label;
+    if (regression) j["value"] = round6(ex.model_prediction(label));
     j["model"] = head.model;
     j["settings"] = head.settings.is_null() ? nlohmann::ordered_json::object() : head.settings;
     j["segments"] = {{"method", head.segmenter}, {"count", seg.count()}};
@@ -283,8 +290,23 @@ void validate_record(const nlohmann::json& r, const std::string& file) {
         return;
     }
     if (kind != "explanation") c.fail("/kind", "expected \"explanation\" or \"error\", found " + nlohmann::json(kind).dump());
-    c.string(r, "", "predicted");
+    // task: absent in the records written before it existed, which are classification ones.
+    bool regression = false;
+    if (r.contains("task")) {
+        const std::string task = c.string(r, "", "task").get<std::string>();
+        if (task != "classification" && task != "regression")
+            c.fail("/task", "expected \"classification\" or \"regression\", found " + nlohmann::json(task).dump());
+        regression = task == "regression";
+    }
+    const std::string predicted = c.string(r, "", "predicted").get<std::string>();
     const long long predicted_index = c.integer(r, "", "predicted_index").get<long long>();
+    if (regression) {
+        c.number(r, "", "value");
+        if (predicted != "value") c.fail("/predicted", "expected \"value\" in a regression record, found " + nlohmann::json(predicted).dump());
+        if (predicted_index != 0) c.fail("/predicted_index", "expected 0 in a regression record, found " + std::to_string(predicted_index));
+    } else if (r.contains("value")) {
+        c.fail("/value", "a regression record's field, in a classification record");
+    }
     c.object(r, "", "settings");
     const auto& seg = c.object(r, "", "segments");
     c.string(seg, "/segments", "method");
@@ -303,6 +325,8 @@ void validate_record(const nlohmann::json& r, const std::string& file) {
     c.type(reached, "/target_reached", "true or false", reached.is_boolean());
     const auto& labels = c.array(r, "", "labels");
     if (labels.empty()) c.fail("/labels", "expected at least one explained label");
+    if (regression && labels.size() != 1)
+        c.fail("/labels", "expected one entry in a regression record (the value), found " + std::to_string(labels.size()));
     for (std::size_t i = 0; i < labels.size(); ++i) {
         const std::string w = "/labels/" + std::to_string(i);
         const auto& l = labels[i];

@@ -126,6 +126,10 @@ std::string uncertainty_line(const nlohmann::json& label) {
     return o.str();
 }
 
+/// Whether a record explains a regression model's value (task "regression"; records without a
+/// task are classification ones).
+bool is_regression(const nlohmann::json& record) { return record.value("task", std::string("classification")) == "regression"; }
+
 /// One explanation's card: its images, the explained labels' table and how sure it is.
 /// Marks a page as the report's, so that a later report replaces only its own index.html.
 const char* generator_meta = "<meta name=\"generator\" content=\"pixlime report\">";
@@ -133,11 +137,14 @@ const char* generator_meta = "<meta name=\"generator\" content=\"pixlime report\
 }  // namespace
 
 std::string card_html(const nlohmann::json& ej, const card& c) {
-    const std::string pane_label = ej.at("panes_label").get<std::string>();
-    // The explained labels are the model's top ones: probability, the surrogate's local
-    // prediction and its R², in one table; the true class is marked.
+    // A regression record explains one value (its panes: what raised and lowered it), not classes.
+    const bool regression = is_regression(ej);
+    const std::string pane_label = regression ? "the value" : ej.at("panes_label").get<std::string>();
+    // The explained labels are the model's top ones: probability (a regression's value), the
+    // surrogate's local prediction and its R², in one table; the true class is marked.
     std::ostringstream lt;
-    lt << "<table><tr><th>class</th><th>model p</th><th>surrogate</th><th>R&sup2;</th></tr>";
+    lt << (regression ? "<table><tr><th>output</th><th>model value</th>" : "<table><tr><th>class</th><th>model p</th>")
+       << "<th>surrogate</th><th>R&sup2;</th></tr>";
     for (const auto& l : ej.at("labels")) {
         const std::string name = l.at("name").get<std::string>();
         const bool is_true = !c.true_label.empty() && name == c.true_label;
@@ -209,6 +216,7 @@ folder_report_result write_folder_report(const std::string& dir, const std::stri
     std::sort(records.begin(), records.end());
     folder_report_result r;
     std::vector<std::string> shown, failed;  // failed ones last
+    int regression = 0;                      // cards of regression records
     const auto image = [&](const fs::path& file) {
         if (!fs::exists(file)) throw record_error(file.string(), "", "missing (the record's pane)");
         const pixlime::image<std::uint8_t> im = pixlime::load_image(file.string());
@@ -232,10 +240,18 @@ folder_report_result write_folder_report(const std::string& dir, const std::stri
             card c;
             c.anchor = name;
             c.title = rec.at("input").is_string() ? fs::path(input).filename().string() : rec.at("id").dump();
-            c.badge = rec.at("predicted").get<std::string>();
-            c.meta_html = esc(input) + " &middot; predicted: <b>" + esc(c.badge) + "</b> (" +
-                          fmt(rec.at("labels").at(0).at("model_prediction").get<double>()) + ") &middot; model " +
-                          esc(rec.at("model").get<std::string>());
+            if (is_regression(rec)) {
+                ++regression;
+                const std::string value = fmt(rec.at("value").get<double>());
+                c.badge = "value " + value;
+                c.meta_html = esc(input) + " &middot; predicted value: <b>" + value + "</b> &middot; model " +
+                              esc(rec.at("model").get<std::string>());
+            } else {
+                c.badge = rec.at("predicted").get<std::string>();
+                c.meta_html = esc(input) + " &middot; predicted: <b>" + esc(c.badge) + "</b> (" +
+                              fmt(rec.at("labels").at(0).at("model_prediction").get<double>()) + ") &middot; model " +
+                              esc(rec.at("model").get<std::string>());
+            }
             c.file = c.title;
             c.input = image(p / "input.png");
             c.positive = image(p / "positive.png");
@@ -253,9 +269,13 @@ folder_report_result write_folder_report(const std::string& dir, const std::stri
     std::string cards;
     for (const auto& s : shown) cards += s;
     for (const auto& s : failed) cards += s;
+    const int shown_cards = int(shown.size());
+    const std::string what = regression == 0             ? "the predicted class"
+                             : regression == shown_cards ? "the predicted value"
+                                                         : "the predicted class (or value)";
     const std::string lead = std::to_string(r.cards) + " images (" + std::to_string(r.failed) + " failed), from " + esc(dir) +
                              ", generated " + esc(utc_now()) + ". For each image: the <b>positive pane</b> (the segments that "
-                             "pushed the predicted class up), the <b>negative pane</b> (the segments that pushed it down) and a "
+                             "pushed " + what + " up), the <b>negative pane</b> (the segments that pushed it down) and a "
                              "heatmap of every segment's weight.";
     r.path = write_page(root, title, lead, cards);
     return r;

@@ -26,18 +26,39 @@ pixlime::fill fill_for(const std::string& name) {
     }
 }
 
+/// A flag's check by the library's parser of its names (`parse` throws
+/// pixlime::invalid_argument), so that a flag accepts exactly what the library does and a bad
+/// value's message lists every accepted name.
+template <class Parse>
+CLI::Validator by(Parse parse) {
+    return CLI::Validator(
+        [parse](std::string& v) -> std::string {
+            try {
+                parse(v);
+            } catch (const pixlime::invalid_argument& e) {
+                return e.what();
+            }
+            return {};
+        },
+        "NAME");
+}
+
 }  // namespace
 
 nlohmann::ordered_json explain_settings::to_json() const {
-    return {{"segmenter", segmenter}, {"segments", segments},       {"compactness", compactness},
-            {"merge_background", merge_background}, {"fill", fill}, {"sampler", sampler},
-            {"num_samples", num_samples}, {"target_stability", target_stability}, {"top_labels", top_labels},
-            {"seed", seed}, {"num_features", num_features}};
+    nlohmann::ordered_json j = {{"segmenter", segmenter}, {"segments", segments},       {"compactness", compactness},
+                                {"merge_background", merge_background}, {"fill", fill}, {"sampler", sampler},
+                                {"num_samples", num_samples}, {"target_stability", target_stability}, {"top_labels", top_labels},
+                                {"seed", seed}, {"num_features", num_features}};
+    // Only when not the default: the records written before --task existed stay this work's.
+    if (task != "classification") j["task"] = task;
+    return j;
 }
 
 void explain_settings::validate() const {
     pixlime::parse_segmenter_kind(segmenter, "segmenter");
     pixlime::parse_sampling(sampler, "sampler");
+    pixlime::parse_task(task, "task");
     fill_for(fill);
     if (segments < 1) throw pixlime::invalid_argument("segments", segments, "at least 1");
     if (!(compactness > 0) || !std::isfinite(compactness)) throw pixlime::invalid_argument("compactness", compactness, "a finite number > 0");
@@ -103,24 +124,12 @@ pixlime::explain_options explain_options_for(const explain_settings& s) {
     o.target_stability = s.target_stability;
     o.seed = s.seed;
     o.top_labels = s.top_labels;
+    o.task = pixlime::parse_task(s.task, "task");
     o.batch_size = 250;
     return o;
 }
 
 void add_explain_flags(CLI::App& app, explain_settings& s, bool segmenter_only) {
-    // Names are checked by the library's parsers, so a flag accepts exactly what the library does.
-    const auto by = [](auto parse) {
-        return CLI::Validator(
-            [parse](std::string& v) -> std::string {
-                try {
-                    parse(v);
-                } catch (const pixlime::invalid_argument& e) {
-                    return e.what();
-                }
-                return {};
-            },
-            "NAME");
-    };
     app.add_option("--segmenter", s.segmenter, "slic, quickshift (lime's default), felzenszwalb or grid")
         ->check(by([](const std::string& v) { pixlime::parse_segmenter_kind(v, "--segmenter"); }))
         ->capture_default_str();
@@ -159,6 +168,14 @@ void add_explain_flags(CLI::App& app, explain_settings& s, bool segmenter_only) 
     app.add_option("--top-labels", s.top_labels, "explain the model's N highest classes")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--features", s.num_features, "segments shown on each pane")->check(CLI::Range(1, 100000))->capture_default_str();
     app.add_option("--seed", s.seed, "random seed (same seed, same explanation)")->capture_default_str();
+}
+
+void add_task_flag(CLI::App& app, explain_settings& s) {
+    app.add_option("--task", s.task,
+                   "what the model returns: classification (a score per class, or one column P(class 1)) or regression "
+                   "(one value of any size, explained as 'value'; no --labels needed)")
+        ->check(by([](const std::string& v) { pixlime::parse_task(v, "--task"); }))
+        ->capture_default_str();
 }
 
 }  // namespace pixlime::app

@@ -220,6 +220,97 @@ TEST_CASE("the folder report: every readable record a card, each broken one a fa
     CHECK(html.find("the classifier raised") != std::string::npos);
 }
 
+namespace {
+
+/// A regression record folder: a 32x32 image whose value is 300 x the left half's mean red minus
+/// 200 x the right half's (far outside [0, 1]).
+nlohmann::json explain_value_into(const fs::path& dir, const std::string& id) {
+    pixlime::image<float> img(32, 32, 3);
+    for (int y = 0; y < 32; ++y)
+        for (int x = 0; x < 32; ++x)
+            for (int c = 0; c < 3; ++c) img.at(x, y, c) = x < 16 ? 0.9f : 0.2f;
+    app::explain_settings s;
+    s.segmenter = "grid";
+    s.segments = 16;
+    s.num_samples = 200;
+    s.task = "regression";
+    const auto value = [](pixlime::batch_view<const float> b) {
+        Eigen::VectorXf out(b.size());
+        for (int i = 0; i < b.size(); ++i) {
+            double left = 0, right = 0;
+            for (int y = 0; y < 32; ++y)
+                for (int x = 0; x < 32; ++x) (x < 16 ? left : right) += b[i].at(x, y, 0);
+            out[i] = float(300 * left / (32 * 16) - 200 * right / (32 * 16));
+        }
+        return out;
+    };
+    const pixlime::explanation ex = pixlime::explain(img, value, app::explain_options_for(s));
+    app::record_head head;
+    head.fields["id"] = id;
+    head.fields["input"] = id + ".png";
+    head.model = "value-model";
+    head.settings = s.to_json();
+    head.segmenter = s.segmenter;
+    head.classes = {"dark", "bright"};  // not used: a regression's one output is "value"
+    app::write_explanation(dir, img, ex, head);
+    return app::read_record(dir / "explanation.json");
+}
+
+}  // namespace
+
+TEST_CASE("regression records: task and value, checked; records without a task are classification ones") {
+    const fs::path d = fresh_dir("regression_records");
+    const nlohmann::json rec = explain_value_into(d / "value", "value");
+    CHECK(rec["task"] == "regression");
+    CHECK(rec["settings"]["task"] == "regression");
+    CHECK(rec["predicted"] == "value");
+    CHECK(rec["predicted_index"] == 0);
+    CHECK(rec["panes_label"] == "value");
+    CHECK(rec["labels"].size() == 1);
+    CHECK(rec["labels"][0]["name"] == "value");
+    CHECK(rec["value"].get<double>() == doctest::Approx(300 * 0.9 - 200 * 0.2).epsilon(1e-5));  // 230
+    CHECK(rec["value"] == rec["labels"][0]["model_prediction"]);
+    CHECK(rec["labels"][0]["top_positive"].size() > 0);  // the left half raises it
+    CHECK(rec["labels"][0]["top_negative"].size() > 0);  // the right half lowers it
+
+    const auto broken = [&](const nlohmann::json& base, const std::string& field, auto change) {
+        nlohmann::json r = base;
+        change(r);
+        try {
+            app::validate_record(r, "x.json");
+            FAIL("accepted a record with a bad " << field);
+        } catch (const app::record_error& e) {
+            CHECK(e.field == field);
+        }
+    };
+    broken(rec, "/value", [](nlohmann::json& r) { r.erase("value"); });
+    broken(rec, "/value", [](nlohmann::json& r) { r["value"] = "230"; });
+    broken(rec, "/predicted", [](nlohmann::json& r) { r["predicted"] = "bright"; });
+    broken(rec, "/predicted_index", [](nlohmann::json& r) { r["predicted_index"] = 1; });
+    broken(rec, "/task", [](nlohmann::json& r) { r["task"] = "detection"; });
+    broken(rec, "/labels", [&](nlohmann::json& r) { r["labels"].push_back(r["labels"][0]); });
+
+    // A classification record: task written; without it (as before the field existed) still valid.
+    explain_into(d / "class", "class");
+    nlohmann::json cls = app::read_record(d / "class" / "explanation.json");
+    CHECK(cls["task"] == "classification");
+    CHECK_FALSE(cls.contains("value"));
+    CHECK_FALSE(cls["settings"].contains("task"));  // the settings of records made before --task
+    broken(cls, "/value", [](nlohmann::json& r) { r["value"] = 1.5; });
+    cls.erase("task");
+    CHECK_NOTHROW(app::validate_record(cls, "old.json"));
+
+    // The report says "value", not "class", for the regression record.
+    const app::folder_report_result r = app::write_folder_report(d.string(), "test");
+    CHECK(r.failed == 0);
+    const std::string html = read_text(d / "index.html");
+    CHECK(html.find("predicted value: <b>" + app::fmt(rec["value"].get<double>()) + "</b>") != std::string::npos);
+    CHECK(html.find("<th>model value</th>") != std::string::npos);
+    CHECK(html.find("segments that most raised <b>the value</b>") != std::string::npos);
+    CHECK(html.find("pushed the predicted class (or value) up") != std::string::npos);
+    CHECK(html.find("<th>class</th>") != std::string::npos);  // the classification record's card
+}
+
 TEST_CASE("settings: names checked by the library's parsers") {
     app::explain_settings s;
     CHECK_NOTHROW(s.validate());
@@ -233,6 +324,11 @@ TEST_CASE("settings: names checked by the library's parsers") {
     CHECK_THROWS_AS(s.validate(), pixlime::invalid_argument);
     s.sampler = "lime_compatible";
     CHECK_NOTHROW(app::explain_options_for(s));
+    CHECK(app::explain_options_for(s).task == pixlime::task::classification);
+    s.task = "detection";
+    CHECK_THROWS_AS(s.validate(), pixlime::invalid_argument);
+    s.task = "regression";
+    CHECK(app::explain_options_for(s).task == pixlime::task::regression);
 }
 
 namespace {

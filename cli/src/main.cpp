@@ -1,7 +1,7 @@
 // pixlime: explain what an image classifier looked at, from the command line, with a TorchScript
 // or ONNX model file and no code to write.
 //
-//   pixlime explain --model M.pt|M.onnx --input 224x224 [preprocessing] [explanation] --out DIR IMAGES...
+//   pixlime explain --model M.pt|M.onnx --input 224x224 [preprocessing] [explanation] [--task regression] --out DIR IMAGES...
 //   pixlime segments IMAGE --out seg.png       preview the superpixels an explanation would use
 //   pixlime report DIR                         (re)build DIR/index.html from DIR's records
 //
@@ -93,6 +93,12 @@ nlohmann::ordered_json settings_json(const explain_command& c, const std::string
 int run_explain(explain_command& c) {
     const app::input_shape shape = pixlime::cli::parse_size(c.m.input);
     pixlime::explain_options opt = options_for(c);  // bad options fail here, before the model loads
+    const bool regression = opt.task == pixlime::task::regression;
+    if (regression && !c.m.labels_file.empty())
+        throw usage_error("--labels '" + c.m.labels_file + "' with --task regression: a regression model's one output is the value, "
+                          "it has no class names (leave --labels out)");
+    if (regression && c.m.softmax)
+        throw usage_error("--softmax with --task regression: the softmax of one output is always 1 (leave --softmax out)");
     const std::vector<std::string> names = pixlime::cli::read_labels(c.m.labels_file);
     std::vector<std::string> all, inputs;
     try {
@@ -163,8 +169,12 @@ int run_explain(explain_command& c) {
             app::write_explanation(dir, img, ex, head);
             ++done;
             const int top = ex.top_labels().at(0);
-            const std::string label = std::size_t(top) < names.size() ? names[std::size_t(top)] : std::to_string(top);
+            std::string label = std::size_t(top) < names.size() ? names[std::size_t(top)] : std::to_string(top);
             char line[64];
+            if (regression) {  // 6 significant digits, as the record has it
+                std::snprintf(line, sizeof line, "value %.6g", ex.model_prediction(0));
+                label = line;
+            }
             std::snprintf(line, sizeof line, " (%.1f s, %d model calls)", seconds_since(t0), ex.model_calls());
             progress.finished(int(i), "explained " + input + ": " + label + line);
         } catch (const pixlime::cancelled&) {
@@ -236,6 +246,7 @@ int main(int argc, char** argv) {
     ex->add_option("--model", c.model, "TorchScript (.pt, .pth, .ts) or ONNX (.onnx) model file")->required();
     pixlime::cli::add_model_flags(*ex, c.m);
     app::add_explain_flags(*ex, c.s);  // the same explanation flags as every app's
+    app::add_task_flag(*ex, c.s);
     ex->add_option("--batch-size", c.batch_size, "images per model call")->check(CLI::Range(1, 100000))->capture_default_str();
     ex->add_option("--threads", c.threads, "threads for perturbing and for the model")->check(CLI::Range(1, 1024))->capture_default_str();
     ex->add_option("--out", c.out, "folder for the results (one subfolder per image)")->capture_default_str();

@@ -334,3 +334,76 @@ def test_report_never_replaces_a_page_it_did_not_write(models, tmp_path):
     p = run("report", tmp_path, check=1)
     assert "was not written by pixlime report" in p.stderr
     assert (tmp_path / "index.html").read_text() == "<html>mine</html>"
+
+
+@pytest.fixture(scope="session")
+def regression_models():
+    """tests/models/make_regression_model.py's model (value = 250 + 2000 x the left half's mean red
+    - 1500 x the right half's mean blue: linear in the pixels, so in the segments with the black
+    fill) as regression.pt and regression.onnx."""
+    if not CLI or not os.access(CLI, os.X_OK):
+        pytest.skip("PIXLIME_CLI does not name the built pixlime command")
+    out = tempfile.mkdtemp(prefix="pixlime-cli-regression-")
+    p = subprocess.run([sys.executable, os.path.join(SOURCE, "tests", "models", "make_regression_model.py"), out, "--size",
+                        str(SIZE)], capture_output=True, text=True, timeout=600)
+    if p.returncode == 77:
+        pytest.skip(p.stdout + p.stderr)
+    assert p.returncode == 0, p.stdout + p.stderr
+    yield out
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def regression_file(models):
+    return os.path.join(models, "regression.pt" if "torch" in backends() else "regression.onnx")
+
+
+def test_task_regression_explains_a_value_and_the_record_says_so(regression_models, tmp_path):
+    img = os.path.join(IMAGES, "chelsea_224.png")
+    p = run("explain", "--task", "regression", "--model", regression_file(regression_models), "--input", f"{SIZE}x{SIZE}",
+            "--samples", 500, "--segments", 30, "--out", tmp_path / "out", img, check=0)  # no --labels
+    (rec,) = records(tmp_path / "out").values()  # schema-checked
+    assert rec["task"] == "regression" and rec["settings"]["task"] == "regression"
+    assert rec["predicted"] == "value" and rec["predicted_index"] == 0 and rec["panes_label"] == "value"
+    (label,) = rec["labels"]
+    assert label["label"] == 0 and label["name"] == "value"
+    value = rec["value"]
+    assert value == label["model_prediction"]
+    assert abs(value) > 100  # 250 + 2000 x red - 1500 x blue: a value, never squeezed into [0, 1]
+    assert f": value {value:.6g} (" in p.stderr, p.stderr
+    # The model is linear in the segments: the surrogate fits it (up to the ridge's shrinkage), its
+    # intercept is the black image's 250 and the segments both raise (red, left) and lower (blue,
+    # right) the value, in its units.
+    assert label["r2"] > 0.99
+    assert abs(label["local_prediction"] - value) < 0.02 * abs(value)
+    assert abs(label["intercept"] - 250) < 0.05 * 250
+    w = np.array(label["weights"])
+    assert w.max() > 10 and w.min() < -10
+    assert abs(label["intercept"] + w.sum() - label["local_prediction"]) < 1e-3 * abs(value)
+    assert label["top_positive"][0][1] == w.max() and label["top_negative"][0][1] == w.min()
+    # The report says "value", not "class".
+    run("report", tmp_path / "out", check=0)
+    html = (tmp_path / "out" / "index.html").read_text()
+    assert f"predicted value: <b>{value:.3f}</b>" in html
+    assert "<th>model value</th>" in html and "<th>class</th>" not in html
+    assert "segments that most raised <b>the value</b>" in html and "pushed the predicted value up" in html
+
+
+def test_task_flag_refuses_other_values_and_mismatched_models(regression_models, models, tmp_path):
+    img = os.path.join(IMAGES, "chelsea_224.png")
+    p = run("explain", "--task", "detection", "--model", regression_file(regression_models), "--out", tmp_path, img, check=2)
+    assert "--task = detection: expected one of 'classification', 'regression'" in p.stderr, p.stderr
+    # Class names do not apply to a value.
+    p = run("explain", "--task", "regression", "--model", regression_file(regression_models), "--labels",
+            os.path.join(models, "labels.txt"), "--out", tmp_path, img, check=2)
+    assert "--labels" in p.stderr and "--task regression" in p.stderr, p.stderr
+    # The 4-class CNN with --task regression: its record is an error naming explain_options.task.
+    p = run("explain", "--task", "regression", "--model", os.path.join(models, model_file()), "--input", f"{SIZE}x{SIZE}",
+            "--samples", 50, "--out", tmp_path / "cnn", img, check=1)
+    (error,) = [json.loads((tmp_path / "cnn" / d / "error.json").read_text()) for d in os.listdir(tmp_path / "cnn")]
+    assert "explain_options.task = regression" in error["error"] and "returned 4 columns" in error["error"], error
+    # Without --task the regression model is a single column read as P(class 1): refused, saying what to set.
+    p = run("explain", "--model", regression_file(regression_models), "--input", f"{SIZE}x{SIZE}", "--samples", 50,
+            "--out", tmp_path / "classification", img, check=1)
+    (error,) = [json.loads((tmp_path / "classification" / d / "error.json").read_text())
+                for d in os.listdir(tmp_path / "classification")]
+    assert "[0, 1]" in error["error"] and "explain_options.task = regression" in error["error"], error

@@ -64,10 +64,13 @@ record_panes render_record_panes(pixlime::image_view<const float> img, const pix
 record_panes render_record_panes(pixlime::image_view<const std::uint8_t> img, const pixlime::explanation& ex, const record_head& head,
                                  int label = -1);
 
-/// The explanation record of `ex` (schema_version, kind "explanation", head.fields, predicted,
-/// predicted_index, model, settings, segments, panes_label, panes, model_calls, target_reached,
-/// labels with names, weights, standard errors, 95% intervals and top-5 stability, timings_ms,
-/// time). `panes`: what render_record_panes made (nullptr: a record without panes).
+/// The explanation record of `ex` (schema_version, kind "explanation", head.fields, task,
+/// predicted, predicted_index, value (a regression's predicted value), model, settings,
+/// segments, panes_label, panes, model_calls, target_reached, labels with names, weights,
+/// standard errors, 95% intervals and top-5 stability, timings_ms, time). With
+/// pixlime::task::regression (ex.task()) the one label is named "value" (head.classes is not
+/// used): predicted "value", predicted_index 0. `panes`: what render_record_panes made
+/// (nullptr: a record without panes).
 nlohmann::ordered_json explanation_record(const pixlime::explanation& ex, const record_head& head, const record_panes* panes);
 
 /// An error record: schema_version, kind "error", `fields` (id, input, ...), model, error (the

@@ -52,8 +52,13 @@ struct explain_settings {
     int top_labels = 3;
     std::uint64_t seed = 7;
     int num_features = 5;  ///< segments shown on a pane
+    /// What the model's output is (pixlime::parse_task's names): "classification" (one column per
+    /// class, or P(class 1)) or "regression" (one column, any value, explained as "value").
+    std::string task = "classification";
 
-    /// The recorded form (a record's `settings`, compared by reruns).
+    /// The recorded form (a record's `settings`, compared by reruns). `task` is recorded only
+    /// when it is not "classification", so that the settings of the records made before it
+    /// existed are still these.
     nlohmann::ordered_json to_json() const;
     /// Throws pixlime::invalid_argument naming the setting, its value and what is expected.
     void validate() const;
@@ -67,7 +72,7 @@ std::vector<char> background_segments(pixlime::image_view<const float> img, cons
 /// segments (background_segments with merge_background, when >= 0) become one segment.
 pixlime::segmenter segmenter_for(const explain_settings& s);
 /// pixlime::explain_options for these settings (segmenter, fill, sampler, samples, target
-/// stability, top labels, seed; batches of 250). Validates first.
+/// stability, top labels, seed, task; batches of 250). Validates first.
 pixlime::explain_options explain_options_for(const explain_settings& s);
 
 /// Adds the explanation flags to a command line: --samples, --target-stability, --segmenter,
@@ -75,5 +80,9 @@ pixlime::explain_options explain_options_for(const explain_settings& s);
 /// release, --hide as a deprecated name of --fill). Defaults shown are `s`'s current values.
 /// `segmenter_only`: just --segmenter, --segments and --compactness (a segments preview).
 void add_explain_flags(CLI::App& app, explain_settings& s, bool segmenter_only = false);
+
+/// Adds --task (classification or regression, checked by pixlime::parse_task; the default shown
+/// is s.task) to a command line whose app handles both (the `pixlime explain` command).
+void add_task_flag(CLI::App& app, explain_settings& s);
 
 }  // namespace pixlime::app
