@@ -68,16 +68,34 @@ pixlime::image<std::uint8_t> gray(int w, int h) {
     return img;
 }
 
+/// Options for explaining a value (task::regression) with a black fill and `num_samples`.
+pixlime::explain_options regression_options(int num_samples) {
+    auto opt = test::black_fill();
+    opt.task = pixlime::task::regression;
+    opt.num_samples = num_samples;
+    return opt;
+}
+
+/// A 32 x 32 gray image, its 4 x 4 grid and a model linear in the 16 cells' presence
+/// (coefficients(16)). Not copied: the model reads `seg`.
+struct linear_grid {
+    static constexpr int k = 16;
+    pixlime::image<std::uint8_t> img = gray(32, 32);
+    pixlime::segmentation seg = test::grid(32, 32, 4, 4);
+    linear_value_model model{seg, coefficients(k)};
+    linear_grid() = default;
+    linear_grid(const linear_grid&) = delete;
+};
+
 }  // namespace
 
 TEST_CASE("regression: a model linear in the segments, outputs in the thousands, has its coefficients as weights") {
-    const int k = 16;
-    const auto img = gray(32, 32);
-    const auto seg = test::grid(32, 32, 4, 4);
-    const linear_value_model model{seg, coefficients(k)};
-    auto opt = test::black_fill();
-    opt.task = pixlime::task::regression;
-    opt.num_samples = 1000;  // drawn (2^16 masks > 1000): sampling::orthogonal's design
+    const linear_grid g;
+    const int k = g.k;
+    const auto& img = g.img;
+    const auto& seg = g.seg;
+    const auto& model = g.model;
+    auto opt = regression_options(1000);  // drawn (2^16 masks > 1000): sampling::orthogonal's design
 
     SUBCASE("exactly without a penalty") {
         opt.surrogate = pixlime::weighted_ridge{0.0};
@@ -135,9 +153,7 @@ TEST_CASE("regression: every mask enumerated (2^K <= num_samples) gives the coef
     const auto seg = test::grid(32, 16, 4, 2);
     linear_value_model model{seg, coefficients(k)};
     model.bias = -250;  // a negative value: any finite number is accepted
-    auto opt = test::black_fill();
-    opt.task = pixlime::task::regression;
-    opt.num_samples = 256;
+    auto opt = regression_options(256);
     opt.surrogate = pixlime::weighted_ridge{0.0};
     const auto ex = pixlime::explain(img, seg, model, opt);
     CHECK(ex.summary().enumerated);
@@ -152,13 +168,11 @@ TEST_CASE("regression: every mask enumerated (2^K <= num_samples) gives the coef
 }
 
 TEST_CASE("regression: the faithfulness curves follow the value") {
-    const int k = 16;
-    const auto img = gray(32, 32);
-    const auto seg = test::grid(32, 32, 4, 4);
-    const linear_value_model model{seg, coefficients(k)};
-    auto opt = test::black_fill();
-    opt.task = pixlime::task::regression;
-    opt.num_samples = 300;
+    const linear_grid g;
+    const auto& img = g.img;
+    const auto& seg = g.seg;
+    const auto& model = g.model;
+    const auto opt = regression_options(300);
     const auto ex = pixlime::explain(img, seg, model, opt);
     // The curve of the explanation reads the output as its task (curve_options::task left at
     // its default): no [0, 1] check, label 0 is the value itself.

@@ -64,16 +64,32 @@ int files_in(const fs::path& d) {
     return n;
 }
 
-/// A real explanation record folder: a 32x32 image whose left half raises class 1.
-void explain_into(const fs::path& dir, const std::string& id) {
+/// Explains `model` on a 32x32 image whose left half is bright (0.9) and right half dark (0.2),
+/// with `s` (a 16-cell grid and 200 samples are set here), and writes the record folder `dir`.
+template <class Model>
+void explain_halves_into(const fs::path& dir, const std::string& id, app::explain_settings s, const Model& model,
+                         const std::string& model_name) {
     pixlime::image<float> img(32, 32, 3);
     for (int y = 0; y < 32; ++y)
         for (int x = 0; x < 32; ++x)
             for (int c = 0; c < 3; ++c) img.at(x, y, c) = x < 16 ? 0.9f : 0.2f;
-    app::explain_settings s;
     s.segmenter = "grid";
     s.segments = 16;
     s.num_samples = 200;
+    const pixlime::explanation ex = pixlime::explain(img, model, app::explain_options_for(s));
+    app::record_head head;
+    head.fields["id"] = id;
+    head.fields["input"] = id + ".png";
+    head.model = model_name;
+    head.settings = s.to_json();
+    head.segmenter = s.segmenter;
+    head.classes = {"dark", "bright"};  // a regression record does not use them: its one output is "value"
+    app::write_explanation(dir, img, ex, head);
+}
+
+/// A real explanation record folder: a 32x32 image whose left half raises class 1.
+void explain_into(const fs::path& dir, const std::string& id) {
+    app::explain_settings s;
     s.top_labels = 2;
     const auto classify = [](pixlime::batch_view<const float> b) {
         Eigen::MatrixXf out(b.size(), 2);
@@ -87,15 +103,7 @@ void explain_into(const fs::path& dir, const std::string& id) {
         }
         return out;
     };
-    const pixlime::explanation ex = pixlime::explain(img, classify, app::explain_options_for(s));
-    app::record_head head;
-    head.fields["id"] = id;
-    head.fields["input"] = id + ".png";
-    head.model = "test-model";
-    head.settings = s.to_json();
-    head.segmenter = s.segmenter;
-    head.classes = {"dark", "bright"};
-    app::write_explanation(dir, img, ex, head);
+    explain_halves_into(dir, id, s, classify, "test-model");
 }
 
 }  // namespace
@@ -225,14 +233,7 @@ namespace {
 /// A regression record folder: a 32x32 image whose value is 300 x the left half's mean red minus
 /// 200 x the right half's (far outside [0, 1]).
 nlohmann::json explain_value_into(const fs::path& dir, const std::string& id) {
-    pixlime::image<float> img(32, 32, 3);
-    for (int y = 0; y < 32; ++y)
-        for (int x = 0; x < 32; ++x)
-            for (int c = 0; c < 3; ++c) img.at(x, y, c) = x < 16 ? 0.9f : 0.2f;
     app::explain_settings s;
-    s.segmenter = "grid";
-    s.segments = 16;
-    s.num_samples = 200;
     s.task = "regression";
     const auto value = [](pixlime::batch_view<const float> b) {
         Eigen::VectorXf out(b.size());
@@ -244,15 +245,7 @@ nlohmann::json explain_value_into(const fs::path& dir, const std::string& id) {
         }
         return out;
     };
-    const pixlime::explanation ex = pixlime::explain(img, value, app::explain_options_for(s));
-    app::record_head head;
-    head.fields["id"] = id;
-    head.fields["input"] = id + ".png";
-    head.model = "value-model";
-    head.settings = s.to_json();
-    head.segmenter = s.segmenter;
-    head.classes = {"dark", "bright"};  // not used: a regression's one output is "value"
-    app::write_explanation(dir, img, ex, head);
+    explain_halves_into(dir, id, s, value, "value-model");
     return app::read_record(dir / "explanation.json");
 }
 

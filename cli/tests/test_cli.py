@@ -36,19 +36,25 @@ def backends():
     return set(b.strip() for b in m.group(1).split(",") if b.strip()) if m else set()
 
 
-@pytest.fixture(scope="session")
-def models():
-    """tests/models/make_models.py's CNN (softmax last) as cnn.pt and cnn.onnx, and labels.txt."""
+def built_models(script, *args):
+    """Runs tests/models/SCRIPT into a temporary folder (skips without the built command, or with
+    the script's exit 77: no python3-torch), yields the folder and removes it afterwards."""
     if not CLI or not os.access(CLI, os.X_OK):
         pytest.skip("PIXLIME_CLI does not name the built pixlime command")
     out = tempfile.mkdtemp(prefix="pixlime-cli-models-")
-    p = subprocess.run([sys.executable, os.path.join(SOURCE, "tests", "models", "make_models.py"), out, "--size", str(SIZE),
-                        "--classes", "4"], capture_output=True, text=True, timeout=600)
+    p = subprocess.run([sys.executable, os.path.join(SOURCE, "tests", "models", script), out, "--size", str(SIZE), *args],
+                       capture_output=True, text=True, timeout=600)
     if p.returncode == 77:
         pytest.skip(p.stdout + p.stderr)
     assert p.returncode == 0, p.stdout + p.stderr
     yield out
     shutil.rmtree(out, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def models():
+    """tests/models/make_models.py's CNN (softmax last) as cnn.pt and cnn.onnx, and labels.txt."""
+    yield from built_models("make_models.py", "--classes", "4")
 
 
 def need(backend):
@@ -341,16 +347,7 @@ def regression_models():
     """tests/models/make_regression_model.py's model (value = 250 + 2000 x the left half's mean red
     - 1500 x the right half's mean blue: linear in the pixels, so in the segments with the black
     fill) as regression.pt and regression.onnx."""
-    if not CLI or not os.access(CLI, os.X_OK):
-        pytest.skip("PIXLIME_CLI does not name the built pixlime command")
-    out = tempfile.mkdtemp(prefix="pixlime-cli-regression-")
-    p = subprocess.run([sys.executable, os.path.join(SOURCE, "tests", "models", "make_regression_model.py"), out, "--size",
-                        str(SIZE)], capture_output=True, text=True, timeout=600)
-    if p.returncode == 77:
-        pytest.skip(p.stdout + p.stderr)
-    assert p.returncode == 0, p.stdout + p.stderr
-    yield out
-    shutil.rmtree(out, ignore_errors=True)
+    yield from built_models("make_regression_model.py")
 
 
 def regression_file(models):
