@@ -141,7 +141,7 @@ TEST_CASE("detection_target: a planted detector's object comes first for its own
     int calls = 0;
     const pixlime::detection red = make_detection({16, 16, 32, 32}, 1, {1, 0}), blue = make_detection({64, 64, 32, 32}, 1, {0, 1});
     pixlime::detection_target<planted_detector> model(planted_detector{&calls}, {red, blue});
-    pixlime::explain_options opt = pixlime::detection_options(black_fill(), 2);
+    pixlime::explain_options opt = pixlime::target_options(black_fill(), 2);
     opt.num_samples = 1000;
     const pixlime::explanation ex = pixlime::explain(img, seg, model, opt);
     CHECK(ex.model_calls() == calls);  // both targets from one set of model calls
@@ -155,7 +155,7 @@ TEST_CASE("detection_target: a planted detector's object comes first for its own
 
     // One target: explained as a value (task::regression), the same segments first.
     pixlime::detection_target<planted_detector> one(planted_detector{&calls}, {red});
-    const pixlime::explanation single = pixlime::explain(img, seg, one, pixlime::detection_options(opt, 1));
+    const pixlime::explanation single = pixlime::explain(img, seg, one, pixlime::target_options(opt, 1));
     CHECK(top_segments(single.weights(0), 4) == red_cells);
-    CHECK(contains(message_of<pixlime::invalid_argument>([] { pixlime::detection_options({}, 0); }), "at least 1 target"));
+    CHECK(contains(message_of<pixlime::invalid_argument>([] { pixlime::target_options({}, 0); }), "at least 1 target"));
 }

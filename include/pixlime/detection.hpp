@@ -22,11 +22,12 @@
 /// scores...), detections_from_torchvision torchvision's (boxes x1, y1, x2, y2; labels; scores).
 ///
 ///     pixlime::detection_target model(my_detector, {red_car, blue_car});   // two targets
-///     auto ex = pixlime::explain(img, model, pixlime::detection_options({}, 2));
+///     auto ex = pixlime::explain(img, model, pixlime::target_options({}, 2));
 ///     ex.weights(0);   // which segments made the detector find red_car; ex.weights(1): blue_car
 
 #include <pixlime/error.hpp>
 #include <pixlime/explain_options.hpp>
+#include <pixlime/target.hpp>
 #include <pixlime/image.hpp>
 #include <pixlime/task.hpp>
 
@@ -153,7 +154,7 @@ inline std::vector<detection> detections_from_torchvision(const Eigen::MatrixXd&
 /// A detector as a model for explain: called with a batch, it runs `detector` (any callable
 /// `std::vector<std::vector<detection>> detector(batch_view<const V>)`, one list of detections
 /// per image of the batch) and returns the batch's drise_scores (batch size by #targets), one
-/// output per target. Explain all of them at once with detection_options: each target's weights
+/// output per target. Explain all of them at once with target_options: each target's weights
 /// say which segments made the detector find it.
 template <class Detector>
 class detection_target {
@@ -181,21 +182,5 @@ private:
     Detector detector_;
     std::vector<detection> targets_;
 };
-
-/// `opt` set up to explain all `count` (>= 1) targets of a detection_target: with one target,
-/// explain_options::task = task::regression (its score is the one value explained, label 0);
-/// with more, explain_options::labels = 0..count-1 (each target's score an output of its own).
-/// Throws pixlime::invalid_argument for count < 1.
-inline explain_options detection_options(explain_options opt, int count) {
-    if (count < 1) throw invalid_argument("detection_options count", count, "at least 1 target");
-    opt.labels.clear();
-    if (count == 1) {
-        opt.task = task::regression;
-    } else {
-        opt.task = task::classification;
-        for (int i = 0; i < count; ++i) opt.labels.push_back(i);
-    }
-    return opt;
-}
 
 }  // namespace pixlime

@@ -33,6 +33,7 @@
 /// | render.hpp      | render_positive, render_negative, render_overlay, render_heatmap   |
 /// | curve.hpp       | faithfulness_curve, area_under_curve, ranking_by_weight            |
 /// | faithfulness.hpp| deletion_curve, insertion_curve (RISE), curve_options             |
+/// | target.hpp      | target_options: explain every output of a target model at once     |
 /// | detection.hpp   | detection_target: a detector's detections explained (D-RISE)      |
 /// | instantiate.hpp | explain and the segmenters instantiated, for one file of a program |
 /// |                 | built with PIXLIME_EXTERN_TEMPLATES (not included here)            |
@@ -67,4 +68,5 @@
 #include <pixlime/render.hpp>
 #include <pixlime/curve.hpp>
 #include <pixlime/faithfulness.hpp>
+#include <pixlime/target.hpp>
 #include <pixlime/detection.hpp>
