@@ -35,6 +35,7 @@
 /// | faithfulness.hpp| deletion_curve, insertion_curve (RISE), curve_options             |
 /// | target.hpp      | target_options: explain every output of a target model at once     |
 /// | detection.hpp   | detection_target: a detector's detections explained (D-RISE)      |
+/// | segmentation_target.hpp | segmentation_target: a class's mean score over a region  |
 /// | instantiate.hpp | explain and the segmenters instantiated, for one file of a program |
 /// |                 | built with PIXLIME_EXTERN_TEMPLATES (not included here)            |
 ///
@@ -70,3 +71,4 @@
 #include <pixlime/faithfulness.hpp>
 #include <pixlime/target.hpp>
 #include <pixlime/detection.hpp>
+#include <pixlime/segmentation_target.hpp>
