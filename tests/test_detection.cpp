@@ -159,3 +159,23 @@ TEST_CASE("detection_target: a planted detector's object comes first for its own
     CHECK(top_segments(single.weights(0), 4) == red_cells);
     CHECK(contains(message_of<pixlime::invalid_argument>([] { pixlime::target_options({}, 0); }), "at least 1 target"));
 }
+
+TEST_CASE("draw_box paints the box's edges at the panes' scale, inside the box and clipped to the image") {
+    const pixlime::rgb red{255, 0, 0};
+    pixlime::image<std::uint8_t> pane(40, 30, 3);
+    pixlime::draw_box(pane, {2, 3, 5, 4}, red, /*factor=*/4, /*thickness=*/2);  // x 8..28, y 12..28 on the pane
+    for (int y = 0; y < 30; ++y)
+        for (int x = 0; x < 40; ++x) {
+            const bool inside = x >= 8 && x < 28 && y >= 12 && y < 28;
+            const bool edge = inside && (x < 10 || x >= 26 || y < 14 || y >= 26);
+            CHECK_MESSAGE(pane.at(x, y, 0) == (edge ? 255 : 0), "at " << x << "," << y);
+        }
+    pixlime::image<std::uint8_t> small(10, 10, 3);
+    pixlime::draw_box(small, {5, 5, 20, 20}, red);  // clipped: the left and top edges only
+    CHECK(small.at(5, 9, 0) == 255);
+    CHECK(small.at(9, 5, 0) == 255);
+    CHECK(small.at(9, 9, 0) == 0);
+    CHECK(contains(message_of<pixlime::invalid_argument>([&] { pixlime::draw_box(small, {0, 0, -1, 2}, red); }), "draw_box box"));
+    pixlime::image<std::uint8_t> gray(10, 10, 1);
+    CHECK(contains(message_of<pixlime::invalid_argument>([&] { pixlime::draw_box(gray, {0, 0, 1, 1}, red); }), "draw_box image channels = 1"));
+}

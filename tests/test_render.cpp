@@ -377,3 +377,29 @@ TEST_CASE("uncertain_segments flags the intervals that contain 0; bad flags and 
     e = test::error_of<pixlime::invalid_argument>([&] { pixlime::render_heatmap(f.img, f.ex, 0, ro); });
     CHECK(e.parameter() == "render_options.hatch_spacing");
 }
+
+TEST_CASE("draw_outline paints the region's inner outline, at the panes' scale; bad sizes are refused") {
+    pixlime::image<std::uint8_t> region(8, 6, 1);
+    for (int y = 2; y < 5; ++y)
+        for (int x = 1; x < 5; ++x) region.at(x, y, 0) = 255;  // a 4x3 block at (1, 2)
+    const pixlime::rgb yellow{255, 255, 0};
+    for (int factor : {1, 3}) {
+        pixlime::image<std::uint8_t> pane(8 * factor, 6 * factor, 3);
+        pixlime::draw_outline(pane, region.view(), yellow, factor);
+        for (int y = 0; y < 6 * factor; ++y)
+            for (int x = 0; x < 8 * factor; ++x) {
+                const bool inside = x >= factor && x < 5 * factor && y >= 2 * factor && y < 5 * factor;
+                const bool edge = inside && (x == factor || x == 5 * factor - 1 || y == 2 * factor || y == 5 * factor - 1);
+                CHECK_MESSAGE(pane.at(x, y, 0) == (edge ? 255 : 0), "factor " << factor << " at " << x << "," << y);
+                CHECK(pane.at(x, y, 2) == 0);
+            }
+    }
+    pixlime::image<std::uint8_t> pane(8, 6, 3), wrong(9, 6, 3);
+    CHECK(test::contains(test::message_of<pixlime::invalid_argument>([&] { pixlime::draw_outline(wrong, region.view(), yellow); }),
+                         "draw_outline image = 9x6x3"));
+    const pixlime::image<std::uint8_t> rgb_region(8, 6, 3);
+    CHECK(test::contains(test::message_of<pixlime::invalid_argument>([&] { pixlime::draw_outline(pane, rgb_region.view(), yellow); }),
+                         "draw_outline region channels = 3"));
+    CHECK(test::contains(test::message_of<pixlime::invalid_argument>([&] { pixlime::draw_outline(pane, region.view(), yellow, 0); }),
+                         "draw_outline factor = 0"));
+}

@@ -18,6 +18,8 @@
 /// No detection, or none overlapping, scores 0. Every target is scored from the same perturbed
 /// images, so explaining every detection of an image costs one set of model calls.
 ///
+/// draw_box draws a target's box on its panes.
+///
 /// Layouts: detections_from_yolo reads pre-NMS rows (x_center, y_center, w, h, objectness, class
 /// scores...), detections_from_torchvision torchvision's (boxes x1, y1, x2, y2; labels; scores).
 ///
@@ -29,6 +31,7 @@
 #include <pixlime/explain_options.hpp>
 #include <pixlime/target.hpp>
 #include <pixlime/image.hpp>
+#include <pixlime/render.hpp>
 #include <pixlime/task.hpp>
 
 #include <Eigen/Core>
@@ -149,6 +152,29 @@ inline std::vector<detection> detections_from_torchvision(const Eigen::MatrixXd&
         out.push_back(std::move(d));
     }
     return out;
+}
+
+/// Paints `b` (in the explained image's pixels) as a rectangle `thickness` screen pixels wide on
+/// a pane drawn `factor` times larger (render_options::scale): the box's edges x factor, inside
+/// the box, clipped to `img` (RGB). The panes of a detection target show its box this way.
+/// Throws pixlime::invalid_argument for an `img` that is not RGB, factor or thickness < 1, or a
+/// box that is not finite or has a negative size.
+inline void draw_box(image<std::uint8_t>& img, const box& b, rgb color, int factor = 1, int thickness = 2) {
+    if (img.channels() != 3) throw invalid_argument("draw_box image channels", img.channels(), "3 (RGB)");
+    if (factor < 1) throw invalid_argument("draw_box factor", factor, "at least 1");
+    if (thickness < 1) throw invalid_argument("draw_box thickness", thickness, "at least 1");
+    if (!std::isfinite(b.x) || !std::isfinite(b.y) || !(b.w >= 0) || !(b.h >= 0) || !std::isfinite(b.w) || !std::isfinite(b.h))
+        throw invalid_argument("draw_box box", "x " + std::to_string(b.x) + ", y " + std::to_string(b.y) + ", w " + std::to_string(b.w) + ", h " + std::to_string(b.h),
+                               "finite values, w and h >= 0");
+    // The box's edges on the pane (a box reaching past the image keeps its edges out there: only
+    // the edges inside the image are painted).
+    const long x0 = std::lround(b.x * factor), x1 = std::lround((b.x + b.w) * factor);
+    const long y0 = std::lround(b.y * factor), y1 = std::lround((b.y + b.h) * factor);
+    const auto clip = [](long v, int limit) { return int(std::clamp(v, 0L, long(limit))); };
+    for (int y = clip(y0, img.height()); y < clip(y1, img.height()); ++y)
+        for (int x = clip(x0, img.width()); x < clip(x1, img.width()); ++x)
+            if (x < x0 + thickness || x >= x1 - thickness || y < y0 + thickness || y >= y1 - thickness)
+                for (int c = 0; c < 3; ++c) img.at(x, y, c) = color[std::size_t(c)];
 }
 
 /// A detector as a model for explain: called with a batch, it runs `detector` (any callable

@@ -10,6 +10,7 @@
 /// The segments shown follow lime_image's ImageExplanation.get_image_and_mask. Each function
 /// takes what it draws, the image, its segmentation and the segments' weights; overloads take
 /// an explanation and a label instead (its segmentation and that label's weights).
+/// draw_outline outlines a region (a segmentation target's) on a pane.
 /// Segments whose weight is within noise of 0 (uncertain_segments: the weight's interval
 /// contains 0) can be hatched on every picture (render_options::uncertain; off by default).
 ///
@@ -177,6 +178,26 @@ inline void draw_boundaries(image<std::uint8_t>& img, const segmentation& seg, c
             if (edge)
                 for (int c = 0; c < 3; ++c) img.at(x, y, c) = color[std::size_t(c)];
         }
+}
+
+/// Paints `color` on the inner outline of a region: every pixel where `region` (1 channel, nonzero
+/// = in the region) is nonzero and a 4-neighbour is zero or outside the image. `region` is drawn
+/// `factor` times larger (nearest neighbour), so that a region of the explained image outlines the
+/// same pixels on a pane drawn at render_options::scale = factor: `img` (RGB) is region.width() x
+/// factor wide and region.height() x factor tall. Throws pixlime::invalid_argument for a region of
+/// another channel count than 1, factor < 1 or an `img` of another size or channel count than 3.
+inline void draw_outline(image<std::uint8_t>& img, image_view<const std::uint8_t> region, rgb color, int factor = 1) {
+    if (region.channels() != 1) throw invalid_argument("draw_outline region channels", region.channels(), "1 (nonzero = in the region)");
+    if (factor < 1) throw invalid_argument("draw_outline factor", factor, "at least 1");
+    const int w = region.width() * factor, h = region.height() * factor;
+    if (img.width() != w || img.height() != h || img.channels() != 3)
+        throw invalid_argument("draw_outline image", std::to_string(img.width()) + "x" + std::to_string(img.height()) + "x" + std::to_string(img.channels()),
+                               "RGB, the region's size times factor: " + std::to_string(w) + "x" + std::to_string(h) + "x3");
+    const auto in = [&](int x, int y) { return x >= 0 && y >= 0 && x < w && y < h && region.at(x / factor, y / factor, 0) != 0; };
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            if (in(x, y) && !(in(x - 1, y) && in(x + 1, y) && in(x, y - 1) && in(x, y + 1)))
+                for (int c = 0; c < 3; ++c) img.at(x, y, c) = color[std::size_t(c)];
 }
 
 /// Paints `color` on the pixels of the segments in `hatched` (#segments flags) that lie on
