@@ -87,7 +87,8 @@ def _with_image_dtypes(doc):
     return "\n".join(lines)
 
 __all__ = [
-    "explain", "deletion_curve", "insertion_curve", "ranking_by_weight", "area_under_curve", "FaithfulnessCurve",
+    "explain", "explain_detections", "explain_segmentation", "detections_from_yolo", "detections_from_torchvision", "iou",
+    "drise_scores", "deletion_curve", "insertion_curve", "ranking_by_weight", "area_under_curve", "FaithfulnessCurve",
     "slic", "quickshift", "felzenszwalb", "grid", "load_image", "decode_image", "encode_png", "save_png",
     "Explanation", "Error", "InvalidArgument", "SizeLimitError", "IoError", "ClassifierError", "StageError",
     "Cancelled",
@@ -325,6 +326,136 @@ def explain(image, classifier, *, segments=None, segmenter="slic", num_samples=1
                          target_stability=target_stability, stability_top_k=stability_top_k, limits=limits)
 
 
+# The explain keywords a target explanation sets itself (pixlime::target_options: label k = target k).
+_TARGET_SET = ("top_labels", "labels", "task")
+
+
+def _explain_keywords(function, image, model, keywords):
+    """Every pixlime.explain keyword for a target explanation (explain_detections,
+    explain_segmentation): those given, the others at explain's defaults. top_labels, labels and
+    task are refused (the targets decide them); unknown names raise TypeError as explain would."""
+    import inspect
+
+    for name in _TARGET_SET:
+        if name in keywords:
+            raise _invalid(name, keywords[name], f"not given: pixlime.{function} explains one output per target "
+                                                 "(label k = target k; task and labels follow from the targets)")
+    try:
+        bound = inspect.signature(explain).bind(image, model, **keywords)
+    except TypeError as error:
+        raise TypeError(f"pixlime.{function}: {error} (it takes pixlime.explain's keywords)") from None
+    bound.apply_defaults()
+    arguments = dict(bound.arguments)
+    del arguments["image"], arguments["classifier"]
+    arguments["model_input"] = _model_input(arguments["model_input"])
+    arguments["progress"] = _progress_callback(arguments["progress"], desc=f"pixlime.{function}")
+    return arguments
+
+
+def explain_detections(image, detector, *, targets=None, layout="torchvision", min_score=0.5, **explain_keywords):
+    """Explains an object detector's detections (D-RISE, Petsiuk et al. 2021, through the C++
+    pixlime::detection_target): which segments made the detector find each target detection.
+    Every target is explained from the same perturbed images: one set of detector calls for all.
+
+    image        (H, W) or (H, W, C) numpy array, any strides.
+                 [image dtypes]
+    detector     a callable taking the batch pixlime.explain gives a classifier ((N, H, W, C) of
+                 the image's dtype, or model_input's form, e.g. float32 (N, C, H, W)) and
+                 returning, per image, its detections in `layout` (numpy arrays, lists or torch
+                 tensors; tensors are read with .detach().cpu().numpy()).
+    targets      the detections to explain: a list of dicts {"box": (x, y, w, h), "label": class
+                 id} or {"box": (x, y, w, h), "class_scores": [one score per class]} (both keys
+                 may be given), optionally "score" (or "objectness"); box: top-left corner,
+                 width and height in the image's pixels (torchvision's x1, y1, x2, y2 is x1, y1,
+                 x2 - x1, y2 - y1). None (default): every detection the detector finds on the
+                 image itself (one extra call, on the image alone) scoring >= min_score; with
+                 layout "yolo" that is every pre-NMS row above it, several per object as a rule:
+                 pass the detections after your NMS as targets instead.
+    layout       "torchvision" (default): the detector returns a list of N dicts with "boxes"
+                 (K, 4: x1, y1, x2, y2 in pixels), "labels" (K,) class ids and "scores" (K,).
+                 "yolo": an (N, R, 5 + classes) array (or a list of N (R, 5 + classes) arrays) of
+                 pre-NMS rows x_center, y_center, w, h, objectness, class scores.
+    min_score    with targets=None, the least score (torchvision) or objectness (yolo) of a
+                 detection explained (0.5). Detections of the perturbed images are all used.
+    **explain_keywords  pixlime.explain's keywords (segmenter, num_samples, batch_size, seed,
+                 sampler, fill, kernel, surrogate, model_input, progress, ...), with its defaults;
+                 not top_labels, labels or task, which the targets set.
+
+    Each perturbed image scores, for each target, as its best match among that image's
+    detections: IoU(boxes) x objectness (torchvision: score) x class similarity (cosine of the
+    class_scores, or 1 for the same label and 0 otherwise); no overlapping detection scores 0.
+
+    Returns a pixlime.Explanation: label k is target k (ex.weights(k); with one target its task is
+    "regression", label 0). ex.targets lists the targets as dicts {"box": (x, y, w, h), "score":
+    objectness, "label" and/or "class_scores"}, the form targets= takes.
+    Raises pixlime.InvalidArgument naming the parameter (targets[i] box, layout, min_score: the
+    image's best score when none reaches it, targets=None when the detector finds nothing, top_labels
+    ...), a pixlime.ClassifierError when the detector returns another form than `layout` (the reason
+    nested, e.g. "detector result shape"); errors and the detector's own exceptions as pixlime.explain.
+    """
+    keywords = _explain_keywords("explain_detections", image, detector, explain_keywords)
+    return _core.explain_detections(image, detector, targets, layout, min_score, keywords)
+
+
+def explain_segmentation(image, model, *, target_class, target_mask=None, layout="nchw", **explain_keywords):
+    """Explains a semantic segmentation model's output over a region (through the C++
+    pixlime::segmentation_target): which segments made the model see class `target_class` there.
+    A target's score on an image is the class's mean score over its region; several targets are
+    explained from the same perturbed images (one set of model calls).
+
+    image        (H, W) or (H, W, C) numpy array, any strides.
+                 [image dtypes]
+    model        a callable taking the batch pixlime.explain gives a classifier ((N, H, W, C) of
+                 the image's dtype, or model_input's form) and returning per-pixel class scores
+                 (N, C, h, w) (layout "nchw", default) or (N, h, w, C) ("nhwc"): numpy, a list or
+                 a torch tensor; h x w may differ from the image's (an output stride). It is also
+                 called once on the image alone, for the score maps' size and predicted regions.
+    target_class the class explained (an int, 0 to C - 1), or a list of classes: one target each,
+                 label k = target k.
+    target_mask  the region: an (h, w) array of the score map's size (or (H, W), the image's,
+                 brought to the score map's by nearest neighbour), nonzero = in the region. None
+                 (default): the pixels where target_class has the largest score on the image.
+                 With a list of classes: None or a list of as many masks (each may be None).
+    layout       "nchw" or "nhwc": how the model's scores are laid out.
+    **explain_keywords  pixlime.explain's keywords, with its defaults; not top_labels, labels or task.
+
+    Returns a pixlime.Explanation: label k is target k (one target: task "regression", label 0).
+    ex.targets lists {"class_index": c, "region": (h, w) uint8 array, 255 in the region}.
+    Raises pixlime.InvalidArgument naming the parameter (target_class out of 0..C-1 or predicted
+    nowhere, target_mask shape or an empty one, layout, top_labels ...), pixlime.ClassifierError when
+    the model's result is not (N, C, h, w) as on the image (the reason nested); the model's own
+    exceptions as pixlime.explain.
+    """
+    keywords = _explain_keywords("explain_segmentation", image, model, explain_keywords)
+    return _core.explain_segmentation(image, model, target_class, target_mask, layout, keywords)
+
+
+def detections_from_yolo(rows, *, min_objectness=0.0):
+    """YOLO pre-NMS rows (R, 5 + classes: x_center, y_center, w, h, objectness, class scores) as
+    detection dicts {"box": (x, y, w, h), "score": objectness, "class_scores": array}, rows below
+    min_objectness left out (the C++ pixlime::detections_from_yolo): targets for explain_detections."""
+    return _core.detections_from_yolo(rows, min_objectness)
+
+
+def detections_from_torchvision(boxes, labels, scores, *, min_score=0.0):
+    """torchvision's detections of one image (boxes (K, 4: x1, y1, x2, y2), labels (K,), scores
+    (K,); arrays or tensors) as detection dicts {"box": (x, y, w, h), "score", "label"}, those
+    below min_score left out (the C++ pixlime::detections_from_torchvision)."""
+    return _core.detections_from_torchvision(boxes, labels, scores, min_score)
+
+
+def iou(a, b):
+    """Intersection over union of two boxes (x, y, w, h) (0 when they do not overlap)."""
+    return _core.iou(a, b)
+
+
+def drise_scores(targets, detections):
+    """D-RISE's score of each target (a list of detection dicts, as explain_detections' targets)
+    against one image's detections (the same form): its best IoU x score x class similarity.
+    Returns a (len(targets),) float64 array; the scoring explain_detections uses."""
+    return _core.drise_scores(targets, detections)
+
+
 _CURVE_DOC = """{summary}
 
     image        the explained image: (H, W) or (H, W, C) numpy array.
@@ -414,5 +545,6 @@ def area_under_curve(x, y):
 
 
 # Every image-taking function states the dtype rule in the same words.
-for _function in (explain, deletion_curve, insertion_curve, slic, quickshift, felzenszwalb):
+for _function in (explain, explain_detections, explain_segmentation, deletion_curve, insertion_curve, slic, quickshift,
+                  felzenszwalb):
     _function.__doc__ = _with_image_dtypes(_function.__doc__)

@@ -165,6 +165,9 @@ class Explanation:
     def timings(self) -> Dict[str, float]: ...
     def weights(self, label: int) -> npt.NDArray[np.float64]: ...  # (K,)
     @property
+    def targets(self) -> Optional[List[Dict[str, Any]]]: ...  # explain_detections: Detection dicts; explain_segmentation:
+                                                             # RegionTarget dicts; label k = target k. None for explain
+    @property
     def model_calls(self) -> int: ...
     @property
     def target_reached(self) -> bool: ...
@@ -200,6 +203,30 @@ def explain(image: ImageArray, classifier: Classifier, *, segments: Optional[npt
             progress: Union[bool, None, Progress] = False, num_threads: int = 1,
             target_stability: float = 0.0, stability_top_k: int = 5,
             limits: Optional[limits] = None) -> Explanation: ...
+
+# A detection, as explain_detections' targets take it and Explanation.targets gives it back:
+# {"box": (x, y, w, h) top-left corner, width, height in pixels, "label": class id and/or
+#  "class_scores": (classes,) scores, optionally "score" (or "objectness")}.
+Detection = Dict[str, Any]
+# Per image of the batch: torchvision's {"boxes": (K, 4) x1, y1, x2, y2, "labels": (K,), "scores": (K,)}
+# (layout "torchvision") or an (N, R, 5 + classes) array of pre-NMS rows (layout "yolo"); numpy or torch.
+Detector = Callable[[npt.NDArray[Any]], Any]
+# (N, H, W, C) batch -> (N, C, h, w) per-pixel class scores (layout "nchw") or (N, h, w, C) ("nhwc").
+SegmentationModel = Callable[[npt.NDArray[Any]], Any]
+# explain_segmentation's Explanation.targets: {"class_index": int, "region": (h, w) uint8, 255 in the region}.
+RegionTarget = Dict[str, Any]
+
+def explain_detections(image: ImageArray, detector: Detector, *, targets: Optional[Sequence[Detection]] = None,
+                       layout: Literal["torchvision", "yolo"] = "torchvision", min_score: float = 0.5,
+                       **explain_keywords: Any) -> Explanation: ...
+def explain_segmentation(image: ImageArray, model: SegmentationModel, *, target_class: Union[int, Sequence[int]],
+                         target_mask: Union[None, npt.ArrayLike, Sequence[Optional[npt.ArrayLike]]] = None,
+                         layout: Literal["nchw", "nhwc"] = "nchw", **explain_keywords: Any) -> Explanation: ...
+def detections_from_yolo(rows: npt.ArrayLike, *, min_objectness: float = 0.0) -> List[Detection]: ...
+def detections_from_torchvision(boxes: npt.ArrayLike, labels: npt.ArrayLike, scores: npt.ArrayLike, *,
+                                min_score: float = 0.0) -> List[Detection]: ...
+def iou(a: Sequence[float], b: Sequence[float]) -> float: ...
+def drise_scores(targets: Sequence[Detection], detections: Sequence[Detection]) -> npt.NDArray[np.float64]: ...
 
 class FaithfulnessCurve:
     """The result of deletion_curve / insertion_curve (pixlime::faithfulness_curve). K = #segments."""

@@ -7,6 +7,7 @@
 // PIXLIME_STB_LINKED then).
 #define PIXLIME_STB_IMPLEMENTATION
 #include <pixlime/pixlime.hpp>
+#include <pixlime/segmentation_target.hpp>
 #include <pixlime_app/record.hpp>
 
 #include <pybind11/numpy.h>
@@ -445,6 +446,10 @@ public:
         return py::make_tuple(text, files);
     }
 
+    /// What a target model's outputs were (explain_detections' detections, explain_segmentation's
+    /// regions, label k = target k, as Python values); None for pixlime.explain.
+    py::object targets = py::none();
+
 private:
     pixlime::explanation ex_;
     std::variant<pixlime::image<std::uint8_t>, pixlime::image<float>> image_;
@@ -478,6 +483,13 @@ struct python_classifier {
     Eigen::MatrixXd operator()(pixlime::batch_view<const V> batch) {
         py::gil_scoped_acquire gil;
         check_signals();
+        const py::object& arr = batch_array(batch);
+        return call_python([&] { return to_outputs(classifier(arr)); });
+    }
+
+    /// The read-only numpy view of `batch` (in `memory`) handed to Python; call with the GIL.
+    template <class V>
+    const py::object& batch_array(pixlime::batch_view<const V> batch) {
         // Every batch is in `memory`, so one array per batch size serves every call.
         if (batch.size() != batch_size || batch.data() != batch_data) {
             std::vector<py::ssize_t> shape, strides;
@@ -494,17 +506,16 @@ struct python_classifier {
             batch_size = batch.size();
             batch_data = batch.data();
         }
-        const py::object& arr = array;
-        return call_python([&] { return to_outputs(classifier(arr)); });
+        return array;
     }
 };
 
-/// explain, the GIL released for everything but the Python callables.
-template <class T>
+/// explain of `model` (python_classifier, or a target model around a Python model), the GIL
+/// released for everything but the Python callables.
+template <class T, class Model>
 explanation explain_typed(const input_image& in, const pixlime::segmentation* seg, pixlime::explain_options opt,
-                          const callables& py_calls) {
+                          const callables& py_calls, Model& classify) {
     const auto view = in.view<T>();
-    python_classifier classify{py_calls.classifier};
     if (!py_calls.sampler.is_none())
         opt.sampler = pixlime::sampler(
             [f = py_calls.sampler](int n, int k, std::uint64_t s) {
@@ -547,13 +558,33 @@ explanation explain_typed(const input_image& in, const pixlime::segmentation* se
     return explanation(std::move(ex), pixlime::image<T>(view));
 }
 
-explanation explain(const py::object& image, const py::object& classifier, const py::object& segments,
-                    const py::object& segmenter, int num_samples, int batch_size, std::uint64_t seed, int top_labels,
-                    const py::object& labels, const std::string& task, const py::object& sampler, const py::object& fill,
-                    const py::object& kernel, const py::object& surrogate, const py::object& model_input, const py::object& progress, int num_threads,
-                    double target_stability, int stability_top_k, const py::object& limits) {
-    const input_image in(image);
+/// What pixlime.explain's keywords make: the image as pixlime reads it, the options, the
+/// segmentation when segments=, a callable segmenter or a callable fill made it, and the Python
+/// stages. explain runs it with the classifier; explain_detections and explain_segmentation with
+/// their target models.
+struct explain_setup {
+    input_image in;
     pixlime::explain_options opt;
+    std::unique_ptr<pixlime::segmentation> seg;
+    callables calls;
+
+    /// explain of `model` on the image, by its pixel type.
+    template <class Model>
+    explanation run(Model& model) const {
+        return in.is_float ? explain_typed<float>(in, seg.get(), opt, calls, model)
+                           : explain_typed<std::uint8_t>(in, seg.get(), opt, calls, model);
+    }
+};
+
+explain_setup prepare_explain(const py::object& image, const py::object& classifier, const py::object& segments,
+                              const py::object& segmenter, int num_samples, int batch_size, std::uint64_t seed, int top_labels,
+                              const py::object& labels, const std::string& task, const py::object& sampler, const py::object& fill,
+                              const py::object& kernel, const py::object& surrogate, const py::object& model_input,
+                              const py::object& progress, int num_threads, double target_stability, int stability_top_k,
+                              const py::object& limits, const char* model_name = "classifier") {
+    explain_setup setup{input_image(image), {}, {}, {}};
+    const input_image& in = setup.in;
+    pixlime::explain_options& opt = setup.opt;
     opt.num_samples = num_samples;
     opt.batch_size = batch_size;
     opt.seed = seed;
@@ -565,12 +596,12 @@ explanation explain(const py::object& image, const py::object& classifier, const
     opt.stability_top_k = stability_top_k;
     if (!limits.is_none()) opt.limits = limits.cast<pixlime::limits>();
     if (!model_input.is_none()) opt.model_input = model_input.cast<pixlime::model_input>();
-    callables calls;
+    callables& calls = setup.calls;
     calls.classifier = classifier;
     if (!py::isinstance<py::function>(classifier) && !py::hasattr(classifier, "__call__"))
-        throw pixlime::invalid_argument("classifier", py::str(py::type::of(classifier)).cast<std::string>(), "a callable");
+        throw pixlime::invalid_argument(model_name, py::str(py::type::of(classifier)).cast<std::string>(), "a callable");
     // Python callables for the segmenter and the fill run here, before the GIL is released.
-    std::unique_ptr<pixlime::segmentation> seg;
+    std::unique_ptr<pixlime::segmentation>& seg = setup.seg;
     if (!segments.is_none()) {
         seg = std::make_unique<pixlime::segmentation>(to_segmentation(segments, in.width, in.height));
     } else if (!segmenter.is_none() && !py::isinstance<py::str>(segmenter) && PyCallable_Check(segmenter.ptr()) &&
@@ -599,8 +630,489 @@ explanation explain(const py::object& image, const py::object& classifier, const
     if (!surrogate.is_none() && py::isinstance<pixlime::weighted_ridge>(surrogate)) opt.surrogate = surrogate.cast<pixlime::weighted_ridge>();
     else if (!surrogate.is_none()) calls.surrogate = surrogate;
     calls.progress = progress;
-    return in.is_float ? explain_typed<float>(in, seg.get(), std::move(opt), calls)
-                       : explain_typed<std::uint8_t>(in, seg.get(), std::move(opt), calls);
+    return setup;
+}
+
+explanation explain(const py::object& image, const py::object& classifier, const py::object& segments,
+                    const py::object& segmenter, int num_samples, int batch_size, std::uint64_t seed, int top_labels,
+                    const py::object& labels, const std::string& task, const py::object& sampler, const py::object& fill,
+                    const py::object& kernel, const py::object& surrogate, const py::object& model_input, const py::object& progress, int num_threads,
+                    double target_stability, int stability_top_k, const py::object& limits) {
+    const explain_setup setup = prepare_explain(image, classifier, segments, segmenter, num_samples, batch_size, seed, top_labels, labels,
+                                                task, sampler, fill, kernel, surrogate, model_input, progress, num_threads,
+                                                target_stability, stability_top_k, limits);
+    python_classifier classify{classifier};
+    return setup.run(classify);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Target models: explain_detections (D-RISE through pixlime::detection_target) and
+// explain_segmentation (pixlime::segmentation_target). The Python model's outputs are read here;
+// the scoring is the C++ targets' own.
+
+using row_major_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+/// A torch tensor (.detach().cpu().numpy()) or anything else with .numpy() as a numpy array;
+/// other values as they are.
+py::object as_numpy(py::object value) {
+    if (!py::isinstance<py::array>(value)) {
+        if (py::hasattr(value, "detach") && py::hasattr(value, "numpy")) value = value.attr("detach")().attr("cpu")().attr("numpy")();
+        else if (py::hasattr(value, "numpy")) value = value.attr("numpy")();
+    }
+    return value;
+}
+
+std::string type_name(const py::handle& value) { return py::str(py::type::of(value)).cast<std::string>(); }
+
+/// "(2, 3, 4)": an array's shape as Python writes it.
+std::string shape_text(const py::array& a) {
+    std::string s = "(";
+    for (py::ssize_t d = 0; d < a.ndim(); ++d) s += (d ? ", " : "") + std::to_string(a.shape(d));
+    return s + (a.ndim() == 1 ? ",)" : ")");
+}
+
+/// `value` (an array, a torch tensor, a list) as a C-contiguous float64 array, or
+/// pixlime::invalid_argument naming `what` and `expected`.
+py::array_t<double, py::array::c_style | py::array::forcecast> doubles(const py::handle& value, const std::string& what,
+                                                                       const std::string& expected) {
+    const py::object v = as_numpy(py::reinterpret_borrow<py::object>(value));
+    auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(v);
+    if (!a) {
+        PyErr_Clear();
+        throw pixlime::invalid_argument(what, type_name(v), expected);
+    }
+    return a;
+}
+
+/// A Python integer (or numpy integer, 0-d tensor) as an int, or pixlime::invalid_argument.
+int to_index(const py::handle& value, const std::string& what, const std::string& expected) {
+    const py::object v = as_numpy(py::reinterpret_borrow<py::object>(value));
+    PyObject* i = PyNumber_Index(v.ptr());
+    if (!i) {
+        PyErr_Clear();
+        throw pixlime::invalid_argument(what, py::repr(v).cast<std::string>(), expected);
+    }
+    const py::object index = py::reinterpret_steal<py::object>(i);
+    int overflow = 0;
+    const long long n = PyLong_AsLongLongAndOverflow(index.ptr(), &overflow);
+    if (overflow != 0 || n < std::numeric_limits<int>::min() || n > std::numeric_limits<int>::max())
+        throw pixlime::invalid_argument(what, py::repr(v).cast<std::string>(), expected);
+    return int(n);
+}
+
+/// What a detection target is, for error messages.
+constexpr const char* target_form =
+    "a dict with 'box': (x, y, w, h) in pixels and the class as 'label' (a class id) and/or 'class_scores' (one score per "
+    "class); optionally 'score' (or 'objectness')";
+
+/// One target detection from its dict (see target_form); `name` is e.g. "targets[1]".
+pixlime::detection to_detection(const py::handle& item, const std::string& name) {
+    if (!py::isinstance<py::dict>(item)) throw pixlime::invalid_argument(name, type_name(item), target_form);
+    const py::dict d = py::reinterpret_borrow<py::dict>(item);
+    for (const auto& kv : d) {
+        const std::string key = py::str(kv.first).cast<std::string>();
+        if (key != "box" && key != "label" && key != "class_scores" && key != "score" && key != "objectness")
+            throw pixlime::invalid_argument(name + " key", py::repr(kv.first).cast<std::string>(),
+                                            "'box', 'label', 'class_scores', 'score' or 'objectness'");
+    }
+    pixlime::detection out;
+    const std::string box_form = "(x, y, w, h): 4 finite numbers, the top-left corner, width and height in pixels, w and h >= 0 "
+                                 "(a torchvision box x1, y1, x2, y2 is x1, y1, x2 - x1, y2 - y1)";
+    if (!d.contains("box")) throw pixlime::invalid_argument(name + " box", "missing", box_form);
+    const py::object box = d["box"];
+    const auto b = doubles(box, name + " box", box_form);
+    if (b.size() != 4) throw pixlime::invalid_argument(name + " box", py::repr(box).cast<std::string>(), box_form);
+    const double* v = b.data();
+    if (!std::isfinite(v[0]) || !std::isfinite(v[1]) || !std::isfinite(v[2]) || !std::isfinite(v[3]) || v[2] < 0 || v[3] < 0)
+        throw pixlime::invalid_argument(name + " box", py::repr(box).cast<std::string>(), box_form);
+    out.box = {v[0], v[1], v[2], v[3]};
+    const bool has_label = d.contains("label") && !d["label"].is_none();
+    const bool has_scores = d.contains("class_scores") && !d["class_scores"].is_none();
+    if (!has_label && !has_scores)
+        throw pixlime::invalid_argument(name, "no 'label' and no 'class_scores'",
+                                        "the target's class: 'label' (a class id >= 0) and/or 'class_scores' (one score per class)");
+    if (has_label) {
+        out.class_id = to_index(d["label"], name + " label", "a class id >= 0");
+        if (out.class_id < 0) throw pixlime::invalid_argument(name + " label", out.class_id, "a class id >= 0");
+    }
+    if (has_scores) {
+        const auto s = doubles(d["class_scores"], name + " class_scores", "a 1-D sequence of class scores");
+        if (s.ndim() != 1 || s.size() == 0)
+            throw pixlime::invalid_argument(name + " class_scores", shape_text(s), "a 1-D sequence of at least one class score");
+        out.class_scores = Eigen::Map<const Eigen::VectorXd>(s.data(), s.size());
+        if (!out.class_scores.allFinite()) throw pixlime::invalid_argument(name + " class_scores", "NaN or Inf", "finite class scores");
+    }
+    if (d.contains("score") && d.contains("objectness"))
+        throw pixlime::invalid_argument(name + " objectness", "given with 'score'", "one of 'score' and 'objectness' (the same value)");
+    for (const char* key : {"score", "objectness"})
+        if (d.contains(key) && !d[key].is_none()) {
+            const py::object s = d[key];
+            double value = std::numeric_limits<double>::quiet_NaN();
+            try {
+                value = as_numpy(s).cast<double>();
+            } catch (const py::cast_error&) {
+            }
+            if (!std::isfinite(value)) throw pixlime::invalid_argument(name + " " + key, py::repr(s).cast<std::string>(), "a finite number");
+            out.objectness = value;
+        }
+    return out;
+}
+
+std::vector<pixlime::detection> to_detections(const py::handle& list, const std::string& name) {
+    if (!py::isinstance<py::list>(list) && !py::isinstance<py::tuple>(list))
+        throw pixlime::invalid_argument(name, type_name(list), std::string("a list of detections, each ") + target_form);
+    std::vector<pixlime::detection> out;
+    std::size_t i = 0;
+    for (const py::handle item : list) out.push_back(to_detection(item, name + "[" + std::to_string(i++) + "]"));
+    return out;
+}
+
+/// A detection as the dict targets= takes: box (x, y, w, h), score (the objectness), label (when
+/// it has a class id), class_scores (when it has them, a float64 array).
+py::dict to_python(const pixlime::detection& d) {
+    py::dict out;
+    out["box"] = py::make_tuple(d.box.x, d.box.y, d.box.w, d.box.h);
+    out["score"] = d.objectness;
+    if (d.class_id >= 0) out["label"] = d.class_id;
+    if (d.class_scores.size() > 0) out["class_scores"] = vector_to_numpy(d.class_scores);
+    return out;
+}
+
+py::list to_python(const std::vector<pixlime::detection>& detections) {
+    py::list out;
+    for (const pixlime::detection& d : detections) out.append(to_python(d));
+    return out;
+}
+
+enum class detection_layout { torchvision, yolo };
+
+detection_layout parse_detection_layout(const std::string& name) {
+    if (name == "torchvision") return detection_layout::torchvision;
+    if (name == "yolo") return detection_layout::yolo;
+    throw pixlime::invalid_argument("layout", name,
+                                    "'torchvision' (per image a dict of boxes x1, y1, x2, y2, labels and scores) or 'yolo' (an (N, "
+                                    "rows, 5 + classes) array of pre-NMS rows x_center, y_center, w, h, objectness, class scores)");
+}
+
+/// One image's torchvision output (a dict of boxes, labels, scores) as detections scoring at
+/// least `min_score` (explain's batches: every one). `name`: e.g. "detector result[3]".
+std::vector<pixlime::detection> torchvision_detections(const py::handle& item, const std::string& name, double min_score = 0) {
+    const char* form = "a dict with 'boxes' (K, 4: x1, y1, x2, y2), 'labels' (K class ids) and 'scores' (K)";
+    if (!PyMapping_Check(item.ptr()) || py::isinstance<py::array>(item)) throw pixlime::invalid_argument(name, type_name(item), form);
+    for (const char* key : {"boxes", "labels", "scores"})
+        if (!PyMapping_HasKeyString(item.ptr(), key)) throw pixlime::invalid_argument(name, std::string("no '") + key + "'", form);
+    const py::object boxes_object = item["boxes"], labels_object = item["labels"], scores_object = item["scores"];
+    const auto boxes = doubles(boxes_object, name + " boxes", "a (K, 4) array of x1, y1, x2, y2");
+    const auto scores = doubles(scores_object, name + " scores", "a (K,) array of scores");
+    const auto labels = doubles(labels_object, name + " labels", "a (K,) array of class ids");
+    Eigen::MatrixXd b(0, 4);
+    if (boxes.size() > 0) {
+        if (boxes.ndim() != 2 || boxes.shape(1) != 4)
+            throw pixlime::invalid_argument(name + " boxes shape", shape_text(boxes), "(K, 4): x1, y1, x2, y2 per detection");
+        b = Eigen::Map<const row_major_matrix>(boxes.data(), boxes.shape(0), 4);
+    }
+    if (scores.ndim() > 1) throw pixlime::invalid_argument(name + " scores shape", shape_text(scores), "(K,): one score per box");
+    if (labels.ndim() > 1) throw pixlime::invalid_argument(name + " labels shape", shape_text(labels), "(K,): one class id per box");
+    std::vector<int> ids(std::size_t(labels.size()));
+    for (py::ssize_t i = 0; i < labels.size(); ++i) {
+        const double l = labels.data()[i];
+        if (!(l >= 0) || l != std::floor(l) || l > std::numeric_limits<int>::max())
+            throw pixlime::invalid_argument(name + " labels[" + std::to_string(i) + "]", l, "a class id: an integer >= 0");
+        ids[std::size_t(i)] = int(l);
+    }
+    return pixlime::detections_from_torchvision(b, ids, Eigen::Map<const Eigen::VectorXd>(scores.data(), scores.size()), min_score);
+}
+
+/// One image's YOLO rows (R, 5 + classes) as detections (every row).
+std::vector<pixlime::detection> yolo_detections(const double* data, py::ssize_t rows, py::ssize_t cols) {
+    return pixlime::detections_from_yolo(Eigen::Map<const row_major_matrix>(data, rows, cols), 0);
+}
+
+/// A detector's result for a batch of `n` images as one list of detections per image.
+std::vector<std::vector<pixlime::detection>> read_detections(const py::object& result, detection_layout layout, int n) {
+    std::vector<std::vector<pixlime::detection>> out;
+    const std::string count_form = "one entry per image of the batch: " + std::to_string(n);
+    if (layout == detection_layout::torchvision) {
+        if (!py::isinstance<py::list>(result) && !py::isinstance<py::tuple>(result))
+            throw pixlime::invalid_argument("detector result", type_name(result),
+                                            "for layout 'torchvision' a list with, per image, a dict of 'boxes', 'labels' and 'scores'");
+        if (py::len(result) != std::size_t(n)) throw pixlime::invalid_argument("detector result length", py::len(result), count_form);
+        int i = 0;
+        for (const py::handle item : result) out.push_back(torchvision_detections(item, "detector result[" + std::to_string(i++) + "]"));
+        return out;
+    }
+    const std::string form = "for layout 'yolo' an (N, rows, 5 + classes) array (or a list of N (rows, 5 + classes) arrays) of "
+                             "x_center, y_center, w, h, objectness, class scores";
+    const py::object r = as_numpy(result);
+    if (py::isinstance<py::list>(r) || py::isinstance<py::tuple>(r)) {
+        if (py::len(r) != std::size_t(n)) throw pixlime::invalid_argument("detector result length", py::len(r), count_form);
+        int i = 0;
+        for (const py::handle item : r) {
+            const std::string name = "detector result[" + std::to_string(i++) + "]";
+            const auto a = doubles(item, name, form);
+            if (a.size() == 0) {
+                out.emplace_back();
+                continue;
+            }
+            if (a.ndim() != 2) throw pixlime::invalid_argument(name + " shape", shape_text(a), "(rows, 5 + classes)");
+            out.push_back(yolo_detections(a.data(), a.shape(0), a.shape(1)));
+        }
+        return out;
+    }
+    const auto a = doubles(r, "detector result", form);
+    if (a.ndim() != 3) throw pixlime::invalid_argument("detector result shape", shape_text(a), form);
+    if (a.shape(0) != n) throw pixlime::invalid_argument("detector result shape", shape_text(a), "(N, rows, 5 + classes) with N = " + std::to_string(n) + ", the batch's images");
+    const py::ssize_t per_image = a.shape(1) * a.shape(2);
+    for (int i = 0; i < n; ++i) out.push_back(yolo_detections(a.data() + i * per_image, a.shape(1), a.shape(2)));
+    return out;
+}
+
+/// The user's Python detector as pixlime::detection_target calls it: each batch handed over as
+/// python_classifier hands a classifier its batches (`batches`' numpy memory), the result read
+/// as detections with the GIL held; the scoring then runs without it.
+struct python_detector {
+    py::object detector;
+    detection_layout layout = detection_layout::torchvision;
+    python_classifier* batches = nullptr;
+
+    template <class V>
+    std::vector<std::vector<pixlime::detection>> operator()(pixlime::batch_view<const V> batch) const {
+        py::gil_scoped_acquire gil;
+        check_signals();
+        const py::object& arr = batches->batch_array(batch);
+        return call_python([&] { return read_detections(detector(arr), layout, batch.size()); });
+    }
+};
+
+/// A Python segmentation model's result for a batch of `n` images, (N, C, H, W) (nchw) or (N, H,
+/// W, C) (nhwc), as one score row per image in that layout; `shape` is the score map's, set by
+/// the first call (classes 0) and held to it after.
+row_major_matrix read_score_maps(const py::object& result, pixlime::layout layout, int n, pixlime::pixel_scores& shape) {
+    const bool nchw = layout == pixlime::layout::nchw;
+    const std::string form = nchw ? "an (N, C, H, W) array of per-pixel class scores (layout 'nchw')"
+                                  : "an (N, H, W, C) array of per-pixel class scores (layout 'nhwc')";
+    const auto a = doubles(result, "segmentation model result", form);
+    if (a.ndim() != 4) throw pixlime::invalid_argument("segmentation model result shape", shape_text(a), form);
+    if (a.shape(0) != n)
+        throw pixlime::invalid_argument("segmentation model result shape", shape_text(a),
+                                        form + " with N = " + std::to_string(n) + ", the batch's images");
+    const py::ssize_t c = nchw ? a.shape(1) : a.shape(3), h = nchw ? a.shape(2) : a.shape(1), w = nchw ? a.shape(3) : a.shape(2);
+    if (shape.classes == 0) {
+        if (c < 1 || h < 1 || w < 1 || c > std::numeric_limits<int>::max() || h > std::numeric_limits<int>::max() ||
+            w > std::numeric_limits<int>::max())
+            throw pixlime::invalid_argument("segmentation model result shape", shape_text(a), form + " with C, H and W >= 1");
+        shape = {int(w), int(h), int(c), layout};
+    } else if (c != shape.classes || h != shape.height || w != shape.width) {
+        throw pixlime::invalid_argument("segmentation model result shape", shape_text(a),
+                                        "the score maps of the image's call: C = " + std::to_string(shape.classes) + ", H = " +
+                                            std::to_string(shape.height) + ", W = " + std::to_string(shape.width));
+    }
+    return Eigen::Map<const row_major_matrix>(a.data(), n, c * h * w);
+}
+
+/// The user's Python segmentation model as pixlime::segmentation_target calls it (see
+/// python_detector).
+struct python_segmentation_model {
+    py::object model;
+    pixlime::layout layout = pixlime::layout::nchw;
+    python_classifier* batches = nullptr;
+    pixlime::pixel_scores shape;  // classes 0 until the first call
+
+    template <class V>
+    row_major_matrix operator()(pixlime::batch_view<const V> batch) {
+        py::gil_scoped_acquire gil;
+        check_signals();
+        const py::object& arr = batches->batch_array(batch);
+        return call_python([&] { return read_score_maps(model(arr), layout, batch.size(), shape); });
+    }
+};
+
+/// A C++ target model (detection_target, segmentation_target) whose batches pixlime writes into
+/// `batches`' numpy memory, so that the Python model gets views without a copy, as a classifier.
+template <class Target>
+struct python_target {
+    Target target;
+    python_classifier* batches;
+
+    template <class V>
+    V* batch_memory(std::size_t values) {
+        return batches->batch_memory<V>(values);
+    }
+    template <class V, std::enable_if_t<std::is_invocable_v<Target&, pixlime::batch_view<const V>>, int> = 0>
+    Eigen::MatrixXd operator()(pixlime::batch_view<const V> batch) {
+        return target(batch);
+    }
+};
+
+/// `call` on the explained image alone (a batch of one), in the form explain hands the model its
+/// batches (model_input), the memory from `batches`.
+template <class U, class T, class Call>
+auto call_on_image_as(const input_image& in, const pixlime::model_input& input, python_classifier& batches, Call& call) {
+    const std::vector<U> values = pixlime::detail::to_model_input<U, T>(in.view<T>(), input);
+    U* memory = batches.batch_memory<U>(values.size());
+    std::copy(values.begin(), values.end(), memory);
+    return call(pixlime::batch_view<const U>(memory, 1, in.width, in.height, input.output_channels(in.channels), input.layout));
+}
+
+template <class Call>
+auto call_on_image(const explain_setup& setup, python_classifier& batches, Call& call) {
+    const pixlime::model_input& input = setup.opt.model_input;
+    input.validate(setup.in.channels);
+    if (setup.in.is_float) return call_on_image_as<float, float>(setup.in, input, batches, call);
+    if (input.to_float) return call_on_image_as<float, std::uint8_t>(setup.in, input, batches, call);
+    return call_on_image_as<std::uint8_t, std::uint8_t>(setup.in, input, batches, call);
+}
+
+/// prepare_explain from a dict of every explain keyword (the package fills in the defaults).
+explain_setup prepare_explain(const py::object& image, const py::object& model, const py::dict& kw, const char* model_name) {
+    return prepare_explain(image, model, kw["segments"], kw["segmenter"], kw["num_samples"].cast<int>(), kw["batch_size"].cast<int>(),
+                           kw["seed"].cast<std::uint64_t>(), kw["top_labels"].cast<int>(), kw["labels"],
+                           kw["task"].cast<std::string>(), kw["sampler"], kw["fill"], kw["kernel"], kw["surrogate"], kw["model_input"],
+                           kw["progress"], kw["num_threads"].cast<int>(), kw["target_stability"].cast<double>(),
+                           kw["stability_top_k"].cast<int>(), kw["limits"], model_name);
+}
+
+explanation explain_detections(const py::object& image, const py::object& detector, const py::object& targets, const std::string& layout,
+                               double min_score, const py::dict& keywords) {
+    explain_setup setup = prepare_explain(image, detector, keywords, "detector");
+    const detection_layout read_as = parse_detection_layout(layout);
+    if (!std::isfinite(min_score)) throw pixlime::invalid_argument("min_score", min_score, "a finite number");
+    std::vector<pixlime::detection> chosen;
+    if (targets.is_none()) {
+        // Every detection of the image scoring at least min_score: the detector once, on the image alone.
+        python_classifier first{py::none()};
+        const python_detector once{detector, read_as, &first};
+        const std::vector<pixlime::detection> found = call_on_image(setup, first, once).at(0);
+        if (found.empty())
+            throw pixlime::invalid_argument("targets", "None",
+                                            "the detections to explain: the detector finds nothing on the image, so targets=None has none");
+        double best = -std::numeric_limits<double>::infinity();
+        for (const pixlime::detection& d : found) {
+            best = std::max(best, d.objectness);
+            if (d.objectness >= min_score) chosen.push_back(d);
+        }
+        if (chosen.empty())
+            throw pixlime::invalid_argument("min_score", min_score,
+                                            "at most the best score of the image's " + std::to_string(found.size()) + " detections, " +
+                                                pixlime::detail::to_text(best) + " (targets=None explains those scoring >= min_score), or targets=");
+    } else {
+        chosen = to_detections(targets, "targets");
+        if (chosen.empty()) throw pixlime::invalid_argument("targets", "[]", "at least one target detection, or None for the image's own");
+    }
+    setup.opt = pixlime::target_options(setup.opt, int(chosen.size()));
+    python_classifier batches{py::none()};
+    python_target<pixlime::detection_target<python_detector>> model{
+        pixlime::detection_target<python_detector>(python_detector{detector, read_as, &batches}, chosen), &batches};
+    explanation ex = setup.run(model);
+    ex.targets = to_python(model.target.targets());
+    return ex;
+}
+
+pixlime::layout parse_score_layout(const py::object& value) {
+    if (py::isinstance<pixlime::layout>(value)) return value.cast<pixlime::layout>();
+    const std::string name = py::isinstance<py::str>(value) ? value.cast<std::string>() : py::repr(value).cast<std::string>();
+    if (name == "nchw") return pixlime::layout::nchw;
+    if (name == "nhwc") return pixlime::layout::nhwc;
+    throw pixlime::invalid_argument("layout", name, "'nchw' (scores (N, C, H, W)) or 'nhwc' ((N, H, W, C))");
+}
+
+/// A target mask (H, W) (nonzero = in the region) at the score map's size, or at the image's
+/// (brought to the score map's by resize_region).
+pixlime::image<std::uint8_t> to_region(const py::handle& mask, const pixlime::pixel_scores& shape, const input_image& in,
+                                       const std::string& name) {
+    const std::string form = "an (H, W) array, nonzero in the region, the score map's " + std::to_string(shape.height) + " x " +
+                             std::to_string(shape.width) + " or the image's " + std::to_string(in.height) + " x " + std::to_string(in.width);
+    const auto a = doubles(mask, name, form);
+    if (a.ndim() != 2) throw pixlime::invalid_argument(name + " shape", shape_text(a), form);
+    const int h = int(a.shape(0)), w = int(a.shape(1));
+    const bool at_map = w == shape.width && h == shape.height;
+    if (!at_map && !(w == in.width && h == in.height)) throw pixlime::invalid_argument(name + " shape", shape_text(a), form);
+    pixlime::image<std::uint8_t> region(w, h, 1);
+    for (py::ssize_t i = 0; i < a.size(); ++i) region.data()[i] = std::uint8_t(a.data()[i] != 0 ? 255 : 0);
+    if (!at_map) region = pixlime::resize_region(region.view(), shape.width, shape.height);
+    if (std::none_of(region.data(), region.data() + region.size(), [](std::uint8_t v) { return v != 0; }))
+        throw pixlime::invalid_argument(name, at_map ? "no nonzero pixel" : "no nonzero pixel at the score map's size",
+                                        "a region of at least one pixel");
+    return region;
+}
+
+py::array region_to_numpy(const pixlime::image<std::uint8_t>& region) {
+    py::array_t<std::uint8_t> out({py::ssize_t(region.height()), py::ssize_t(region.width())});
+    std::copy(region.data(), region.data() + region.size(), out.mutable_data());
+    return std::move(out);
+}
+
+explanation explain_segmentation(const py::object& image, const py::object& model, const py::object& target_class,
+                                 const py::object& target_mask, const py::object& layout, const py::dict& keywords) {
+    explain_setup setup = prepare_explain(image, model, keywords, "model");
+    const pixlime::layout read_as = parse_score_layout(layout);
+    // target_class: one class, or a list of them (one target each); target_mask alike.
+    const bool many = py::isinstance<py::list>(target_class) || py::isinstance<py::tuple>(target_class);
+    const char* class_form = "a class index (an int) or a non-empty list of them";
+    std::vector<int> classes;
+    std::vector<py::object> masks;
+    if (many) {
+        std::size_t i = 0;
+        for (const py::handle c : target_class) classes.push_back(to_index(c, "target_class[" + std::to_string(i++) + "]", "a class index"));
+        if (classes.empty()) throw pixlime::invalid_argument("target_class", "[]", class_form);
+    } else {
+        classes.push_back(to_index(target_class, "target_class", class_form));
+    }
+    masks.assign(classes.size(), py::none());
+    if (!target_mask.is_none()) {
+        if (!many) {
+            masks[0] = target_mask;
+        } else {
+            const std::string form = "None or a list of " + std::to_string(classes.size()) + " masks (or None), one per target_class";
+            if (!py::isinstance<py::list>(target_mask) && !py::isinstance<py::tuple>(target_mask))
+                throw pixlime::invalid_argument("target_mask", type_name(target_mask), form);
+            if (py::len(target_mask) != classes.size())
+                throw pixlime::invalid_argument("target_mask length", py::len(target_mask), form);
+            std::size_t i = 0;
+            for (const py::handle m : target_mask) masks[i++] = py::reinterpret_borrow<py::object>(m);
+        }
+    }
+    // The model once on the image alone: the score maps' size and classes, and the predicted regions.
+    python_classifier first{py::none()};
+    python_segmentation_model once{model, read_as, &first, {}};
+    const row_major_matrix scores = call_on_image(setup, first, once);
+    const pixlime::pixel_scores shape = once.shape;
+    std::vector<pixlime::region_target> targets;
+    for (std::size_t t = 0; t < classes.size(); ++t) {
+        const std::string cname = many ? "target_class[" + std::to_string(t) + "]" : "target_class";
+        const std::string mname = many ? "target_mask[" + std::to_string(t) + "]" : "target_mask";
+        const int c = classes[t];
+        if (c < 0 || c >= shape.classes)
+            throw pixlime::invalid_argument(cname, c, "a class of the model's " + std::to_string(shape.classes) + " score maps: 0 to " +
+                                                          std::to_string(shape.classes - 1));
+        pixlime::region_target target{c, {}};
+        if (masks[t].is_none()) {
+            target.region = pixlime::predicted_region(scores.row(0), shape, c);
+            if (std::none_of(target.region.data(), target.region.data() + target.region.size(), [](std::uint8_t v) { return v != 0; }))
+                throw pixlime::invalid_argument(cname, c,
+                                                "a class the model assigns some pixel to on the image (no pixel has this class's "
+                                                "largest score), or a " + mname + " for it");
+        } else {
+            target.region = to_region(masks[t], shape, setup.in, mname);
+        }
+        targets.push_back(std::move(target));
+    }
+    setup.opt = pixlime::target_options(setup.opt, int(targets.size()));
+    python_classifier batches{py::none()};
+    python_target<pixlime::segmentation_target<python_segmentation_model>> target_model{
+        pixlime::segmentation_target<python_segmentation_model>(python_segmentation_model{model, read_as, &batches, shape}, shape,
+                                                                std::move(targets)),
+        &batches};
+    explanation ex = setup.run(target_model);
+    py::list described;
+    for (const pixlime::region_target& t : target_model.target.targets()) {
+        py::dict d;
+        d["class_index"] = t.class_index;
+        d["region"] = region_to_numpy(t.region);
+        described.append(d);
+    }
+    ex.targets = described;
+    return ex;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -905,6 +1417,9 @@ PYBIND11_MODULE(_pixlime, m) {
         .def_property_readonly("sample_weights", [](const explanation& e) { return vector_to_numpy(e.get().sample_weights()); })
         .def("weights", [](const explanation& e, int label) { return vector_to_numpy(e.get().weights(label)); }, py::arg("label"))
         .def("intercept", [](const explanation& e, int label) { return e.get().intercept(label); }, py::arg("label"))
+        .def_property_readonly("targets", [](const explanation& e) { return e.targets; },
+                               "explain_detections: the explained detections (dicts of box, score, label and/or class_scores), "
+                               "explain_segmentation: the regions (dicts of class_index and region); label k = target k. None for explain.")
         .def_property_readonly("model_calls", [](const explanation& e) { return e.get().model_calls(); })
         .def_property_readonly("target_reached", [](const explanation& e) { return e.get().target_reached(); })
         .def("standard_errors", [](const explanation& e, int label) { return vector_to_numpy(e.get().standard_errors(label)); },
@@ -958,6 +1473,33 @@ PYBIND11_MODULE(_pixlime, m) {
           py::arg("progress") = py::none(), py::arg("num_threads") = explain_defaults.num_threads,
           py::arg("target_stability") = explain_defaults.target_stability,
           py::arg("stability_top_k") = explain_defaults.stability_top_k, py::arg("limits") = py::none());
+
+    // Target models (the package's explain_detections and explain_segmentation fill in every
+    // explain keyword, with explain's defaults, into `keywords`).
+    m.def("explain_detections", &explain_detections, py::arg("image"), py::arg("detector"), py::arg("targets"), py::arg("layout"),
+          py::arg("min_score"), py::arg("keywords"));
+    m.def("explain_segmentation", &explain_segmentation, py::arg("image"), py::arg("model"), py::arg("target_class"),
+          py::arg("target_mask"), py::arg("layout"), py::arg("keywords"));
+    m.def("iou", [](const py::object& a, const py::object& b) {
+        const pixlime::detection da = to_detection(py::dict(py::arg("box") = a, py::arg("label") = 0), "a");
+        const pixlime::detection db = to_detection(py::dict(py::arg("box") = b, py::arg("label") = 0), "b");
+        return pixlime::iou(da.box, db.box);
+    }, py::arg("a"), py::arg("b"));
+    m.def("drise_scores", [](const py::object& targets, const py::object& detections) {
+        const std::vector<pixlime::detection> t = to_detections(targets, "targets"), d = to_detections(detections, "detections");
+        return vector_to_numpy(pixlime::drise_scores(t, d).transpose());
+    }, py::arg("targets"), py::arg("detections"));
+    m.def("detections_from_yolo", [](const py::object& rows, double min_objectness) {
+        const std::string form = "a (rows, 5 + classes) array of x_center, y_center, w, h, objectness, class scores";
+        const auto a = doubles(rows, "rows", form);
+        if (a.size() == 0) return py::list();
+        if (a.ndim() != 2) throw pixlime::invalid_argument("rows shape", shape_text(a), form);
+        return to_python(pixlime::detections_from_yolo(Eigen::Map<const row_major_matrix>(a.data(), a.shape(0), a.shape(1)), min_objectness));
+    }, py::arg("rows"), py::arg("min_objectness"));
+    m.def("detections_from_torchvision", [](const py::object& boxes, const py::object& labels, const py::object& scores, double min_score) {
+        const py::dict one(py::arg("boxes") = boxes, py::arg("labels") = labels, py::arg("scores") = scores);
+        return to_python(torchvision_detections(one, "detections", min_score));
+    }, py::arg("boxes"), py::arg("labels"), py::arg("scores"), py::arg("min_score"));
 
     py::class_<pixlime::faithfulness_curve>(m, "FaithfulnessCurve",
                                             "The result of pixlime.deletion_curve / insertion_curve (pixlime::faithfulness_curve).")
