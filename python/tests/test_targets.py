@@ -296,15 +296,20 @@ def test_segmentation_errors_name_the_parameter():
 
 def test_torch_tensors_are_accepted():
     torch = pytest.importorskip("torch")
-    detector = Detector("torchvision", array=torch.from_numpy)
+
+    def tensor(array):  # as a model's output: float tensors that require grad (numpy's __array__ refuses them)
+        t = torch.from_numpy(array)
+        return t.requires_grad_() if t.is_floating_point() else t
+
+    detector = Detector("torchvision", array=tensor)
     ex = pixlime.explain_detections(IMAGE, detector, **OPTIONS)
     assert [t["label"] for t in ex.targets] == [1, 2]
     assert top(ex.weights(0)) == RED_CELLS and top(ex.weights(1)) == BLUE_CELLS
-    ex = pixlime.explain_detections(IMAGE, Detector("yolo", array=torch.from_numpy), layout="yolo", **OPTIONS)
+    ex = pixlime.explain_detections(IMAGE, Detector("yolo", array=tensor), layout="yolo", **OPTIONS)
     assert top(ex.weights(0)) == RED_CELLS and top(ex.weights(1)) == BLUE_CELLS
     same = pixlime.explain_detections(IMAGE, Detector("yolo"), layout="yolo", **OPTIONS)
     np.testing.assert_array_equal(same.predictions, ex.predictions)
-    a = pixlime.explain_segmentation(SEG_IMAGE, Segmenter(array=torch.from_numpy), target_class=[1, 2],
+    a = pixlime.explain_segmentation(SEG_IMAGE, Segmenter(array=tensor), target_class=[1, 2],
                                      target_mask=[torch.from_numpy(np.array(score_maps(SEG_IMAGE[None])[0, 1] > 0.5)), None],
                                      **SEG_OPTIONS)
     b = pixlime.explain_segmentation(SEG_IMAGE, Segmenter(), target_class=[1, 2], **SEG_OPTIONS)
