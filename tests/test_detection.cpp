@@ -179,3 +179,19 @@ TEST_CASE("draw_box paints the box's edges at the panes' scale, inside the box a
     pixlime::image<std::uint8_t> gray(10, 10, 1);
     CHECK(contains(message_of<pixlime::invalid_argument>([&] { pixlime::draw_box(gray, {0, 0, 1, 1}, red); }), "draw_box image channels = 1"));
 }
+
+TEST_CASE("non_max_suppression keeps the most confident detection of each overlapping group, per class") {
+    const auto det = [](double x, double objectness, std::vector<double> classes) { return make_detection({x, 0, 10, 10}, objectness, std::move(classes)); };
+    // Two overlapping red rows (IoU 0.82), a distant red one, and a blue one on top of the first.
+    const std::vector<pixlime::detection> rows = {det(1, 0.6, {1, 0}), det(0, 0.9, {1, 0}), det(50, 0.3, {0.9, 0.1}), det(0, 0.5, {0, 1})};
+    const std::vector<pixlime::detection> kept = pixlime::non_max_suppression(rows, 0.5);
+    REQUIRE(kept.size() == 3);
+    CHECK(kept[0].box.x == 0);  // the 0.9 red row, first by confidence
+    CHECK(pixlime::detection_class(kept[0]) == 0);
+    CHECK(kept[1].box.x == 0);  // the blue row on the same box: another class, kept
+    CHECK(pixlime::detection_class(kept[1]) == 1);
+    CHECK(kept[2].box.x == 50);
+    CHECK(pixlime::non_max_suppression(rows, 0.9).size() == 4);  // IoU 0.82 is under 0.9: nothing suppressed
+    CHECK(pixlime::detection_confidence(rows[2]) == doctest::Approx(0.27));
+    CHECK(contains(message_of<pixlime::invalid_argument>([&] { pixlime::non_max_suppression(rows, 1.5); }), "iou_threshold = 1.5"));
+}

@@ -19,6 +19,38 @@ std::string backend_for(const std::string& model_path) {
     return "";
 }
 
+const std::vector<std::string>& detection_layouts() {
+    static const std::vector<std::string> layouts = {"yolo", "torchvision"};
+    return layouts;
+}
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+    std::string s;
+    for (std::int64_t d : shape) s += (s.empty() ? "" : "x") + std::to_string(d);
+    return s.empty() ? "()" : s;
+}
+
+std::vector<std::vector<pixlime::detection>> model_backend::detect(pixlime::batch_view<const float> batch, const std::string& layout,
+                                                                   double min_score) {
+    if (layout == "torchvision")
+        throw std::runtime_error("--detections torchvision: the " + name() + " backend's output is one tensor; torchvision's boxes, "
+                                 "labels and scores need a TorchScript model (or use --detections yolo for N x rows x "
+                                 "(5 + classes) output)");
+    if (layout != "yolo") throw std::runtime_error("--detections '" + layout + "': expected yolo or torchvision");
+    const output_tensor y = forward(batch);
+    if (y.shape.size() != 3 || y.shape[0] != batch.size() || y.shape[2] < 6)
+        throw std::runtime_error("--detections yolo: the model's output has shape " + shape_text(y.shape) + ": expected " +
+                                 std::to_string(batch.size()) + " x rows x (5 + classes) (x_center, y_center, w, h, objectness, "
+                                 "class scores...) for a batch of " + std::to_string(batch.size()));
+    const Eigen::Index rows = Eigen::Index(y.shape[1]), cols = Eigen::Index(y.shape[2]);
+    std::vector<std::vector<pixlime::detection>> out;
+    for (int i = 0; i < batch.size(); ++i) {
+        const Eigen::Map<const Eigen::Matrix<float, -1, -1, Eigen::RowMajor>> m(y.values.data() + std::size_t(i) * std::size_t(rows * cols), rows, cols);
+        out.push_back(pixlime::detections_from_yolo(m.cast<double>(), min_score));
+    }
+    return out;
+}
+
 std::vector<std::string> built_backends() {
     std::vector<std::string> b;
 #ifdef PIXLIME_APP_WITH_TORCH

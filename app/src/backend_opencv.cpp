@@ -3,6 +3,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/dnn.hpp>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace pixlime::app {
@@ -14,6 +15,25 @@ public:
         if (net_.empty()) throw std::runtime_error("OpenCV DNN read an empty network");
     }
     Eigen::MatrixXf classify(pixlime::batch_view<const float> b) override {
+        cv::Mat y = run(b);
+        const int rows = y.size[0];
+        y = y.reshape(1, rows);  // N x classes (a trailing 1 x 1 of a convolutional head folded in)
+        if (!y.isContinuous()) y = y.clone();
+        return Eigen::Map<const Eigen::Matrix<float, -1, -1, Eigen::RowMajor>>(y.ptr<float>(), y.rows, y.cols);
+    }
+    output_tensor forward(pixlime::batch_view<const float> b) override {
+        cv::Mat y = run(b);
+        if (!y.isContinuous()) y = y.clone();
+        output_tensor t;
+        for (int d = 0; d < y.dims; ++d) t.shape.push_back(y.size[d]);
+        t.values.assign(y.ptr<float>(), y.ptr<float>() + y.total());
+        return t;
+    }
+    std::string name() const override { return "onnx"; }
+
+private:
+    /// The network's output for the batch, float, one row per image (checked).
+    cv::Mat run(pixlime::batch_view<const float> b) {
         if (b.layout() != pixlime::layout::nchw)
             throw std::runtime_error("the ONNX backend (OpenCV DNN) takes NCHW input: use --layout nchw");
         const int shape[4] = {b.size(), b.channels(), b.height(), b.width()};
@@ -26,13 +46,8 @@ public:
         if (rows != b.size() || total % std::max(rows, 1) != 0)
             throw std::runtime_error("the model's output has " + std::to_string(rows) + " rows: expected one per image of a batch of " +
                                      std::to_string(b.size()));
-        y = y.reshape(1, rows);  // N x classes (a trailing 1 x 1 of a convolutional head folded in)
-        if (!y.isContinuous()) y = y.clone();
-        return Eigen::Map<const Eigen::Matrix<float, -1, -1, Eigen::RowMajor>>(y.ptr<float>(), y.rows, y.cols);
+        return y;
     }
-    std::string name() const override { return "onnx"; }
-
-private:
     cv::dnn::Net net_;
 };
 

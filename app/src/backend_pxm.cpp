@@ -17,6 +17,10 @@ public:
             throw std::runtime_error(e.what());
         }
     }
+    output_tensor forward(pixlime::batch_view<const float> b) override {
+        const Eigen::Matrix<float, -1, -1, Eigen::RowMajor> y = classify(b);
+        return {{y.rows(), y.cols()}, std::vector<float>(y.data(), y.data() + y.size())};
+    }
     std::string name() const override { return "pxm"; }
     std::optional<input_shape> input() const override { return model_.shape; }
     std::vector<std::string> classes() const override { return model_.classes; }

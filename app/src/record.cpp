@@ -32,7 +32,7 @@ template <class T>
 record_panes render_panes(pixlime::image_view<const T> img, const pixlime::explanation& ex, const record_head& head, int which) {
     const auto t0 = clock_type::now();
     // By default the model's prediction on the unperturbed image.
-    const int label = which < 0 ? ex.top_labels().at(0) : which;
+    const int label = which >= 0 ? which : head.target ? head.target->label : ex.top_labels().at(0);
     if (which >= 0 && std::find(ex.labels().begin(), ex.labels().end(), which) == ex.labels().end())
         throw pixlime::invalid_argument("render_record_panes label", which, "a label the explanation explained");
     record_panes p;
@@ -63,6 +63,16 @@ record_panes render_panes(pixlime::image_view<const T> img, const pixlime::expla
     p.negative = pixlime::render_negative(img, ex, label, ro);
     p.heatmap = pixlime::render_heatmap(img, ex, label, ro);
     if (head.overlay) p.overlay = pixlime::render_overlay(img, ex, label, ro);
+    if (head.target) {  // the target on every pane (the input at its own size): its box, or its region's outline
+        const pixlime::rgb cyan{0, 210, 255};
+        if (p.input.channels() != 3) p.input = pixlime::to_rgb8(pixlime::image_view<const std::uint8_t>(p.input.view()));
+        for (pixlime::image<std::uint8_t>* pane : {&p.input, &p.positive, &p.negative, &p.heatmap, &p.overlay}) {
+            if (pane->empty()) continue;
+            const int factor = pane == &p.input ? 1 : ro.scale;
+            if (head.target->box) pixlime::draw_box(*pane, *head.target->box, cyan, factor, pane == &p.input ? 1 : 2);
+            if (!head.target->region.empty()) pixlime::draw_outline(*pane, head.target->region.view(), cyan, factor);
+        }
+    }
     p.render_ms = ms_since(t0);
     return p;
 }
@@ -98,11 +108,13 @@ record_panes render_record_panes(pixlime::image_view<const std::uint8_t> img, co
 
 nlohmann::ordered_json explanation_record(const pixlime::explanation& ex, const record_head& head, const record_panes* panes) {
     const pixlime::segmentation& seg = ex.segments();
-    const int label = ex.top_labels().at(0);
-    const bool regression = ex.task() == pixlime::task::regression;
-    // A regression model's one output is "value" (class names do not apply).
+    const record_target* target = head.target ? &*head.target : nullptr;
+    const int label = target ? target->label : ex.top_labels().at(0);
+    const bool regression = !target && ex.task() == pixlime::task::regression;
+    // A regression model's one output is "value" (class names do not apply); a target's is its class.
     const auto name = [&](int l) {
         if (regression) return std::string("value");
+        if (target) return target->class_name;
         return std::size_t(l) < head.classes.size() ? head.classes[std::size_t(l)] : std::to_string(l);
     };
     const bool has_errors = ex.summary().ridge_alpha.has_value();
@@ -111,10 +123,15 @@ nlohmann::ordered_json explanation_record(const pixlime::explanation& ex, const 
     j["schema_version"] = record_schema_version;
     j["kind"] = "explanation";
     for (const auto& [k, v] : head.fields.items()) j[k] = v;
-    j["task"] = pixlime::to_string(ex.task());
+    j["task"] = target ? target->task : pixlime::to_string(ex.task());
     j["predicted"] = name(label);
-    j["predicted_index"] = label;
-    if (regression) j["value"] = round6(ex.model_prediction(label));
+    j["predicted_index"] = label;  // a target's record: its output (the target's index), its class in target.class_index
+    if (regression || target) j["value"] = round6(ex.model_prediction(label));
+    if (target) {
+        nlohmann::ordered_json t = {{"index", target->label}, {"class", target->class_name}, {"class_index", target->class_index}};
+        for (const auto& [k, v] : target->fields.items()) t[k] = v;
+        j["target"] = t;
+    }
     j["model"] = head.model;
     j["settings"] = head.settings.is_null() ? nlohmann::ordered_json::object() : head.settings;
     j["segments"] = {{"method", head.segmenter}, {"count", seg.count()}};
@@ -127,6 +144,7 @@ nlohmann::ordered_json explanation_record(const pixlime::explanation& ex, const 
     j["target_reached"] = ex.target_reached();
     nlohmann::ordered_json labels = nlohmann::ordered_json::array();
     for (int l : ex.labels()) {
+        if (target && l != label) continue;  // a target's record: its own output only
         std::vector<std::pair<int, double>> top_pos, top_neg;
         for (const auto& r : ex.ranked(l)) {
             if (r.second > 0 && top_pos.size() < 5) top_pos.push_back(r);
@@ -291,21 +309,34 @@ void validate_record(const nlohmann::json& r, const std::string& file) {
     }
     if (kind != "explanation") c.fail("/kind", "expected \"explanation\" or \"error\", found " + nlohmann::json(kind).dump());
     // task: absent in the records written before it existed, which are classification ones.
-    bool regression = false;
+    bool regression = false, targeted = false;
     if (r.contains("task")) {
         const std::string task = c.string(r, "", "task").get<std::string>();
-        if (task != "classification" && task != "regression")
-            c.fail("/task", "expected \"classification\" or \"regression\", found " + nlohmann::json(task).dump());
+        if (task != "classification" && task != "regression" && task != "detection" && task != "segmentation")
+            c.fail("/task", "expected \"classification\", \"regression\", \"detection\" or \"segmentation\", found " + nlohmann::json(task).dump());
         regression = task == "regression";
+        targeted = task == "detection" || task == "segmentation";
     }
     const std::string predicted = c.string(r, "", "predicted").get<std::string>();
     const long long predicted_index = c.integer(r, "", "predicted_index").get<long long>();
-    if (regression) {
+    if (regression || targeted) {
         c.number(r, "", "value");
+    } else if (r.contains("value")) {
+        c.fail("/value", "a regression or target record's field, in a classification record");
+    }
+    if (regression) {
         if (predicted != "value") c.fail("/predicted", "expected \"value\" in a regression record, found " + nlohmann::json(predicted).dump());
         if (predicted_index != 0) c.fail("/predicted_index", "expected 0 in a regression record, found " + std::to_string(predicted_index));
-    } else if (r.contains("value")) {
-        c.fail("/value", "a regression record's field, in a classification record");
+    }
+    if (targeted) {  // a detection's or a segmentation region's record: what its target is
+        const auto& t = c.object(r, "", "target");
+        if (c.integer(t, "/target", "index").get<long long>() != predicted_index)
+            c.fail("/target/index", "expected the record's predicted_index (the target's output) " + std::to_string(predicted_index));
+        if (c.string(t, "/target", "class").get<std::string>() != predicted)
+            c.fail("/target/class", "expected the record's predicted class " + nlohmann::json(predicted).dump());
+        c.integer(t, "/target", "class_index");
+    } else if (r.contains("target")) {
+        c.fail("/target", "a detection or segmentation record's field, in a record of task " + r.value("task", std::string("classification")));
     }
     c.object(r, "", "settings");
     const auto& seg = c.object(r, "", "segments");
@@ -325,8 +356,9 @@ void validate_record(const nlohmann::json& r, const std::string& file) {
     c.type(reached, "/target_reached", "true or false", reached.is_boolean());
     const auto& labels = c.array(r, "", "labels");
     if (labels.empty()) c.fail("/labels", "expected at least one explained label");
-    if (regression && labels.size() != 1)
-        c.fail("/labels", "expected one entry in a regression record (the value), found " + std::to_string(labels.size()));
+    if ((regression || targeted) && labels.size() != 1)
+        c.fail("/labels", std::string("expected one entry in a ") + (regression ? "regression record (the value)" : "target's record (the target)") +
+                              ", found " + std::to_string(labels.size()));
     for (std::size_t i = 0; i < labels.size(); ++i) {
         const std::string w = "/labels/" + std::to_string(i);
         const auto& l = labels[i];

@@ -129,6 +129,25 @@ std::string uncertainty_line(const nlohmann::json& label) {
 /// Whether a record explains a regression model's value (task "regression"; records without a
 /// task are classification ones).
 bool is_regression(const nlohmann::json& record) { return record.value("task", std::string("classification")) == "regression"; }
+/// Whether a record explains a target (task "detection" or "segmentation"): one detection's
+/// score, or one class's mean score over a region.
+bool is_target(const nlohmann::json& record) { return record.contains("target"); }
+
+/// A target record's line: "detection red, box 8, 8, 16, 16 (score 0.93)", "segmentation red,
+/// region: the model's (256 pixels)".
+std::string target_text(const nlohmann::json& rec) {
+    const nlohmann::json& t = rec.at("target");
+    std::string s = rec.value("task", std::string()) + " <b>" + esc(t.at("class").get<std::string>()) + "</b>";
+    if (t.contains("box")) {
+        s += ", box";
+        for (std::size_t i = 0; i < t.at("box").size(); ++i) s += (i ? ", " : " ") + fmt(t.at("box").at(i).get<double>());
+    }
+    if (t.contains("score")) s += " (detected with score " + fmt(t.at("score").get<double>()) + ")";
+    if (t.contains("region"))
+        s += t.at("region") == "mask" ? ", region " + esc(t.value("mask", std::string("a mask"))) : std::string(", region: the model's pixels of the class");
+    if (t.contains("pixels")) s += " (" + std::to_string(t.at("pixels").get<long long>()) + " pixels)";
+    return s;
+}
 
 /// One explanation's card: its images, the explained labels' table and how sure it is.
 /// Marks a page as the report's, so that a later report replaces only its own index.html.
@@ -138,12 +157,14 @@ const char* generator_meta = "<meta name=\"generator\" content=\"pixlime report\
 
 std::string card_html(const nlohmann::json& ej, const card& c) {
     // A regression record explains one value (its panes: what raised and lowered it), not classes.
-    const bool regression = is_regression(ej);
-    const std::string pane_label = regression ? "the value" : ej.at("panes_label").get<std::string>();
+    const bool regression = is_regression(ej), target = is_target(ej);
+    const std::string pane_label = regression ? "the value" : target ? "the target's score" : ej.at("panes_label").get<std::string>();
     // The explained labels are the model's top ones: probability (a regression's value), the
     // surrogate's local prediction and its R², in one table; the true class is marked.
     std::ostringstream lt;
-    lt << (regression ? "<table><tr><th>output</th><th>model value</th>" : "<table><tr><th>class</th><th>model p</th>")
+    lt << (regression ? "<table><tr><th>output</th><th>model value</th>"
+           : target   ? "<table><tr><th>target</th><th>model score</th>"
+                      : "<table><tr><th>class</th><th>model p</th>")
        << "<th>surrogate</th><th>R&sup2;</th></tr>";
     for (const auto& l : ej.at("labels")) {
         const std::string name = l.at("name").get<std::string>();
@@ -217,6 +238,7 @@ folder_report_result write_folder_report(const std::string& dir, const std::stri
     folder_report_result r;
     std::vector<std::string> shown, failed;  // failed ones last
     int regression = 0;                      // cards of regression records
+    int targets = 0;                         // cards of detection and segmentation targets
     const auto image = [&](const fs::path& file) {
         if (!fs::exists(file)) throw record_error(file.string(), "", "missing (the record's pane)");
         const pixlime::image<std::uint8_t> im = pixlime::load_image(file.string());
@@ -240,7 +262,13 @@ folder_report_result write_folder_report(const std::string& dir, const std::stri
             card c;
             c.anchor = name;
             c.title = rec.at("input").is_string() ? fs::path(input).filename().string() : rec.at("id").dump();
-            if (is_regression(rec)) {
+            if (is_target(rec)) {  // one card per target: named by its id (INPUT#k for every detection)
+                ++targets;
+                c.title = rec.at("id").is_string() ? fs::path(rec.at("id").get<std::string>()).filename().string() : c.title;
+                c.badge = rec.value("task", std::string()) + " " + rec.at("predicted").get<std::string>();
+                c.meta_html = esc(input) + " &middot; " + target_text(rec) + " &middot; its score on the image: <b>" +
+                              fmt(rec.at("value").get<double>()) + "</b> &middot; model " + esc(rec.at("model").get<std::string>());
+            } else if (is_regression(rec)) {
                 ++regression;
                 const std::string value = fmt(rec.at("value").get<double>());
                 c.badge = "value " + value;
@@ -270,9 +298,10 @@ folder_report_result write_folder_report(const std::string& dir, const std::stri
     for (const auto& s : shown) cards += s;
     for (const auto& s : failed) cards += s;
     const int shown_cards = int(shown.size());
-    const std::string what = regression == 0             ? "the predicted class"
+    const std::string what = regression + targets == 0   ? "the predicted class"
                              : regression == shown_cards ? "the predicted value"
-                                                         : "the predicted class (or value)";
+                             : targets == shown_cards    ? "the target's score (a detection's, or a class's over a region, outlined in cyan)"
+                                                         : "the predicted class (or value, or target's score)";
     const std::string lead = std::to_string(r.cards) + " images (" + std::to_string(r.failed) + " failed), from " + esc(dir) +
                              ", generated " + esc(utc_now()) + ". For each image: the <b>positive pane</b> (the segments that "
                              "pushed " + what + " up), the <b>negative pane</b> (the segments that pushed it down) and a "

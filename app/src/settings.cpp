@@ -43,6 +43,15 @@ CLI::Validator by(Parse parse) {
         "NAME");
 }
 
+/// Throws pixlime::invalid_argument naming `parameter` unless `task` is one of app_tasks().
+void check_task(const std::string& task, const std::string& parameter) {
+    const std::vector<std::string>& names = app_tasks();
+    if (std::find(names.begin(), names.end(), task) != names.end()) return;
+    std::string list;
+    for (const std::string& n : names) list += (list.empty() ? "'" : ", '") + n + "'";
+    throw pixlime::invalid_argument(parameter, task, "one of " + list);
+}
+
 }  // namespace
 
 nlohmann::ordered_json explain_settings::to_json() const {
@@ -58,7 +67,7 @@ nlohmann::ordered_json explain_settings::to_json() const {
 void explain_settings::validate() const {
     pixlime::parse_segmenter_kind(segmenter, "segmenter");
     pixlime::parse_sampling(sampler, "sampler");
-    pixlime::parse_task(task, "task");
+    check_task(task, "task");
     fill_for(fill);
     if (segments < 1) throw pixlime::invalid_argument("segments", segments, "at least 1");
     if (!(compactness > 0) || !std::isfinite(compactness)) throw pixlime::invalid_argument("compactness", compactness, "a finite number > 0");
@@ -124,7 +133,7 @@ pixlime::explain_options explain_options_for(const explain_settings& s) {
     o.target_stability = s.target_stability;
     o.seed = s.seed;
     o.top_labels = s.top_labels;
-    o.task = pixlime::parse_task(s.task, "task");
+    o.task = is_target_task(s.task) ? pixlime::task::classification : pixlime::parse_task(s.task, "task");
     o.batch_size = 250;
     return o;
 }
@@ -170,11 +179,25 @@ void add_explain_flags(CLI::App& app, explain_settings& s, bool segmenter_only) 
     app.add_option("--seed", s.seed, "random seed (same seed, same explanation)")->capture_default_str();
 }
 
+const std::vector<std::string>& app_tasks() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> v;
+        for (pixlime::task t : pixlime::tasks) v.push_back(pixlime::to_string(t));
+        v.push_back("detection");
+        v.push_back("segmentation");
+        return v;
+    }();
+    return names;
+}
+
+bool is_target_task(const std::string& task) { return task == "detection" || task == "segmentation"; }
+
 void add_task_flag(CLI::App& app, explain_settings& s) {
     app.add_option("--task", s.task,
-                   "what the model returns: classification (a score per class, or one column P(class 1)) or regression "
-                   "(one value of any size, explained as 'value'; no --labels needed)")
-        ->check(by([](const std::string& v) { pixlime::parse_task(v, "--task"); }))
+                   "what the model returns: classification (a score per class, or one column P(class 1)), regression "
+                   "(one value of any size, explained as 'value'; no --labels needed), detection (boxes: see --detections) "
+                   "or segmentation (per-pixel class scores: see --target-class)")
+        ->check(by([](const std::string& v) { check_task(v, "--task"); }))
         ->capture_default_str();
 }
 

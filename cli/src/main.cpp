@@ -1,7 +1,7 @@
 // pixlime: explain what an image classifier looked at, from the command line, with a TorchScript
 // or ONNX model file and no code to write.
 //
-//   pixlime explain --model M.pt|M.onnx --input 224x224 [preprocessing] [explanation] [--task regression] --out DIR IMAGES...
+//   pixlime explain --model M.pt|M.onnx --input 224x224 [preprocessing] [explanation] [--task TASK [targets]] --out DIR IMAGES...
 //   pixlime segments IMAGE --out seg.png       preview the superpixels an explanation would use
 //   pixlime report DIR                         (re)build DIR/index.html from DIR's records
 //
@@ -10,6 +10,7 @@
 // same wherever it was made.
 
 #include "model_flags.hpp"
+#include "targets.hpp"
 #ifdef PIXLIME_WITH_SERVE
 #include "command.hpp"  // pixlime serve (serve/src)
 #endif
@@ -64,6 +65,7 @@ using pixlime::cli::usage_error;
 
 struct explain_command {
     pixlime::cli::model_flags m;
+    pixlime::cli::target_flags t;
     std::string model, out = "pixlime-out", list_file, shard;
     bool overlay = true, force = false;
     int threads = 1, batch_size = 50;
@@ -87,7 +89,33 @@ nlohmann::ordered_json settings_json(const explain_command& c, const std::string
     nlohmann::ordered_json j = c.s.to_json();
     const nlohmann::ordered_json pre = pixlime::cli::preprocessing_json(c.m, c.model, model_digest, names);
     for (const auto& [k, v] : pre.items()) j[k] = v;  // (items() of a temporary would outlive it)
+    const nlohmann::ordered_json targets = pixlime::cli::target_settings_json(c.t, c.s.task);
+    if (!targets.empty()) j["targets"] = targets;
     return j;
+}
+
+/// Explains the targets of one image (--task detection or segmentation) from one set of model
+/// calls and writes a record per target: INPUT's folder for the one target the flags name,
+/// INPUT#k's for every detection found. Returns the number of targets, or -1 when every record
+/// was done before (a rerun skips the image).
+int explain_targets(const explain_command& c, app::model_backend& model, const std::vector<std::string>& names,
+                    const pixlime::image<std::uint8_t>& raw, const pixlime::image<float>& img, app::record_head head,
+                    const pixlime::explain_options& opt, const std::string& input, const nlohmann::ordered_json& settings) {
+    const pixlime::cli::image_targets t =
+        pixlime::cli::targets_for(c.s.task, c.t, model, names, img, raw.width(), raw.height(), opt.model_input);
+    const int n = int(t.records.size());
+    const auto id = [&](int k) { return t.every_detection ? input + "#" + std::to_string(k) : input; };
+    const auto dir = [&](int k) { return fs::path(c.out) / app::record_name(fs::path(id(k)).lexically_normal().string()); };
+    bool all_done = !c.force;
+    for (int k = 0; k < n && all_done; ++k) all_done = app::record_done(dir(k), id(k), input, c.model, settings);
+    if (all_done) return -1;
+    const pixlime::explanation ex = pixlime::explain(img, t.model, pixlime::target_options(opt, n));
+    for (int k = 0; k < n; ++k) {
+        head.fields["id"] = id(k);
+        head.target = t.records[std::size_t(k)];
+        app::write_explanation(dir(k), img, ex, head);
+    }
+    return n;
 }
 
 int run_explain(explain_command& c) {
@@ -100,6 +128,10 @@ int run_explain(explain_command& c) {
     if (regression && c.m.softmax)
         throw usage_error("--softmax with --task regression: the softmax of one output is always 1 (leave --softmax out)");
     const std::vector<std::string> names = pixlime::cli::read_labels(c.m.labels_file);
+    const bool targeted = app::is_target_task(c.s.task);
+    pixlime::cli::check_target_flags(c.t, c.s.task, names);
+    if (targeted && c.m.softmax)
+        throw usage_error("--softmax with --task " + c.s.task + ": a target's score is read from the model's own output (leave --softmax out)");
     std::vector<std::string> all, inputs;
     try {
         all = app::expand_inputs(c.inputs, c.list_file, c.out);
@@ -138,7 +170,7 @@ int run_explain(explain_command& c) {
         const std::string& input = inputs[i];
         // The record's id is the input's path as given; its folder is the id's record name.
         const fs::path dir = fs::path(c.out) / app::record_name(fs::path(input).lexically_normal().string());
-        if (!c.force && app::record_done(dir, input, input, c.model, settings)) {
+        if (!targeted && !c.force && app::record_done(dir, input, input, c.model, settings)) {
             ++skipped;
             progress.finished(int(i), "skipped (done before) " + input);
             continue;
@@ -165,6 +197,20 @@ int run_explain(explain_command& c) {
                 progress.samples(int(i), s, of);
                 return !interrupted.load();
             };
+            if (targeted) {
+                const int targets = explain_targets(c, *model, names, raw, img, head, opt, input, settings);
+                if (targets < 0) {
+                    ++skipped;
+                    progress.finished(int(i), "skipped (done before) " + input);
+                    continue;
+                }
+                ++done;
+                char line[64];
+                std::snprintf(line, sizeof line, " (%.1f s)", seconds_since(t0));
+                progress.finished(int(i), "explained " + input + ": " + std::to_string(targets) + " " + c.s.task + " target" +
+                                              (targets == 1 ? "" : "s") + line);
+                continue;
+            }
             const pixlime::explanation ex = pixlime::explain(img, classify, opt);
             app::write_explanation(dir, img, ex, head);
             ++done;
@@ -247,6 +293,7 @@ int main(int argc, char** argv) {
     pixlime::cli::add_model_flags(*ex, c.m);
     app::add_explain_flags(*ex, c.s);  // the same explanation flags as every app's
     app::add_task_flag(*ex, c.s);
+    pixlime::cli::add_target_flags(*ex, c.t);
     ex->add_option("--batch-size", c.batch_size, "images per model call")->check(CLI::Range(1, 100000))->capture_default_str();
     ex->add_option("--threads", c.threads, "threads for perturbing and for the model")->check(CLI::Range(1, 1024))->capture_default_str();
     ex->add_option("--out", c.out, "folder for the results (one subfolder per image)")->capture_default_str();

@@ -73,6 +73,18 @@ inline double iou(const box& a, const box& b) {
     return uni > 0 ? inter / uni : 0;
 }
 
+/// A detection's confidence for ranking: objectness x its largest class score (objectness alone
+/// with a class id only).
+inline double detection_confidence(const detection& d) {
+    return d.class_scores.size() > 0 ? d.objectness * d.class_scores.maxCoeff() : d.objectness;
+}
+
+/// The class a detection names: class_id, or else the largest of its class_scores (-1: neither).
+inline int detection_class(const detection& d) {
+    if (d.class_id >= 0 || d.class_scores.size() == 0) return d.class_id;
+    return int(std::max_element(d.class_scores.data(), d.class_scores.data() + d.class_scores.size()) - d.class_scores.data());
+}
+
 /// D-RISE's similarity of `proposal` to `target` (see the file comment): IoU x objectness x the
 /// cosine of the class vectors, or with a class id on either side [same class]. Throws
 /// pixlime::invalid_argument when the two give class vectors of different lengths, or when
@@ -88,12 +100,7 @@ inline double drise_similarity(const detection& target, const detection& proposa
         const double norms = target.class_scores.norm() * proposal.class_scores.norm();
         cls = norms > 0 ? target.class_scores.dot(proposal.class_scores) / norms : 0;
     } else {
-        const auto id = [](const detection& d) {
-            if (d.class_id >= 0) return d.class_id;
-            if (d.class_scores.size() > 0) return int(std::max_element(d.class_scores.data(), d.class_scores.data() + d.class_scores.size()) - d.class_scores.data());
-            return -1;
-        };
-        const int a = id(target), b = id(proposal);
+        const int a = detection_class(target), b = detection_class(proposal);
         if (a < 0 || b < 0)
             throw invalid_argument("detection class", "neither class_scores nor class_id", "class_scores or a class_id >= 0 on both sides");
         cls = a == b ? 1 : 0;
@@ -152,6 +159,25 @@ inline std::vector<detection> detections_from_torchvision(const Eigen::MatrixXd&
         out.push_back(std::move(d));
     }
     return out;
+}
+
+/// Greedy non-maximum suppression, per class (detection_class): the detections by decreasing
+/// detection_confidence, each kept unless it overlaps a kept one of its class with IoU above
+/// `iou_threshold`. What picks an image's detections to explain from YOLO's pre-NMS rows (one
+/// target per object, not one per row). Throws pixlime::invalid_argument for a threshold
+/// outside [0, 1].
+inline std::vector<detection> non_max_suppression(std::vector<detection> found, double iou_threshold = 0.5) {
+    if (!(iou_threshold >= 0 && iou_threshold <= 1)) throw invalid_argument("non_max_suppression iou_threshold", iou_threshold, "a value in [0, 1]");
+    std::stable_sort(found.begin(), found.end(),
+                     [](const detection& a, const detection& b) { return detection_confidence(a) > detection_confidence(b); });
+    std::vector<detection> kept;
+    for (detection& d : found) {
+        const bool overlaps = std::any_of(kept.begin(), kept.end(), [&](const detection& k) {
+            return detection_class(k) == detection_class(d) && iou(k.box, d.box) > iou_threshold;
+        });
+        if (!overlaps) kept.push_back(std::move(d));
+    }
+    return kept;
 }
 
 /// Paints `b` (in the explained image's pixels) as a rectangle `thickness` screen pixels wide on

@@ -9,16 +9,24 @@
 
 #include <pixlime_app/preprocess.hpp>
 
+#include <pixlime/detection.hpp>
 #include <pixlime/image.hpp>
 
 #include <Eigen/Core>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace pixlime::app {
+
+/// A model's output as it is: its shape (e.g. N x C x H x W) and its values in row-major order.
+struct output_tensor {
+    std::vector<std::int64_t> shape;
+    std::vector<float> values;
+};
 
 /// A loaded model: one row of outputs per image of the batch.
 class model_backend {
@@ -28,6 +36,19 @@ public:
     /// explain_options::model_input made it); no copy is made. Throws std::runtime_error when
     /// the model refuses it (pxm: a batch not of input()'s shape, or NCHW with channels > 1).
     virtual Eigen::MatrixXf classify(pixlime::batch_view<const float> batch) = 0;
+    /// The model's output for the batch as the tensor it is, not folded into rows: a segmenter's
+    /// N x C x H x W per-pixel class scores, YOLO's N x R x (5 + classes) rows. Throws
+    /// std::runtime_error when the output is not one tensor or its first dimension is not the
+    /// batch's size. pxm: classify's N x classes.
+    virtual output_tensor forward(pixlime::batch_view<const float> batch) = 0;
+    /// Each image's detections from the model's output `layout`: "yolo", forward()'s N x R x
+    /// (5 + classes) pre-NMS rows (x_center, y_center, w, h, objectness, class scores;
+    /// pixlime::detections_from_yolo, rows under min_score left out); "torchvision", one dict per
+    /// image of boxes (x1, y1, x2, y2), labels and scores, or torchvision's (losses, detections)
+    /// pair (pixlime::detections_from_torchvision; TorchScript only). Boxes in the model input's
+    /// pixels. Throws std::runtime_error naming what the output is and what was expected.
+    virtual std::vector<std::vector<pixlime::detection>> detect(pixlime::batch_view<const float> batch, const std::string& layout,
+                                                                double min_score);
     /// "torch", "onnx" or "pxm".
     virtual std::string name() const = 0;
 
@@ -44,6 +65,11 @@ public:
     /// model with a sigmoid output); false: one column per class (or as the file's model does).
     virtual bool binary() const { return false; }
 };
+
+/// The detection layouts detect() reads: "yolo", "torchvision".
+const std::vector<std::string>& detection_layouts();
+/// "AxBxC" for a tensor's shape ("()" for none).
+std::string shape_text(const std::vector<std::int64_t>& shape);
 
 /// "torch", "onnx" or "pxm" for a model file's extension, "" when it is none of them.
 std::string backend_for(const std::string& model_path);

@@ -6,6 +6,7 @@
 /// app/schema/record.schema.json and docs/records.md. Written here, once; read back and
 /// validated here, so that a report renders records from any writer.
 
+#include <pixlime/detection.hpp>
 #include <pixlime/explanation.hpp>
 #include <pixlime/render.hpp>
 
@@ -30,6 +31,19 @@ constexpr int record_schema_version = 1;
 /// function of every writer (pixlime.dask binds it).
 std::string record_name(const std::string& id);
 
+/// The target a record explains when the model's outputs are targets (pixlime::detection_target's
+/// detections, pixlime::segmentation_target's regions): one record per target, its weights those
+/// of the target's output, its panes showing the target's box or outlining its region.
+struct record_target {
+    std::string task;                      ///< "detection" or "segmentation": recorded as the record's `task`
+    int label = 0;                         ///< the target's output in the explanation (its label)
+    std::string class_name;                ///< the target's class: recorded as `predicted` and target.class
+    int class_index = 0;                   ///< its index in the model's classes: target.class_index
+    nlohmann::ordered_json fields = nlohmann::ordered_json::object();  ///< also recorded in `target`: box and score, or region, mask and pixels
+    std::optional<pixlime::box> box;       ///< drawn on every pane: in the explained image's pixels
+    pixlime::image<std::uint8_t> region;   ///< outlined on every pane: the explained image's size, 1 channel, nonzero = in (empty: none)
+};
+
 /// What an explanation record holds besides the explanation.
 struct record_head {
     /// The record's identity: `id` (a string or an integer), `input` (a path or null) and any
@@ -43,6 +57,7 @@ struct record_head {
     bool overlay = false;             ///< also render overlay.png (lime's look)
     double load_ms = 0;               ///< recorded as timings_ms.load
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();  ///< timings_ms.total runs from here
+    std::optional<record_target> target;  ///< set: a target's record (its task, class, value and `target`; panes of its label)
 };
 
 /// The images of a record's folder, for the top label: input.png, positive.png, negative.png,
@@ -55,10 +70,11 @@ struct record_panes {
     double render_ms = 0;
 };
 
-/// Renders the panes of `ex` for `label` (-1: its top label; else one of ex.labels(), or
+/// Renders the panes of `ex` for `label` (-1: head.target's label, or else its top label; else one of ex.labels(), or
 /// pixlime::invalid_argument) on `img` (the explained image: 8-bit, or floats
 /// in [0, 1]): up to head.num_features segments, those under 5% of the strongest left out, at
-/// display size, the segments within noise of 0 hatched (none with a custom surrogate).
+/// display size, the segments within noise of 0 hatched (none with a custom surrogate), and
+/// head.target's box or region drawn on each (cyan).
 record_panes render_record_panes(pixlime::image_view<const float> img, const pixlime::explanation& ex, const record_head& head,
                                  int label = -1);
 record_panes render_record_panes(pixlime::image_view<const std::uint8_t> img, const pixlime::explanation& ex, const record_head& head,
@@ -69,7 +85,11 @@ record_panes render_record_panes(pixlime::image_view<const std::uint8_t> img, co
 /// segments, panes_label, panes, model_calls, target_reached, labels with names, weights,
 /// standard errors, 95% intervals and top-5 stability, timings_ms, time). With
 /// pixlime::task::regression (ex.task()) the one label is named "value" (head.classes is not
-/// used): predicted "value", predicted_index 0. `panes`: what render_record_panes made
+/// used): predicted "value", predicted_index 0. With head.target, a target's record: task
+/// "detection" or "segmentation", predicted the target's class, predicted_index its output (label),
+/// value its score on the image, one label (the target's), and `target` (index, class,
+/// class_index and the target's fields).
+/// `panes`: what render_record_panes made
 /// (nullptr: a record without panes).
 nlohmann::ordered_json explanation_record(const pixlime::explanation& ex, const record_head& head, const record_panes* panes);
 

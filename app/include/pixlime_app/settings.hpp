@@ -52,8 +52,10 @@ struct explain_settings {
     int top_labels = 3;
     std::uint64_t seed = 7;
     int num_features = 5;  ///< segments shown on a pane
-    /// What the model's output is (pixlime::parse_task's names): "classification" (one column per
-    /// class, or P(class 1)) or "regression" (one column, any value, explained as "value").
+    /// What the model's output is (app_tasks()): "classification" (one column per class, or
+    /// P(class 1)), "regression" (one column, any value, explained as "value"), or a target
+    /// task, "detection" or "segmentation" (the app wraps the model in pixlime::detection_target
+    /// or pixlime::segmentation_target and explains its targets).
     std::string task = "classification";
 
     /// The recorded form (a record's `settings`, compared by reruns). `task` is recorded only
@@ -81,8 +83,15 @@ pixlime::explain_options explain_options_for(const explain_settings& s);
 /// `segmenter_only`: just --segmenter, --segments and --compactness (a segments preview).
 void add_explain_flags(CLI::App& app, explain_settings& s, bool segmenter_only = false);
 
-/// Adds --task (classification or regression, checked by pixlime::parse_task; the default shown
-/// is s.task) to a command line whose app handles both (the `pixlime explain` command).
+/// The names explain_settings::task takes: pixlime::task's (classification, regression), then the
+/// target tasks detection and segmentation.
+const std::vector<std::string>& app_tasks();
+/// Whether `task` is a target task: "detection" or "segmentation" (explain_options_for leaves
+/// pixlime::task::classification; the app sets the targets with pixlime::target_options).
+bool is_target_task(const std::string& task);
+
+/// Adds --task (one of app_tasks(); the default shown is s.task) to a command line whose app
+/// handles them all (the `pixlime explain` command).
 void add_task_flag(CLI::App& app, explain_settings& s);
 
 }  // namespace pixlime::app
