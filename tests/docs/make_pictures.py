@@ -23,7 +23,12 @@ Pictures:
   (serve/tests/test_dashboard.py with PIXLIME_SCREENSHOTS; give the built command with --cli).
   dashboard.json holds the dashboard's headings and columns (serve/web/index.html); --check
   checks that the page still has them.
-Without --workflow-out or --cli those pictures are left as they are. Exit status of --check: 0 when
+- targets.png: `pixlime explain --task detection` (tests/models/make_target_models.py's torchvision-
+  layout detector, every detection) and `--task segmentation` (its segmenter, the class "red") on
+  its scene at 128x128 in an 8x8 grid: per target its input with the target drawn, positive pane
+  and heatmap (give the built command with --targets-cli; needs python3-torch and PIL).
+  targets.json holds each record's task, class, value and four strongest segments.
+Without --workflow-out, --cli or --targets-cli those pictures are left as they are. Exit status of --check: 0 when
 every picture's figures hold, 1 otherwise, 77 when the program to run is missing.
 """
 import argparse
@@ -129,21 +134,68 @@ def dashboard_figures():
             "columns": re.findall(r"<th[^>]*>([^<]+)</th>", page)}
 
 
+# ------------------------------------------------------------------ targets.png
+
+def target_pictures(cli, scratch):
+    """Runs the command on the target models' scene; returns (figures, composed picture path)."""
+    from PIL import Image  # Debian python3-pil
+    work = os.path.join(scratch, "targets")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    subprocess.run([sys.executable, os.path.join(REPO, "tests", "models", "make_target_models.py"), work, "--size", "128"],
+                   check=True, capture_output=True)
+    with open(os.path.join(work, "labels.txt"), "w") as f:
+        f.write("background\nred\nblue\n")
+    common = ["--input", "128x128", "--labels", os.path.join(work, "labels.txt"), "--segmenter", "grid", "--segments", "64",
+              "--samples", "500", "--out", os.path.join(work, "out"), os.path.join(work, "scene.png")]
+    subprocess.run([cli, "explain", "--task", "detection", "--model", os.path.join(work, "detector_torchvision.pt")] + common,
+                   check=True, capture_output=True)
+    subprocess.run([cli, "explain", "--task", "segmentation", "--target-class", "red", "--model", os.path.join(work, "segmenter.pt")]
+                   + common, check=True, capture_output=True)
+    out = os.path.join(work, "out")
+    records = []
+    for d in sorted(os.listdir(out)):
+        path = os.path.join(out, d, "explanation.json")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as f:
+                records.append((d, json.load(f)))
+    records.sort(key=lambda r: (r[1]["task"], r[1]["id"]))
+    figures = {"program": "pixlime explain --task detection | segmentation", "models": "tests/models/make_target_models.py --size 128",
+               "targets": [{"id": os.path.basename(r["id"]), "task": r["task"], "class": r["predicted"], "value": f"{r['value']:.3f}",
+                            "top_segments": [k for k, _ in r["labels"][0]["top_positive"][:4]]} for _, r in records]}
+    rows = []
+    for d, _ in records:
+        panes = [Image.open(os.path.join(out, d, n)).convert("RGB") for n in ("input.png", "positive.png", "heatmap.png")]
+        size = panes[1].size
+        panes[0] = panes[0].resize(size, Image.NEAREST)
+        rows.append(panes)
+    gap = 8
+    w, h = rows[0][1].size
+    picture = Image.new("RGB", (3 * w + 2 * gap, len(rows) * h + (len(rows) - 1) * gap), "white")
+    for i, panes in enumerate(rows):
+        for j, pane in enumerate(panes):
+            picture.paste(pane, (j * (w + gap), i * (h + gap)))
+    path = os.path.join(work, "targets.png")
+    picture.save(path)
+    return figures, path
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--explain-image", required=True, help="the built examples/explain_image")
     ap.add_argument("--workflow-out", help="a finished main job's folder (workflow-out/, with report/index.html)")
     ap.add_argument("--cli", help="the built pixlime command (with serve), for the dashboard's pictures")
+    ap.add_argument("--targets-cli", help="the built pixlime command (with the torch backend), for targets.png")
     ap.add_argument("--scratch", default=os.path.join(REPO, "build", "pictures"))
     args = ap.parse_args()
     os.makedirs(args.scratch, exist_ok=True)
-    if not os.path.isfile(args.explain_image):
+    built = os.path.isfile(args.explain_image)
+    if not built and args.check:
         print(f"SKIPPED: {args.explain_image} is not built")
         return 77
-
-    figures, panes = explain_image_figures(args.explain_image, os.path.join(args.scratch, "explain_image"))
     if args.check:
+        figures, panes = explain_image_figures(args.explain_image, os.path.join(args.scratch, "explain_image"))
         problems = []
         kept = read_json("chelsea_panes.json")
         if kept != figures:
@@ -156,6 +208,11 @@ def main():
             gone = [x for x in kept[key] if x not in now[key]]
             if gone:
                 problems.append(f"dashboard.png: serve/web/index.html no longer has the {key} {gone}")
+        if args.targets_cli:
+            now, _ = target_pictures(args.targets_cli, args.scratch)
+            if now != read_json("targets.json"):
+                problems.append("targets.png: the targets' explanations changed:\n  picture: " + json.dumps(read_json("targets.json"))
+                                + "\n  now:     " + json.dumps(now))
         for p in problems:
             print("FAILED: " + p + "\n  (regenerate the pictures: tests/docs/make_pictures.py, see its --help)", file=sys.stderr)
         print(f"pictures: chelsea_panes ({figures['segments']} segments, top label {figures['top_label']}), "
@@ -163,9 +220,13 @@ def main():
               f"dashboard ({len(kept['columns'])} columns); {len(problems)} problems")
         return 1 if problems else 0
 
-    shutil.copyfile(panes, os.path.join(IMAGES, "chelsea_panes.png"))
-    write_json("chelsea_panes.json", figures)
-    print("wrote docs/images/chelsea_panes.png and .json")
+    if built:
+        figures, panes = explain_image_figures(args.explain_image, os.path.join(args.scratch, "explain_image"))
+        shutil.copyfile(panes, os.path.join(IMAGES, "chelsea_panes.png"))
+        write_json("chelsea_panes.json", figures)
+        print("wrote docs/images/chelsea_panes.png and .json")
+    else:
+        print(f"chelsea_panes.png left as it is: {args.explain_image} is not built")
 
     if args.workflow_out:
         index = os.path.join(os.path.abspath(args.workflow_out), "report", "index.html")
@@ -179,6 +240,12 @@ def main():
             print("\n".join(problems), file=sys.stderr)
             return 1
         print("wrote docs/images/report.png and report.json")
+
+    if args.targets_cli:
+        figures, picture = target_pictures(args.targets_cli, args.scratch)
+        shutil.copyfile(picture, os.path.join(IMAGES, "targets.png"))
+        write_json("targets.json", figures)
+        print("wrote docs/images/targets.png and targets.json")
 
     if args.cli:
         env = dict(os.environ, PIXLIME_CLI=os.path.abspath(args.cli), PIXLIME_SOURCE=REPO, PIXLIME_SCREENSHOTS=IMAGES)
