@@ -185,12 +185,12 @@ TEST_CASE("non_max_suppression keeps the most confident detection of each overla
     // Two overlapping red rows (IoU 0.82), a distant red one, and a blue one on top of the first.
     const std::vector<pixlime::detection> rows = {det(1, 0.6, {1, 0}), det(0, 0.9, {1, 0}), det(50, 0.3, {0.9, 0.1}), det(0, 0.5, {0, 1})};
     const std::vector<pixlime::detection> kept = pixlime::non_max_suppression(rows, 0.5);
-    REQUIRE(kept.size() == 3);
-    CHECK(kept[0].box.x == 0);  // the 0.9 red row, first by confidence
-    CHECK(pixlime::detection_class(kept[0]) == 0);
-    CHECK(kept[1].box.x == 0);  // the blue row on the same box: another class, kept
-    CHECK(pixlime::detection_class(kept[1]) == 1);
-    CHECK(kept[2].box.x == 50);
+    REQUIRE(kept.size() == 3);  // in their input order
+    CHECK(kept[0].box.x == 0);  // the 0.9 red row (the 0.6 one it overlaps is gone)
+    CHECK(kept[0].objectness == 0.9);
+    CHECK(kept[1].box.x == 50);
+    CHECK(kept[2].box.x == 0);  // the blue row on the same box: another class, kept
+    CHECK(pixlime::detection_class(kept[2]) == 1);
     CHECK(pixlime::non_max_suppression(rows, 0.9).size() == 4);  // IoU 0.82 is under 0.9: nothing suppressed
     CHECK(pixlime::detection_confidence(rows[2]) == doctest::Approx(0.27));
     CHECK(contains(message_of<pixlime::invalid_argument>([&] { pixlime::non_max_suppression(rows, 1.5); }), "iou_threshold = 1.5"));

@@ -82,7 +82,7 @@ image_targets detection_targets(const target_flags& f, pixlime::app::model_backe
             best = std::max(best, pixlime::detection_confidence(d));
             if (pixlime::detection_confidence(d) >= f.min_score && (only < 0 || pixlime::detection_class(d) == only)) kept.push_back(d);
         }
-        targets = pixlime::non_max_suppression(std::move(kept), 0.5);
+        targets = pixlime::non_max_suppression(kept, 0.5);
         if (targets.empty())
             throw std::runtime_error("no detection of the image" + (only < 0 ? std::string() : " of class " + class_name(only, names)) +
                                      " scores at least --min-score " + number_text(f.min_score) + " (" + std::to_string(found.size()) +

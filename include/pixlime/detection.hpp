@@ -161,23 +161,28 @@ inline std::vector<detection> detections_from_torchvision(const Eigen::MatrixXd&
     return out;
 }
 
-/// Greedy non-maximum suppression, per class (detection_class): the detections by decreasing
-/// detection_confidence, each kept unless it overlaps a kept one of its class with IoU above
-/// `iou_threshold`. What picks an image's detections to explain from YOLO's pre-NMS rows (one
-/// target per object, not one per row). Throws pixlime::invalid_argument for a threshold
-/// outside [0, 1].
-inline std::vector<detection> non_max_suppression(std::vector<detection> found, double iou_threshold = 0.5) {
+/// Greedy non-maximum suppression, per class (detection_class): by decreasing
+/// detection_confidence, each detection is kept unless it overlaps a kept one of its class with
+/// IoU above `iou_threshold`. Returns the kept detections in their order in `found`. What picks
+/// an image's detections to explain from YOLO's pre-NMS rows (one target per object, not one per
+/// row). Throws pixlime::invalid_argument for a threshold outside [0, 1].
+inline std::vector<detection> non_max_suppression(const std::vector<detection>& found, double iou_threshold = 0.5) {
     if (!(iou_threshold >= 0 && iou_threshold <= 1)) throw invalid_argument("non_max_suppression iou_threshold", iou_threshold, "a value in [0, 1]");
-    std::stable_sort(found.begin(), found.end(),
-                     [](const detection& a, const detection& b) { return detection_confidence(a) > detection_confidence(b); });
-    std::vector<detection> kept;
-    for (detection& d : found) {
-        const bool overlaps = std::any_of(kept.begin(), kept.end(), [&](const detection& k) {
-            return detection_class(k) == detection_class(d) && iou(k.box, d.box) > iou_threshold;
-        });
-        if (!overlaps) kept.push_back(std::move(d));
+    std::vector<std::size_t> order(found.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return detection_confidence(found[a]) > detection_confidence(found[b]); });
+    std::vector<char> kept(found.size(), 0);
+    for (std::size_t i : order) {
+        bool overlaps = false;
+        for (std::size_t k = 0; k < found.size() && !overlaps; ++k)
+            overlaps = kept[k] && detection_class(found[k]) == detection_class(found[i]) && iou(found[k].box, found[i].box) > iou_threshold;
+        kept[i] = !overlaps;
     }
-    return kept;
+    std::vector<detection> out;
+    for (std::size_t i = 0; i < found.size(); ++i)
+        if (kept[i]) out.push_back(found[i]);
+    return out;
 }
 
 /// Paints `b` (in the explained image's pixels) as a rectangle `thickness` screen pixels wide on

@@ -368,15 +368,17 @@ def explain_detections(image, detector, *, targets=None, layout="torchvision", m
                  may be given), optionally "score" (or "objectness"); box: top-left corner,
                  width and height in the image's pixels (torchvision's x1, y1, x2, y2 is x1, y1,
                  x2 - x1, y2 - y1). None (default): every detection the detector finds on the
-                 image itself (one extra call, on the image alone) scoring >= min_score; with
-                 layout "yolo" that is every pre-NMS row above it, several per object as a rule:
-                 pass the detections after your NMS as targets instead.
+                 image itself (one extra call, on the image alone) whose confidence is >=
+                 min_score, one per object: of overlapping ones (IoU > 0.5) of the same class the
+                 most confident (non-maximum suppression, as the command picks them; YOLO's
+                 pre-NMS rows give one target per object, not one per row).
     layout       "torchvision" (default): the detector returns a list of N dicts with "boxes"
                  (K, 4: x1, y1, x2, y2 in pixels), "labels" (K,) class ids and "scores" (K,).
                  "yolo": an (N, R, 5 + classes) array (or a list of N (R, 5 + classes) arrays) of
                  pre-NMS rows x_center, y_center, w, h, objectness, class scores.
-    min_score    with targets=None, the least score (torchvision) or objectness (yolo) of a
-                 detection explained (0.5). Detections of the perturbed images are all used.
+    min_score    with targets=None, the least confidence of a detection explained (0.5):
+                 torchvision's score, or YOLO's objectness x its largest class score.
+                 Detections of the perturbed images are all used.
     **explain_keywords  pixlime.explain's keywords (segmenter, num_samples, batch_size, seed,
                  sampler, fill, kernel, surrogate, model_input, progress, ...), with its defaults;
                  not top_labels, labels or task, which the targets set.

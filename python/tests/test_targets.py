@@ -89,6 +89,23 @@ def test_each_detection_is_explained_by_its_square(layout):
     np.testing.assert_allclose(ex.predictions[0], [1.0, 1.0])
 
 
+def test_targets_none_takes_one_yolo_row_per_object():
+    """YOLO's pre-NMS rows: each square found twice, the second row shifted by 2 pixels with 0.9 of
+    the objectness; targets=None keeps the most confident row of each (non-maximum suppression)."""
+    planted = Detector("yolo")
+
+    def twice(batch):
+        rows = planted(batch)
+        shifted = rows.copy()
+        shifted[..., 0] += 2
+        shifted[..., 4] *= 0.9
+        return np.concatenate([shifted, rows], axis=1)
+
+    ex = pixlime.explain_detections(IMAGE, twice, layout="yolo", **OPTIONS)
+    assert [t["box"] for t in ex.targets] == [RED_BOX, BLUE_BOX]
+    assert_square_explains_its_target(ex, 0, RED_CELLS, BLUE_CELLS)
+
+
 @pytest.mark.parametrize("layout", ["torchvision", "yolo"])
 def test_targets_none_finds_every_detection_scoring_min_score(layout):
     detector = Detector(layout)
