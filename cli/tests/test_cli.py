@@ -387,8 +387,8 @@ def test_task_regression_explains_a_value_and_the_record_says_so(regression_mode
 
 def test_task_flag_refuses_other_values_and_mismatched_models(regression_models, models, tmp_path):
     img = os.path.join(IMAGES, "chelsea_224.png")
-    p = run("explain", "--task", "detection", "--model", regression_file(regression_models), "--out", tmp_path, img, check=2)
-    assert "--task = detection: expected one of 'classification', 'regression'" in p.stderr, p.stderr
+    p = run("explain", "--task", "banana", "--model", regression_file(regression_models), "--out", tmp_path, img, check=2)
+    assert "--task = banana: expected one of 'classification', 'regression', 'detection', 'segmentation'" in p.stderr, p.stderr
     # Class names do not apply to a value.
     p = run("explain", "--task", "regression", "--model", regression_file(regression_models), "--labels",
             os.path.join(models, "labels.txt"), "--out", tmp_path, img, check=2)
@@ -404,3 +404,234 @@ def test_task_flag_refuses_other_values_and_mismatched_models(regression_models,
     (error,) = [json.loads((tmp_path / "classification" / d / "error.json").read_text())
                 for d in os.listdir(tmp_path / "classification")]
     assert "[0, 1]" in error["error"] and "explain_options.task = regression" in error["error"], error
+
+
+# --- --task detection and --task segmentation -------------------------------------------------
+# tests/models/make_target_models.py's planted models (weights set by hand) on its scene: a gray
+# SIZE x SIZE image with a red square over columns and rows [SIZE/8, 3 SIZE/8) and a blue one over
+# [5 SIZE/8, 7 SIZE/8). With --segmenter grid --segments 64 each segment is an 8x8 cell of an 8x8
+# grid (row-major), so each square is exactly 4 cells and the truth is known: a target's score
+# depends on its own square's cells only.
+
+GRID = ("--segmenter", "grid", "--segments", 64, "--samples", 300)
+RED_CELLS = {9, 10, 17, 18}  # rows and columns 1 and 2 of the 8x8 grid: pixels [8, 24)
+BLUE_CELLS = {45, 46, 53, 54}  # rows and columns 5 and 6: pixels [40, 56)
+
+
+@pytest.fixture(scope="module")
+def target_models():
+    """detector_torchvision.pt, detector_yolo.pt/.onnx, segmenter.pt/.onnx and scene.png, with
+    labels3.txt (background, red, blue: the torchvision detector's and the segmenter's classes)
+    and labels2.txt (red, blue: YOLO's 0-based classes)."""
+    for d in built_models("make_target_models.py"):
+        Path(d, "labels3.txt").write_text("background\nred\nblue\n")
+        Path(d, "labels2.txt").write_text("red\nblue\n")
+        yield d
+
+
+def write_png(path, rows):
+    """An 8-bit PNG of `rows` (H x W gray or H x W x 3 RGB uint8), with zlib: no PIL needed."""
+    import struct
+    import zlib
+    a = np.ascontiguousarray(rows, dtype=np.uint8)
+    h, w = a.shape[:2]
+    color = 2 if a.ndim == 3 else 0
+    raw = b"".join(b"\x00" + a[y].tobytes() for y in range(h))
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, color, 0, 0, 0)) +
+                          chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return str(path)
+
+
+def target_run(target_models, model, out, *extra, labels="labels3.txt", image=None, check=0):
+    return run("explain", "--model", os.path.join(target_models, model), "--input", f"{SIZE}x{SIZE}", "--labels",
+               os.path.join(target_models, labels), *GRID, "--out", out, *extra,
+               image or os.path.join(target_models, "scene.png"), check=check)
+
+
+def records_by_id(out):
+    """{id: record} of every explanation.json under out (schema-checked; a detection run writes
+    several records of one input, so records() keyed by input would merge them)."""
+    check_schema(out)
+    r = {}
+    for d in sorted(os.listdir(out)):
+        p = os.path.join(out, d, "explanation.json")
+        if os.path.exists(p):
+            j = json.loads(Path(p).read_text())
+            j["_dir"] = os.path.join(out, d)
+            assert j["id"] not in r, j["id"]
+            r[j["id"]] = j
+    return r
+
+
+def assert_cells_first(rec, own, other=()):
+    """The record's one label: its top len(own) positive segments are exactly the cells `own`, and
+    every cell of `other` weighs less than 5% of the least of them."""
+    (label,) = rec["labels"]
+    w = np.array(label["weights"])
+    assert len(w) == 64, len(w)
+    top = [int(k) for k in np.argsort(-w)[:len(own)]]
+    assert set(top) == set(own), (top, sorted(own), w[sorted(own)])
+    assert {k for k, _ in label["top_positive"][:len(own)]} == set(own), label["top_positive"]
+    least = w[sorted(own)].min()
+    assert least > 0
+    for c in other:
+        assert abs(w[c]) < 0.05 * least, (c, w[c], least)
+
+
+def test_detection_explains_every_detection_one_record_each(target_models, tmp_path):
+    need("torch")  # the torchvision-layout detector is TorchScript only (scripted: its output is a list of dicts)
+    scene = os.path.join(target_models, "scene.png")
+    out = tmp_path / "out"
+    p = target_run(target_models, "detector_torchvision.pt", out, "--task", "detection")
+    assert "2 detection targets" in p.stderr, p.stderr
+    recs = records_by_id(out)  # schema-checked
+    assert sorted(recs) == [scene + "#0", scene + "#1"]
+    red, blue = recs[scene + "#0"], recs[scene + "#1"]
+    assert red["_dir"] != blue["_dir"]
+    for k, (rec, name, cls, box) in enumerate([(red, "red", 1, [8, 8, 16, 16]), (blue, "blue", 2, [40, 40, 16, 16])]):
+        assert rec["input"] == scene and rec["task"] == "detection" and rec["settings"]["task"] == "detection"
+        assert rec["predicted"] == name and rec["predicted_index"] == k and rec["panes_label"] == name
+        t = rec["target"]
+        assert t["index"] == k and t["class"] == name and t["class_index"] == cls
+        assert t["box"] == box and t["score"] == 1.0  # the planted detector: a full square scores 1
+        assert rec["value"] == 1.0  # the original image's score of the target: its box overlaps itself exactly
+        (label,) = rec["labels"]
+        assert label["label"] == k and label["name"] == name and label["model_prediction"] == rec["value"]
+        assert rec["segments"] == {"method": "grid", "count": 64}
+    assert_cells_first(red, RED_CELLS, BLUE_CELLS)
+    assert_cells_first(blue, BLUE_CELLS, RED_CELLS)
+    assert red["model_calls"] == blue["model_calls"] == 300  # one explanation, one set of samples, for both targets
+    # A rerun skips the image (both of its records are done); --force explains it again.
+    stamp = {i: os.stat(Path(r["_dir"]) / "explanation.json").st_mtime_ns for i, r in recs.items()}
+    p = target_run(target_models, "detector_torchvision.pt", out, "--task", "detection")
+    assert "skipped (done before)" in p.stderr and "0 explained, 1 skipped" in p.stderr, p.stderr
+    assert stamp == {i: os.stat(Path(r["_dir"]) / "explanation.json").st_mtime_ns for i, r in records_by_id(out).items()}
+    p = target_run(target_models, "detector_torchvision.pt", out, "--task", "detection", "--force")
+    assert "1 explained, 0 skipped" in p.stderr, p.stderr
+    again = records_by_id(out)
+    assert sorted(again) == sorted(recs)
+    assert all(os.stat(Path(r["_dir"]) / "explanation.json").st_mtime_ns > stamp[i] for i, r in again.items())
+    assert again[scene + "#0"]["labels"][0]["weights"] == red["labels"][0]["weights"]  # same seed, same explanation
+
+
+def test_detection_of_a_given_box_and_when_nothing_is_found(target_models, tmp_path):
+    need("torch")
+    scene = os.path.join(target_models, "scene.png")
+    target_run(target_models, "detector_torchvision.pt", tmp_path / "box", "--task", "detection", "--target-box", "8,8,16,16",
+               "--target-class", "red")
+    (rec,) = records_by_id(tmp_path / "box").values()
+    assert rec["id"] == scene and rec["input"] == scene  # the one target the flags name: the input's own id
+    assert rec["predicted"] == "red" and rec["predicted_index"] == 0 and rec["value"] == 1.0
+    assert rec["target"]["box"] == [8, 8, 16, 16] and rec["target"]["class_index"] == 1 and "score" not in rec["target"]
+    assert rec["settings"]["targets"]["target_box"] == "8,8,16,16"
+    assert_cells_first(rec, RED_CELLS, BLUE_CELLS)
+    p = target_run(target_models, "detector_torchvision.pt", tmp_path / "bad", "--task", "detection", "--target-box", "8,8,16,16",
+                   "--target-class", "red", "--min-score", 1.01, check=2)
+    assert "--min-score" in p.stderr, p.stderr
+    # Every detection of a gray image: there is none, so the image fails, saying which flag decides.
+    gray = write_png(tmp_path / "gray.png", np.full((SIZE, SIZE, 3), 128))
+    p = target_run(target_models, "detector_torchvision.pt", tmp_path / "gray", "--task", "detection", image=gray, check=1)
+    assert "1 failed" in p.stderr, p.stderr
+    (d,) = os.listdir(tmp_path / "gray")
+    assert sorted(os.listdir(tmp_path / "gray" / d)) == ["error.json"]
+    error = json.loads((tmp_path / "gray" / d / "error.json").read_text())
+    assert error["kind"] == "error" and error["id"] == gray
+    assert "--min-score" in error["error"] and "0 detections" in error["error"], error
+    check_schema(tmp_path / "gray")
+
+
+def test_detection_of_a_yolo_model_box(target_models, tmp_path):
+    files = [f for f, b in (("detector_yolo.onnx", "onnx"), ("detector_yolo.pt", "torch")) if b in backends()]
+    if not files:
+        pytest.skip("this pixlime has neither the onnx nor the torch backend")
+    for f in files:
+        out = tmp_path / f
+        target_run(target_models, f, out, "--task", "detection", "--detections", "yolo", "--target-box", "8,8,8,8",
+                   "--target-class", "red", labels="labels2.txt")
+        (rec,) = records_by_id(out).values()
+        t = rec["target"]
+        assert t["class"] == "red" and t["class_index"] == 0 and t["box"] == [8, 8, 8, 8], t
+        assert rec["settings"]["targets"]["detections"] == "yolo"
+        # The box is cell 9 exactly, the YOLO row of that cell its only detection: that cell alone explains it.
+        assert_cells_first(rec, {9}, BLUE_CELLS | {10, 17, 18})
+
+
+def test_segmentation_explains_a_class_over_its_region(target_models, tmp_path):
+    files = [f for f, b in (("segmenter.pt", "torch"), ("segmenter.onnx", "onnx")) if b in backends()]
+    if not files:
+        pytest.skip("this pixlime has neither the onnx nor the torch backend")
+    scene = os.path.join(target_models, "scene.png")
+    blue_mask = np.zeros((SIZE, SIZE), np.uint8)
+    blue_mask[40:56, 40:56] = 255
+    blue_mask = write_png(tmp_path / "blue-mask.png", blue_mask)
+    half_mask = np.zeros((SIZE, SIZE), np.uint8)
+    half_mask[40:56, 40:48] = 1  # the blue square's left column of cells, 45 and 53; nonzero = the region
+    half_mask = write_png(tmp_path / "half-mask.png", half_mask)
+    for f in files:
+        out = tmp_path / f
+        target_run(target_models, f, out / "red", "--task", "segmentation", "--target-class", "red")
+        (rec,) = records_by_id(out / "red").values()
+        assert rec["id"] == scene and rec["task"] == "segmentation" and rec["predicted"] == "red" and rec["predicted_index"] == 0
+        t = rec["target"]
+        assert t["class"] == "red" and t["class_index"] == 1 and t["region"] == "model" and t["pixels"] == 256, t
+        assert rec["value"] == 1.0  # the red score r - (g + b) / 2 on pure red
+        assert_cells_first(rec, RED_CELLS, BLUE_CELLS)
+        # The user's region: the blue square, by a mask.
+        target_run(target_models, f, out / "blue", "--task", "segmentation", "--target-class", "blue", "--target-mask", blue_mask)
+        (rec,) = records_by_id(out / "blue").values()
+        t = rec["target"]
+        assert t["class"] == "blue" and t["region"] == "mask" and t["mask"] == blue_mask and t["pixels"] == 256, t
+        assert_cells_first(rec, BLUE_CELLS, RED_CELLS)
+        # Half the square: only the masked cells count (the model's own blue region would be all 4).
+        target_run(target_models, f, out / "half", "--task", "segmentation", "--target-class", "blue", "--target-mask", half_mask)
+        (rec,) = records_by_id(out / "half").values()
+        assert rec["target"]["region"] == "mask" and rec["target"]["pixels"] == 128, rec["target"]
+        assert_cells_first(rec, {45, 53}, RED_CELLS | {46, 54})
+
+
+def test_target_flags_are_checked_and_named(target_models, tmp_path):
+    scene = os.path.join(target_models, "scene.png")
+    det = ["explain", "--model", os.path.join(target_models, "detector_yolo.onnx"), "--labels",
+           os.path.join(target_models, "labels3.txt"), "--out", tmp_path / "out"]
+    seg = ["explain", "--task", "segmentation", "--model", os.path.join(target_models, "segmenter.onnx"), "--labels",
+           os.path.join(target_models, "labels3.txt"), "--out", tmp_path / "out"]
+    cases = [
+        ([*det, "--task", "detection", "--target-box", "8,8,16,16"], "--target-box without --target-class"),
+        ([*det, "--task", "classification", "--target-box", "8,8,16,16", "--target-class", "red"], "--target-box with --task classification"),
+        ([*seg], "--task segmentation without --target-class"),
+        ([*det, "--task", "detection", "--target-class", "green"], "--target-class 'green'"),
+        ([*seg, "--target-class", "green"], "--target-class 'green'"),
+        ([*det, "--task", "detection", "--detections", "foo"], "--detections"),
+        ([*det, "--task", "detection", "--softmax"], "--softmax with --task detection"),
+        ([*seg, "--target-class", "red", "--target-mask", tmp_path / "absent.png"], "--target-mask"),
+        ([*det, "--task", "detection", "--target-box", "8,8,0,16", "--target-class", "red"], "--target-box '8,8,0,16'"),
+    ]
+    for args, message in cases:
+        p = run(*args, scene, check=2)
+        assert message in p.stderr, (args, p.stderr)
+    assert not (tmp_path / "out").exists()  # refused before any work
+    p = run(*seg, "--target-class", "red", "--target-mask", tmp_path / "absent.png", scene, check=2)
+    assert "no such file" in p.stderr
+    p = run(*det, "--task", "detection", "--detections", "foo", scene, check=2)
+    assert "foo" in p.stderr and "yolo" in p.stderr and "torchvision" in p.stderr, p.stderr
+    p = run(*det, "--task", "detection", "--target-class", "green", scene, check=2)
+    assert "a name from --labels (3 classes)" in p.stderr, p.stderr
+
+
+def test_report_of_detection_and_segmentation_records(target_models, tmp_path):
+    need("torch")
+    out = tmp_path / "out"
+    target_run(target_models, "detector_torchvision.pt", out, "--task", "detection")
+    target_run(target_models, "segmenter.pt", out, "--task", "segmentation", "--target-class", "red")
+    assert len(records_by_id(out)) == 3
+    p = run("report", out, check=0)
+    assert "(3 images, 0 failed)" in p.stdout, p.stdout
+    html = (out / "index.html").read_text()
+    assert "detection red" in html and "detection blue" in html and "segmentation red" in html
+    assert "scene.png#0" in html and "scene.png#1" in html
+    for s in re.findall(r'<img src="([^"]*)"', html):
+        assert (out / s).stat().st_size > 100, s
