@@ -518,6 +518,23 @@ def test_detection_explains_every_detection_one_record_each(target_models, tmp_p
     assert again[scene + "#0"]["labels"][0]["weights"] == red["labels"][0]["weights"]  # same seed, same explanation
 
 
+def test_detection_rerun_that_finds_fewer_detections_leaves_no_stale_record(target_models, tmp_path):
+    """INPUT#k records of detections a later run no longer finds are removed (the report would show them)."""
+    need("torch")
+    image = np.full((SIZE, SIZE, 3), 128)
+    image[8:24, 8:24] = (255, 0, 0)
+    image[40:56, 40:56] = (0, 0, 255)
+    scene = write_png(tmp_path / "scene.png", image)
+    out = tmp_path / "out"
+    target_run(target_models, "detector_torchvision.pt", out, "--task", "detection", image=scene)
+    assert sorted(records_by_id(out)) == [scene + "#0", scene + "#1"]
+    image[40:56, 40:56] = 128  # the blue square gone: one detection
+    write_png(scene, image)
+    target_run(target_models, "detector_torchvision.pt", out, "--task", "detection", "--force", image=scene)
+    assert sorted(records_by_id(out)) == [scene + "#0"]
+    assert len(os.listdir(out)) == 1, os.listdir(out)
+
+
 def test_detection_of_a_given_box_and_when_nothing_is_found(target_models, tmp_path):
     need("torch")
     scene = os.path.join(target_models, "scene.png")
