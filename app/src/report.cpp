@@ -140,7 +140,11 @@ std::string target_text(const nlohmann::json& rec) {
     std::string s = rec.value("task", std::string()) + " <b>" + esc(t.at("class").get<std::string>()) + "</b>";
     if (t.contains("box")) {
         s += ", box";
-        for (std::size_t i = 0; i < t.at("box").size(); ++i) s += (i ? ", " : " ") + fmt(t.at("box").at(i).get<double>());
+        for (std::size_t i = 0; i < t.at("box").size(); ++i) {  // pixels: as recorded, no trailing zeros
+            char v[32];
+            std::snprintf(v, sizeof v, "%g", t.at("box").at(i).get<double>());
+            s += (i ? ", " : " ") + std::string(v);
+        }
     }
     if (t.contains("score")) s += " (detected with score " + fmt(t.at("score").get<double>()) + ")";
     if (t.contains("region"))
@@ -301,6 +305,7 @@ folder_report_result write_folder_report(const std::string& dir, const std::stri
     const std::string what = regression + targets == 0   ? "the predicted class"
                              : regression == shown_cards ? "the predicted value"
                              : targets == shown_cards    ? "the target's score (a detection's, or a class's over a region, outlined in cyan)"
+                             : targets == 0              ? "the predicted class (or value)"
                                                          : "the predicted class (or value, or target's score)";
     const std::string lead = std::to_string(r.cards) + " images (" + std::to_string(r.failed) + " failed), from " + esc(dir) +
                              ", generated " + esc(utc_now()) + ". For each image: the <b>positive pane</b> (the segments that "

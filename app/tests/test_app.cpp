@@ -280,7 +280,8 @@ TEST_CASE("regression records: task and value, checked; records without a task a
     broken(rec, "/value", [](nlohmann::json& r) { r["value"] = "230"; });
     broken(rec, "/predicted", [](nlohmann::json& r) { r["predicted"] = "bright"; });
     broken(rec, "/predicted_index", [](nlohmann::json& r) { r["predicted_index"] = 1; });
-    broken(rec, "/task", [](nlohmann::json& r) { r["task"] = "detection"; });
+    broken(rec, "/task", [](nlohmann::json& r) { r["task"] = "banana"; });
+    broken(rec, "/target", [](nlohmann::json& r) { r["task"] = "detection"; });  // a detection record names its target
     broken(rec, "/labels", [&](nlohmann::json& r) { r["labels"].push_back(r["labels"][0]); });
 
     // A classification record: task written; without it (as before the field existed) still valid.
@@ -304,6 +305,89 @@ TEST_CASE("regression records: task and value, checked; records without a task a
     CHECK(html.find("<th>class</th>") != std::string::npos);  // the classification record's card
 }
 
+TEST_CASE("target records: one per target, its label only, the box drawn on its panes; checked") {
+    const fs::path d = fresh_dir("target_records");
+    // Two targets' scores: the left half's mean red (target 0) and the right half's (target 1).
+    const auto halves = [](pixlime::batch_view<const float> b) {
+        Eigen::MatrixXf out(b.size(), 2);
+        for (int i = 0; i < b.size(); ++i) {
+            double left = 0, right = 0;
+            for (int y = 0; y < 32; ++y)
+                for (int x = 0; x < 32; ++x) (x < 16 ? left : right) += b[i].at(x, y, 0);
+            out(i, 0) = float(left / (32 * 16));
+            out(i, 1) = float(right / (32 * 16));
+        }
+        return out;
+    };
+    pixlime::image<float> img(32, 32, 3);
+    for (int y = 0; y < 32; ++y)
+        for (int x = 0; x < 32; ++x)
+            for (int c = 0; c < 3; ++c) img.at(x, y, c) = x < 16 ? 0.9f : 0.2f;
+    app::explain_settings s;
+    s.task = "detection";
+    s.segmenter = "grid";
+    s.segments = 16;
+    s.num_samples = 200;
+    const pixlime::explanation ex = pixlime::explain(img, halves, pixlime::target_options(app::explain_options_for(s), 2));
+    app::record_head head;
+    head.fields["id"] = "halves#1";
+    head.fields["input"] = "halves.png";
+    head.model = "halves-model";
+    head.settings = s.to_json();
+    head.segmenter = s.segmenter;
+    app::record_target t;
+    t.task = "detection";
+    t.label = 1;
+    t.class_name = "right";
+    t.class_index = 7;
+    t.box = pixlime::box{16, 0, 16, 32};
+    t.fields["box"] = {16, 0, 16, 32};
+    head.target = t;
+    app::write_explanation(d / "right", img, ex, head);
+    const nlohmann::json rec = app::read_record(d / "right" / "explanation.json");
+    CHECK(rec["task"] == "detection");
+    CHECK(rec["predicted"] == "right");
+    CHECK(rec["predicted_index"] == 1);
+    CHECK(rec["labels"].size() == 1);
+    CHECK(rec["labels"][0]["label"] == 1);
+    CHECK(rec["labels"][0]["name"] == "right");
+    CHECK(rec["value"].get<double>() == doctest::Approx(0.2).epsilon(1e-5));
+    CHECK(rec["target"] == nlohmann::json({{"index", 1}, {"class", "right"}, {"class_index", 7}, {"box", {16, 0, 16, 32}}}));
+    CHECK(rec["labels"][0]["weights"] == [&] {  // label 1's weights, not label 0's
+        nlohmann::json w = nlohmann::json::array();
+        for (Eigen::Index k = 0; k < ex.weights(1).size(); ++k) w.push_back(app::round6(ex.weights(1)[k]));
+        return w;
+    }());
+    // The box on the positive pane (drawn at the panes' scale): cyan on its left edge, not left of it.
+    const pixlime::image<std::uint8_t> positive = pixlime::load_image((d / "right" / "positive.png").string());
+    const int f = rec["panes"]["scale"].get<int>();
+    CHECK(positive.at(16 * f, 10 * f, 2) == 255);
+    CHECK(positive.at(16 * f, 10 * f, 0) == 0);
+    CHECK_FALSE((positive.at(16 * f - 1, 10 * f, 0) == 0 && positive.at(16 * f - 1, 10 * f, 2) == 255));
+
+    const auto broken = [&](const std::string& field, auto change) {
+        nlohmann::json r = rec;
+        change(r);
+        try {
+            app::validate_record(r, "x.json");
+            FAIL("accepted a record with a bad " << field);
+        } catch (const app::record_error& e) {
+            CHECK(e.field == field);
+        }
+    };
+    broken("/target", [](nlohmann::json& r) { r.erase("target"); });
+    broken("/target/index", [](nlohmann::json& r) { r["target"]["index"] = 0; });
+    broken("/target/class", [](nlohmann::json& r) { r["target"]["class"] = "left"; });
+    broken("/value", [](nlohmann::json& r) { r.erase("value"); });
+    broken("/labels", [](nlohmann::json& r) { r["labels"].push_back(r["labels"][0]); });
+    broken("/target", [](nlohmann::json& r) { r["task"] = "classification"; r.erase("value"); });
+    const app::folder_report_result r = app::write_folder_report(d.string(), "test");
+    CHECK(r.failed == 0);
+    const std::string html = read_text(d / "index.html");
+    CHECK(html.find("detection <b>right</b>, box 16, 0, 16, 32") != std::string::npos);
+    CHECK(html.find("<th>model score</th>") != std::string::npos);
+}
+
 TEST_CASE("settings: names checked by the library's parsers") {
     app::explain_settings s;
     CHECK_NOTHROW(s.validate());
@@ -318,8 +402,12 @@ TEST_CASE("settings: names checked by the library's parsers") {
     s.sampler = "lime_compatible";
     CHECK_NOTHROW(app::explain_options_for(s));
     CHECK(app::explain_options_for(s).task == pixlime::task::classification);
-    s.task = "detection";
+    s.task = "banana";
     CHECK_THROWS_AS(s.validate(), pixlime::invalid_argument);
+    s.task = "detection";  // a target task: the app sets the targets (pixlime::target_options)
+    CHECK_NOTHROW(s.validate());
+    CHECK(app::is_target_task(s.task));
+    CHECK(app::explain_options_for(s).task == pixlime::task::classification);
     s.task = "regression";
     CHECK(app::explain_options_for(s).task == pixlime::task::regression);
 }
