@@ -18,6 +18,7 @@ if [ ${#packages[@]} -eq 0 ]; then
     pybind11-dev python3-pybind11 python3-dev         # the Python module
     python3-numpy python3-pytest python3-tqdm         # ... its tests, its progress bar
     python3-jsonschema                                # the record schema checked on every writer's output
+    python3-pil                                       # the target test models' photograph scene
     libcpp-httplib-dev libsqlite3-dev chromium-driver # pixlime serve (HTTP, its database); its dashboard test
     python3-dask python3-distributed                  # ... pixlime.dask and its LocalCluster tests
     python3-venv python3-pip python3-setuptools       # ... 'pip install .' (tested in a venv)

@@ -518,6 +518,33 @@ def test_detection_explains_every_detection_one_record_each(target_models, tmp_p
     assert again[scene + "#0"]["labels"][0]["weights"] == red["labels"][0]["weights"]  # same seed, same explanation
 
 
+def test_targets_on_a_photograph(target_models, tmp_path):
+    """The squares painted on chelsea_224.png (make_target_models.py --on): the cat's own pixels are
+    around them, and some of its fur passes the detector's and segmenter's "red" test (the red
+    detection's box grows to take them in), none its "blue" one. The blue detection and a blue
+    mask are explained by the blue square's cells alone; the model's own red region, over fur and
+    square, still has the square's cells first (pure red: the class's highest scores)."""
+    need("torch")
+    models = tmp_path / "models"
+    p = subprocess.run([sys.executable, os.path.join(SOURCE, "tests", "models", "make_target_models.py"), str(models), "--size", str(SIZE),
+                        "--on", os.path.join(IMAGES, "chelsea_224.png")], capture_output=True, text=True)
+    if p.returncode == 77 or not (models / "real_scene.png").exists():
+        pytest.skip("make_target_models.py --on needs torch and PIL: " + p.stdout)
+    photo = str(models / "real_scene.png")
+    out = tmp_path / "out"
+    target_run(target_models, "detector_torchvision.pt", out, "--task", "detection", image=photo)
+    recs = records_by_id(out)
+    blue = next(r for r in recs.values() if r["predicted"] == "blue")
+    assert blue["target"]["box"] == [40, 40, 16, 16]
+    assert_cells_first(blue, BLUE_CELLS, RED_CELLS)
+    red = next(r for r in recs.values() if r["predicted"] == "red")
+    assert_cells_first(red, RED_CELLS)
+    target_run(target_models, "segmenter.pt", tmp_path / "seg", "--task", "segmentation", "--target-class", "red", image=photo)
+    (region,) = records_by_id(tmp_path / "seg").values()
+    assert region["target"]["region"] == "model" and region["target"]["pixels"] > 256  # the square and some fur
+    assert_cells_first(region, RED_CELLS)
+
+
 def test_detection_rerun_that_finds_fewer_detections_leaves_no_stale_record(target_models, tmp_path):
     """INPUT#k records of detections a later run no longer finds are removed (the report would show them)."""
     need("torch")

@@ -51,6 +51,10 @@ Written to OUT_DIR:
         squares cover columns and rows [S/8, 3S/8) and [5S/8, 7S/8)). Written with PIL when it is
         importable, else with a minimal PNG writer (zlib + struct).
 
+    real_scene.png (with --on IMAGE, and PIL importable): IMAGE resized to S x S (PIL, bilinear) with
+        the same two squares painted on it, exactly as in scene.png: a real photograph's pixels
+        around the planted objects.
+
 --check then verifies (exit 1 on the first failure): on the scene the torchvision-layout detector
 returns boxes [S/8, S/8, 3S/8, 3S/8] and [5S/8, 5S/8, 7S/8, 7S/8], labels [1, 2], scores 1.0, and
 with the red square painted black only the blue one (and nothing on a gray image); every YOLO row
@@ -336,6 +340,7 @@ def main():
     ap.add_argument("out_dir")
     ap.add_argument("--size", type=int, default=64, help="input height and width, a multiple of 8 (default 64)")
     ap.add_argument("--scene", metavar="FILE.png", help="also write the scene to FILE.png")
+    ap.add_argument("--on", metavar="IMAGE", help="also write real_scene.png: IMAGE resized, the squares painted on it (needs PIL)")
     ap.add_argument("--check", action="store_true", help="verify the models (module docstring); exit 1 on a failure")
     args = ap.parse_args()
     if args.size < 8 or args.size % 8:
@@ -362,6 +367,18 @@ def main():
     scene_files = [os.path.join(args.out_dir, "scene.png")] + ([args.scene] if args.scene else [])
     for path in scene_files:
         how = write_png(path, pixels)
+    if args.on:
+        try:
+            from PIL import Image
+            photo = torch.tensor(list(Image.open(args.on).convert("RGB").resize((s, s), Image.BILINEAR).getdata()), dtype=torch.uint8)
+            photo = photo.reshape(s, s, 3)
+            planted = scene_pixels(s)
+            squares = (planted != 128).any(dim=2)
+            photo[squares] = planted[squares]
+            write_png(os.path.join(args.out_dir, "real_scene.png"), photo)
+            print(f"make_target_models.py: wrote real_scene.png ({args.on} with the squares)")
+        except ImportError:
+            print("make_target_models.py: PIL is not importable: real_scene.png not written (Debian: python3-pil)")
     print(f"make_target_models.py: wrote detector_torchvision.pt (scripted), detector_yolo.pt, detector_yolo.onnx "
           f"({s * s // 64} rows x 7), segmenter.pt, segmenter.onnx (3 classes), scene.png ({s}x{s}, {how})"
           f" to {args.out_dir}" + (f", and the scene to {args.scene}" if args.scene else ""))
