@@ -28,6 +28,11 @@ Pictures:
   its scene at 128x128 in an 8x8 grid: per target its input with the target drawn, positive pane
   and heatmap (give the built command with --targets-cli; needs python3-torch and PIL).
   targets.json holds each record's task, class, value and four strongest segments.
+- regression.png: `pixlime explain --task regression` (tests/models/make_regression_model.py's model,
+  value = 250 + 2000 x the left half's mean red - 1500 x the right half's mean blue) on
+  chelsea_224.png at 64x64 in an 8x8 grid: the input, the positive pane (what raised the value), the
+  negative pane (what lowered it) and the heatmap (also --targets-cli). regression.json holds the
+  value and the strongest raising and lowering segments.
 Without --workflow-out, --cli or --targets-cli those pictures are left as they are. Exit status of --check: 0 when
 every picture's figures hold, 1 otherwise, 77 when the program to run is missing.
 """
@@ -180,6 +185,36 @@ def target_pictures(cli, scratch):
     return figures, path
 
 
+def regression_picture(cli, scratch):
+    """Runs the command's regression task on chelsea; returns (figures, composed picture path)."""
+    from PIL import Image  # Debian python3-pil
+    work = os.path.join(scratch, "regression")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    subprocess.run([sys.executable, os.path.join(REPO, "tests", "models", "make_regression_model.py"), work, "--size", "64"],
+                   check=True, capture_output=True)
+    out = os.path.join(work, "out")
+    subprocess.run([cli, "explain", "--task", "regression", "--model", os.path.join(work, "regression.pt"), "--input", "64x64",
+                    "--segmenter", "grid", "--segments", "64", "--samples", "500", "--out", out, CHELSEA], check=True, capture_output=True)
+    (d,) = [x for x in os.listdir(out) if os.path.isdir(os.path.join(out, x))]
+    with open(os.path.join(out, d, "explanation.json"), encoding="utf-8") as f:
+        r = json.load(f)
+    label = r["labels"][0]
+    figures = {"program": "pixlime explain --task regression", "model": "tests/models/make_regression_model.py --size 64",
+               "image": "tests/data/images/chelsea_224.png", "value": f"{r['value']:.2f}",
+               "raised_by": [k for k, _ in label["top_positive"][:3]], "lowered_by": [k for k, _ in label["top_negative"][:3]]}
+    panes = [Image.open(os.path.join(out, d, n)).convert("RGB") for n in ("input.png", "positive.png", "negative.png", "heatmap.png")]
+    w, h = panes[1].size
+    panes[0] = panes[0].resize((w, h), Image.NEAREST)
+    gap = 8
+    picture = Image.new("RGB", (4 * w + 3 * gap, h), "white")
+    for j, pane in enumerate(panes):
+        picture.paste(pane, (j * (w + gap), 0))
+    path = os.path.join(work, "regression.png")
+    picture.save(path)
+    return figures, path
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--check", action="store_true")
@@ -212,6 +247,10 @@ def main():
             now, _ = target_pictures(args.targets_cli, args.scratch)
             if now != read_json("targets.json"):
                 problems.append("targets.png: the targets' explanations changed:\n  picture: " + json.dumps(read_json("targets.json"))
+                                + "\n  now:     " + json.dumps(now))
+            now, _ = regression_picture(args.targets_cli, args.scratch)
+            if now != read_json("regression.json"):
+                problems.append("regression.png: the explanation changed:\n  picture: " + json.dumps(read_json("regression.json"))
                                 + "\n  now:     " + json.dumps(now))
         for p in problems:
             print("FAILED: " + p + "\n  (regenerate the pictures: tests/docs/make_pictures.py, see its --help)", file=sys.stderr)
@@ -246,6 +285,10 @@ def main():
         shutil.copyfile(picture, os.path.join(IMAGES, "targets.png"))
         write_json("targets.json", figures)
         print("wrote docs/images/targets.png and targets.json")
+        figures, picture = regression_picture(args.targets_cli, args.scratch)
+        shutil.copyfile(picture, os.path.join(IMAGES, "regression.png"))
+        write_json("regression.json", figures)
+        print("wrote docs/images/regression.png and regression.json")
 
     if args.cli:
         env = dict(os.environ, PIXLIME_CLI=os.path.abspath(args.cli), PIXLIME_SOURCE=REPO, PIXLIME_SCREENSHOTS=IMAGES)
