@@ -8,9 +8,10 @@
 #      at ../shared/vendor/lime), the docs site (mkdocs --strict) and the C++ API reference
 #      (Doxygen), the workflow's tests (Fashion-MNIST, scripts/main.sh, report in headless Chromium);
 #   2. clang++, C++20, AddressSanitizer + UndefinedBehaviorSanitizer: the same suite (less the
-#      packaging, docs and README tests), the same strict checks with clang, and the libFuzzer
-#      targets (their seed corpora and crash reproducers, then PIXLIME_FUZZ_SECONDS of fuzzing each,
-#      20 s here: sized so that the whole run stays under 20 minutes on 2 cores).
+#      packaging, docs and README tests), the same strict checks with clang (every template
+#      instantiated, standard C++ only; each header on its own is compiled in 1 only), and the
+#      libFuzzer targets (their seed corpora and crash reproducers, then PIXLIME_FUZZ_SECONDS of
+#      fuzzing each, 20 s here: sized so that the whole run stays under 20 minutes on 2 cores).
 # Both builds use -Wall -Wextra -Wpedantic -Werror on pixlime's own code. Each phase's time is
 # printed when it ends, and all of them again at the end.
 #   scripts/test.sh            (the CMakePresets.json presets release and asan: build/release, build/asan)
