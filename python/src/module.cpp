@@ -411,6 +411,11 @@ public:
                     }
                 },
                 image_);
+            // A target's box or region on its panes, at the panes' scale (as the command draws them).
+            const pixlime::rgb cyan{0, 210, 255};
+            const std::size_t k = std::size_t(label);
+            if (k < target_boxes.size()) pixlime::draw_box(out, target_boxes[k], cyan, ro.scale);
+            if (k < target_regions.size()) pixlime::draw_outline(out, target_regions[k].view(), cyan, ro.scale);
         }
         return to_numpy(out);
     }
@@ -449,6 +454,14 @@ public:
     /// What a target model's outputs were (explain_detections' detections, explain_segmentation's
     /// regions, label k = target k, as Python values); None for pixlime.explain.
     py::object targets = py::none();
+    /// Drawn on the panes of label k: target k's box (explain_detections), or its region at the
+    /// image's size (explain_segmentation).
+    std::vector<pixlime::box> target_boxes;
+    std::vector<pixlime::image<std::uint8_t>> target_regions;
+    /// The explained image's width and height.
+    std::pair<int, int> image_size() const {
+        return std::visit([](const auto& img) { return std::make_pair(img.width(), img.height()); }, image_);
+    }
 
 private:
     pixlime::explanation ex_;
@@ -1006,6 +1019,7 @@ explanation explain_detections(const py::object& image, const py::object& detect
         pixlime::detection_target<python_detector>(python_detector{detector, read_as, &batches}, chosen), &batches};
     explanation ex = setup.run(model);
     ex.targets = to_python(model.target.targets());
+    for (const pixlime::detection& t : model.target.targets()) ex.target_boxes.push_back(t.box);
     return ex;
 }
 
@@ -1111,6 +1125,8 @@ explanation explain_segmentation(const py::object& image, const py::object& mode
         d["class_index"] = t.class_index;
         d["region"] = region_to_numpy(t.region);
         described.append(d);
+        const auto [w, h] = ex.image_size();
+        ex.target_regions.push_back(pixlime::resize_region(t.region.view(), w, h));
     }
     ex.targets = described;
     return ex;

@@ -354,3 +354,22 @@ def test_the_stubs_show_the_runtime_signatures():
         for name in inspect.signature(function).parameters:
             shown = "**" + name if name == "explain_keywords" else name
             assert f"\n    {shown} " in function.__doc__, (function.__name__, name)
+
+
+def test_panes_draw_each_target():
+    """A detection's panes draw its box, a segmentation target's its region's outline (cyan), as
+    the command's do; another target's panes do not."""
+    cyan = [0, 210, 255]
+    ex = pixlime.explain_detections(IMAGE, Detector(), targets=[{"box": RED_BOX, "label": 1}, {"box": BLUE_BOX, "label": 2}],
+                                    **OPTIONS)
+    red, blue = ex.positive_pane(0), ex.heatmap(1)
+    assert red[30, 16].tolist() == cyan and red[16, 30].tolist() == cyan  # the red box's left and top edges
+    assert red[80, 64].tolist() != cyan
+    assert blue[80, 64].tolist() == cyan and blue[30, 16].tolist() != cyan
+    big = ex.negative_pane(0, options=pixlime.render_options(scale=3))
+    assert big[3 * 30, 3 * 16].tolist() == cyan and big[3 * 30, 3 * 16 - 1].tolist() != cyan
+    # A segmentation target: its region's outline, scaled from the 48 x 48 score map to the image.
+    ex = pixlime.explain_segmentation(SEG_IMAGE, Segmenter(), target_class=[1, 2], **SEG_OPTIONS)
+    green, yellow = ex.positive_pane(0), ex.positive_pane(1)
+    assert green[30, 16].tolist() == cyan and green[30, 47].tolist() == cyan and green[30, 30].tolist() != cyan
+    assert green[80, 64].tolist() != cyan and yellow[80, 64].tolist() == cyan
