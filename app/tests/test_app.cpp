@@ -64,6 +64,20 @@ int files_in(const fs::path& d) {
     return n;
 }
 
+/// Checks that `base` changed by `change` is refused by validate_record, naming `field` and the file.
+template <class Change>
+void refused_record(const nlohmann::json& base, const std::string& field, Change change) {
+    nlohmann::json r = base;
+    change(r);
+    try {
+        app::validate_record(r, "x.json");
+        FAIL("accepted a record with a bad " << field);
+    } catch (const app::record_error& e) {
+        CHECK(e.field == field);
+        CHECK(e.file == "x.json");
+    }
+}
+
 /// Explains `model` on a 32x32 image whose left half is bright (0.9) and right half dark (0.2),
 /// with `s` (a 16-cell grid and 200 samples are set here), and writes the record folder `dir`.
 template <class Model>
@@ -169,25 +183,14 @@ TEST_CASE("records: written, read back, validated; broken ones named by file and
     CHECK(app::record_done(d / "one", "one", "one.png", "test-model", rec["settings"]));
     CHECK_FALSE(app::record_done(d / "one", "one", "one.png", "other-model", rec["settings"]));
 
-    const auto broken = [&](const std::string& field, auto change) {
-        nlohmann::json r = rec;
-        change(r);
-        try {
-            app::validate_record(r, "x.json");
-            FAIL("accepted a record with a bad " << field);
-        } catch (const app::record_error& e) {
-            CHECK(e.field == field);
-            CHECK(e.file == "x.json");
-        }
-    };
-    broken("/schema_version", [](nlohmann::json& r) { r["schema_version"] = 99; });
-    broken("/predicted", [](nlohmann::json& r) { r["predicted"] = 3; });
-    broken("/labels/0/weights", [](nlohmann::json& r) { r["labels"][0].erase("weights"); });
-    broken("/labels/1/weights/2", [](nlohmann::json& r) { r["labels"][1]["weights"][2] = "big"; });
-    broken("/labels/0/weights", [](nlohmann::json& r) { r["labels"][0]["weights"].erase(0); });
-    broken("/segments/count", [](nlohmann::json& r) { r["segments"].erase("count"); });
-    broken("/kind", [](nlohmann::json& r) { r["kind"] = "cat"; });
-    broken("/timings_ms/total", [](nlohmann::json& r) { r["timings_ms"]["total"] = nullptr; });
+    refused_record(rec, "/schema_version", [](nlohmann::json& r) { r["schema_version"] = 99; });
+    refused_record(rec, "/predicted", [](nlohmann::json& r) { r["predicted"] = 3; });
+    refused_record(rec, "/labels/0/weights", [](nlohmann::json& r) { r["labels"][0].erase("weights"); });
+    refused_record(rec, "/labels/1/weights/2", [](nlohmann::json& r) { r["labels"][1]["weights"][2] = "big"; });
+    refused_record(rec, "/labels/0/weights", [](nlohmann::json& r) { r["labels"][0]["weights"].erase(0); });
+    refused_record(rec, "/segments/count", [](nlohmann::json& r) { r["segments"].erase("count"); });
+    refused_record(rec, "/kind", [](nlohmann::json& r) { r["kind"] = "cat"; });
+    refused_record(rec, "/timings_ms/total", [](nlohmann::json& r) { r["timings_ms"]["total"] = nullptr; });
 
     const nlohmann::json err = app::error_record({{"id", "two"}, {"input", "two.png"}}, "m", "it broke", "ValueError");
     CHECK_NOTHROW(app::validate_record(err, "e.json"));
@@ -266,23 +269,13 @@ TEST_CASE("regression records: task and value, checked; records without a task a
     CHECK(rec["labels"][0]["top_positive"].size() > 0);  // the left half raises it
     CHECK(rec["labels"][0]["top_negative"].size() > 0);  // the right half lowers it
 
-    const auto broken = [&](const nlohmann::json& base, const std::string& field, auto change) {
-        nlohmann::json r = base;
-        change(r);
-        try {
-            app::validate_record(r, "x.json");
-            FAIL("accepted a record with a bad " << field);
-        } catch (const app::record_error& e) {
-            CHECK(e.field == field);
-        }
-    };
-    broken(rec, "/value", [](nlohmann::json& r) { r.erase("value"); });
-    broken(rec, "/value", [](nlohmann::json& r) { r["value"] = "230"; });
-    broken(rec, "/predicted", [](nlohmann::json& r) { r["predicted"] = "bright"; });
-    broken(rec, "/predicted_index", [](nlohmann::json& r) { r["predicted_index"] = 1; });
-    broken(rec, "/task", [](nlohmann::json& r) { r["task"] = "banana"; });
-    broken(rec, "/target", [](nlohmann::json& r) { r["task"] = "detection"; });  // a detection record names its target
-    broken(rec, "/labels", [&](nlohmann::json& r) { r["labels"].push_back(r["labels"][0]); });
+    refused_record(rec, "/value", [](nlohmann::json& r) { r.erase("value"); });
+    refused_record(rec, "/value", [](nlohmann::json& r) { r["value"] = "230"; });
+    refused_record(rec, "/predicted", [](nlohmann::json& r) { r["predicted"] = "bright"; });
+    refused_record(rec, "/predicted_index", [](nlohmann::json& r) { r["predicted_index"] = 1; });
+    refused_record(rec, "/task", [](nlohmann::json& r) { r["task"] = "banana"; });
+    refused_record(rec, "/target", [](nlohmann::json& r) { r["task"] = "detection"; });  // a detection record names its target
+    refused_record(rec, "/labels", [&](nlohmann::json& r) { r["labels"].push_back(r["labels"][0]); });
 
     // A classification record: task written; without it (as before the field existed) still valid.
     explain_into(d / "class", "class");
@@ -290,7 +283,7 @@ TEST_CASE("regression records: task and value, checked; records without a task a
     CHECK(cls["task"] == "classification");
     CHECK_FALSE(cls.contains("value"));
     CHECK_FALSE(cls["settings"].contains("task"));  // the settings of records made before --task
-    broken(cls, "/value", [](nlohmann::json& r) { r["value"] = 1.5; });
+    refused_record(cls, "/value", [](nlohmann::json& r) { r["value"] = 1.5; });
     cls.erase("task");
     CHECK_NOTHROW(app::validate_record(cls, "old.json"));
 
@@ -365,22 +358,12 @@ TEST_CASE("target records: one per target, its label only, the box drawn on its 
     CHECK(positive.at(16 * f, 10 * f, 0) == 0);
     CHECK_FALSE((positive.at(16 * f - 1, 10 * f, 0) == 0 && positive.at(16 * f - 1, 10 * f, 2) == 255));
 
-    const auto broken = [&](const std::string& field, auto change) {
-        nlohmann::json r = rec;
-        change(r);
-        try {
-            app::validate_record(r, "x.json");
-            FAIL("accepted a record with a bad " << field);
-        } catch (const app::record_error& e) {
-            CHECK(e.field == field);
-        }
-    };
-    broken("/target", [](nlohmann::json& r) { r.erase("target"); });
-    broken("/target/index", [](nlohmann::json& r) { r["target"]["index"] = 0; });
-    broken("/target/class", [](nlohmann::json& r) { r["target"]["class"] = "left"; });
-    broken("/value", [](nlohmann::json& r) { r.erase("value"); });
-    broken("/labels", [](nlohmann::json& r) { r["labels"].push_back(r["labels"][0]); });
-    broken("/target", [](nlohmann::json& r) { r["task"] = "classification"; r.erase("value"); });
+    refused_record(rec, "/target", [](nlohmann::json& r) { r.erase("target"); });
+    refused_record(rec, "/target/index", [](nlohmann::json& r) { r["target"]["index"] = 0; });
+    refused_record(rec, "/target/class", [](nlohmann::json& r) { r["target"]["class"] = "left"; });
+    refused_record(rec, "/value", [](nlohmann::json& r) { r.erase("value"); });
+    refused_record(rec, "/labels", [](nlohmann::json& r) { r["labels"].push_back(r["labels"][0]); });
+    refused_record(rec, "/target", [](nlohmann::json& r) { r["task"] = "classification"; r.erase("value"); });
     const app::folder_report_result r = app::write_folder_report(d.string(), "test");
     CHECK(r.failed == 0);
     const std::string html = read_text(d / "index.html");

@@ -141,14 +141,20 @@ def dashboard_figures():
 
 # ------------------------------------------------------------------ targets.png
 
+def fresh_models(scratch, name, script, size):
+    """An emptied folder scratch/name holding tests/models/SCRIPT's models at size x size."""
+    work = os.path.join(scratch, name)
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    subprocess.run([sys.executable, os.path.join(REPO, "tests", "models", script), work, "--size", str(size)],
+                   check=True, capture_output=True)
+    return work
+
+
 def target_pictures(cli, scratch):
     """Runs the command on the target models' scene; returns (figures, composed picture path)."""
     from PIL import Image  # Debian python3-pil
-    work = os.path.join(scratch, "targets")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    subprocess.run([sys.executable, os.path.join(REPO, "tests", "models", "make_target_models.py"), work, "--size", "128"],
-                   check=True, capture_output=True)
+    work = fresh_models(scratch, "targets", "make_target_models.py", 128)
     with open(os.path.join(work, "labels.txt"), "w") as f:
         f.write("background\nred\nblue\n")
     common = ["--input", "128x128", "--labels", os.path.join(work, "labels.txt"), "--segmenter", "grid", "--segments", "64",
@@ -188,11 +194,7 @@ def target_pictures(cli, scratch):
 def regression_picture(cli, scratch):
     """Runs the command's regression task on chelsea; returns (figures, composed picture path)."""
     from PIL import Image  # Debian python3-pil
-    work = os.path.join(scratch, "regression")
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    subprocess.run([sys.executable, os.path.join(REPO, "tests", "models", "make_regression_model.py"), work, "--size", "64"],
-                   check=True, capture_output=True)
+    work = fresh_models(scratch, "regression", "make_regression_model.py", 64)
     out = os.path.join(work, "out")
     subprocess.run([cli, "explain", "--task", "regression", "--model", os.path.join(work, "regression.pt"), "--input", "64x64",
                     "--segmenter", "grid", "--segments", "64", "--samples", "500", "--out", out, CHELSEA], check=True, capture_output=True)
