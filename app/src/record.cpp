@@ -222,6 +222,15 @@ void write_record(const fs::path& dir, const nlohmann::ordered_json& record, con
     }
 }
 
+void remove_record(const fs::path& dir) {
+    remove_file(dir / "explanation.json");  // first, as write_record: never a half-removed "done" folder
+    remove_file(dir / "error.json");
+    for (const char* f : pane_files) remove_file(dir / f);
+    remove_file(dir / "overlay.png");
+    std::error_code ec;
+    fs::remove(dir, ec);  // only when nothing else is in it
+}
+
 void write_explanation(const fs::path& dir, const pixlime::image<float>& img, const pixlime::explanation& ex, const record_head& head) {
     const record_panes panes = render_record_panes(img.view(), ex, head);
     write_record(dir, explanation_record(ex, head, &panes), &panes);

@@ -115,10 +115,10 @@ int explain_targets(const explain_command& c, app::model_backend& model, const s
         head.target = t.records[std::size_t(k)];
         app::write_explanation(dir(k), img, ex, head);
     }
-    // An earlier run that found more detections left records of targets that are no longer
-    // found: they are this program's own folders, removed so that the report shows only these.
+    // An earlier run that found more detections left records of targets no longer found: their
+    // record files are removed (nothing else), so that the report shows only these.
     if (t.every_detection)
-        for (int k = n; fs::exists(dir(k)); ++k) fs::remove_all(dir(k));
+        for (int k = n; fs::exists(dir(k) / "explanation.json") || fs::exists(dir(k) / "error.json"); ++k) app::remove_record(dir(k));
     return n;
 }
 

@@ -10,19 +10,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
 
 namespace pixlime::cli {
 namespace {
-
-std::string number_text(double v) {
-    char s[32];
-    std::snprintf(s, sizeof s, "%.6g", v);
-    return s;
-}
 
 /// The class --target-class names: its line in --labels, or else a class number.
 int class_index(const std::string& name, const std::vector<std::string>& names) {
@@ -85,8 +78,8 @@ image_targets detection_targets(const target_flags& f, pixlime::app::model_backe
         targets = pixlime::non_max_suppression(kept, 0.5);
         if (targets.empty())
             throw std::runtime_error("no detection of the image" + (only < 0 ? std::string() : " of class " + class_name(only, names)) +
-                                     " scores at least --min-score " + number_text(f.min_score) + " (" + std::to_string(found.size()) +
-                                     " detections, the best scoring " + number_text(best) + ")");
+                                     " scores at least --min-score " + pixlime::detail::to_text(f.min_score) + " (" + std::to_string(found.size()) +
+                                     " detections, the best scoring " + pixlime::detail::to_text(best) + ")");
         out.every_detection = true;
     }
     for (std::size_t k = 0; k < targets.size(); ++k) {

@@ -560,6 +560,17 @@ def test_detection_rerun_that_finds_fewer_detections_leaves_no_stale_record(targ
     target_run(target_models, "detector_torchvision.pt", out, "--task", "detection", "--force", image=scene)
     assert sorted(records_by_id(out)) == [scene + "#0"]
     assert len(os.listdir(out)) == 1, os.listdir(out)
+    # Only the record's own files go: a file of the user's in that folder stays, and so does the folder.
+    image[40:56, 40:56] = (0, 0, 255)
+    write_png(scene, image)
+    target_run(target_models, "detector_torchvision.pt", out, "--task", "detection", "--force", image=scene)
+    blue_dir = records_by_id(out)[scene + "#1"]["_dir"]
+    Path(blue_dir, "notes.txt").write_text("mine")
+    image[40:56, 40:56] = 128
+    write_png(scene, image)
+    target_run(target_models, "detector_torchvision.pt", out, "--task", "detection", "--force", image=scene)
+    assert sorted(records_by_id(out)) == [scene + "#0"]
+    assert os.listdir(blue_dir) == ["notes.txt"] and Path(blue_dir, "notes.txt").read_text() == "mine"
 
 
 def test_detection_of_a_given_box_and_when_nothing_is_found(target_models, tmp_path):

@@ -105,6 +105,11 @@ nlohmann::ordered_json error_record(const nlohmann::ordered_json& fields, const 
 /// taken as done.
 void write_record(const std::filesystem::path& dir, const nlohmann::ordered_json& record, const record_panes* panes = nullptr);
 
+/// Removes the record of folder `dir`: the files write_record writes there (explanation.json,
+/// error.json, the panes), then `dir` itself only when nothing else is left in it. A record of
+/// work no longer done (a detection a rerun no longer finds); no other file is touched.
+void remove_record(const std::filesystem::path& dir);
+
 /// render_record_panes, explanation_record and write_record in one: the folder of one explanation.
 void write_explanation(const std::filesystem::path& dir, const pixlime::image<float>& img, const pixlime::explanation& ex,
                        const record_head& head);
