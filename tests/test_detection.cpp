@@ -192,6 +192,13 @@ TEST_CASE("non_max_suppression keeps the most confident detection of each overla
     CHECK(kept[2].box.x == 0);  // the blue row on the same box: another class, kept
     CHECK(pixlime::detection_class(kept[2]) == 1);
     CHECK(pixlime::non_max_suppression(rows, 0.9).size() == 4);  // IoU 0.82 is under 0.9: nothing suppressed
+    // What an image's own targets are: confident enough (0.27 is not), of the class asked, one per object.
+    const std::vector<pixlime::detection> red = pixlime::detections_to_explain(rows, 0.5, 0);
+    REQUIRE(red.size() == 1);
+    CHECK(red[0].objectness == 0.9);
+    CHECK(pixlime::detections_to_explain(rows, 0.5).size() == 2);
+    CHECK(pixlime::detections_to_explain(rows, 0.2).size() == 3);
+    CHECK(pixlime::detections_to_explain(rows, 0.95).empty());
     CHECK(pixlime::detection_confidence(rows[2]) == doctest::Approx(0.27));
     CHECK(contains(message_of<pixlime::invalid_argument>([&] { pixlime::non_max_suppression(rows, 1.5); }), "iou_threshold = 1.5"));
 }

@@ -69,13 +69,9 @@ image_targets detection_targets(const target_flags& f, pixlime::app::model_backe
         targets.push_back(t);
     } else {  // every detection of the image scoring --min-score (of --target-class when given), one per object
         const int only = f.target_class.empty() ? -1 : class_index(f.target_class, names);
-        std::vector<pixlime::detection> kept;
+        targets = pixlime::detections_to_explain(found, f.min_score, only);
         double best = 0;
-        for (const pixlime::detection& d : found) {
-            best = std::max(best, pixlime::detection_confidence(d));
-            if (pixlime::detection_confidence(d) >= f.min_score && (only < 0 || pixlime::detection_class(d) == only)) kept.push_back(d);
-        }
-        targets = pixlime::non_max_suppression(kept, 0.5);
+        for (const pixlime::detection& d : found) best = std::max(best, pixlime::detection_confidence(d));
         if (targets.empty())
             throw std::runtime_error("no detection of the image" + (only < 0 ? std::string() : " of class " + class_name(only, names)) +
                                      " scores at least --min-score " + pixlime::detail::to_text(f.min_score) + " (" + std::to_string(found.size()) +

@@ -185,6 +185,18 @@ inline std::vector<detection> non_max_suppression(const std::vector<detection>& 
     return out;
 }
 
+/// An image's own detections worth explaining: those whose detection_confidence is at least
+/// `min_score` (and whose detection_class is `only_class`, when >= 0), one per object
+/// (non_max_suppression at `iou_threshold`), in their order in `found`. Empty when none is. How
+/// the command's every-detection mode and Python's targets=None pick their targets.
+inline std::vector<detection> detections_to_explain(const std::vector<detection>& found, double min_score, int only_class = -1,
+                                                    double iou_threshold = 0.5) {
+    std::vector<detection> kept;
+    for (const detection& d : found)
+        if (detection_confidence(d) >= min_score && (only_class < 0 || detection_class(d) == only_class)) kept.push_back(d);
+    return non_max_suppression(kept, iou_threshold);
+}
+
 /// Paints `b` (in the explained image's pixels) as a rectangle `thickness` screen pixels wide on
 /// a pane drawn `factor` times larger (render_options::scale): the box's edges x factor, inside
 /// the box, clipped to `img` (RGB). The panes of a detection target show its box this way.

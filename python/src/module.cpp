@@ -1000,11 +1000,8 @@ explanation explain_detections(const py::object& image, const py::object& detect
             throw pixlime::invalid_argument("targets", "None",
                                             "the detections to explain: the detector finds nothing on the image, so targets=None has none");
         double best = -std::numeric_limits<double>::infinity();
-        for (const pixlime::detection& d : found) {  // one target per object, as the command picks them
-            best = std::max(best, pixlime::detection_confidence(d));
-            if (pixlime::detection_confidence(d) >= min_score) chosen.push_back(d);
-        }
-        chosen = pixlime::non_max_suppression(chosen, 0.5);
+        for (const pixlime::detection& d : found) best = std::max(best, pixlime::detection_confidence(d));
+        chosen = pixlime::detections_to_explain(found, min_score);  // one target per object, as the command picks them
         if (chosen.empty())
             throw pixlime::invalid_argument("min_score", min_score,
                                             "at most the best score of the image's " + std::to_string(found.size()) + " detections, " +
